@@ -1,0 +1,162 @@
+// dctwin command line: parses, calls the library, prints. Exit status: 0 done, 1 the run
+// failed (solver, results file), 2 bad input (site file, --set, command line), 130 interrupted.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "dctwin_version.hpp"
+#include "input/site_loader.hpp"
+#include "input/units.hpp"
+#include "models/simulation.hpp"
+#include "models/site_model.hpp"
+#include "solver/steady.hpp"
+#include "viz/results.hpp"
+
+namespace {
+
+constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2, kInterrupted = 130;
+
+extern "C" void on_signal(int) { dctwin::g_stop_requested.store(true); }
+
+struct Loaded {
+    dctwin::SiteSpec spec;
+    std::unique_ptr<dctwin::SiteModel> model;
+};
+
+// Loads and builds a site; input errors are printed and reported as nullopt.
+std::unique_ptr<Loaded> load(const std::string& path, const std::vector<std::string>& sets) {
+    auto l = std::make_unique<Loaded>();
+    try {
+        l->spec = dctwin::load_site(path, sets);
+        l->model = std::make_unique<dctwin::SiteModel>(l->spec);
+    } catch (const dctwin::InputError& e) {
+        std::cerr << e.what() << "\n";
+        return nullptr;
+    } catch (const std::invalid_argument& e) {
+        // A network the loader accepted but the builder cannot assemble.
+        std::cerr << fmt::format("{}: error: {}\n", path, e.what());
+        return nullptr;
+    }
+    return l;
+}
+
+class Progress {
+public:
+    explicit Progress(bool on) : on_(on), t0_(std::chrono::steady_clock::now()) {}
+    void operator()(double t, double end) {
+        if (!on_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(200) && t < end) return;
+        last_ = now;
+        const double wall = std::chrono::duration<double>(now - t0_).count();
+        const double frac = end > 0 ? t / end : 1.0;
+        const int width = 30, done = int(frac * width);
+        const double eta = frac > 0 ? wall * (1 - frac) / frac : 0.0;
+        fmt::print(stderr, "\r[{}{}] {:.0f} / {:.0f} s simulated, {:.1f} s elapsed, ETA {:.1f} s ",
+                   std::string(std::size_t(done), '#'), std::string(std::size_t(width - done), '.'), t, end, wall, eta);
+        if (t >= end) fmt::print(stderr, "\n");
+    }
+
+private:
+    bool on_;
+    std::chrono::steady_clock::time_point t0_, last_{};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"dctwin: a digital twin of a datacenter's power and cooling"};
+    app.set_version_flag("--version", std::string("dctwin ") + DCTWIN_VERSION);
+    app.require_subcommand(1);
+
+    std::string site, output, duration, steady_at = "0 s";
+    std::vector<std::string> sets;
+    bool json = false, steady = false, force = false, cold = false;
+
+    auto* check = app.add_subcommand("check", "validate a site file and build its network");
+    check->add_option("SITE", site, "site file (YAML)")->required();
+    check->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
+
+    auto* run = app.add_subcommand("run", "simulate a site and write its results file");
+    run->add_option("SITE", site, "site file (YAML)")->required();
+    run->add_option("-o,--output", output, "results file (HDF5)")->required();
+    run->add_option("--duration", duration, "simulated time with its unit: 90s, 10min, 2h, 1d");
+    run->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
+    run->add_flag("--json", json, "print the summary as JSON on stdout");
+    run->add_flag("--steady", steady, "solve the steady state (design point) instead of a transient run");
+    run->add_option("--at", steady_at, "with --steady: the time whose inputs are used, e.g. 20min");
+    run->add_flag("--force", force, "overwrite an existing results file");
+    run->add_flag("--cold-start", cold, "start from the declared initial temperatures, not the steady state");
+
+    auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "dctwin: error: " << e.what() << "\n(run dctwin --help for usage)\n";
+        return kBadInput;
+    }
+
+    if (schema->parsed()) {
+        std::cout << dctwin::format_reference_markdown();
+        return kOk;
+    }
+
+    auto loaded = load(site, sets);
+    if (!loaded) return kBadInput;
+    if (check->parsed()) {
+        fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
+                   loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
+        return kOk;
+    }
+
+    dctwin::RunOptions opt;
+    opt.output = output;
+    opt.steady = steady;
+    opt.cold_start = cold;
+    opt.force = force;
+    try {
+        if (!duration.empty()) opt.duration = dctwin::parse_duration(duration);
+        opt.steady_at = dctwin::parse_quantity(steady_at, dctwin::dims::time);
+        if (!(opt.steady_at >= 0)) throw std::invalid_argument("--at must not be negative");
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: --duration/--at: {}\n", e.what());
+        return kBadInput;
+    }
+    Progress progress(!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
+    opt.progress = [&](double t, double end) { progress(t, end); };
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    try {
+        const auto sum = dctwin::run_site(*loaded->model, opt);
+        if (json)
+            std::cout << sum.to_json().dump(2) << "\n";
+        else
+            std::cout << sum.to_text();
+        return sum.status == "interrupted" ? kInterrupted : kOk;
+    } catch (const dctwin::SolverError& e) {
+        std::cerr << fmt::format("{}: error: {}\n  results file {} is marked incomplete\n", site, e.what(), output);
+    } catch (const dctwin::SteadyStateError& e) {
+        std::cerr << fmt::format("{}: error: {}\n", site, e.what());
+    } catch (const dctwin::ResultsError& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    }
+    return kRunFailed;
+}

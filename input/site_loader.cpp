@@ -1,0 +1,1358 @@
+#include "input/site_loader.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+#include "input/units.hpp"
+
+namespace dctwin {
+
+// ---------------------------------------------------------------------------------------
+// InputError
+
+namespace {
+
+std::string compose(const SourceLoc& loc, const std::string& key_path, const std::string& detail,
+                    std::string_view line) {
+    std::string place = loc.file;
+    if (loc.line > 0) place += fmt::format(":{}:{}", loc.line, std::max(loc.col, 1));
+    std::string out = fmt::format("{}: error: {}{}", place, key_path.empty() ? "" : key_path + ": ", detail);
+    if (loc.line <= 0 || line.empty()) return out;
+    // The excerpt is the user's own line; control bytes are blanked so that a terminal shows
+    // what the file holds. The caret pad copies tabs and skips UTF-8 continuation bytes so
+    // that it lines up under the column (which counts bytes).
+    std::string shown, pad;
+    for (size_t i = 0; i < line.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(line[i]);
+        shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
+        if (static_cast<int>(i) < loc.col - 1 && (c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';
+    }
+    out += fmt::format("\n{:>5} | {}\n{:>5} | {}^", loc.line, shown, "", pad);
+    return out;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view l = text.substr(start, end - start);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        lines.emplace_back(l);
+        start = end + 1;
+    }
+    return lines;
+}
+
+std::string read_source_line(const std::string& file, int line) {
+    std::ifstream in(file, std::ios::binary);
+    std::string l;
+    for (int i = 0; in && i < line; ++i) std::getline(in, l);
+    if (!in && !in.eof()) return {};
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    return l;
+}
+
+}  // namespace
+
+InputError::InputError(SourceLoc l, std::string path, std::string d, std::string_view source_line)
+    : std::runtime_error(compose(l, path, d, source_line)),
+      loc(std::move(l)),
+      key_path(std::move(path)),
+      detail(std::move(d)) {}
+
+InputError::InputError(SourceLoc l, std::string path, std::string d)
+    : InputError(l, path, d, l.line > 0 ? read_source_line(l.file, l.line) : std::string{}) {}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// The document tree: YAML with a place on every key and value. yaml-cpp's own tree keeps
+// only the first of duplicate keys on lookup and cannot tell which text an overridden value
+// came from, so the site is copied once into this tree and everything works on the copy.
+
+struct Loc {
+    int src = 0;   // index into Context::sources: 0 the file, 1 the --set overrides
+    int line = 0;  // 1-based
+    int col = 0;   // 1-based, in bytes
+};
+
+struct Entry;
+struct Node {
+    enum class Kind { null, scalar, seq, map } kind = Kind::null;
+    std::string text;     // scalar
+    bool quoted = false;  // scalar was quoted: kept when writing the resolved YAML
+    Loc loc;
+    std::vector<Node> items;     // seq
+    std::vector<Entry> entries;  // map, in file order
+    const Entry* find(std::string_view key) const;
+    Entry* find(std::string_view key);
+};
+struct Entry {
+    std::string key;
+    Loc key_loc;
+    Node value;
+};
+const Entry* Node::find(std::string_view key) const {
+    for (const Entry& e : entries)
+        if (e.key == key) return &e;
+    return nullptr;
+}
+Entry* Node::find(std::string_view key) {
+    return const_cast<Entry*>(static_cast<const Node*>(this)->find(key));
+}
+
+std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+
+std::string list_names(const std::vector<std::string>& names) {
+    return names.empty() ? "(none)" : fmt::format("{}", fmt::join(names, ", "));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// " (did you mean "coolant_flow"?)" when one candidate is close to what was written.
+std::string did_you_mean(std::string_view found, const std::vector<std::string>& candidates) {
+    const std::string* best = nullptr;
+    size_t best_d = std::max<size_t>(2, found.size() / 3) + 1;
+    for (const auto& c : candidates) {
+        size_t d = edit_distance(found, c);
+        if (d < best_d) best = &c, best_d = d;
+    }
+    return best ? fmt::format(" (did you mean \"{}\"?)", *best) : "";
+}
+
+struct Source {
+    std::string label;
+    std::vector<std::string> lines;
+};
+
+struct Context {
+    std::vector<Source> sources;  // [0] the site file, [1] the overrides, one per line
+
+    SourceLoc where(Loc l) const { return {sources[l.src].label, l.line, l.col}; }
+
+    [[noreturn]] void fail(Loc l, const std::string& path, const std::string& detail) const {
+        const auto& lines = sources[l.src].lines;
+        std::string_view line;
+        if (l.line >= 1 && l.line <= static_cast<int>(lines.size())) line = lines[l.line - 1];
+        throw InputError(where(l), path, detail, line);
+    }
+};
+
+std::string describe_node(const Node& n) {
+    switch (n.kind) {
+        case Node::Kind::null: return "nothing (an empty value)";
+        case Node::Kind::seq: return "a list";
+        case Node::Kind::map: return "a map";
+        case Node::Kind::scalar: break;
+    }
+    return fmt::format("\"{}\"", n.text);
+}
+
+// Copies yaml-cpp's tree; duplicate keys, non-scalar keys, cycles (an anchor used inside
+// itself) and alias bombs are errors here.
+class Converter {
+public:
+    // Without aliases a node takes at least two bytes of text, so `max_nodes` of about the
+    // text size lets aliases double the tree but stops a "billion laughs" file.
+    Converter(const Context& ctx, std::function<Loc(const YAML::Mark&)> place, size_t max_nodes)
+        : ctx_(ctx), place_(std::move(place)), max_nodes_(max_nodes) {}
+
+    Node convert(const YAML::Node& y, const std::string& path, int depth, Loc fallback) {
+        constexpr int kMaxDepth = 64;  // a site needs about 8
+        Node n;
+        YAML::Mark m = y.Mark();
+        n.loc = m.is_null() || y.IsNull() ? fallback : place_(m);
+        if (depth > kMaxDepth)
+            ctx_.fail(n.loc, path, fmt::format("nesting deeper than {} levels", kMaxDepth));
+        if (++count_ > max_nodes_)
+            ctx_.fail(n.loc, path, "too many values for the size of the file (are aliases (*name) expanding "
+                                   "into each other?)");
+        switch (y.Type()) {
+            case YAML::NodeType::Undefined:
+            case YAML::NodeType::Null: n.kind = Node::Kind::null; break;
+            case YAML::NodeType::Scalar:
+                n.kind = Node::Kind::scalar;
+                n.text = y.Scalar();
+                n.quoted = y.Tag() == "!";
+                break;
+            case YAML::NodeType::Sequence: {
+                n.kind = Node::Kind::seq;
+                size_t i = 0;
+                for (const auto& item : y) n.items.push_back(convert(item, join(path, std::to_string(i++)), depth + 1, n.loc));
+                break;
+            }
+            case YAML::NodeType::Map: {
+                n.kind = Node::Kind::map;
+                std::unordered_map<std::string, Loc> seen;
+                for (const auto& kv : y) {
+                    Loc key_loc = kv.first.Mark().is_null() ? n.loc : place_(kv.first.Mark());
+                    if (!kv.first.IsScalar())
+                        ctx_.fail(key_loc, path, fmt::format("a map key must be a plain name, found {}",
+                                                             kv.first.IsNull() ? "an empty key" : kv.first.IsMap() ? "a map" : "a list"));
+                    std::string key = kv.first.Scalar();
+                    auto [it, fresh] = seen.emplace(key, key_loc);
+                    if (!fresh)
+                        ctx_.fail(key_loc, path, fmt::format("duplicate key \"{}\" (first defined at line {}); "
+                                                             "each key may appear once in a map", key, it->second.line));
+                    n.entries.push_back({key, key_loc, convert(kv.second, join(path, key), depth + 1, key_loc)});
+                }
+                break;
+            }
+        }
+        return n;
+    }
+
+private:
+    const Context& ctx_;
+    std::function<Loc(const YAML::Mark&)> place_;
+    size_t max_nodes_;
+    size_t count_ = 0;
+};
+
+void emit(YAML::Emitter& out, const Node& n) {
+    switch (n.kind) {
+        case Node::Kind::null: out << YAML::Null; break;
+        case Node::Kind::scalar:
+            if (n.quoted) out << YAML::DoubleQuoted;
+            out << n.text;
+            break;
+        case Node::Kind::seq: {
+            bool flat = std::all_of(n.items.begin(), n.items.end(),
+                                    [](const Node& i) { return i.kind == Node::Kind::scalar; });
+            out << (flat ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+            for (const Node& i : n.items) emit(out, i);
+            out << YAML::EndSeq;
+            break;
+        }
+        case Node::Kind::map:
+            out << YAML::BeginMap;
+            for (const Entry& e : n.entries) {
+                out << YAML::Key << e.key << YAML::Value;
+                emit(out, e.value);
+            }
+            out << YAML::EndMap;
+            break;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Parameter tables. One Field per key: what it is, whether it has a default, its valid
+// range and a description; the same entry validates input and writes the reference.
+
+enum class Kind { quantity, integer, boolean, text, choice, name_ref, section, named_map, list, lengths };
+
+struct Range {
+    double lo = -HUGE_VAL, hi = HUGE_VAL;
+    bool lo_open = false, hi_open = false;
+    bool contains(double v) const {
+        return (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+    }
+};
+Range in(double lo, double hi) { return {lo, hi, false, false}; }      // lo <= x <= hi
+Range above(double lo, double hi) { return {lo, hi, true, false}; }    // lo < x <= hi
+
+constexpr double kC = 273.15;                        // [K] at 0 degC
+const Range kTemperatureRange = in(kC - 50, kC + 150);  // any temperature in a site
+constexpr double kDay = 86400, kYear = 365 * kDay;
+
+struct Param {
+    std::string key;
+    Kind kind = Kind::quantity;
+    Dimension dim = dims::dimensionless;
+    bool required = true;
+    std::string default_text;          // the documented default when !required
+    Range range;
+    std::vector<std::string> choices;  // choice; for name_ref: the section named
+    std::string ref;                   // section / named_map / list: title of its table
+    int count = 0;                     // lengths: how many
+    std::string description;
+};
+
+class Reader;
+
+// Where a field's value is: its entry in the parent map (null when the key is absent), its
+// key path, and the place to blame for a missing key (the parent).
+struct Slot {
+    const Entry* entry;
+    std::string path;
+    Loc owner;
+};
+
+template <class T>
+struct Field {
+    Param param;
+    std::function<void(T&, const Param&, const Slot&, Reader&)> read;
+};
+
+template <class T>
+struct Table {
+    std::string title;  // key path pattern, e.g. "device_types.<name>"
+    std::string intro;
+    std::vector<Field<T>> fields;
+    // Rules between fields, run after all fields are read; gets the object's map node.
+    std::function<void(const T&, const Node&, Reader&, const std::string&)> check = {};
+};
+
+std::string range_text(const Param& p) {
+    const Range& r = p.range;
+    auto num = [&](double v) {
+        return p.kind == Kind::integer ? fmt::format("{}", static_cast<long long>(v)) : format_quantity(v, p.dim);
+    };
+    bool has_lo = std::isfinite(r.lo), has_hi = std::isfinite(r.hi);
+    if (has_lo && has_hi && r.lo == r.hi) return num(r.lo);
+    std::string s;
+    if (has_lo) s += fmt::format("{} {} ", num(r.lo), r.lo_open ? "<" : "<=");
+    if (has_lo || has_hi) s += "x";
+    if (has_hi) s += fmt::format(" {} {}", r.hi_open ? "<" : "<=", num(r.hi));
+    return s;
+}
+
+// "a power, e.g. "700 W"": what a key takes, for messages and the reference.
+std::string what_text(const Param& p) {
+    switch (p.kind) {
+        case Kind::quantity: return fmt::format("{} (e.g. \"{}\")", describe(p.dim), p.dim.example);
+        case Kind::integer: return "a whole number";
+        case Kind::boolean: return "true or false";
+        case Kind::text: return "a text";
+        case Kind::choice: return fmt::format("one of: {}", list_names(p.choices));
+        case Kind::name_ref: return fmt::format("the name of an entry of {}", p.choices.at(0));
+        case Kind::section: return fmt::format("a map (see {})", p.ref);
+        case Kind::named_map: return fmt::format("a map of named entries (see {})", p.ref);
+        case Kind::list: return fmt::format("a list of maps (see {})", p.ref);
+        case Kind::lengths:
+            return fmt::format("a list of {} lengths (e.g. [{}])", p.count, p.count == 2 ? "0 m, 3 m" : "0.6 m, 1.2 m, 2.3 m");
+    }
+    return "";
+}
+
+// Reads and validates values; knows the site being built, for cross references.
+class Reader {
+public:
+    Reader(const Context& ctx, SiteSpec& site) : ctx(ctx), site(site) {}
+    const Context& ctx;
+    SiteSpec& site;
+
+    [[noreturn]] void fail(Loc l, const std::string& path, const std::string& detail) const { ctx.fail(l, path, detail); }
+    SourceLoc where(Loc l) const { return ctx.where(l); }
+
+    [[noreturn]] void wrong_type(const Node& n, const std::string& path, const std::string& expected) const {
+        fail(n.loc, path, fmt::format("expected {}, found {}", expected, describe_node(n)));
+    }
+
+    const Node& scalar(const Node& n, const Param& p, const std::string& path) const {
+        if (n.kind != Node::Kind::scalar) wrong_type(n, path, what_text(p));
+        return n;
+    }
+
+    double quantity(const Node& node, const Param& p, const std::string& path) const {
+        const Node& n = scalar(node, p, path);
+        double v = 0;
+        try {
+            v = parse_quantity(n.text, p.dim);
+        } catch (const UnitError& e) {
+            fail(n.loc, path, e.what());
+        }
+        if (!p.range.contains(v)) {
+            std::string hint;
+            if (parse_any_quantity(n.text).unitless && !p.dim.same_units(dims::dimensionless))
+                hint = p.dim.absolute ? fmt::format("; a number without a unit is in kelvin, write e.g. \"{}\"", p.dim.example)
+                                      : fmt::format("; a number without a unit is in SI units, e.g. write \"{}\"", p.dim.example);
+            fail(n.loc, path, fmt::format("out of range: found {}, expected {}{}", format_quantity(v, p.dim), range_text(p), hint));
+        }
+        return v;
+    }
+
+    long long integer(const Node& node, const Param& p, const std::string& path) const {
+        const Node& n = scalar(node, p, path);
+        std::string_view t = n.text;
+        if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+        long long v = 0;
+        auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec == std::errc::result_out_of_range)
+            fail(n.loc, path, fmt::format("out of range: found {}, expected {}", n.text, range_text(p)));
+        if (ec != std::errc{} || ptr != t.data() + t.size() || t.empty()) wrong_type(n, path, what_text(p));
+        if (!p.range.contains(static_cast<double>(v)))
+            fail(n.loc, path, fmt::format("out of range: found {}, expected {}", v, range_text(p)));
+        return v;
+    }
+
+    bool boolean(const Node& node, const Param& p, const std::string& path) const {
+        const Node& n = scalar(node, p, path);
+        for (const char* t : {"true", "True", "TRUE"})
+            if (n.text == t) return true;
+        for (const char* f : {"false", "False", "FALSE"})
+            if (n.text == f) return false;
+        wrong_type(n, path, what_text(p));
+    }
+
+    std::string choice(const Node& node, const Param& p, const std::string& path) const {
+        const Node& n = scalar(node, p, path);
+        if (std::find(p.choices.begin(), p.choices.end(), n.text) == p.choices.end())
+            fail(n.loc, path, fmt::format("expected one of: {}; found {}{}", list_names(p.choices), describe_node(n),
+                                          did_you_mean(n.text, p.choices)));
+        return n.text;
+    }
+
+    template <class T>
+    void object(const Node* node, const Table<T>& table, T& out, const std::string& path, Loc owner) {
+        static const Node kEmptyMap = [] { Node n; n.kind = Node::Kind::map; return n; }();
+        const Node& n = node ? *node : kEmptyMap;  // an absent section: defaults, or missing keys
+        std::vector<std::string> keys;
+        for (const auto& f : table.fields) keys.push_back(f.param.key);
+        if (n.kind != Node::Kind::map)
+            wrong_type(n, path, fmt::format("a map with the keys {}", list_names(keys)));
+        for (const Entry& e : n.entries)
+            if (std::find(keys.begin(), keys.end(), e.key) == keys.end())
+                fail(e.key_loc, path, fmt::format("unknown key \"{}\"{}; expected one of: {}", e.key,
+                                                  did_you_mean(e.key, keys), list_names(keys)));
+        for (const auto& f : table.fields) {
+            const Entry* e = n.find(f.param.key);
+            if (!e && f.param.required)
+                fail(owner, path, fmt::format("missing required key \"{}\": {}", f.param.key, what_text(f.param)));
+            f.read(out, f.param, Slot{e, join(path, f.param.key), owner}, *this);
+        }
+        if (table.check) table.check(out, n, *this, path);
+    }
+
+    // The names a name_ref may use, in order.
+    std::vector<std::string> known(std::string_view section) const {
+        std::vector<std::string> names;
+        if (section == "device_types")
+            for (const auto& [k, v] : site.device_types) names.push_back(k);
+        if (section == "rack_types")
+            for (const auto& [k, v] : site.rack_types) names.push_back(k);
+        return names;
+    }
+};
+
+constexpr std::nullopt_t kRequired = std::nullopt;
+
+template <class T>
+void set_loc(T& t, SourceLoc l) {
+    if constexpr (requires { t.loc; }) t.loc = std::move(l);
+}
+
+template <class T>
+Field<T> quantity(std::string key, const Dimension& dim, double T::*m, Range range, std::optional<double> def,
+                  std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::quantity;
+    p.dim = dim;
+    p.required = !def;
+    p.default_text = def ? format_quantity(*def, dim) : "";
+    p.range = range;
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                t.*m = s.entry ? r.quantity(s.entry->value, p, s.path) : *def;
+            }};
+}
+
+template <class T>
+Field<T> integer(std::string key, int T::*m, int lo, int hi, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::integer;
+    p.range = in(lo, hi);
+    p.description = desc;
+    return {p, [m](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (s.entry) t.*m = static_cast<int>(r.integer(s.entry->value, p, s.path));
+            }};
+}
+
+template <class T>
+Field<T> boolean(std::string key, bool T::*m, bool def, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::boolean;
+    p.required = false;
+    p.default_text = def ? "true" : "false";
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                t.*m = s.entry ? r.boolean(s.entry->value, p, s.path) : def;
+            }};
+}
+
+template <class T>
+Field<T> text(std::string key, std::string T::*m, std::optional<std::string> def, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::text;
+    p.required = !def;
+    p.default_text = def ? fmt::format("\"{}\"", *def) : "";
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                t.*m = s.entry ? r.scalar(s.entry->value, p, s.path).text : *def;
+            }};
+}
+
+template <class T>
+Field<T> choice(std::string key, std::string T::*m, std::vector<std::string> choices, std::optional<std::string> def,
+                std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::choice;
+    p.required = !def;
+    p.default_text = def ? *def : "";
+    p.choices = std::move(choices);
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                t.*m = s.entry ? r.choice(s.entry->value, p, s.path) : *def;
+            }};
+}
+
+// A name that must be a key of an earlier section (`device_types` or `rack_types`).
+template <class T>
+Field<T> name_ref(std::string key, std::string T::*m, std::string section, std::string what, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::name_ref;
+    p.choices = {section};
+    p.description = desc;
+    return {p, [m, what](T& t, const Param& p, const Slot& s, Reader& r) {
+                const Node& n = r.scalar(s.entry->value, p, s.path);
+                auto names = r.known(p.choices[0]);
+                if (std::find(names.begin(), names.end(), n.text) == names.end())
+                    r.fail(n.loc, s.path, fmt::format("unknown {} \"{}\"{}; known {}s (in {}): {}", what, n.text,
+                                                      did_you_mean(n.text, names), what, p.choices[0], list_names(names)));
+                t.*m = n.text;
+            }};
+}
+
+// A nested map read into part of T (`get` may return T itself: `air:` fills HallSpec).
+template <class T, class U>
+Field<T> section(std::string key, const Table<U>& table, U& (*get)(T&), bool required, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::section;
+    p.required = required;
+    p.default_text = required ? "" : "(all keys at their defaults)";
+    p.ref = table.title;
+    p.description = desc;
+    return {p, [&table, get](T& t, const Param&, const Slot& s, Reader& r) {
+                U& u = get(t);
+                Loc at = s.entry ? s.entry->key_loc : s.owner;
+                if constexpr (!std::is_same_v<T, U>) set_loc(u, r.where(at));
+                r.object(s.entry ? &s.entry->value : nullptr, table, u, s.path, at);
+            }};
+}
+
+// Names are map keys; they appear in key paths, --set and result dataset paths.
+void check_name(const Entry& e, const std::string& path, const Reader& r) {
+    bool ok = !e.key.empty() && std::all_of(e.key.begin(), e.key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    if (!ok)
+        r.fail(e.key_loc, path, fmt::format("invalid name \"{}\": a name may contain only letters, digits, \"_\" "
+                                            "and \"-\" (it becomes part of key paths and result names)", e.key));
+}
+
+// A map of name -> object of table U; at least one entry.
+template <class T, class U>
+Field<T> named_map(std::string key, const Table<U>& table, void (*add)(T&, U&&), std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::named_map;
+    p.ref = table.title;
+    p.description = desc;
+    return {p, [&table, add](T& t, const Param& p, const Slot& s, Reader& r) {
+                const Node& n = s.entry->value;
+                if (n.kind != Node::Kind::map) r.wrong_type(n, s.path, what_text(p));
+                if (n.entries.empty())
+                    r.fail(s.entry->key_loc, s.path, "needs at least one entry");
+                for (const Entry& e : n.entries) {
+                    check_name(e, s.path, r);
+                    U u;
+                    u.name = e.key;
+                    u.loc = r.where(e.key_loc);
+                    r.object(&e.value, table, u, join(s.path, e.key), e.key_loc);
+                    add(t, std::move(u));
+                }
+            }};
+}
+
+// A list of objects of table U; at least one.
+template <class T, class U>
+Field<T> list(std::string key, const Table<U>& table, std::vector<U> T::*m, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::list;
+    p.ref = table.title;
+    p.description = desc;
+    return {p, [&table, m](T& t, const Param& p, const Slot& s, Reader& r) {
+                const Node& n = s.entry->value;
+                if (n.kind != Node::Kind::seq) r.wrong_type(n, s.path, what_text(p));
+                if (n.items.empty()) r.fail(n.loc, s.path, "needs at least one entry");
+                for (size_t i = 0; i < n.items.size(); ++i) {
+                    U u;
+                    u.loc = r.where(n.items[i].loc);
+                    r.object(&n.items[i], table, u, join(s.path, std::to_string(i)), n.items[i].loc);
+                    (t.*m).push_back(std::move(u));
+                }
+            }};
+}
+
+// A fixed-length list of lengths, e.g. size: [w, d, h].
+template <class T>
+Field<T> lengths(std::string key, std::vector<double T::*> members, Range each, std::optional<std::vector<double>> def,
+                 std::string desc) {
+    std::string def_text;
+    if (def) {
+        std::vector<std::string> parts;
+        for (double v : *def) parts.push_back(format_quantity(v, dims::length));
+        def_text = fmt::format("[{}]", fmt::join(parts, ", "));
+    }
+    Param p;
+    p.key = key;
+    p.kind = Kind::lengths;
+    p.dim = dims::length;
+    p.required = !def;
+    p.default_text = def_text;
+    p.range = each;
+    p.count = static_cast<int>(members.size());
+    p.description = desc;
+    return {p, [members, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (!s.entry) {
+                    for (size_t i = 0; i < members.size(); ++i) t.*members[i] = (*def)[i];
+                    return;
+                }
+                const Node& n = s.entry->value;
+                if (n.kind != Node::Kind::seq || n.items.size() != members.size())
+                    r.fail(n.loc, s.path, fmt::format("expected {}, found {}", what_text(p),
+                                                      n.kind == Node::Kind::seq ? fmt::format("a list of {}", n.items.size())
+                                                                                : describe_node(n)));
+                Param one = p;
+                one.kind = Kind::quantity;
+                for (size_t i = 0; i < members.size(); ++i)
+                    t.*members[i] = r.quantity(n.items[i], one, join(s.path, std::to_string(i)));
+            }};
+}
+
+Loc value_loc(const Node& n, std::string_view key) {
+    const Entry* e = n.find(key);
+    return e ? e->value.loc : n.loc;
+}
+
+// --- the tables -------------------------------------------------------------------------
+
+const Table<SolverSpec>& solver_table() {
+    static const Table<SolverSpec> t{
+        "simulation.solver", "Settings of the integrator (CVODE, BDF with Newton iterations). All optional.",
+        {
+            quantity<SolverSpec>("rtol", dims::dimensionless, &SolverSpec::rtol, in(1e-12, 1e-2), 1e-6,
+                                 "Relative tolerance of every state."),
+            quantity<SolverSpec>("atol_temperature", dims::temperature_difference, &SolverSpec::atol_temperature,
+                                 above(0, 10), 1e-4, "Absolute tolerance of temperature states."),
+            quantity<SolverSpec>("max_step", dims::time, &SolverSpec::max_step, in(0, 100 * kYear), 0.0,
+                                 "Largest step the integrator may take; 0 s means no limit."),
+            choice<SolverSpec>("jacobian", &SolverSpec::jacobian, {"analytic", "finite-difference"}, "analytic",
+                               "`analytic`: sparse Jacobian from each component; `finite-difference`: CVODE's "
+                               "difference quotients (slower, for checking)."),
+            choice<SolverSpec>("linear_solver", &SolverSpec::linear_solver, {"klu", "dense"}, "klu",
+                               "`klu`: sparse LU, scales with the site; `dense`: only for tiny sites and debugging."),
+        }};
+    return t;
+}
+
+SolverSpec& solver_of(SimulationSpec& s) { return s.solver; }
+
+const Table<SimulationSpec>& simulation_table() {
+    static const Table<SimulationSpec> t{
+        "simulation", "How long to simulate and what to write. The whole section is optional.",
+        {
+            quantity<SimulationSpec>("duration", dims::time, &SimulationSpec::duration, above(0, 100 * kYear), 3600.0,
+                                     "Simulated time span; `dctwin run --duration` overrides it."),
+            quantity<SimulationSpec>("output_interval", dims::time, &SimulationSpec::output_interval, above(0, kYear), 10.0,
+                                     "Simulated time between rows of the results file."),
+            quantity<SimulationSpec>("flush_interval", dims::time, &SimulationSpec::flush_interval, above(0, kDay), 5.0,
+                                     "Wall-clock time between flushes of the results file; a killed run keeps what was "
+                                     "flushed."),
+            boolean<SimulationSpec>("write_states", &SimulationSpec::write_states, true,
+                                    "Write the series of every state (every temperature, every device) to the results file."),
+            section<SimulationSpec, SolverSpec>("solver", solver_table(), solver_of, false, "Integrator settings."),
+        }};
+    return t;
+}
+
+const Table<AmbientSpec>& ambient_table() {
+    static const Table<AmbientSpec> t{
+        "ambient", "The outdoor air.",
+        {
+            quantity<AmbientSpec>("temperature", dims::temperature, &AmbientSpec::temperature, in(kC - 60, kC + 60),
+                                  kRequired, "Outdoor dry-bulb temperature, constant in format 1."),
+        }};
+    return t;
+}
+
+// [kg/m3], [J/(kg K)] at 20 degC, /work/shared/reference/parameters.md [P].
+void set_fluid(CoolantSpec& c) {
+    if (c.fluid == "water") c.density = 998.2, c.specific_heat = 4180.0;
+    if (c.fluid == "pg25") c.density = 1023.7, c.specific_heat = 3910.0;
+}
+
+const Table<CoolantSpec>& coolant_table() {
+    static const Table<CoolantSpec> t = [] {
+        Table<CoolantSpec> t{
+            "coolant", "The liquid of the facility loop that every rack's cold plates are connected to.",
+            {
+                choice<CoolantSpec>("fluid", &CoolantSpec::fluid, {"water", "pg25"}, kRequired,
+                                    "`water`: 998.2 kg/m3, 4180 J/(kg K); `pg25` (25 % propylene glycol): 1023.7 kg/m3, "
+                                    "3910 J/(kg K), freezes at -9.6 degC. Both at 20 degC [P]."),
+                quantity<CoolantSpec>("supply_temperature", dims::temperature, &CoolantSpec::supply_temperature,
+                                      kTemperatureRange, kRequired,
+                                      "Facility supply temperature to every rack; ASHRAE classes W17 to W45 name the "
+                                      "maximum in degC [S]."),
+            },
+            [](const CoolantSpec& c, const Node& n, Reader& r, const std::string& path) {
+                double freeze = c.fluid == "water" ? kC : kC - 9.6;
+                if (c.supply_temperature <= freeze)
+                    r.fail(value_loc(n, "supply_temperature"), join(path, "supply_temperature"),
+                           fmt::format("{} is at or below the freezing point of {} ({})",
+                                       format_quantity(c.supply_temperature, dims::temperature), c.fluid,
+                                       format_quantity(freeze, dims::temperature)));
+            }};
+        auto base = t.fields[0].read;
+        t.fields[0].read = [base](CoolantSpec& c, const Param& p, const Slot& s, Reader& r) {
+            base(c, p, s, r);
+            set_fluid(c);
+        };
+        return t;
+    }();
+    return t;
+}
+
+const Table<FacilitySpec>& facility_table() {
+    static const Table<FacilitySpec> t{
+        "facility", "Facility cooling: one pump for the liquid loop and a heat-rejection plant (dry cooler).",
+        {
+            quantity<FacilitySpec>("pump_head", dims::pressure, &FacilitySpec::pump_head, above(0, 10e6), kRequired,
+                                   "Pressure rise of the pump across the whole loop; cold plates take about 50 kPa at "
+                                   "nominal flow [P] Modelica Buildings."),
+            quantity<FacilitySpec>("pump_efficiency", dims::dimensionless, &FacilitySpec::pump_efficiency, above(0, 1),
+                                   kRequired, "Wire-to-water efficiency of the pump."),
+            quantity<FacilitySpec>("rejection_specific_power", dims::specific_power,
+                                   &FacilitySpec::rejection_specific_power, in(0, 1), kRequired,
+                                   "Fan power of heat rejection per watt of heat rejected from the liquid loop [E]."),
+        }};
+    return t;
+}
+
+Table<ConversionSpec> conversion_table(std::string title, std::string intro, double max_rating, std::string eff_source,
+                                       std::string rating_source) {
+    return {std::move(title), std::move(intro),
+            {
+                quantity<ConversionSpec>("efficiency", dims::dimensionless, &ConversionSpec::efficiency, above(0, 1),
+                                         kRequired, "eta in P_in = (P_out + no_load_loss) / eta. " + eff_source),
+                quantity<ConversionSpec>("no_load_loss", dims::power, &ConversionSpec::no_load_loss, in(0, max_rating / 10),
+                                         kRequired, "Constant loss c in P_in = (P_out + c) / eta, drawn even at no load."),
+                quantity<ConversionSpec>("rating", dims::power, &ConversionSpec::rating, above(0, max_rating), kRequired,
+                                         "Output rating; the load over the rating is reported as a constraint. " +
+                                             rating_source),
+            }};
+}
+
+const Table<ConversionSpec>& distribution_table() {
+    static const Table<ConversionSpec> t = conversion_table(
+        "power.distribution",
+        "Transformer, UPS and PDUs between the grid and the racks, lumped into one stage. Its loss heats the "
+        "electrical room.",
+        10e9,
+        "Double-conversion UPS 0.94-0.97 [S]; LV transformer 0.986-0.993 at 35 % load [P] DOE 10 CFR 431.196.",
+        "");
+    return t;
+}
+
+const Table<ConversionSpec>& power_shelf_table() {
+    static const Table<ConversionSpec> t = conversion_table(
+        "rack_types.<name>.power_shelf", "The rack's power shelf (rectifiers). Its loss heats the hall air.", 10e6,
+        "80 PLUS Titanium 0.96 at 50 % load [S]; Frontier rectifier 0.96 with 17 W constant [P] ExaDigiT RAPS.",
+        "NVL72: 33 kW per shelf, 8 shelves [P] NVIDIA Base Command Manager docs.");
+    return t;
+}
+
+const Table<PowerSpec>& electrical_room_table() {
+    static const Table<PowerSpec> t{
+        "power.electrical_room", "The room that holds the distribution equipment and receives its losses.",
+        {
+            quantity<PowerSpec>("heat_capacity", dims::heat_capacity, &PowerSpec::electrical_room_heat_capacity,
+                                above(0, 1e12), kRequired, "Air and equipment mass of the room."),
+            quantity<PowerSpec>("conductance", dims::conductance, &PowerSpec::electrical_room_conductance,
+                                above(0, 1e10), kRequired, "Heat transfer from the room to the outdoor air (its cooling)."),
+        }};
+    return t;
+}
+
+ConversionSpec& distribution_of(PowerSpec& p) { return p.distribution; }
+PowerSpec& self(PowerSpec& p) { return p; }
+
+const Table<PowerSpec>& power_table() {
+    static const Table<PowerSpec> t{
+        "power", "The electrical path from the grid to the racks.",
+        {
+            section<PowerSpec, ConversionSpec>("distribution", distribution_table(), distribution_of, true,
+                                               "The lumped distribution stage."),
+            section<PowerSpec, PowerSpec>("electrical_room", electrical_room_table(), self, true,
+                                          "Where the distribution losses go."),
+        }};
+    return t;
+}
+
+const Table<DeviceTypeSpec>& device_type_table() {
+    using D = DeviceTypeSpec;
+    constexpr double kMaxDevicePower = 10e3;  // [W] a 2025 GPU is 700-1400 W
+    static const Table<D> t{
+        "device_types.<name>",
+        "A kind of device (GPU or CPU), defined once and used by rack types. Power = idle + activity x dynamic + "
+        "leakage(T_junction); two thermal masses, junction and cold plate, in series to the coolant.",
+        {
+            choice<D>("kind", &D::kind, {"gpu", "cpu"}, kRequired, "What the device is."),
+            quantity<D>("idle_power", dims::power, &D::idle_power, in(0, kMaxDevicePower), kRequired,
+                        "Power at activity 0 without leakage. MI250X idle 88 W [P] ExaDigiT RAPS."),
+            quantity<D>("max_power", dims::power, &D::max_power, above(0, kMaxDevicePower), kRequired,
+                        "Total power at activity 1 and the leakage reference temperature (includes leakage). H100 "
+                        "SXM 700 W [P] nvidia-smi; B200 1000 W, GB200 1200 W [S]."),
+            quantity<D>("leakage_power", dims::power, &D::leakage_power, in(0, kMaxDevicePower), kRequired,
+                        "Leakage at the reference temperature, part of max_power; 3-5 % of total power per 10 K [E]."),
+            quantity<D>("leakage_temperature_coefficient", dims::inverse_temperature,
+                        &D::leakage_temperature_coefficient, in(0, 1), kRequired,
+                        "k in leakage ~ exp(k (T_junction - T_ref)); roughly exponential [E]."),
+            quantity<D>("leakage_reference_temperature", dims::temperature, &D::leakage_reference_temperature,
+                        kTemperatureRange, kRequired, "T_ref: junction temperature at which leakage_power holds."),
+            quantity<D>("junction_heat_capacity", dims::heat_capacity, &D::junction_heat_capacity, above(0, 1e6),
+                        kRequired, "Die and package; die and cold plate time constants are 1-10 s [E]."),
+            quantity<D>("plate_heat_capacity", dims::heat_capacity, &D::plate_heat_capacity, above(0, 1e6), kRequired,
+                        "Cold plate and the coolant in it."),
+            quantity<D>("junction_to_plate_resistance", dims::thermal_resistance, &D::junction_to_plate_resistance,
+                        above(0, 100), kRequired,
+                        "Junction to cold plate. Junction to coolant in total is 0.02-0.05 K/W per GPU [E]."),
+            quantity<D>("plate_to_coolant_resistance", dims::thermal_resistance, &D::plate_to_coolant_resistance,
+                        above(0, 100), kRequired, "Cold plate to the coolant flowing through it."),
+            quantity<D>("slowdown_temperature", dims::temperature, &D::slowdown_temperature, kTemperatureRange,
+                        kRequired, "Junction temperature at which the device throttles (an event). H100 89 degC [P] "
+                                   "nvidia-smi."),
+            quantity<D>("shutdown_temperature", dims::temperature, &D::shutdown_temperature, kTemperatureRange,
+                        kRequired, "Junction temperature at which the device shuts down (an event). H100 92 degC [P] "
+                                   "nvidia-smi."),
+        },
+        [](const D& d, const Node& n, Reader& r, const std::string& path) {
+            if (!(d.max_power > d.idle_power + d.leakage_power))
+                r.fail(value_loc(n, "max_power"), join(path, "max_power"),
+                       fmt::format("max_power ({}) must exceed idle_power + leakage_power ({} + {} = {}): the rest is "
+                                   "the dynamic power at activity 1",
+                                   format_quantity(d.max_power, dims::power), format_quantity(d.idle_power, dims::power),
+                                   format_quantity(d.leakage_power, dims::power),
+                                   format_quantity(d.idle_power + d.leakage_power, dims::power)));
+            if (!(d.slowdown_temperature < d.shutdown_temperature))
+                r.fail(value_loc(n, "slowdown_temperature"), join(path, "slowdown_temperature"),
+                       fmt::format("slowdown_temperature ({}) must be below shutdown_temperature ({})",
+                                   format_quantity(d.slowdown_temperature, dims::temperature),
+                                   format_quantity(d.shutdown_temperature, dims::temperature)));
+        }};
+    return t;
+}
+
+const Table<RackDeviceGroupSpec>& device_group_table() {
+    using G = RackDeviceGroupSpec;
+    static const Table<G> t{
+        "rack_types.<name>.devices.<name>", "A group of identical devices in a rack.",
+        {
+            name_ref<G>("type", &G::type, "device_types", "device type", "A name from `device_types`."),
+            integer<G>("count", &G::count, 1, 1000, "How many of these devices the rack holds (NVL72: 72 GPUs)."),
+        }};
+    return t;
+}
+
+const Table<RackTypeSpec>& rack_type_table() {
+    using R = RackTypeSpec;
+    static const Table<R> t{
+        "rack_types.<name>",
+        "A kind of rack, defined once and placed by rows. Its devices' cold plates share one well-mixed coolant "
+        "volume fed from the facility supply.",
+        {
+            named_map<R, RackDeviceGroupSpec>("devices", device_group_table(),
+                             +[](R& r, RackDeviceGroupSpec&& g) { r.devices.push_back(std::move(g)); },
+                             "Device groups by name, e.g. `gpu: { type: h100, count: 32 }`."),
+            quantity<R>("coolant_flow", dims::volume_flow, &R::coolant_flow, above(0, 1), kRequired,
+                        "Coolant flow through the rack manifold. Sizing: 1.5 L/min/kW (1.25-2.0) for dT <= 10 K [S] "
+                        "OCP."),
+            quantity<R>("coolant_volume", dims::volume, &R::coolant_volume, above(0, 10), kRequired,
+                        "Coolant in the rack loop (manifolds, hoses, cold plates), treated as well mixed."),
+            quantity<R>("other_power", dims::power, &R::other_power, in(0, 10e6), kRequired,
+                        "Constant IT power besides the devices (NICs, switches, fans, memory); heats the hall air."),
+            section<R, ConversionSpec>("power_shelf", power_shelf_table(), +[](R& r) -> ConversionSpec& { return r.power_shelf; },
+                                       true, "The rack's power conversion."),
+            lengths<R>("size", {&R::width, &R::depth, &R::height}, above(0, 10), std::vector<double>{0.6, 1.2, 2.3},
+                       "[width, depth, height] for visualisation; the default is a 600 x 1200 mm, 48U rack."),
+        }};
+    return t;
+}
+
+const Table<HallSpec>& hall_air_table() {
+    using H = HallSpec;
+    static const Table<H> t{
+        "halls.<name>.air", "The air of the hall, cooled by air handlers (CRAH).",
+        {
+            quantity<H>("heat_capacity", dims::heat_capacity, &H::air_heat_capacity, above(0, 1e12), kRequired,
+                        "Hall air plus the mass that exchanges heat with it quickly."),
+            quantity<H>("cooling_conductance", dims::conductance, &H::air_cooling_conductance, above(0, 1e10),
+                        kRequired, "Heat transfer from the hall air to the air-side cooling supply."),
+            quantity<H>("supply_temperature", dims::temperature, &H::air_supply_temperature, kTemperatureRange,
+                        kRequired, "Air-side cooling supply temperature; ASHRAE recommends 18-27 degC inlet [S]."),
+        }};
+    return t;
+}
+
+const Table<RowSpec>& row_table() {
+    using W = RowSpec;
+    static const Table<W> t{
+        "halls.<name>.rows.<name>", "A row of identical racks; it gives each rack a floor position.",
+        {
+            name_ref<W>("rack", &W::rack, "rack_types", "rack type", "A name from `rack_types`."),
+            integer<W>("count", &W::count, 1, 10000, "Racks in the row."),
+            lengths<W>("origin", {&W::origin_x, &W::origin_y}, in(-1e4, 1e4), std::nullopt,
+                       "[x, y] floor position of the first rack's corner."),
+            quantity<W>("pitch", dims::length, &W::pitch, above(0, 100), 0.6,
+                        "Distance between rack origins along the row (a standard rack is 0.6 m wide)."),
+            choice<W>("direction", &W::direction, {"x", "y"}, "x", "The floor axis the row runs along."),
+        }};
+    return t;
+}
+
+HallSpec& hall_self(HallSpec& h) { return h; }
+
+const Table<HallSpec>& hall_table() {
+    using H = HallSpec;
+    static const Table<H> t{
+        "halls.<name>", "A data hall: one air volume and rows of racks.",
+        {
+            section<H, H>("air", hall_air_table(), hall_self, true, "The hall air."),
+            named_map<H, RowSpec>("rows", row_table(), +[](H& h, RowSpec&& r) { h.rows.push_back(std::move(r)); },
+                                  "Rows by name, in file order."),
+        }};
+    return t;
+}
+
+const Table<ActivityStep>& step_table() {
+    static const Table<ActivityStep> t{
+        "workload.activity[]", "One step of the activity schedule.",
+        {
+            quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
+                                   "Simulated time from which `value` holds."),
+            quantity<ActivityStep>("value", dims::dimensionless, &ActivityStep::value, in(0, 1), kRequired,
+                                   "Activity of every device, 0 (idle) to 1 (full load)."),
+        }};
+    return t;
+}
+
+SiteSpec& site_self(SiteSpec& s) { return s; }
+
+const Table<SiteSpec>& workload_table() {
+    static const Table<SiteSpec> t{
+        "workload", "What the devices do over time.",
+        {
+            list<SiteSpec, ActivityStep>("activity", step_table(), &SiteSpec::activity,
+                                         "A step schedule: sorted by `at`, the first step at 0 s."),
+        },
+        [](const SiteSpec& s, const Node& n, Reader& r, const std::string& path) {
+            const Node& steps = n.find("activity")->value;
+            for (size_t i = 0; i < s.activity.size(); ++i) {
+                std::string p = join(join(path, "activity"), std::to_string(i)) + ".at";
+                Loc at = value_loc(steps.items[i], "at");
+                if (i == 0 && s.activity[0].at != 0)
+                    r.fail(at, p, fmt::format("the first step must be at 0 s (the schedule needs a value from the "
+                                              "start), found {}", format_quantity(s.activity[0].at, dims::time)));
+                if (i > 0 && !(s.activity[i].at > s.activity[i - 1].at))
+                    r.fail(at, p, fmt::format("steps must be in increasing order of time: this step at {} follows "
+                                              "one at {}", format_quantity(s.activity[i].at, dims::time),
+                                              format_quantity(s.activity[i - 1].at, dims::time)));
+            }
+        }};
+    return t;
+}
+
+const Table<SiteSpec>& site_info_table() {
+    static const Table<SiteSpec> t{
+        "site", "What the file describes.",
+        {
+            text<SiteSpec>("name", &SiteSpec::name, kRequired, "Name of the site, written into results."),
+            text<SiteSpec>("description", &SiteSpec::description, std::string{}, "One line about the site."),
+        }};
+    return t;
+}
+
+const Table<SiteSpec>& root_table() {
+    using S = SiteSpec;
+    static const Table<S> t{
+        "(top level)", "The sections of a site file.",
+        {
+            [] {
+                Param p;
+                p.key = "dctwin";
+                p.kind = Kind::integer;
+                p.range = in(kSiteFormatVersion, kSiteFormatVersion);
+                p.description = "Format version of the file; this dctwin reads format 1.";
+                return Field<S>{p, [](S& s, const Param& p, const Slot& slot, Reader& r) {
+                                    Param any = p;
+                                    any.range = {};
+                                    long long v = r.integer(slot.entry->value, any, slot.path);
+                                    if (v != kSiteFormatVersion)
+                                        r.fail(slot.entry->value.loc, slot.path,
+                                               fmt::format("this file is format {}, this dctwin reads format {}", v,
+                                                           kSiteFormatVersion));
+                                    s.format_version = static_cast<int>(v);
+                                }};
+            }(),
+            section<S, S>("site", site_info_table(), site_self, true, "Name and description."),
+            section<S, SimulationSpec>("simulation", simulation_table(), +[](S& s) -> SimulationSpec& { return s.simulation; },
+                                       false, "Simulated time, output and solver settings."),
+            section<S, AmbientSpec>("ambient", ambient_table(), +[](S& s) -> AmbientSpec& { return s.ambient; }, true,
+                                    "Outdoor conditions."),
+            section<S, CoolantSpec>("coolant", coolant_table(), +[](S& s) -> CoolantSpec& { return s.coolant; }, true,
+                                    "The facility liquid loop."),
+            section<S, FacilitySpec>("facility", facility_table(), +[](S& s) -> FacilitySpec& { return s.facility; },
+                                     true, "Pump and heat rejection."),
+            section<S, PowerSpec>("power", power_table(), +[](S& s) -> PowerSpec& { return s.power; }, true,
+                                  "Power distribution."),
+            named_map<S, DeviceTypeSpec>("device_types", device_type_table(),
+                                         +[](S& s, DeviceTypeSpec&& d) { s.device_types.emplace(d.name, std::move(d)); },
+                                         "Device types by name."),
+            named_map<S, RackTypeSpec>("rack_types", rack_type_table(),
+                                       +[](S& s, RackTypeSpec&& r) { s.rack_types.emplace(r.name, std::move(r)); },
+                                       "Rack types by name."),
+            named_map<S, HallSpec>("halls", hall_table(), +[](S& s, HallSpec&& h) { s.halls.push_back(std::move(h)); },
+                                   "Halls by name, in file order."),
+            section<S, S>("workload", workload_table(), site_self, true, "The activity schedule."),
+        }};
+    return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+
+// Byte offset of the first byte that is not valid UTF-8, or npos.
+size_t invalid_utf8(std::string_view s) {
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = byte(i);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+        if (n == 0 || i + n >= s.size()) return i;
+        unsigned char b1 = byte(i + 1);  // no overlong forms, surrogates or code points past U+10FFFF
+        if ((c == 0xE0 && b1 < 0xA0) || (c == 0xED && b1 > 0x9F) || (c == 0xF0 && b1 < 0x90) || (c == 0xF4 && b1 > 0x8F))
+            return i;
+        for (size_t k = 1; k <= n; ++k)
+            if ((byte(i + k) & 0xC0) != 0x80) return i;
+        i += n + 1;
+    }
+    return std::string_view::npos;
+}
+
+Loc loc_of_offset(std::string_view text, size_t offset) {
+    Loc l{0, 1, 1};
+    for (size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') ++l.line, l.col = 1;
+        else ++l.col;
+    }
+    return l;
+}
+
+std::string yaml_message(const YAML::Exception& e, std::string_view line) {
+    std::string msg = e.msg.empty() ? std::string("invalid YAML") : e.msg;
+    std::string out = "YAML syntax error: " + msg;
+    auto indent_end = line.find_first_not_of(" \t");
+    if (line.substr(0, indent_end).find('\t') != std::string_view::npos)
+        out += "; this line is indented with a tab, and YAML allows only spaces for indentation";
+    else if (msg == "illegal map value")
+        out += " (a value that contains \": \" must be quoted)";
+    return out;
+}
+
+// Applies one "key.path=value" override to the tree. `index` is 1-based.
+void apply_override(Node& root, const std::string& text, int index, const Context& ctx) {
+    auto at = [&](size_t col0) { return Loc{1, index, static_cast<int>(col0) + 1}; };
+    size_t eq = text.find('=');
+    if (eq == std::string::npos)
+        ctx.fail(at(0), "", "an override must look like key.path=value (e.g. coolant.supply_temperature=35degC); "
+                            "found no \"=\"");
+    std::string_view path_text = std::string_view(text).substr(0, eq);
+    if (path_text.find_first_not_of(" \t") == std::string_view::npos)
+        ctx.fail(at(0), "", "an override must look like key.path=value; the key path is empty");
+
+    // Segments with their columns.
+    struct Seg {
+        std::string key;
+        size_t col0;
+    };
+    std::vector<Seg> segs;
+    size_t start = 0;
+    while (true) {
+        size_t dot = path_text.find('.', start);
+        std::string_view raw = path_text.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        size_t lead = raw.find_first_not_of(" \t");
+        size_t trail = raw.find_last_not_of(" \t");
+        if (lead == std::string_view::npos)
+            ctx.fail(at(start), std::string(path_text), "empty key in the key path (two dots, or a dot at an end)");
+        segs.push_back({std::string(raw.substr(lead, trail - lead + 1)), start + lead});
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+
+    // The value is YAML (a scalar, or a flow list/map), placed after the '='.
+    const size_t value_col0 = eq + 1;
+    std::string value_text = text.substr(value_col0);
+    Converter conv(ctx, [&](const YAML::Mark& m) {
+        return at(value_col0 + (m.line == 0 ? static_cast<size_t>(std::max(m.column, 0)) : 0));
+    }, text.size() + 10000);
+    std::string path;
+    for (const auto& s : segs) path = join(path, s.key);
+    Node value;
+    try {
+        value = conv.convert(YAML::Load(value_text), path, 0, at(value_col0));
+    } catch (const YAML::Exception& e) {
+        ctx.fail(at(value_col0 + (e.mark.line == 0 ? std::max(e.mark.column, 0) : 0)), path,
+                 "invalid value: " + yaml_message(e, ""));
+    }
+
+    Node* cur = &root;
+    std::string walked;
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const Seg& s = segs[i];
+        bool last = i + 1 == segs.size();
+        Node* next = nullptr;
+        if (cur->kind == Node::Kind::map) {
+            if (Entry* e = cur->find(s.key)) {
+                next = &e->value;
+            } else if (last) {
+                cur->entries.push_back({s.key, at(s.col0), std::move(value)});
+                return;  // a new key; validation decides whether it is allowed
+            } else {
+                std::vector<std::string> keys;
+                for (const Entry& e : cur->entries) keys.push_back(e.key);
+                ctx.fail(at(s.col0), walked, fmt::format("no key \"{}\" here{}; existing keys: {}", s.key,
+                                                         did_you_mean(s.key, keys), list_names(keys)));
+            }
+        } else if (cur->kind == Node::Kind::seq) {
+            size_t idx = 0;
+            auto [p, ec] = std::from_chars(s.key.data(), s.key.data() + s.key.size(), idx);
+            if (ec != std::errc{} || p != s.key.data() + s.key.size())
+                ctx.fail(at(s.col0), walked, fmt::format("this is a list of {} entries: expected an index, found \"{}\"",
+                                                         cur->items.size(), s.key));
+            if (idx == cur->items.size() && last) {
+                cur->items.push_back(std::move(value));  // append one entry
+                return;
+            }
+            if (idx >= cur->items.size())
+                ctx.fail(at(s.col0), walked, fmt::format("index {} is past the end of this list of {} entries{}", idx,
+                                                         cur->items.size(), last ? " (an index equal to the length appends)" : ""));
+            next = &cur->items[idx];
+        } else {
+            ctx.fail(at(s.col0), walked, fmt::format("this is a single value ({}); it has no key \"{}\"",
+                                                     describe_node(*cur), s.key));
+        }
+        walked = join(walked, s.key);
+        if (last) *next = std::move(value);
+        cur = next;
+    }
+}
+
+}  // namespace
+
+SiteSpec load_site_text(std::string_view input, const std::string& file_label, const std::vector<std::string>& overrides) {
+    Context ctx;
+    ctx.sources.push_back({file_label, {}});
+    ctx.sources.push_back({"--set", overrides});
+    for (auto& l : ctx.sources[1].lines) l = split_lines(l).front();  // an excerpt is one line
+
+    std::string_view text = input;
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+        ctx.fail(loc_of_offset(text, nul), "",
+                 "this is not a text file (it contains a NUL byte); a site file is YAML text in UTF-8");
+    if (auto bad = invalid_utf8(text); bad != std::string_view::npos)
+        ctx.fail(loc_of_offset(text, bad), "",
+                 fmt::format("this is not UTF-8 text (byte 0x{:02X}); save the site file as UTF-8",
+                             static_cast<unsigned char>(text[bad])));
+    ctx.sources[0].lines = split_lines(text);
+    const std::string kStart = "a site file starts with `dctwin: 1` (see sites/README.md)";
+
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        Loc l{0, e.mark.line + 1, e.mark.column + 1};
+        if (e.mark.is_null()) l = {0, 0, 0};
+        std::string_view line = l.line >= 1 && l.line <= static_cast<int>(ctx.sources[0].lines.size())
+                                    ? std::string_view(ctx.sources[0].lines[l.line - 1]) : std::string_view();
+        ctx.fail(l, "", yaml_message(e, line));
+    } catch (const std::exception& e) {
+        ctx.fail({}, "", fmt::format("cannot parse the file: {}", e.what()));
+    }
+    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
+        ctx.fail({0, 1, 1}, "", "the file is empty (no YAML content); " + kStart);
+    if (docs.size() > 1) {
+        // Point at the `---` that starts the second document, not at its first value.
+        Loc l{0, docs[1].Mark().line + 1, docs[1].Mark().column + 1};
+        for (int i = l.line; i >= 1; --i)
+            if (ctx.sources[0].lines[i - 1].rfind("---", 0) == 0) {
+                l = {0, i, 1};
+                break;
+            }
+        ctx.fail(l, "", "a second YAML document starts here; a site file holds exactly one");
+    }
+
+    Node root;
+    try {
+        Converter conv(ctx, [](const YAML::Mark& m) { return Loc{0, m.line + 1, m.column + 1}; }, text.size() + 10000);
+        root = conv.convert(docs[0], "", 0, {0, 1, 1});
+    } catch (const YAML::Exception& e) {  // not expected from a loaded tree; never crash
+        ctx.fail({}, "", fmt::format("cannot read the YAML tree: {}", e.what()));
+    }
+    if (root.kind != Node::Kind::map)
+        ctx.fail(root.loc, "", fmt::format("expected a map of sections at the top level, found {}; {}",
+                                           describe_node(root), kStart));
+    // The format version first: a file of another version fails on it, not on its new keys.
+    const Entry* version = root.find("dctwin");
+    if (!version)
+        ctx.fail(root.loc, "", "missing required key \"dctwin\" (the format version); " + kStart);
+
+    for (size_t i = 0; i < overrides.size(); ++i) apply_override(root, overrides[i], static_cast<int>(i + 1), ctx);
+
+    SiteSpec site;
+    Reader reader(ctx, site);
+    root_table().fields[0].read(site, root_table().fields[0].param, Slot{root.find("dctwin"), "dctwin", root.loc}, reader);
+    reader.object(&root, root_table(), site, "", root.loc);
+
+    site.source_file = file_label;
+    YAML::Emitter out;
+    emit(out, root);
+    site.resolved_yaml = std::string(out.c_str()) + "\n";
+    return site;
+}
+
+SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InputError({path, 0, 0}, "", "cannot read file: it is a directory", "");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");
+    constexpr std::streamoff kMaxSize = 256 << 20;  // a site file is kilobytes
+    in.seekg(0, std::ios::end);
+    std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size > kMaxSize)
+        throw InputError({path, 0, 0}, "", fmt::format("the file is too large ({} MB) for a site file", size >> 20), "");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");
+    return load_site_text(text.str(), path, overrides);
+}
+
+// ---------------------------------------------------------------------------------------
+// The format reference
+
+namespace {
+
+struct DocTable {
+    std::string title, intro;
+    std::vector<Param> params;
+};
+
+template <class T>
+DocTable doc(const Table<T>& t) {
+    DocTable d{t.title, t.intro, {}};
+    for (const auto& f : t.fields) d.params.push_back(f.param);
+    return d;
+}
+
+std::string cell(std::string s) {
+    std::string out;
+    for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+}
+
+std::string type_cell(const Param& p) {
+    switch (p.kind) {
+        case Kind::quantity: return fmt::format("{}, e.g. `{}`", p.dim.name, p.dim.example);
+        case Kind::integer: return "whole number";
+        case Kind::boolean: return "`true` or `false`";
+        case Kind::text: return "text";
+        case Kind::choice: {
+            std::vector<std::string> c;
+            for (const auto& s : p.choices) c.push_back("`" + s + "`");
+            return "one of " + fmt::format("{}", fmt::join(c, ", "));
+        }
+        case Kind::name_ref: return fmt::format("name of a `{}` entry", p.choices.at(0));
+        case Kind::section: return fmt::format("map, see `{}`", p.ref);
+        case Kind::named_map: return fmt::format("map of names to `{}`", p.ref);
+        case Kind::list: return fmt::format("list of `{}`", p.ref);
+        case Kind::lengths: return fmt::format("list of {} lengths", p.count);
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string format_reference_markdown() {
+    const DocTable tables[] = {
+        doc(root_table()),          doc(site_info_table()),   doc(simulation_table()), doc(solver_table()),
+        doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
+        doc(distribution_table()),  doc(electrical_room_table()), doc(device_type_table()),
+        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(hall_table()),
+        doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
+    };
+    std::string out = fmt::format(
+        "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"
+        "`<name>` stands for a name you choose; `[]` for each entry of a list. Ranges are inclusive unless "
+        "written with `<`; `x` is the value.\n",
+        kSiteFormatVersion);
+    for (const DocTable& t : tables) {
+        out += fmt::format("\n### `{}`\n\n{}\n\n", t.title, t.intro);
+        out += "| key | type | required / default | valid range | description |\n";
+        out += "|---|---|---|---|---|\n";
+        for (const Param& p : t.params) {
+            std::string def = p.required ? "**required**" : p.default_text.empty() ? "\"\"" : "`" + p.default_text + "`";
+            if (!p.required && p.kind == Kind::section) def = p.default_text;
+            std::string range = p.kind == Kind::quantity || p.kind == Kind::integer || p.kind == Kind::lengths
+                                    ? range_text(p) : "";
+            if (p.kind == Kind::lengths) range = "each " + range;
+            if (p.kind == Kind::named_map || p.kind == Kind::list) range = "at least one entry";
+            out += fmt::format("| `{}` | {} | {} | {} | {} |\n", p.key, cell(type_cell(p)), cell(def), cell(range),
+                               cell(p.description));
+        }
+    }
+    return out;
+}
+
+}  // namespace dctwin

@@ -1,0 +1,156 @@
+#pragma once
+// The validated site: what the loader produces from a site file and what the model builder
+// consumes. Every value is SI (temperatures in kelvin); every object keeps the place in the
+// file it came from, so that errors found later (while building the network) still point at
+// the user's text.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dctwin {
+
+/// A place in an input text. line and col are 1-based; line 0 means "no place known".
+struct SourceLoc {
+    std::string file;
+    int line = 0;
+    int col = 0;
+};
+
+/// Electrical conversion stage in the form P_in = (P_out + no_load_loss) / efficiency
+/// (the rack-conversion form of ExaDigiT RAPS). Loss = P_in - P_out becomes heat.
+struct ConversionSpec {
+    double efficiency = 0.96;   ///< [1] at any load, 0 < eta <= 1
+    double no_load_loss = 0.0;  ///< [W] constant term c
+    double rating = 0.0;        ///< [W] output rating (reported, checked later as a constraint)
+    SourceLoc loc;
+};
+
+/// A device type (GPU or CPU) of the first physical slice: one junction and one cold-plate
+/// thermal mass; power = idle + activity * dynamic + leakage(T_junction).
+struct DeviceTypeSpec {
+    std::string name;
+    std::string kind = "gpu";               ///< "gpu" or "cpu"
+    double idle_power = 0.0;                ///< [W] at activity 0, excluding leakage
+    double max_power = 0.0;                 ///< [W] total at activity 1 and T = leakage_reference_temperature
+    double leakage_power = 0.0;             ///< [W] leakage at the reference temperature (part of max_power)
+    double leakage_temperature_coefficient = 0.0;  ///< [1/K] leakage ~ exp(k (T - T_ref))
+    double leakage_reference_temperature = 0.0;    ///< [K]
+    double junction_heat_capacity = 0.0;    ///< [J/K]
+    double plate_heat_capacity = 0.0;       ///< [J/K]
+    double junction_to_plate_resistance = 0.0;  ///< [K/W]
+    double plate_to_coolant_resistance = 0.0;   ///< [K/W]
+    double slowdown_temperature = 0.0;      ///< [K] reported as an event when crossed
+    double shutdown_temperature = 0.0;      ///< [K] reported as an event when crossed
+    SourceLoc loc;
+};
+
+struct RackDeviceGroupSpec {
+    std::string name;   ///< key under the rack's `devices:` map
+    std::string type;   ///< a key of SiteSpec::device_types (checked by the loader)
+    int count = 1;
+    SourceLoc loc;
+};
+
+struct RackTypeSpec {
+    std::string name;
+    std::vector<RackDeviceGroupSpec> devices;  ///< in file order
+    double coolant_flow = 0.0;     ///< [m3/s] volumetric flow through the rack manifold
+    double coolant_volume = 0.0;   ///< [m3] well-mixed coolant in the rack loop
+    double other_power = 0.0;      ///< [W] constant non-device IT load (NICs, fans), heat to hall air
+    ConversionSpec power_shelf;    ///< rack power shelf, loss heat to hall air
+    double width = 0.6, depth = 1.2, height = 2.3;  ///< [m] footprint for visualisation
+    SourceLoc loc;
+};
+
+struct RowSpec {
+    std::string name;
+    std::string rack;        ///< a key of SiteSpec::rack_types
+    int count = 1;
+    double origin_x = 0.0;   ///< [m] floor position of the first rack's corner
+    double origin_y = 0.0;   ///< [m]
+    double pitch = 0.6;      ///< [m] distance between rack origins along the row
+    std::string direction = "x";  ///< "x" or "y": the axis the row runs along
+    SourceLoc loc;
+};
+
+struct HallSpec {
+    std::string name;
+    double air_heat_capacity = 0.0;        ///< [J/K] hall air plus what exchanges with it quickly
+    double air_cooling_conductance = 0.0;  ///< [W/K] hall air to the air-side cooling supply
+    double air_supply_temperature = 0.0;   ///< [K] air-side cooling (CRAH) supply temperature
+    std::vector<RowSpec> rows;             ///< in file order
+    SourceLoc loc;
+};
+
+struct CoolantSpec {
+    std::string fluid = "water";        ///< "water" or "pg25"
+    double density = 998.2;             ///< [kg/m3] from the fluid
+    double specific_heat = 4180.0;      ///< [J/(kg K)] from the fluid
+    double supply_temperature = 0.0;    ///< [K] facility supply to every rack
+    SourceLoc loc;
+};
+
+/// Facility cooling of the first slice: a pump and a heat-rejection plant whose electrical
+/// power is drawn from the grid and whose heat goes straight to the outdoor air.
+struct FacilitySpec {
+    double pump_head = 0.0;               ///< [Pa] across the whole loop
+    double pump_efficiency = 0.7;         ///< [1] wire to water
+    double rejection_specific_power = 0.0;  ///< [W/W] heat-rejection fan power per watt rejected by the liquid loop
+    SourceLoc loc;
+};
+
+struct PowerSpec {
+    ConversionSpec distribution;          ///< lumped transformer+UPS+PDU between grid and racks
+    double electrical_room_heat_capacity = 0.0;  ///< [J/K]
+    double electrical_room_conductance = 0.0;    ///< [W/K] room to outdoor air
+    SourceLoc loc;
+};
+
+struct AmbientSpec {
+    double temperature = 0.0;   ///< [K] outdoor dry-bulb (constant in this format version)
+    SourceLoc loc;
+};
+
+/// A step of the site-wide activity schedule: from `at` on, every device runs at `value`.
+struct ActivityStep {
+    double at = 0.0;      ///< [s]
+    double value = 0.0;   ///< [1] in [0, 1]
+    SourceLoc loc;
+};
+
+struct SolverSpec {
+    double rtol = 1e-6;                  ///< [1]
+    double atol_temperature = 1e-4;      ///< [K]
+    double max_step = 0.0;               ///< [s], 0: no limit
+    std::string jacobian = "analytic";   ///< "analytic" or "finite-difference"
+    std::string linear_solver = "klu";   ///< "klu" or "dense"
+};
+
+struct SimulationSpec {
+    double duration = 3600.0;          ///< [s]
+    double output_interval = 10.0;     ///< [s] simulated time between output rows
+    double flush_interval = 5.0;       ///< [s] wall-clock time between flushes of the results file
+    bool write_states = true;          ///< write every state's series into the results file
+    SolverSpec solver;
+    SourceLoc loc;
+};
+
+struct SiteSpec {
+    int format_version = 1;
+    std::string name;
+    std::string description;
+    std::string source_file;           ///< the file it was read from
+    std::string resolved_yaml;         ///< the site after --set overrides, as YAML text
+    CoolantSpec coolant;
+    FacilitySpec facility;
+    PowerSpec power;
+    AmbientSpec ambient;
+    std::map<std::string, DeviceTypeSpec> device_types;
+    std::map<std::string, RackTypeSpec> rack_types;
+    std::vector<HallSpec> halls;        ///< in file order
+    std::vector<ActivityStep> activity; ///< sorted by `at`, first at 0
+    SimulationSpec simulation;
+};
+
+}  // namespace dctwin

@@ -1,0 +1,230 @@
+#include "models/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dctwin_version.hpp"
+#include "solver/steady.hpp"
+#include "viz/results.hpp"
+
+namespace dctwin {
+
+std::atomic<bool> g_stop_requested{false};
+
+namespace {
+constexpr double kCelsius = 273.15;
+
+void write_metadata(ResultsWriter& w, const SiteModel& m) {
+    w.add_text("/metadata/site_yaml", m.spec().resolved_yaml, "the site as run, after --set overrides");
+}
+
+void write_solver_stats(ResultsWriter& w, const SolverStats& s) {
+    const std::string g = "/metadata/solver";
+    w.set_attribute(g, "steps", std::int64_t(s.steps));
+    w.set_attribute(g, "rhs_evals", std::int64_t(s.rhs_evals));
+    w.set_attribute(g, "jac_evals", std::int64_t(s.jac_evals));
+    w.set_attribute(g, "linear_solver_setups", std::int64_t(s.lin_setups));
+    w.set_attribute(g, "nonlinear_iterations", std::int64_t(s.nonlin_iters));
+    w.set_attribute(g, "error_test_failures", std::int64_t(s.err_test_fails));
+    w.set_attribute(g, "reinitialisations", std::int64_t(s.reinits));
+    w.set_attribute(g, "wall_s", s.wall_s);
+}
+}  // namespace
+
+SolverOptions solver_options(const SiteSpec& spec) {
+    const auto& s = spec.simulation.solver;
+    SolverOptions o;
+    o.rtol = s.rtol;
+    o.abstol_scale = s.atol_temperature / 1e-4;
+    o.analytic_jacobian = s.jacobian == "analytic";
+    o.dense = s.linear_solver == "dense";
+    o.max_step = s.max_step;
+    return o;
+}
+
+RunSummary run_site(SiteModel& model, const RunOptions& opt) {
+    Network& net = model.network();
+    const SiteSpec& spec = model.spec();
+    RunSummary sum;
+    sum.site = spec.name;
+    sum.output = opt.output;
+    sum.states = net.size();
+    sum.devices = model.device_count();
+    sum.duration_s = opt.steady ? 0.0 : (opt.duration >= 0 ? opt.duration : spec.simulation.duration);
+    const double t0 = opt.steady ? opt.steady_at : 0.0;
+
+    // Start from the steady state of the first instant: a site that has been running.
+    std::vector<double> y0 = net.initial_state();
+    sum.initial_state = "declared";
+    if (opt.steady || !opt.cold_start) {
+        SteadyOptions so;
+        so.t = t0;
+        y0 = solve_steady(net, y0, so).y;
+        sum.initial_state = "steady";
+    }
+    model.set_start(y0.data());
+
+    ResultsWriter::Options wo;
+    wo.flush_interval_s = spec.simulation.flush_interval;
+    wo.overwrite = opt.force;
+    {
+        // Keep the row buffer near 32 MB whatever the width of the site.
+        ResultsWriter probe(opt.output, wo);
+        model.declare_outputs(probe);
+        wo.chunk_rows = std::clamp<std::size_t>(std::size_t(4e6) / std::max<std::size_t>(probe.row_width(), 1), 16, 256);
+    }
+    ResultsWriter w(opt.output, wo);
+    model.declare_outputs(w);
+    write_metadata(w, model);
+    w.begin();
+    w.set_attribute("/", "dctwin_version", std::string(DCTWIN_VERSION));
+    w.set_attribute("/", "site", spec.name);
+    w.set_attribute("/", "mode", std::string(opt.steady ? "steady" : "transient"));
+    w.set_attribute("/", "duration", sum.duration_s);
+    w.set_attribute("/", "initial_state", sum.initial_state);
+
+    std::vector<double> row;
+    const auto& acct = net.accounting();
+    auto record = [&](double t, const double* y) {
+        const SitePoint p = model.point(t, y);
+        sum.peak_grid = std::max(sum.peak_grid, p.grid_power);
+        sum.peak_it = std::max(sum.peak_it, p.it_power);
+        if (sum.rows == 0 || p.max_junction_T > sum.max_junction_T) {
+            sum.max_junction_T = p.max_junction_T;
+            sum.hottest_device = model.device_count() ? model.devices().path(p.hottest_device) : "";
+        }
+        model.output_row(t, y, row);
+        w.append(t, row.data());
+        ++sum.rows;
+        return p;
+    };
+    auto close_energies = [&](const double* y) {
+        sum.e_grid = y[acct.grid];
+        sum.e_it = y[acct.it];
+        sum.e_cooling = y[acct.cooling];
+        sum.e_losses = y[acct.losses];
+        sum.e_rejected = net.rejected_energy(y) - net.rejected_energy(y0.data());
+        sum.e_stored = net.stored_energy(y) - net.stored_energy(y0.data());
+        sum.pue = sum.e_it > 0 ? sum.e_grid / sum.e_it : std::nan("");
+        sum.energy_balance_error =
+            sum.e_grid > 0 ? std::abs(sum.e_grid - sum.e_rejected - sum.e_stored) / sum.e_grid : 0.0;
+    };
+
+    if (opt.steady) {
+        const SitePoint p = record(t0, y0.data());
+        sum.pue = p.it_power > 0 ? p.grid_power / p.it_power : std::nan("");
+        sum.energy_balance_error = p.grid_power > 0 ? std::abs(p.grid_power - p.heat_rejection) / p.grid_power : 0.0;
+        sum.status = "complete";
+        sum.t_reached_s = t0;
+        w.finish(sum.status, t0);
+        return sum;
+    }
+
+    Integrator integ(net, solver_options(spec));
+    integ.start(t0, y0);
+    record(t0, y0.data());
+    const double T = sum.duration_s, dt = spec.simulation.output_interval;
+    auto drain_events = [&] {
+        for (auto& e : integ.take_events()) {
+            w.append_event(e.time, e.path, e.kind, e.message);
+            sum.events.push_back(std::move(e));
+        }
+    };
+    sum.status = "complete";
+    try {
+        for (long k = 1; integ.t() < T; ++k) {
+            const double tout = std::min(T, t0 + double(k) * dt);
+            while (!integ.advance(tout)) drain_events();
+            drain_events();
+            record(integ.t(), integ.y().data());
+            if (opt.progress) opt.progress(integ.t(), T);
+            if (g_stop_requested.load()) {
+                sum.status = "interrupted";
+                break;
+            }
+        }
+    } catch (const SolverError& e) {
+        drain_events();
+        sum.status = "incomplete";
+        sum.solver = integ.stats();
+        write_solver_stats(w, sum.solver);
+        w.set_attribute("/", "error", std::string(e.what()));
+        w.finish(sum.status, integ.t());
+        throw;
+    }
+    sum.t_reached_s = integ.t();
+    sum.solver = integ.stats();
+    close_energies(integ.y().data());
+    write_solver_stats(w, sum.solver);
+    w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
+    w.set_attribute("/", "summary_json", sum.to_json().dump());
+    w.finish(sum.status, sum.t_reached_s);
+    return sum;
+}
+
+nlohmann::json RunSummary::to_json() const {
+    nlohmann::json j;
+    j["site"] = site;
+    j["status"] = status;
+    j["output"] = output;
+    j["initial_state"] = initial_state;
+    j["duration_s"] = duration_s;
+    j["t_reached_s"] = t_reached_s;
+    j["energy_J"] = {{"grid", e_grid}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
+                     {"rejected", e_rejected}, {"stored_change", e_stored}};
+    j["peak_power_W"] = {{"grid", peak_grid}, {"it", peak_it}};
+    j["pue"] = std::isfinite(pue) ? nlohmann::json(pue) : nlohmann::json();
+    j["max_junction_temperature_C"] = max_junction_T - kCelsius;
+    j["hottest_device"] = hottest_device;
+    j["energy_balance_error"] = energy_balance_error;
+    j["states"] = states;
+    j["devices"] = devices;
+    j["output_rows"] = rows;
+    j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
+                   {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
+                   {"wall_s", solver.wall_s}};
+    auto ev = nlohmann::json::array();
+    for (const auto& e : events)
+        ev.push_back({{"time_s", e.time}, {"path", e.path}, {"kind", e.kind}, {"message", e.message}});
+    j["events"] = ev;
+    return j;
+}
+
+namespace {
+std::string si(double v, const char* unit) {
+    const double a = std::abs(v);
+    if (a >= 1e12) return fmt::format("{:.3f} T{}", v / 1e12, unit);
+    if (a >= 1e9) return fmt::format("{:.3f} G{}", v / 1e9, unit);
+    if (a >= 1e6) return fmt::format("{:.3f} M{}", v / 1e6, unit);
+    if (a >= 1e3) return fmt::format("{:.3f} k{}", v / 1e3, unit);
+    return fmt::format("{:.3f} {}", v, unit);
+}
+}  // namespace
+
+std::string RunSummary::to_text() const {
+    std::string s;
+    s += fmt::format("site {}: {} run, {}\n", site, duration_s > 0 ? "transient" : "steady", status);
+    s += fmt::format("  {} devices, {} states, initial state: {}\n", devices, states, initial_state);
+    if (duration_s > 0) {
+        s += fmt::format("  simulated {:.0f} s of {:.0f} s\n", t_reached_s, duration_s);
+        s += fmt::format("  energy: grid {}, IT {}, cooling {}, conversion losses {}\n", si(e_grid / 3600, "Wh"),
+                         si(e_it / 3600, "Wh"), si(e_cooling / 3600, "Wh"), si(e_losses / 3600, "Wh"));
+    }
+    s += fmt::format("  peak power: grid {}, IT {}\n", si(peak_grid, "W"), si(peak_it, "W"));
+    s += fmt::format("  PUE {:.4f}\n", pue);
+    s += fmt::format("  max junction temperature {:.2f} degC ({})\n", max_junction_T - kCelsius, hottest_device);
+    s += fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
+    if (!events.empty()) {
+        s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,
+                         events.front().path, events.front().kind);
+    }
+    if (duration_s > 0)
+        s += fmt::format("  solver: {} steps, {} rhs, {} Jacobians, {:.3f} s wall\n", solver.steps, solver.rhs_evals,
+                         solver.jac_evals, solver.wall_s);
+    s += fmt::format("  results: {}\n", output);
+    return s;
+}
+
+}  // namespace dctwin

@@ -1,0 +1,54 @@
+#pragma once
+// Runs a site: transient (CVODE) or steady (direct solve), writing the results file and
+// returning the summary that `dctwin run` prints.
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/site_model.hpp"
+#include "solver/integrator.hpp"
+
+namespace dctwin {
+
+struct RunOptions {
+    std::string output;           ///< results file path
+    double duration = -1.0;       ///< [s] overrides the site's simulation.duration when >= 0
+    bool steady = false;          ///< design-point solve instead of a transient run
+    double steady_at = 0.0;       ///< [s] time whose inputs the steady solve freezes
+    bool cold_start = false;      ///< start from the declared initial temperatures, not steady state
+    bool force = false;           ///< overwrite an existing results file
+    /// Called after every output row with (simulated time, end time) [s].
+    std::function<void(double, double)> progress;
+};
+
+struct RunSummary {
+    std::string site, status, output, initial_state;
+    double duration_s = 0, t_reached_s = 0;
+    double e_grid = 0, e_it = 0, e_cooling = 0, e_losses = 0, e_rejected = 0, e_stored = 0;  ///< [J]
+    double peak_grid = 0, peak_it = 0;        ///< [W] at output times
+    double pue = 0;                           ///< [1] energy-weighted (steady: at the point)
+    double max_junction_T = 0;                ///< [K]
+    std::string hottest_device;
+    double energy_balance_error = 0;          ///< [1] relative
+    std::size_t states = 0, devices = 0, rows = 0;
+    SolverStats solver;
+    std::vector<Event> events;
+
+    nlohmann::json to_json() const;
+    std::string to_text() const;
+};
+
+/// Set from a signal handler: the run stops at its next output time, marked "interrupted".
+extern std::atomic<bool> g_stop_requested;
+
+/// Throws SolverError / SteadyStateError (after closing the results file as "incomplete") or
+/// ResultsError.
+RunSummary run_site(SiteModel& model, const RunOptions& opt);
+
+SolverOptions solver_options(const SiteSpec& spec);
+
+}  // namespace dctwin

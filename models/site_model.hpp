@@ -1,0 +1,76 @@
+#pragma once
+// A site as a Network: built once from a validated SiteSpec, then evaluated by the solvers.
+// Also knows the site's output series (what goes into the results file at every output time).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "input/site_spec.hpp"
+#include "models/cooling/facility_plant.hpp"
+#include "models/power/fixed_loads.hpp"
+#include "models/silicon/device_array.hpp"
+#include "solver/edges.hpp"
+#include "solver/network.hpp"
+
+namespace dctwin {
+
+class ResultsWriter;
+
+struct RackRecord {
+    std::string path;              ///< hall/row/rackNN
+    int hall = 0;
+    double x = 0, y = 0, z = 0;    ///< [m] floor position of the rack's corner
+    double width = 0, depth = 0, height = 0;  ///< [m]
+    int coolant = -1;              ///< coolant state
+    int shelf = -1;                ///< power shelf stage
+    std::size_t first_device = 0, end_device = 0;  ///< [first, end) in the device array
+};
+
+/// Site-wide figures at one point in time.
+struct SitePoint {
+    double grid_power = 0, it_power = 0, cooling_power = 0, loss_power = 0;  ///< [W]
+    double heat_rejection = 0;        ///< [W] into all boundaries
+    double max_junction_T = 0;        ///< [K]
+    std::size_t hottest_device = 0;
+};
+
+class SiteModel {
+public:
+    explicit SiteModel(const SiteSpec& spec);
+    SiteModel(const SiteModel&) = delete;
+    SiteModel& operator=(const SiteModel&) = delete;
+
+    Network& network() { return net_; }
+    const SiteSpec& spec() const { return spec_; }
+    const std::vector<RackRecord>& racks() const { return racks_; }
+    const DeviceArray& devices() const { return *devices_; }
+    std::size_t device_count() const { return devices_->size(); }
+
+    /// Site-wide figures at (t, y); evaluates the network once.
+    SitePoint point(double t, const double* y);
+
+    /// Marks y0 as the start of a run: stored-energy changes are counted from it.
+    void set_start(const double* y0) { stored_at_start_ = net_.stored_energy(y0); }
+
+    /// Declares every output series and static dataset on the writer.
+    void declare_outputs(ResultsWriter& w) const;
+    /// One output row at (t, y), in the order of declare_outputs.
+    void output_row(double t, const double* y, std::vector<double>& row);
+
+private:
+    SiteSpec spec_;
+    Network net_;
+    std::vector<RackRecord> racks_;
+    std::vector<std::string> hall_names_;
+    std::vector<int> hall_air_;          ///< hall air states
+    int electrical_room_ = -1;
+    int distribution_ = -1;              ///< stage
+    std::vector<int> device_junction_, device_plate_;  ///< states, by device
+    DeviceArray* devices_ = nullptr;     ///< owned by net_
+    FacilityPlant* plant_ = nullptr;     ///< owned by net_
+    std::vector<double> scratch_;
+    double stored_at_start_ = 0.0;  ///< [J]
+};
+
+}  // namespace dctwin

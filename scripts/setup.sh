@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what dctwin needs from Debian's packages (skipping what is there) and builds it in
+# Release into build/. Idempotent: a second run installs nothing and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake g++ make pkg-config libeigen3-dev libsundials-dev libhdf5-dev libvtk9-dev doctest-dev
+          libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev hdf5-tools xvfb xauth)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: every package is installed"
+fi
+
+build_dir=${DCTWIN_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build_dir" -j"$(nproc)"

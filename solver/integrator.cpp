@@ -1,0 +1,288 @@
+#include "solver/integrator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include <cvode/cvode.h>
+#include <fmt/format.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunlinsol/sunlinsol_klu.h>
+#include <sunmatrix/sunmatrix_dense.h>
+#include <sunmatrix/sunmatrix_sparse.h>
+
+#include "solver/sundials.hpp"
+
+namespace dctwin {
+
+namespace {
+struct CvodeDeleter {
+    void operator()(void* m) const { CVodeFree(&m); }
+};
+}  // namespace
+
+struct Integrator::Impl {
+    Network& net;
+    SolverOptions opt;
+    sun::Context ctx;
+    sun::Vector y, abstol;
+    sun::Matrix A;
+    sun::LinSol LS;
+    std::unique_ptr<void, CvodeDeleter> mem;
+    std::string last_error;     // SUNDIALS' message, or an exception from a callback
+    std::vector<Event> events;
+    std::vector<int> root_found;
+    std::vector<double> jac_values;
+    SolverStats done;           // counters of previous CVODE lives (before ReInit)
+    double t_disc = 0.0;        // next input discontinuity
+    bool reinit_needed = false;
+
+    Impl(Network& n, SolverOptions o) : net(n), opt(o), ctx(sun::make_context()) {}
+
+    static int rhs(realtype t, N_Vector y, N_Vector ydot, void* ud) {
+        auto* self = static_cast<Impl*>(ud);
+        try {
+            self->net.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot));
+            const double* d = N_VGetArrayPointer(ydot);
+            for (std::size_t i = 0; i < self->net.size(); ++i)
+                if (!std::isfinite(d[i])) return 1;  // recoverable: CVODE retries a smaller step
+            return 0;
+        } catch (const std::exception& e) {
+            self->last_error = e.what();
+            return -1;
+        }
+    }
+
+    static int jac(realtype t, N_Vector y, N_Vector, SUNMatrix J, void* ud, N_Vector, N_Vector, N_Vector) {
+        auto* self = static_cast<Impl*>(ud);
+        try {
+            Network& net = self->net;
+            self->jac_values.resize(net.nnz());
+            net.jacobian(t, N_VGetArrayPointer(y), self->jac_values);
+            const auto& cp = net.col_ptr();
+            const auto& ri = net.row_idx();
+            if (SUNMatGetID(J) == SUNMATRIX_SPARSE) {
+                sunindextype* colptrs = SUNSparseMatrix_IndexPointers(J);
+                sunindextype* rowvals = SUNSparseMatrix_IndexValues(J);
+                realtype* data = SUNSparseMatrix_Data(J);
+                std::copy(cp.begin(), cp.end(), colptrs);
+                std::copy(ri.begin(), ri.end(), rowvals);
+                std::copy(self->jac_values.begin(), self->jac_values.end(), data);
+            } else {
+                SUNMatZero(J);
+                for (std::size_t c = 0; c + 1 < cp.size(); ++c)
+                    for (auto k = cp[c]; k < cp[c + 1]; ++k)
+                        SM_ELEMENT_D(J, ri[std::size_t(k)], sunindextype(c)) = self->jac_values[std::size_t(k)];
+            }
+            return 0;
+        } catch (const std::exception& e) {
+            self->last_error = e.what();
+            return -1;
+        }
+    }
+
+    static int roots(realtype t, N_Vector y, realtype* g, void* ud) {
+        auto* self = static_cast<Impl*>(ud);
+        try {
+            self->net.roots(t, N_VGetArrayPointer(y), g);
+            return 0;
+        } catch (const std::exception& e) {
+            self->last_error = e.what();
+            return -1;
+        }
+    }
+
+    static void on_error(int, const char* module, const char* function, char* msg, void* ud) {
+        static_cast<Impl*>(ud)->last_error = fmt::format("{} ({} in {})", msg, function, module);
+    }
+
+    void check(int flag, const char* what, double t) {
+        if (flag >= 0) return;
+        fail(flag, what, t);
+    }
+
+    [[noreturn]] void fail(int flag, const char* what, double t) {
+        std::string msg = fmt::format("solver failure at t = {:.6g} s: {} returned {}", t, what,
+                                      CVodeGetReturnFlagName(flag));
+        if (!last_error.empty()) msg += "\n  SUNDIALS: " + last_error;
+        msg += worst_states();
+        throw SolverError(msg, t);
+    }
+
+    // The states with the largest weighted local error estimates, by path.
+    std::string worst_states() {
+        const std::size_t n = net.size();
+        auto w = sun::make_vector(long(n), ctx.get());
+        auto e = sun::make_vector(long(n), ctx.get());
+        if (!mem || CVodeGetErrWeights(mem.get(), w.get()) < 0 ||
+            CVodeGetEstLocalErrors(mem.get(), e.get()) < 0)
+            return {};
+        const double* wv = N_VGetArrayPointer(w.get());
+        const double* ev = N_VGetArrayPointer(e.get());
+        const double* yv = N_VGetArrayPointer(y.get());
+        std::vector<std::size_t> idx(n);
+        std::iota(idx.begin(), idx.end(), 0);
+        auto score = [&](std::size_t i) {
+            const double s = std::abs(ev[i] * wv[i]);
+            return std::isfinite(yv[i]) && std::isfinite(s) ? s : HUGE_VAL;
+        };
+        const std::size_t k = std::min<std::size_t>(5, n);
+        std::partial_sort(idx.begin(), idx.begin() + long(k), idx.end(),
+                          [&](auto a, auto b) { return score(a) > score(b); });
+        std::string out = "\n  states with the largest weighted error:";
+        for (std::size_t j = 0; j < k; ++j) {
+            const auto& s = net.states()[idx[j]];
+            out += fmt::format("\n    {} = {:.6g} {} (weighted local error {:.3g})", s.path, yv[idx[j]],
+                               s.unit, score(idx[j]));
+        }
+        return out;
+    }
+
+    void accumulate_stats() {
+        if (!mem) return;
+        long v = 0;
+        void* m = mem.get();
+        CVodeGetNumSteps(m, &v), done.steps += v;
+        CVodeGetNumRhsEvals(m, &v), done.rhs_evals += v;
+        CVodeGetNumJacEvals(m, &v), done.jac_evals += v;
+        CVodeGetNumLinSolvSetups(m, &v), done.lin_setups += v;
+        CVodeGetNumNonlinSolvIters(m, &v), done.nonlin_iters += v;
+        CVodeGetNumNonlinSolvConvFails(m, &v), done.nonlin_conv_fails += v;
+        CVodeGetNumErrTestFails(m, &v), done.err_test_fails += v;
+        if (net.num_roots() > 0) CVodeGetNumGEvals(m, &v), done.root_evals += v;
+    }
+};
+
+Integrator::Integrator(Network& net, SolverOptions opt) : impl_(std::make_unique<Impl>(net, opt)) {
+    if (!opt.analytic_jacobian && !opt.dense)
+        throw std::invalid_argument(
+            "the finite-difference Jacobian is CVODE's dense difference quotient: set linear_solver: dense");
+    if (!(opt.rtol > 0.0 && opt.rtol < 1.0)) throw std::invalid_argument("rtol must be in (0, 1)");
+}
+
+Integrator::~Integrator() = default;
+
+void Integrator::start(double t0, std::span<const double> y0) {
+    Impl& I = *impl_;
+    Network& net = I.net;
+    const long n = long(net.size());
+    if (y0.size() != net.size()) throw std::invalid_argument("Integrator::start: wrong state size");
+    I.accumulate_stats();
+    I.y = sun::make_vector(n, I.ctx.get());
+    std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(I.y.get()));
+    I.abstol = sun::make_vector(n, I.ctx.get());
+    double* at = N_VGetArrayPointer(I.abstol.get());
+    for (long i = 0; i < n; ++i) at[i] = net.states()[std::size_t(i)].abstol * I.opt.abstol_scale;
+
+    I.mem.reset(CVodeCreate(CV_BDF, I.ctx.get()));
+    if (!I.mem) throw std::runtime_error("CVODE: cannot create the integrator");
+    void* m = I.mem.get();
+    CVodeSetErrHandlerFn(m, &Impl::on_error, &I);
+    I.check(CVodeInit(m, &Impl::rhs, t0, I.y.get()), "CVodeInit", t0);
+    I.check(CVodeSetUserData(m, &I), "CVodeSetUserData", t0);
+    I.check(CVodeSVtolerances(m, I.opt.rtol, I.abstol.get()), "CVodeSVtolerances", t0);
+    I.check(CVodeSetMaxNumSteps(m, I.opt.max_steps_per_call), "CVodeSetMaxNumSteps", t0);
+    if (I.opt.max_step > 0) I.check(CVodeSetMaxStep(m, I.opt.max_step), "CVodeSetMaxStep", t0);
+    if (I.opt.dense) {
+        I.A.reset(SUNDenseMatrix(n, n, I.ctx.get()));
+        I.LS.reset(SUNLinSol_Dense(I.y.get(), I.A.get(), I.ctx.get()));
+    } else {
+        I.A.reset(SUNSparseMatrix(n, n, sunindextype(net.nnz()), CSC_MAT, I.ctx.get()));
+        I.LS.reset(SUNLinSol_KLU(I.y.get(), I.A.get(), I.ctx.get()));
+    }
+    if (!I.A || !I.LS) throw std::runtime_error("SUNDIALS: cannot create the linear solver");
+    I.check(CVodeSetLinearSolver(m, I.LS.get(), I.A.get()), "CVodeSetLinearSolver", t0);
+    if (I.opt.analytic_jacobian) I.check(CVodeSetJacFn(m, &Impl::jac), "CVodeSetJacFn", t0);
+    if (net.num_roots() > 0) {
+        I.check(CVodeRootInit(m, net.num_roots(), &Impl::roots), "CVodeRootInit", t0);
+        I.root_found.assign(std::size_t(net.num_roots()), 0);
+    }
+    t_ = t0;
+    I.t_disc = net.next_discontinuity(t0);
+    I.reinit_needed = false;
+}
+
+bool Integrator::advance(double tout) {
+    Impl& I = *impl_;
+    void* m = I.mem.get();
+    if (!m) throw std::logic_error("Integrator::advance before start");
+    const auto wall0 = std::chrono::steady_clock::now();
+    struct WallClock {
+        SolverStats& s;
+        std::chrono::steady_clock::time_point t0;
+        ~WallClock() { s.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+    } clock{I.done, wall0};
+
+    while (t_ < tout) {
+        if (I.reinit_needed) {
+            // The inputs jumped at t_: restart the multistep history from the current state.
+            I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
+            ++I.done.reinits;
+            I.t_disc = I.net.next_discontinuity(t_);
+            I.reinit_needed = false;
+        }
+        const double tstop = std::min(tout, I.t_disc);
+        I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
+        I.last_error.clear();
+        double tret = t_;
+        const int flag = CVode(m, tout, I.y.get(), &tret, CV_NORMAL);
+        if (flag < 0) {
+            t_ = tret;
+            I.fail(flag, "CVode", tret);
+        }
+        t_ = tret;
+        if (t_ >= I.t_disc) I.reinit_needed = true;
+        if (flag == CV_ROOT_RETURN) {
+            I.check(CVodeGetRootInfo(m, I.root_found.data()), "CVodeGetRootInfo", t_);
+            I.net.on_roots(t_, N_VGetArrayPointer(I.y.get()), I.root_found.data(), I.events);
+            if (t_ < tout) return false;
+        }
+    }
+    return true;
+}
+
+std::span<const double> Integrator::y() const {
+    return {N_VGetArrayPointer(impl_->y.get()), impl_->net.size()};
+}
+
+std::vector<Event> Integrator::take_events() { return std::exchange(impl_->events, {}); }
+
+SolverStats Integrator::stats() const {
+    // The current CVODE life's counters on top of the finished ones.
+    Impl& I = *impl_;
+    SolverStats saved = I.done;
+    I.accumulate_stats();
+    SolverStats total = I.done;
+    I.done = saved;
+    return total;
+}
+
+std::vector<double> finite_difference_jacobian(Network& net, double t, std::span<const double> y0,
+                                               double rel_step) {
+    const std::size_t n = net.size();
+    std::vector<double> J(n * n), y(y0.begin(), y0.end()), fp(n), fm(n);
+    for (std::size_t c = 0; c < n; ++c) {
+        const double h = rel_step * std::max(std::abs(y0[c]), 1.0);
+        y[c] = y0[c] + h;
+        net.rhs(t, y.data(), fp.data());
+        y[c] = y0[c] - h;
+        net.rhs(t, y.data(), fm.data());
+        y[c] = y0[c];
+        for (std::size_t r = 0; r < n; ++r) J[c * n + r] = (fp[r] - fm[r]) / (2 * h);
+    }
+    return J;
+}
+
+std::vector<double> dense_jacobian(Network& net, double t, std::span<const double> y) {
+    const std::size_t n = net.size();
+    std::vector<double> vals(net.nnz()), J(n * n, 0.0);
+    net.jacobian(t, y.data(), vals);
+    for (std::size_t c = 0; c < n; ++c)
+        for (auto k = net.col_ptr()[c]; k < net.col_ptr()[c + 1]; ++k)
+            J[c * n + std::size_t(net.row_idx()[std::size_t(k)])] = vals[std::size_t(k)];
+    return J;
+}
+
+}  // namespace dctwin

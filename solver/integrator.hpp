@@ -1,0 +1,68 @@
+#pragma once
+// Transient integration of a Network with CVODE (BDF, Newton), behind a small RAII class.
+// Stops at every input discontinuity (and re-initialises there), finds threshold crossings
+// with CVODE's root-finding, and names the worst states by path when it fails.
+
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "solver/network.hpp"
+
+namespace dctwin {
+
+struct SolverOptions {
+    double rtol = 1e-6;                  ///< [1] relative tolerance
+    double abstol_scale = 1.0;           ///< multiplies every state's absolute tolerance
+    bool analytic_jacobian = true;       ///< false: CVODE's difference quotients (dense only)
+    bool dense = false;                  ///< dense LU instead of KLU (tiny networks)
+    double max_step = 0.0;               ///< [s], 0: unlimited
+    long max_steps_per_call = 1000000;   ///< CVODE's mxstep
+};
+
+struct SolverStats {
+    long steps = 0, rhs_evals = 0, jac_evals = 0, lin_setups = 0, nonlin_iters = 0,
+         nonlin_conv_fails = 0, err_test_fails = 0, root_evals = 0, reinits = 0;
+    double wall_s = 0.0;  ///< [s] time spent inside the solver
+};
+
+/// A solver failure: the message names the SUNDIALS flag, SUNDIALS' own words, the time, and
+/// the states with the largest weighted local error (by path).
+class SolverError : public std::runtime_error {
+public:
+    SolverError(const std::string& msg, double t) : std::runtime_error(msg), time(t) {}
+    double time;  ///< [s] time reached
+};
+
+class Integrator {
+public:
+    Integrator(Network& net, SolverOptions opt);
+    ~Integrator();
+    Integrator(const Integrator&) = delete;
+    Integrator& operator=(const Integrator&) = delete;
+
+    void start(double t0, std::span<const double> y0);
+    /// Advances towards tout. Returns true with t() == tout, or false when stopped at a root
+    /// (events are then waiting in take_events()); call again to go on.
+    bool advance(double tout);
+    double t() const { return t_; }
+    std::span<const double> y() const;
+    std::vector<Event> take_events();
+    SolverStats stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    double t_ = 0.0;
+};
+
+/// Central finite-difference Jacobian of net.rhs, dense column-major n x n (for tests and
+/// checks: O(n) right-hand sides, O(n^2) memory).
+std::vector<double> finite_difference_jacobian(Network& net, double t, std::span<const double> y,
+                                               double rel_step = 1e-6);
+/// The analytic Jacobian of net, dense column-major n x n.
+std::vector<double> dense_jacobian(Network& net, double t, std::span<const double> y);
+
+}  // namespace dctwin

@@ -1,0 +1,316 @@
+#include "solver/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace dctwin {
+
+StepSchedule::StepSchedule(std::vector<double> times, std::vector<double> values)
+    : t_(std::move(times)), v_(std::move(values)) {
+    if (t_.empty() || t_.size() != v_.size() || !std::is_sorted(t_.begin(), t_.end()))
+        throw std::invalid_argument("StepSchedule: times must be sorted, one value each");
+}
+
+double StepSchedule::value(double t) const {
+    // The step at t itself applies from t on: upper_bound - 1.
+    auto it = std::upper_bound(t_.begin(), t_.end(), t);
+    return it == t_.begin() ? v_.front() : v_[std::size_t(it - t_.begin()) - 1];
+}
+
+double StepSchedule::next_discontinuity(double t) const {
+    auto it = std::upper_bound(t_.begin(), t_.end(), t);
+    return it == t_.end() ? std::numeric_limits<double>::infinity() : *it;
+}
+
+Network::Network() = default;
+Network::~Network() = default;
+
+int Network::add_input(std::unique_ptr<InputSignal> s) {
+    inputs_.push_back(std::move(s));
+    return int(inputs_.size()) - 1;
+}
+
+int Network::add_state(StateInfo info) {
+    if (finalized_) throw std::logic_error("Network: add_state after finalize");
+    if (!(info.capacity > 0.0) || !std::isfinite(info.capacity))
+        throw std::invalid_argument(fmt::format("state {}: capacity must be positive", info.path));
+    states_.push_back(std::move(info));
+    return int(states_.size()) - 1;
+}
+
+int Network::add_boundary(const std::string& path, int input) {
+    StateInfo acc{path + "/heat_received", "J", 1.0, 0.0, 1.0};
+    acc.accumulator = true;
+    int a = add_state(std::move(acc));
+    boundaries_.push_back({path, input, a});
+    return int(boundaries_.size()) - 1;
+}
+
+int Network::add_stage(StageInfo s) {
+    if (!(s.efficiency > 0.0 && s.efficiency <= 1.0))
+        throw std::invalid_argument(fmt::format("stage {}: efficiency must be in (0, 1]", s.path));
+    stages_.push_back(std::move(s));
+    return int(stages_.size()) - 1;
+}
+
+int Network::add_load(LoadInfo l) {
+    loads_.push_back(std::move(l));
+    return int(loads_.size()) - 1;
+}
+
+void Network::add_block(std::unique_ptr<Block> b) { blocks_.push_back(std::move(b)); }
+
+int Network::jac_entry(int row, int col) {
+    if (row < 0 || col < 0) return -1;
+    entries_.emplace_back(row, col);
+    return int(entries_.size()) - 1;
+}
+
+int Network::flow_row(NodeRef n) const {
+    return n.is_state() ? n.id : boundaries_.at(std::size_t(n.boundary_index())).accumulator;
+}
+
+std::array<int, 4> Network::jac_pair(NodeRef a, NodeRef b) {
+    const int ra = flow_row(a), rb = flow_row(b);
+    const int ca = a.is_state() ? a.id : -1, cb = b.is_state() ? b.id : -1;
+    return {jac_entry(ra, ca), jac_entry(ra, cb), jac_entry(rb, ca), jac_entry(rb, cb)};
+}
+
+void Network::finalize() {
+    if (finalized_) throw std::logic_error("Network: finalize called twice");
+    // Whole-site accumulators.
+    auto acc = [&](const char* path) {
+        StateInfo s{path, "J", 1.0, 0.0, 1.0};
+        s.accumulator = true;
+        return add_state(std::move(s));
+    };
+    acct_.grid = acc("site/energy/grid");
+    acct_.it = acc("site/energy/it");
+    acct_.cooling = acc("site/energy/cooling");
+    acct_.losses = acc("site/energy/losses");
+
+    for (auto& b : blocks_) b->declare(*this);
+
+    // Electrical tree: order stages children-first and reject cycles.
+    const int ns = int(stages_.size());
+    std::vector<int> depth(std::size_t(ns), -1);
+    for (int s = 0; s < ns; ++s) {
+        int d = 0;
+        for (int p = stages_[std::size_t(s)].parent; p >= 0; p = stages_[std::size_t(p)].parent) {
+            if (p >= ns) throw std::invalid_argument(fmt::format("stage {}: parent out of range", stages_[std::size_t(s)].path));
+            if (++d > ns) throw std::invalid_argument(fmt::format("stage {}: the power tree has a cycle", stages_[std::size_t(s)].path));
+        }
+        depth[std::size_t(s)] = d;
+    }
+    stage_order_.resize(std::size_t(ns));
+    std::iota(stage_order_.begin(), stage_order_.end(), 0);
+    std::stable_sort(stage_order_.begin(), stage_order_.end(),
+                     [&](int a, int b) { return depth[std::size_t(a)] > depth[std::size_t(b)]; });
+
+    // Each load dependency feeds: its own heat node, every stage's heat node up the chain, the
+    // grid, its category and the losses accumulator.
+    load_dep_offset_.assign(loads_.size() + 1, 0);
+    for (std::size_t l = 0; l < loads_.size(); ++l)
+        load_dep_offset_[l + 1] = load_dep_offset_[l] + int(loads_[l].depends_on.size());
+    load_dep_entry_offset_.assign(std::size_t(load_dep_offset_.back()) + 1, 0);
+    for (std::size_t l = 0; l < loads_.size(); ++l) {
+        const auto& L = loads_[l];
+        for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
+            const int col = L.depends_on[k];
+            load_dep_entries_.push_back(jac_entry(flow_row(L.heat_to), col));
+            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent)
+                load_dep_entries_.push_back(jac_entry(flow_row(stages_[std::size_t(s)].heat_to), col));
+            load_dep_entries_.push_back(jac_entry(acct_.grid, col));
+            load_dep_entries_.push_back(
+                jac_entry(L.category == LoadCategory::it ? acct_.it : acct_.cooling, col));
+            load_dep_entries_.push_back(jac_entry(acct_.losses, col));
+            const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
+            load_dep_entry_offset_[dep + 1] = int(load_dep_entries_.size());
+        }
+    }
+
+    // CSC pattern: every diagonal plus the declared entries, duplicates merged.
+    const int n = int(states_.size());
+    std::vector<std::int64_t> keys;
+    keys.reserve(entries_.size() + std::size_t(n));
+    auto key = [n](int row, int col) { return std::int64_t(col) * n + row; };
+    for (int i = 0; i < n; ++i) keys.push_back(key(i, i));
+    for (auto [r, c] : entries_) {
+        if (r >= n || c >= n) throw std::logic_error("Network: Jacobian entry out of range");
+        keys.push_back(key(r, c));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    col_ptr_.assign(std::size_t(n) + 1, 0);
+    row_idx_.resize(keys.size());
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+        const auto col = keys[k] / n;
+        row_idx_[k] = keys[k] % n;
+        ++col_ptr_[std::size_t(col) + 1];
+    }
+    for (int c = 0; c < n; ++c) col_ptr_[std::size_t(c) + 1] += col_ptr_[std::size_t(c)];
+    slot_.resize(entries_.size());
+    for (std::size_t e = 0; e < entries_.size(); ++e)
+        slot_[e] = int(std::lower_bound(keys.begin(), keys.end(), key(entries_[e].first, entries_[e].second)) -
+                       keys.begin());
+    inv_cap_per_nz_.resize(keys.size());
+    for (std::size_t k = 0; k < keys.size(); ++k)
+        inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
+
+    block_root_offset_.clear();
+    nroots_ = 0;
+    for (auto& b : blocks_) {
+        block_root_offset_.push_back(nroots_);
+        nroots_ += b->num_roots();
+    }
+
+    flow_.assign(std::size_t(n), 0.0);
+    input_values_.assign(inputs_.size(), 0.0);
+    boundary_T_.assign(boundaries_.size(), 0.0);
+    boundary_acc_.resize(boundaries_.size());
+    for (std::size_t b = 0; b < boundaries_.size(); ++b) boundary_acc_[b] = boundaries_[b].accumulator;
+    load_.assign(loads_.size(), 0.0);
+    dload_.assign(std::size_t(load_dep_offset_.back()), 0.0);
+    stage_in_.assign(std::size_t(ns), 0.0);
+    stage_out_.assign(std::size_t(ns), 0.0);
+    stage_dloss_.assign(std::size_t(ns), 0.0);
+    finalized_ = true;
+}
+
+std::vector<double> Network::initial_state() const {
+    std::vector<double> y(states_.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = states_[i].initial;
+    return y;
+}
+
+void Network::prepare(double t, const double* y, EvalContext& ctx) {
+    if (!finalized_) throw std::logic_error("Network: evaluate before finalize");
+    for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(t);
+    for (std::size_t b = 0; b < boundaries_.size(); ++b)
+        boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
+    std::fill(flow_.begin(), flow_.end(), 0.0);
+    ctx.t = t;
+    ctx.y = {y, states_.size()};
+    ctx.flow = flow_;
+    ctx.inputs = input_values_;
+    ctx.boundary_temperature = boundary_T_;
+    ctx.load = load_;
+    ctx.boundary_accumulator = boundary_acc_;
+}
+
+void Network::eval_tree(EvalContext& ctx) {
+    // Sum loads into stages, then stages into parents (children first), adding every watt
+    // as heat where it is dissipated.
+    std::fill(stage_out_.begin(), stage_out_.end(), 0.0);
+    double grid = 0.0, it = 0.0, cooling = 0.0;
+    for (std::size_t l = 0; l < loads_.size(); ++l) {
+        const auto& L = loads_[l];
+        const double p = load_[l];
+        ctx.add_heat(L.heat_to, p);
+        (L.category == LoadCategory::it ? it : cooling) += p;
+        if (L.stage >= 0)
+            stage_out_[std::size_t(L.stage)] += p;
+        else
+            grid += p;
+    }
+    for (int s : stage_order_) {
+        const auto& S = stages_[std::size_t(s)];
+        const double out = stage_out_[std::size_t(s)];
+        const double in = (out + S.no_load_loss) / S.efficiency;
+        stage_in_[std::size_t(s)] = in;
+        stage_dloss_[std::size_t(s)] = 1.0 / S.efficiency - 1.0;
+        ctx.add_heat(S.heat_to, in - out);
+        if (S.parent >= 0)
+            stage_out_[std::size_t(S.parent)] += in;
+        else
+            grid += in;
+    }
+    grid_power_ = grid;
+    flow_[std::size_t(acct_.grid)] += grid;
+    flow_[std::size_t(acct_.it)] += it;
+    flow_[std::size_t(acct_.cooling)] += cooling;
+    flow_[std::size_t(acct_.losses)] += grid - it - cooling;
+}
+
+void Network::rhs(double t, const double* y, double* ydot) {
+    EvalContext ctx;
+    prepare(t, y, ctx);
+    for (auto& b : blocks_) b->eval(ctx);
+    eval_tree(ctx);
+    for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] / states_[i].capacity;
+}
+
+void Network::jacobian(double t, const double* y, std::span<double> values) {
+    if (values.size() != nnz()) throw std::logic_error("Network::jacobian: wrong value count");
+    EvalContext ctx;
+    prepare(t, y, ctx);
+    // Loads and stage slopes at this point: a full evaluation keeps them consistent.
+    for (auto& b : blocks_) b->eval(ctx);
+    eval_tree(ctx);
+    std::fill(values.begin(), values.end(), 0.0);
+    std::fill(dload_.begin(), dload_.end(), 0.0);
+    JacobianFill jac{values, slot_};
+    LoadDerivatives dl{dload_, load_dep_offset_};
+    for (auto& b : blocks_) b->jacobian(ctx, jac, dl);
+    for (std::size_t l = 0; l < loads_.size(); ++l) {
+        const auto& L = loads_[l];
+        for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
+            const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
+            const double v = dload_[dep];
+            const int* e = &load_dep_entries_[std::size_t(load_dep_entry_offset_[dep])];
+            jac.add(*e++, v);  // the load's own heat
+            double factor = 1.0;  // d(stage output)/d(load)
+            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
+                const double dl_s = stage_dloss_[std::size_t(s)];
+                jac.add(*e++, dl_s * factor * v);
+                factor *= 1.0 + dl_s;
+            }
+            jac.add(*e++, factor * v);          // grid
+            jac.add(*e++, v);                   // its category
+            jac.add(*e++, (factor - 1.0) * v);  // losses
+        }
+    }
+    for (std::size_t k = 0; k < values.size(); ++k) values[k] *= inv_cap_per_nz_[k];
+}
+
+void Network::roots(double t, const double* y, double* g) {
+    EvalContext ctx;
+    prepare(t, y, ctx);
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        if (blocks_[b]->num_roots() > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
+}
+
+void Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
+    EvalContext ctx;
+    prepare(t, y, ctx);
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        for (int i = 0; i < blocks_[b]->num_roots(); ++i) {
+            const int dir = found[block_root_offset_[b] + i];
+            if (dir != 0) blocks_[b]->on_root(i, dir, ctx, events);
+        }
+}
+
+double Network::next_discontinuity(double t) const {
+    double d = std::numeric_limits<double>::infinity();
+    for (const auto& s : inputs_) d = std::min(d, s->next_discontinuity(t));
+    return d;
+}
+
+double Network::stored_energy(const double* y) const {
+    double e = 0.0;
+    for (std::size_t i = 0; i < states_.size(); ++i)
+        if (states_[i].unit == "K") e += states_[i].capacity * y[i];
+    return e;
+}
+
+double Network::rejected_energy(const double* y) const {
+    double e = 0.0;
+    for (const auto& b : boundaries_) e += y[b.accumulator];
+    return e;
+}
+
+}  // namespace dctwin

@@ -1,0 +1,279 @@
+#pragma once
+// The model is a network. Nodes own state; blocks (arrays of like components) add flows to
+// states with opposite signs at both ends, so energy is conserved by construction.
+//
+// Every state is written in "capacity form": capacity * dy/dt = net flow into the state.
+// A thermal node has capacity [J/K] and flow [W]; an energy accumulator has capacity 1 and
+// flow [W] (its state is [J]). The solver sees dy/dt = flow / capacity.
+//
+// Heat leaves the network only through boundaries (fixed-temperature sinks such as the
+// facility supply or the outdoor air). Each boundary owns an accumulator state holding the
+// heat it received [J], and the grid owns one holding the energy drawn [J], so that
+//     sum(C_i T_i) + sum(E_boundary) - E_grid
+// is invariant: the energy balance of a run is read straight off the state vector.
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dctwin {
+
+/// One entry of the state table.
+struct StateInfo {
+    std::string path;        ///< e.g. "hall1/rowA/rack01/gpu3/T_junction"
+    std::string unit;        ///< unit of the state value: "K" or "J"
+    double capacity = 1.0;   ///< [J/K] for thermal nodes, 1 for accumulators
+    double initial = 0.0;    ///< initial value (SI)
+    double abstol = 1e-4;    ///< absolute tolerance (same unit as the value)
+    double lower = -std::numeric_limits<double>::infinity();  ///< physical bounds, reported
+    double upper = std::numeric_limits<double>::infinity();   ///< when violated
+    bool accumulator = false;  ///< an energy integral: pinned in steady-state solves
+};
+
+/// An end of a thermal edge: either a state (index >= 0) or a boundary (-1 - boundary index).
+struct NodeRef {
+    int id = 0;
+    static NodeRef state(int i) { return {i}; }
+    static NodeRef boundary(int b) { return {-1 - b}; }
+    bool is_state() const { return id >= 0; }
+    int boundary_index() const { return -1 - id; }
+};
+
+/// An exogenous input: a function of time with known discontinuities.
+class InputSignal {
+public:
+    virtual ~InputSignal() = default;
+    virtual double value(double t) const = 0;
+    /// The first discontinuity strictly after t, or +inf.
+    virtual double next_discontinuity(double t) const = 0;
+};
+
+/// Piecewise-constant schedule: value v[k] from time t[k] on (t sorted, t[0] <= any query).
+class StepSchedule final : public InputSignal {
+public:
+    StepSchedule(std::vector<double> times, std::vector<double> values);
+    double value(double t) const override;
+    double next_discontinuity(double t) const override;
+
+private:
+    std::vector<double> t_, v_;
+};
+
+class ConstantSignal final : public InputSignal {
+public:
+    explicit ConstantSignal(double v) : v_(v) {}
+    double value(double) const override { return v_; }
+    double next_discontinuity(double) const override {
+        return std::numeric_limits<double>::infinity();
+    }
+
+private:
+    double v_;
+};
+
+/// A record of something that happened during a run (threshold crossing, trip, ...).
+struct Event {
+    double time = 0.0;   ///< [s]
+    std::string path;    ///< the component it happened to
+    std::string kind;    ///< short machine word, e.g. "slowdown_onset"
+    std::string message; ///< one line for people
+};
+
+class Network;
+
+/// What a block sees while evaluating. Spans index the network's arrays.
+struct EvalContext {
+    double t = 0.0;                   ///< [s]
+    std::span<const double> y;        ///< state values
+    std::span<double> flow;           ///< net flow into each state [W]
+    std::span<const double> inputs;   ///< input signal values at t
+    std::span<const double> boundary_temperature;  ///< [K]
+    std::span<double> load;           ///< electrical loads [W], written by their owners
+    /// Adds heat q [W] flowing from a to b (negative: b to a). Boundaries route it to their
+    /// accumulator.
+    inline void transfer(NodeRef a, NodeRef b, double q);
+    inline void add_heat(NodeRef n, double q);  ///< q [W] into n from outside the network
+    inline double temperature(NodeRef n) const;
+    std::span<const int> boundary_accumulator;
+};
+
+/// Where a block adds its Jacobian values: d(flow_row)/d(y_col) for entries it declared.
+struct JacobianFill {
+    std::span<double> values;     ///< in the global value layout
+    std::span<const int> slot;    ///< entry id -> position in values
+    void add(int entry, double v) { values[slot[entry]] += v; }
+};
+
+/// The electrical loads a block owns: value written in eval(), derivatives in jacobian().
+struct LoadDerivatives {
+    std::span<double> dvalues;          ///< d(load)/d(y_dep) for every declared dependency
+    std::span<const int> offset;        ///< load id -> first dependency position
+};
+
+/// A block: an array of like components. Declares its states, Jacobian entries, loads and
+/// root functions once (in declare, in a fixed order), then evaluates them many times.
+/// One virtual call per block per evaluation, never per component.
+class Block {
+public:
+    virtual ~Block() = default;
+    virtual std::string name() const = 0;
+    virtual void declare(Network& net) = 0;
+    /// Adds the flows of every component; writes the loads it owns.
+    virtual void eval(EvalContext& ctx) const = 0;
+    /// Adds d(flow)/d(y) at the entries it declared, and d(load)/d(y) for its loads.
+    virtual void jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const = 0;
+    virtual int num_roots() const { return 0; }
+    virtual void roots(const EvalContext& /*ctx*/, double* /*g*/) const {}
+    /// Root i (0-based, local) crossed in direction dir (+1 rising, -1 falling) at ctx.t.
+    virtual void on_root(int /*i*/, int /*dir*/, const EvalContext& /*ctx*/,
+                         std::vector<Event>& /*events*/) {}
+};
+
+/// A category of electrical load, for the energy accounting.
+enum class LoadCategory : std::uint8_t { it = 0, cooling = 1 };
+
+/// One stage of the electrical tree: P_in = (P_out + no_load_loss) / efficiency.
+struct StageInfo {
+    std::string path;
+    int parent = -1;            ///< -1: fed from the grid
+    double efficiency = 1.0;    ///< [1]
+    double no_load_loss = 0.0;  ///< [W]
+    double rating = 0.0;        ///< [W] output rating
+    NodeRef heat_to;            ///< where its loss goes as heat
+};
+
+/// An electrical load: drawn from a stage, turned entirely into heat at heat_to.
+struct LoadInfo {
+    std::string path;
+    int stage = -1;               ///< feeding stage; -1: straight from the grid
+    LoadCategory category = LoadCategory::it;
+    NodeRef heat_to;
+    std::vector<int> depends_on;  ///< states its value depends on
+};
+
+struct BoundaryInfo {
+    std::string path;
+    int input = -1;               ///< input signal giving its temperature [K]
+    int accumulator = -1;         ///< state holding the heat it received [J]
+};
+
+/// Whole-site accounting states (energies [J]).
+struct Accounting {
+    int grid = -1, it = -1, cooling = -1, losses = -1;
+};
+
+class Network {
+public:
+    Network();
+    ~Network();
+    Network(const Network&) = delete;
+    Network& operator=(const Network&) = delete;
+
+    // --- building -----------------------------------------------------------------------------
+    int add_input(std::unique_ptr<InputSignal> s);
+    int add_state(StateInfo info);
+    int add_boundary(const std::string& path, int input);
+    int add_stage(StageInfo s);
+    /// Declares a load; returns its id. Blocks own and write their loads.
+    int add_load(LoadInfo l);
+    void add_block(std::unique_ptr<Block> b);
+    /// Declares the Jacobian entry d(flow_row)/d(y_col); returns its entry id. Repeated pairs
+    /// share one slot. Entries with a boundary row or column are ignored (returns -1).
+    int jac_entry(int row, int col);
+    /// Entries for a flow between a and b that depends on the temperatures of both ends:
+    /// returns ids for (a,a), (a,b), (b,a), (b,b) in that order (row: the node, or for a
+    /// boundary its accumulator; column: the node's temperature), -1 where not a state.
+    std::array<int, 4> jac_pair(NodeRef a, NodeRef b);
+    /// The state whose flow receives heat sent to n (n itself, or a boundary's accumulator).
+    int flow_row(NodeRef n) const;
+    /// Finishes the build: calls declare() on every block, builds the electrical tree's
+    /// Jacobian entries and the sparse pattern. Must be called once, before evaluation.
+    void finalize();
+
+    // --- evaluation (thread-compatible: one evaluation at a time per network) -----------------
+    std::size_t size() const { return states_.size(); }
+    const std::vector<StateInfo>& states() const { return states_; }
+    const std::vector<StageInfo>& stages() const { return stages_; }
+    const std::vector<LoadInfo>& loads() const { return loads_; }
+    const std::vector<BoundaryInfo>& boundaries() const { return boundaries_; }
+    const Accounting& accounting() const { return acct_; }
+    std::vector<double> initial_state() const;
+
+    /// dy/dt at (t, y). Also leaves the flows, loads and stage powers of this evaluation
+    /// readable through last_*() until the next call.
+    void rhs(double t, const double* y, double* ydot);
+    /// Jacobian values d(ydot)/d(y) in the CSC layout of pattern(); values.size() == nnz.
+    void jacobian(double t, const double* y, std::span<double> values);
+    /// CSC pattern (n x n, includes every diagonal entry).
+    const std::vector<std::int64_t>& col_ptr() const { return col_ptr_; }
+    const std::vector<std::int64_t>& row_idx() const { return row_idx_; }
+    std::size_t nnz() const { return row_idx_.size(); }
+
+    int num_roots() const { return nroots_; }
+    void roots(double t, const double* y, double* g);
+    void on_roots(double t, const double* y, const int* found, std::vector<Event>& events);
+    /// The first input discontinuity strictly after t, or +inf.
+    double next_discontinuity(double t) const;
+
+    // What the last rhs() saw.
+    std::span<const double> last_loads() const { return load_; }
+    std::span<const double> last_stage_input() const { return stage_in_; }   ///< [W]
+    std::span<const double> last_stage_output() const { return stage_out_; } ///< [W]
+    std::span<const double> last_inputs() const { return input_values_; }
+    double last_grid_power() const { return grid_power_; }  ///< [W]
+    std::span<const double> last_flow() const { return flow_; }
+
+    /// Energy stored in thermal states (unit "K") relative to 0 K [J]: sum C_i T_i.
+    double stored_energy(const double* y) const;
+    /// Heat received by all boundaries [J] (sum of their accumulators).
+    double rejected_energy(const double* y) const;
+
+private:
+    void prepare(double t, const double* y, EvalContext& ctx);
+    void eval_tree(EvalContext& ctx);
+
+    std::vector<std::unique_ptr<InputSignal>> inputs_;
+    std::vector<StateInfo> states_;
+    std::vector<BoundaryInfo> boundaries_;
+    std::vector<StageInfo> stages_;
+    std::vector<LoadInfo> loads_;
+    std::vector<std::unique_ptr<Block>> blocks_;
+    Accounting acct_;
+    bool finalized_ = false;
+
+    // Jacobian pattern: declared entries, their slots in the CSC values.
+    std::vector<std::pair<int, int>> entries_;  // (row, col)
+    std::vector<int> slot_;
+    std::vector<std::int64_t> col_ptr_, row_idx_;
+    std::vector<double> inv_cap_per_nz_;
+    // Electrical tree: per load dependency, the entries it feeds.
+    std::vector<int> load_dep_offset_;   // load id -> first dependency index
+    std::vector<int> load_dep_entries_;  // per dependency: entry ids (heat_to, stages' heat_to, grid, category, losses)
+    std::vector<int> load_dep_entry_offset_;
+    std::vector<int> stage_order_;       // children before parents
+    std::vector<int> block_root_offset_;
+    int nroots_ = 0;
+
+    // Work arrays (sized once).
+    std::vector<double> flow_, input_values_, boundary_T_, load_, dload_, stage_in_, stage_out_,
+        stage_dloss_;
+    std::vector<int> boundary_acc_;
+    double grid_power_ = 0.0;
+};
+
+inline double EvalContext::temperature(NodeRef n) const {
+    return n.is_state() ? y[n.id] : boundary_temperature[n.boundary_index()];
+}
+inline void EvalContext::add_heat(NodeRef n, double q) {
+    flow[n.is_state() ? n.id : boundary_accumulator[n.boundary_index()]] += q;
+}
+inline void EvalContext::transfer(NodeRef a, NodeRef b, double q) {
+    add_heat(a, -q);
+    add_heat(b, q);
+}
+
+}  // namespace dctwin

@@ -1,0 +1,167 @@
+// The `dctwin` command end to end, on the shipped example site, as a user runs it.
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "viz/results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Ran {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+fs::path scratch(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / "dctwin-cli-tests";
+    fs::create_directories(d);
+    return d / name;
+}
+
+std::string fmt_name(const char* stem, int n) { return std::string(stem) + std::to_string(n) + ".txt"; }
+
+Ran run_cli(const std::string& args) {
+    static int n = 0;
+    const auto o = scratch(fmt_name("out", ++n)), e = scratch(fmt_name("err", n));
+    const std::string cmd = std::string(DCTWIN_BINARY) + " " + args + " >" + o.string() + " 2>" + e.string();
+    const int raw = std::system(cmd.c_str());
+    Ran r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(o);
+    r.err = slurp(e);
+    return r;
+}
+
+const std::string kSite = std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml";
+
+}  // namespace
+
+TEST_CASE("dctwin run on the example site: summary, energy balance and results file") {
+    const auto out = scratch("example.h5");
+    fs::remove(out);
+    const auto r = run_cli("run " + kSite + " -o " + out.string() + " --duration 20min --json");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    for (const char* k : {"site", "duration_s", "energy_J", "peak_power_W", "pue", "max_junction_temperature_C",
+                          "energy_balance_error", "solver"})
+        CHECK(j.contains(k));
+    CHECK(j["duration_s"].get<double>() == 1200.0);
+    CHECK(j["energy_balance_error"].get<double>() < 1e-6);
+    CHECK(j["energy_balance_error"].get<double>() >= 0.0);
+    const double grid = j["energy_J"]["grid"], it = j["energy_J"]["it"], cooling = j["energy_J"]["cooling"],
+                 losses = j["energy_J"]["losses"];
+    CHECK(grid == doctest::Approx(it + cooling + losses).epsilon(1e-9));
+    CHECK(j["pue"].get<double>() > 1.0);
+    CHECK(j["pue"].get<double>() < 1.5);
+    for (const char* k : {"steps", "rhs_evals", "jac_evals", "wall_s"}) CHECK(j["solver"].contains(k));
+    CHECK(j["solver"]["jac_evals"].get<long>() > 0);
+
+    dctwin::ResultsReader rr(out.string());
+    CHECK(std::get<std::string>(rr.attribute("/", "status")) == "complete");
+    const auto t = rr.time();
+    REQUIRE(t.size() == 121);  // every 10 s from 0 to 1200 s
+    CHECK(t.back() == doctest::Approx(1200.0));
+    CHECK(rr.unit("/time") == "s");
+    CHECK(rr.unit("/site/grid_power") == "W");
+    CHECK(rr.unit("/site/max_junction_temperature") == "degC");
+    CHECK(rr.unit("/site/pue") == "1");
+    const auto tj = rr.read("/site/max_junction_temperature");
+    CHECK(*std::max_element(tj.begin(), tj.end()) ==
+          doctest::Approx(j["max_junction_temperature_C"].get<double>()).epsilon(1e-12));
+    // The job starts at 10 min: grid power after it is well above the idle power before it.
+    const auto grid_p = rr.read("/site/grid_power");
+    CHECK(grid_p[120] > 2.5 * grid_p[30]);
+    // Per-rack and per-device series are there with their labels.
+    std::vector<std::size_t> shape;
+    rr.read("/racks/max_junction_temperature", &shape);
+    CHECK(shape == std::vector<std::size_t>{121, 4});
+    CHECK(rr.read_strings("/racks/paths").front() == "hall1/rowA/rack01");
+    CHECK(rr.read_strings("/devices/paths").size() == 4 * 40);
+    CHECK(rr.read_text("/metadata/site_yaml").find("example-pod") != std::string::npos);
+}
+
+TEST_CASE("dctwin run refuses to overwrite results without --force") {
+    const auto out = scratch("existing.h5");
+    {
+        std::ofstream f(out);
+        f << "precious";
+    }
+    const auto r = run_cli("run " + kSite + " -o " + out.string() + " --duration 1min");
+    CHECK(r.status == 1);
+    CHECK(r.err.find("--force") != std::string::npos);
+    CHECK(slurp(out) == "precious");
+}
+
+TEST_CASE("--set overrides a value with the same validation") {
+    const auto a = scratch("set-a.h5"), b = scratch("set-b.h5");
+    auto steady_tj = [&](const fs::path& p, const std::string& extra) {
+        const auto r = run_cli("run " + kSite + " -o " + p.string() + " --force --steady --at 20min --json " + extra);
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        return nlohmann::json::parse(r.out)["max_junction_temperature_C"].get<double>();
+    };
+    const double base = steady_tj(a, "");
+    const double warmer = steady_tj(b, "--set coolant.supply_temperature=40degC");
+    // 10 K warmer supply: junctions at least 10 K warmer (leakage adds a little more).
+    CHECK(warmer - base > 10.0);
+    CHECK(warmer - base < 11.5);
+
+    const auto bad = run_cli("run " + kSite + " -o " + b.string() + " --force --set coolant.supply_temperature=35kW");
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("--set:") != std::string::npos);
+    CHECK(bad.err.find("coolant.supply_temperature") != std::string::npos);
+}
+
+TEST_CASE("steady state: power in equals heat out, and a long transient settles on it") {
+    const auto s = scratch("steady.h5"), tr = scratch("settle.h5");
+    const auto rs = run_cli("run " + kSite + " -o " + s.string() + " --force --steady --at 20min --json");
+    REQUIRE(rs.status == 0);
+    const auto js = nlohmann::json::parse(rs.out);
+    CHECK(js["energy_balance_error"].get<double>() < 1e-9);
+    // Constant full activity from t = 0 for 6 h (hall air time constant is ~4 min).
+    const auto rt = run_cli("run " + kSite + " -o " + tr.string() +
+                           " --force --json --duration 6h --set workload.activity.0.value=0.95 --cold-start");
+    INFO(rt.err);
+    REQUIRE(rt.status == 0);
+    const auto jt = nlohmann::json::parse(rt.out);
+    dctwin::ResultsReader rr(tr.string());
+    const auto grid = rr.read("/site/grid_power");
+    CHECK(grid.back() == doctest::Approx(js["peak_power_W"]["grid"].get<double>()).epsilon(1e-5));
+    CHECK(jt["max_junction_temperature_C"].get<double>() ==
+          doctest::Approx(js["max_junction_temperature_C"].get<double>()).epsilon(1e-5));
+}
+
+TEST_CASE("command-line mistakes exit with status 2 and say what is wrong") {
+    CHECK(run_cli("run " + kSite).status == 2);  // no -o
+    const auto d = run_cli("run " + kSite + " -o " + scratch("d.h5").string() + " --force --duration 5parsecs");
+    CHECK(d.status == 2);
+    CHECK(d.err.find("--duration") != std::string::npos);
+    const auto m = run_cli("check /nonexistent/site.yaml");
+    CHECK(m.status == 2);
+    CHECK(m.err.find("/nonexistent/site.yaml") != std::string::npos);
+    CHECK(run_cli("frobnicate").status == 2);
+}
+
+TEST_CASE("dctwin check accepts the example site") {
+    const auto r = run_cli("check " + kSite);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("160 devices") != std::string::npos);
+}

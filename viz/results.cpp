@@ -1,0 +1,955 @@
+// The results file writer and reader: plain HDF5 C API (serial). Layout: viz/README.md.
+
+#include "viz/results.hpp"
+
+#include "viz/hdf5_handle.hpp"
+
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+namespace dctwin {
+
+namespace {
+
+using h5::Handle;
+using h5::QuietErrors;
+
+constexpr const char* kFormat = "dctwin-results";
+constexpr std::int64_t kFormatVersion = 1;
+constexpr std::size_t kMaxColumnChunk = 1024;  // columns per chunk of a 2-D series
+constexpr std::size_t kMaxChunkRows = 65536;
+constexpr std::size_t kEventChunk = 256;  // rows per chunk of the /events datasets, and buffer size
+
+const char* const kRootReserved[] = {"format", "format_version", "status", "t_reached", "rows"};
+
+// ---- errors -------------------------------------------------------------------------------
+
+[[noreturn]] void fail(const std::string& file, const std::string& object, const std::string& what) {
+    std::string message = fmt::format("results file '{}': {}: {}", file, object, what);
+    const std::string stack = h5::error_stack();
+    if (!stack.empty()) message += fmt::format(" (HDF5: {})", stack);
+    throw ResultsError(message);
+}
+
+[[noreturn]] void fail_plain(const std::string& file, const std::string& object, const std::string& what) {
+    throw ResultsError(fmt::format("results file '{}': {}: {}", file, object, what));
+}
+
+/// Checks HDF5 return values for one file; every failure names the file and the object.
+struct Checker {
+    const std::string& file;
+
+    hid_t id(hid_t value, const std::string& object, const char* what) const {
+        if (value < 0) fail(file, object, what);
+        return value;
+    }
+    void ok(herr_t value, const std::string& object, const char* what) const {
+        if (value < 0) fail(file, object, what);
+    }
+    Handle handle(hid_t value, Handle::Closer closer, const std::string& object, const char* what) const {
+        return Handle(id(value, object, what), closer);
+    }
+};
+
+// ---- paths --------------------------------------------------------------------------------
+
+/// An absolute HDF5 path like "/site/grid_power": no empty, "." or ".." components.
+bool valid_path(const std::string& path) {
+    if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        const std::string part = path.substr(start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+bool is_under(const std::string& path, const std::string& group) {
+    return path.size() > group.size() && path.compare(0, group.size(), group) == 0 &&
+           path[group.size()] == '/';
+}
+
+/// Whether every link on the path exists (H5Lexists needs the intermediate ones to exist).
+bool link_exists(hid_t file, const std::string& path) {
+    if (path == "/") return true;
+    if (!valid_path(path)) return false;
+    std::size_t pos = 1;
+    while (true) {
+        const std::size_t end = path.find('/', pos);
+        const std::string prefix = path.substr(0, end);
+        if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return false;
+        }
+        if (end == std::string::npos) return true;
+        pos = end + 1;
+    }
+}
+
+// ---- types and attributes -----------------------------------------------------------------
+
+Handle vlen_string_type(const Checker& check, const std::string& object, H5T_cset_t cset = H5T_CSET_UTF8) {
+    Handle type = check.handle(H5Tcopy(H5T_C_S1), H5Tclose, object, "cannot copy the string type");
+    check.ok(H5Tset_size(type.get(), H5T_VARIABLE), object, "cannot make a variable-length string type");
+    check.ok(H5Tset_cset(type.get(), cset), object, "cannot set the string character set");
+    return type;
+}
+
+void reclaim_vlen(hid_t type, hid_t space, void* buffer) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type, space, H5P_DEFAULT, buffer);
+#else
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer);
+#endif
+}
+
+/// Writes (or replaces) a scalar attribute; an existing one of the same kind is overwritten in
+/// place, so that the per-flush updates of `rows` and `t_reached` do not grow the header.
+void write_attribute(const Checker& check, hid_t object, const std::string& object_path,
+                     const std::string& name, const AttributeValue& value) {
+    const std::string where = fmt::format("attribute '{}' of '{}'", name, object_path);
+    H5T_class_t wanted = H5T_STRING;
+    if (std::holds_alternative<double>(value)) wanted = H5T_FLOAT;
+    if (std::holds_alternative<std::int64_t>(value)) wanted = H5T_INTEGER;
+
+    Handle attribute;
+    const htri_t exists = H5Aexists(object, name.c_str());
+    check.ok(exists, where, "cannot check whether the attribute exists");
+    if (exists > 0) {
+        attribute = check.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, where,
+                                 "cannot open the attribute");
+        Handle type = check.handle(H5Aget_type(attribute.get()), H5Tclose, where, "cannot get the type");
+        Handle space = check.handle(H5Aget_space(attribute.get()), H5Sclose, where, "cannot get the dataspace");
+        const bool same = H5Tget_class(type.get()) == wanted &&
+                          H5Sget_simple_extent_type(space.get()) == H5S_SCALAR &&
+                          (wanted != H5T_STRING || H5Tis_variable_str(type.get()) > 0);
+        if (!same) {
+            attribute.reset();
+            check.ok(H5Adelete(object, name.c_str()), where, "cannot delete the attribute to replace it");
+        }
+    }
+    Handle string_type;
+    hid_t file_type = H5T_IEEE_F64LE;
+    hid_t memory_type = H5T_NATIVE_DOUBLE;
+    if (wanted == H5T_STRING) {
+        string_type = vlen_string_type(check, where);
+        file_type = memory_type = string_type.get();
+    } else if (wanted == H5T_INTEGER) {
+        file_type = H5T_STD_I64LE;
+        memory_type = H5T_NATIVE_INT64;
+    }
+    if (!attribute.valid()) {
+        Handle space = check.handle(H5Screate(H5S_SCALAR), H5Sclose, where, "cannot create a dataspace");
+        attribute = check.handle(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                 H5Aclose, where, "cannot create the attribute");
+    }
+    if (const auto* text = std::get_if<std::string>(&value)) {
+        const char* pointer = text->c_str();
+        check.ok(H5Awrite(attribute.get(), memory_type, &pointer), where, "cannot write the attribute");
+    } else if (const auto* number = std::get_if<double>(&value)) {
+        check.ok(H5Awrite(attribute.get(), memory_type, number), where, "cannot write the attribute");
+    } else {
+        const auto& integer = std::get<std::int64_t>(value);
+        check.ok(H5Awrite(attribute.get(), memory_type, &integer), where, "cannot write the attribute");
+    }
+}
+
+void write_units(const Checker& check, hid_t dataset, const std::string& path, const std::string& unit,
+                 const std::string& description) {
+    write_attribute(check, dataset, path, "units", unit);
+    write_attribute(check, dataset, path, "description", description);
+}
+
+/// Reads a string from a scalar (or one-element) attribute or dataset, fixed or variable length.
+std::string read_one_string(const Checker& check, hid_t object, bool is_attribute, const std::string& where) {
+    Handle type = check.handle(is_attribute ? H5Aget_type(object) : H5Dget_type(object), H5Tclose, where,
+                               "cannot get the type");
+    Handle space = check.handle(is_attribute ? H5Aget_space(object) : H5Dget_space(object), H5Sclose, where,
+                                "cannot get the dataspace");
+    if (H5Tget_class(type.get()) != H5T_STRING) fail_plain(check.file, where, "is not a string");
+    const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+    if (count != 1) fail_plain(check.file, where, fmt::format("holds {} strings, expected one", count));
+    if (H5Tis_variable_str(type.get()) > 0) {
+        Handle memory = vlen_string_type(check, where, H5Tget_cset(type.get()));
+        char* pointer = nullptr;
+        const herr_t status = is_attribute ? H5Aread(object, memory.get(), &pointer)
+                                           : H5Dread(object, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer);
+        check.ok(status, where, "cannot read the string");
+        std::string text = pointer != nullptr ? pointer : "";
+        reclaim_vlen(memory.get(), space.get(), &pointer);
+        return text;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    std::string buffer(size, '\0');
+    const herr_t status = is_attribute ? H5Aread(object, type.get(), buffer.data())
+                                       : H5Dread(object, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
+    check.ok(status, where, "cannot read the string");
+    buffer.resize(std::strlen(buffer.c_str()));
+    if (H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD)
+        while (!buffer.empty() && buffer.back() == ' ') buffer.pop_back();
+    return buffer;
+}
+
+// ---- dataset creation ----------------------------------------------------------------------
+
+/// A link creation property list that creates missing groups on the path.
+Handle make_lcpl(const Checker& check) {
+    Handle lcpl = check.handle(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "/", "cannot create a property list");
+    check.ok(H5Pset_create_intermediate_group(lcpl.get(), 1), "/", "cannot set intermediate group creation");
+    check.ok(H5Pset_char_encoding(lcpl.get(), H5T_CSET_UTF8), "/", "cannot set the link name encoding");
+    return lcpl;
+}
+
+/// An extendible float64 dataset: [0] (width 0) or [0 x width], chunked, optionally compressed.
+Handle create_extendible(const Checker& check, hid_t file, hid_t lcpl, const std::string& path, hid_t type,
+                         std::size_t width, std::size_t chunk_rows, int compression) {
+    const int rank = width == 0 ? 1 : 2;
+    const hsize_t dims[2] = {0, static_cast<hsize_t>(width)};
+    const hsize_t max_dims[2] = {H5S_UNLIMITED, static_cast<hsize_t>(width)};
+    const hsize_t chunk[2] = {static_cast<hsize_t>(chunk_rows),
+                              static_cast<hsize_t>(std::max<std::size_t>(1, std::min(width, kMaxColumnChunk)))};
+    Handle space = check.handle(H5Screate_simple(rank, dims, max_dims), H5Sclose, path, "cannot create a dataspace");
+    Handle dcpl = check.handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path, "cannot create a property list");
+    check.ok(H5Pset_chunk(dcpl.get(), rank, chunk), path, "cannot set the chunk size");
+    if (H5Tget_class(type) == H5T_FLOAT) {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        check.ok(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan), path, "cannot set the fill value");
+        if (compression > 0) {
+            check.ok(H5Pset_shuffle(dcpl.get()), path, "cannot set the shuffle filter");
+            check.ok(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(compression)), path,
+                     "cannot set the deflate filter");
+        }
+    }
+    return check.handle(H5Dcreate2(file, path.c_str(), type, space.get(), lcpl, dcpl.get(), H5P_DEFAULT),
+                        H5Dclose, path, "cannot create the dataset");
+}
+
+/// Extends a 1-D or 2-D extendible dataset by `rows` rows at `first` and writes them from
+/// `memory_space` (with its selection) in `memory_type`.
+void append_rows(const Checker& check, hid_t dataset, const std::string& path, hsize_t first, hsize_t rows,
+                 hsize_t width, hid_t memory_type, hid_t memory_space, const void* data) {
+    const hsize_t new_dims[2] = {first + rows, width};
+    check.ok(H5Dset_extent(dataset, new_dims), path, "cannot extend the dataset");
+    Handle file_space = check.handle(H5Dget_space(dataset), H5Sclose, path, "cannot get the dataspace");
+    const hsize_t start[2] = {first, 0};
+    const hsize_t count[2] = {rows, width};
+    check.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), path,
+             "cannot select rows");
+    check.ok(H5Dwrite(dataset, memory_type, memory_space, file_space.get(), H5P_DEFAULT, data), path,
+             "cannot write rows");
+}
+
+/// Why a file could not be created in its directory, in strerror words ("" if unknown).
+std::string creation_cause(const std::string& path) {
+    std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    struct stat info {};
+    if (::stat(directory.c_str(), &info) != 0)
+        return fmt::format("directory '{}': {}", directory.string(), std::strerror(errno));
+    if (!S_ISDIR(info.st_mode)) return fmt::format("'{}': {}", directory.string(), std::strerror(ENOTDIR));
+    if (::access(directory.c_str(), W_OK | X_OK) != 0)
+        return fmt::format("directory '{}': {}", directory.string(), std::strerror(errno));
+    return {};
+}
+
+struct LabelsDecl {
+    std::string path;
+    std::vector<std::string> labels;
+    std::string description;
+};
+
+struct SeriesDecl {
+    SeriesSpec spec;
+    std::size_t offset = 0;
+    Handle dataset;
+};
+
+struct StaticDecl {
+    std::string path;
+    std::vector<double> values;
+    std::size_t rows = 0, cols = 0;
+    std::string unit, description;
+};
+
+struct TextDecl {
+    std::string path, text, description;
+};
+
+struct PendingAttribute {
+    std::string object, name;
+    AttributeValue value;
+};
+
+}  // namespace
+
+// ============================================================================================
+// ResultsWriter
+
+struct ResultsWriter::Impl {
+    std::string path;
+    Options options;
+    enum class State { declaring, open, finished } state = State::declaring;
+
+    // declarations
+    std::vector<std::string> declared;  // every dataset path, for duplicate checks
+    std::vector<LabelsDecl> labels;
+    std::vector<SeriesDecl> series;
+    std::vector<StaticDecl> statics;
+    std::vector<TextDecl> texts;
+    std::vector<PendingAttribute> pending_attributes;
+    std::size_t width = 0;
+
+    // the open file (declared first: destroyed last)
+    Handle file;
+    Handle lcpl;
+    Handle time_dataset;
+    Handle event_time, event_path, event_kind, event_message;
+    Handle string_type;
+
+    // bounded buffers
+    std::vector<double> buffer;  // [chunk_rows x width], row-major
+    std::vector<double> buffer_time;
+    std::size_t buffered = 0;
+    std::size_t rows_on_disk = 0;
+    std::size_t rows_appended = 0;
+    double last_time = -std::numeric_limits<double>::infinity();
+    double t_on_disk = std::numeric_limits<double>::quiet_NaN();
+
+    std::vector<double> events_time;
+    std::vector<std::string> events_path, events_kind, events_message;
+    std::size_t events_on_disk = 0;
+
+    std::chrono::steady_clock::time_point last_flush;
+
+    Checker check() const { return Checker{path}; }
+
+    void declare(const std::string& object, const char* what) {
+        if (state != State::declaring)
+            fail_plain(path, object, fmt::format("{} must be declared before begin()", what));
+        if (!valid_path(object))
+            fail_plain(path, object.empty() ? "(empty path)" : object,
+                       fmt::format("{} path must be absolute like '/site/grid_power'", what));
+        if (object == "/time" || object == "/events" || is_under(object, "/events"))
+            fail_plain(path, object, "path is reserved by the results format");
+        for (const auto& other : declared) {
+            if (other == object) fail_plain(path, object, "declared twice");
+            if (is_under(object, other) || is_under(other, object))
+                fail_plain(path, object, fmt::format("conflicts with '{}' (one would be a group of the other)", other));
+        }
+    }
+
+    void require_open(const char* what) const {
+        if (state == State::declaring) fail_plain(path, what, "called before begin()");
+        if (state == State::finished) fail_plain(path, what, "called after finish()");
+    }
+
+    hid_t open_or_create_object(const std::string& object, Handle& holder) {
+        const Checker c = check();
+        if (object == "/") {
+            holder = c.handle(H5Oopen(file.get(), "/", H5P_DEFAULT), H5Oclose, object, "cannot open the object");
+        } else if (link_exists(file.get(), object)) {
+            holder = c.handle(H5Oopen(file.get(), object.c_str(), H5P_DEFAULT), H5Oclose, object,
+                              "cannot open the object");
+        } else {
+            holder = c.handle(H5Gcreate2(file.get(), object.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                              H5Gclose, object, "cannot create the group");
+        }
+        return holder.get();
+    }
+
+    void apply_attribute(const std::string& object, const std::string& name, const AttributeValue& value) {
+        Handle holder;
+        const hid_t id = open_or_create_object(object, holder);
+        write_attribute(check(), id, object, name, value);
+    }
+
+    void create_objects() {
+        const Checker c = check();
+        lcpl = make_lcpl(c);
+        string_type = vlen_string_type(c, "/");
+
+        Handle root = c.handle(H5Oopen(file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
+        write_attribute(c, root.get(), "/", "format", std::string(kFormat));
+        write_attribute(c, root.get(), "/", "format_version", kFormatVersion);
+        write_attribute(c, root.get(), "/", "status", std::string("running"));
+        write_attribute(c, root.get(), "/", "t_reached", t_on_disk);
+        write_attribute(c, root.get(), "/", "rows", std::int64_t{0});
+
+        time_dataset = create_extendible(c, file.get(), lcpl.get(), "/time", H5T_IEEE_F64LE, 0,
+                                         options.chunk_rows, options.compression);
+        write_units(c, time_dataset.get(), "/time", "s", "output time since the start of the simulation");
+
+        for (const auto& decl : labels) {
+            const hsize_t dims[1] = {decl.labels.size()};
+            Handle space = c.handle(H5Screate_simple(1, dims, nullptr), H5Sclose, decl.path, "cannot create a dataspace");
+            Handle dataset = c.handle(H5Dcreate2(file.get(), decl.path.c_str(), string_type.get(), space.get(),
+                                                 lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                      H5Dclose, decl.path, "cannot create the dataset");
+            if (!decl.labels.empty()) {
+                std::vector<const char*> pointers;
+                pointers.reserve(decl.labels.size());
+                for (const auto& label : decl.labels) pointers.push_back(label.c_str());
+                c.ok(H5Dwrite(dataset.get(), string_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+                     decl.path, "cannot write the labels");
+            }
+            write_units(c, dataset.get(), decl.path, "-", decl.description);
+        }
+
+        for (auto& decl : series) {
+            decl.dataset = create_extendible(c, file.get(), lcpl.get(), decl.spec.path, H5T_IEEE_F64LE,
+                                             decl.spec.width, options.chunk_rows, options.compression);
+            write_units(c, decl.dataset.get(), decl.spec.path, decl.spec.unit, decl.spec.description);
+            if (decl.spec.width > 0)
+                write_attribute(c, decl.dataset.get(), decl.spec.path, "columns", decl.spec.columns);
+        }
+
+        for (const auto& decl : statics) {
+            const hsize_t dims[2] = {decl.rows, decl.cols};
+            Handle space = c.handle(H5Screate_simple(2, dims, nullptr), H5Sclose, decl.path, "cannot create a dataspace");
+            Handle dataset = c.handle(H5Dcreate2(file.get(), decl.path.c_str(), H5T_IEEE_F64LE, space.get(),
+                                                 lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                      H5Dclose, decl.path, "cannot create the dataset");
+            if (!decl.values.empty())
+                c.ok(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, decl.values.data()),
+                     decl.path, "cannot write the values");
+            write_units(c, dataset.get(), decl.path, decl.unit, decl.description);
+        }
+
+        for (const auto& decl : texts) {
+            Handle space = c.handle(H5Screate(H5S_SCALAR), H5Sclose, decl.path, "cannot create a dataspace");
+            Handle dataset = c.handle(H5Dcreate2(file.get(), decl.path.c_str(), string_type.get(), space.get(),
+                                                 lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                      H5Dclose, decl.path, "cannot create the dataset");
+            const char* pointer = decl.text.c_str();
+            c.ok(H5Dwrite(dataset.get(), string_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer), decl.path,
+                 "cannot write the text");
+            write_units(c, dataset.get(), decl.path, "-", decl.description);
+        }
+
+        event_time = create_extendible(c, file.get(), lcpl.get(), "/events/time", H5T_IEEE_F64LE, 0, kEventChunk, 0);
+        write_units(c, event_time.get(), "/events/time", "s", "time of the event since the start of the simulation");
+        event_path = create_extendible(c, file.get(), lcpl.get(), "/events/path", string_type.get(), 0, kEventChunk, 0);
+        write_units(c, event_path.get(), "/events/path", "-", "component or constraint the event concerns");
+        event_kind = create_extendible(c, file.get(), lcpl.get(), "/events/kind", string_type.get(), 0, kEventChunk, 0);
+        write_units(c, event_kind.get(), "/events/kind", "-", "kind of the event");
+        event_message =
+            create_extendible(c, file.get(), lcpl.get(), "/events/message", string_type.get(), 0, kEventChunk, 0);
+        write_units(c, event_message.get(), "/events/message", "-", "what happened, in words");
+
+        for (const auto& attribute : pending_attributes) apply_attribute(attribute.object, attribute.name, attribute.value);
+        pending_attributes.clear();
+    }
+
+    void write_rows() {
+        if (buffered == 0) return;
+        const Checker c = check();
+        const hsize_t n = buffered;
+        const hsize_t first = rows_on_disk;
+        if (width > 0) {
+            const hsize_t memory_dims[2] = {n, static_cast<hsize_t>(width)};
+            for (auto& decl : series) {
+                const std::string& object = decl.spec.path;
+                Handle memory = c.handle(H5Screate_simple(2, memory_dims, nullptr), H5Sclose, object,
+                                         "cannot create a dataspace");
+                const hsize_t start[2] = {0, decl.offset};
+                const hsize_t count[2] = {n, std::max<hsize_t>(1, decl.spec.width)};
+                c.ok(H5Sselect_hyperslab(memory.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), object,
+                     "cannot select the columns");
+                append_rows(c, decl.dataset.get(), object, first, n, decl.spec.width, H5T_NATIVE_DOUBLE,
+                            memory.get(), buffer.data());
+            }
+        }
+        const hsize_t time_dims[1] = {n};
+        Handle memory = c.handle(H5Screate_simple(1, time_dims, nullptr), H5Sclose, "/time", "cannot create a dataspace");
+        append_rows(c, time_dataset.get(), "/time", first, n, 0, H5T_NATIVE_DOUBLE, memory.get(), buffer_time.data());
+        rows_on_disk += buffered;
+        t_on_disk = buffer_time[buffered - 1];
+        buffered = 0;
+        update_progress();
+    }
+
+    void write_events() {
+        if (events_time.empty()) return;
+        const Checker c = check();
+        const hsize_t n = events_time.size();
+        const hsize_t first = events_on_disk;
+        const hsize_t dims[1] = {n};
+        Handle memory = c.handle(H5Screate_simple(1, dims, nullptr), H5Sclose, "/events", "cannot create a dataspace");
+        append_rows(c, event_time.get(), "/events/time", first, n, 0, H5T_NATIVE_DOUBLE, memory.get(),
+                    events_time.data());
+        auto write_strings = [&](hid_t dataset, const char* object, const std::vector<std::string>& values) {
+            std::vector<const char*> pointers;
+            pointers.reserve(values.size());
+            for (const auto& v : values) pointers.push_back(v.c_str());
+            append_rows(c, dataset, object, first, n, 0, string_type.get(), memory.get(), pointers.data());
+        };
+        write_strings(event_path.get(), "/events/path", events_path);
+        write_strings(event_kind.get(), "/events/kind", events_kind);
+        write_strings(event_message.get(), "/events/message", events_message);
+        events_on_disk += events_time.size();
+        events_time.clear();
+        events_path.clear();
+        events_kind.clear();
+        events_message.clear();
+    }
+
+    void update_progress() {
+        const Checker c = check();
+        Handle root = c.handle(H5Oopen(file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
+        write_attribute(c, root.get(), "/", "t_reached", t_on_disk);
+        write_attribute(c, root.get(), "/", "rows", static_cast<std::int64_t>(rows_on_disk));
+    }
+
+    void flush_all() {
+        write_rows();
+        write_events();
+        check().ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+        last_flush = std::chrono::steady_clock::now();
+    }
+
+    bool flush_due() const {
+        const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush).count();
+        return elapsed >= options.flush_interval_s;
+    }
+
+    /// Closes every handle, the file last (no status change).
+    void close_all() {
+        for (auto& decl : series) decl.dataset.reset();
+        time_dataset.reset();
+        event_time.reset();
+        event_path.reset();
+        event_kind.reset();
+        event_message.reset();
+        string_type.reset();
+        lcpl.reset();
+        file.reset();
+    }
+};
+
+ResultsWriter::ResultsWriter(std::string path, Options options) : impl_(std::make_unique<Impl>()) {
+    impl_->path = std::move(path);
+    impl_->options = options;
+    if (impl_->path.empty()) throw ResultsError("results file: empty path");
+    if (options.chunk_rows == 0 || options.chunk_rows > kMaxChunkRows)
+        fail_plain(impl_->path, "options", fmt::format("chunk_rows must be in 1..{}", kMaxChunkRows));
+    if (options.compression < 0 || options.compression > 9)
+        fail_plain(impl_->path, "options", "compression must be a deflate level in 0..9");
+    if (!(options.flush_interval_s >= 0.0))
+        fail_plain(impl_->path, "options", "flush_interval_s must be >= 0");
+}
+
+ResultsWriter::~ResultsWriter() {
+    if (!impl_) return;
+    QuietErrors quiet;
+    if (impl_->state == Impl::State::open) {
+        try {
+            impl_->flush_all();  // keeps status "running": readers see how far the run got
+        } catch (...) {
+        }
+    }
+    impl_->close_all();
+}
+
+void ResultsWriter::add_labels(const std::string& path, const std::vector<std::string>& labels,
+                               const std::string& description) {
+    impl_->declare(path, "labels");
+    impl_->declared.push_back(path);
+    impl_->labels.push_back({path, labels, description});
+}
+
+std::size_t ResultsWriter::add_series(const SeriesSpec& spec) {
+    Impl& d = *impl_;
+    d.declare(spec.path, "series");
+    if (spec.unit.empty()) fail_plain(d.path, spec.path, "series has no unit (use \"1\" for dimensionless)");
+    if (spec.width == 0 && !spec.columns.empty())
+        fail_plain(d.path, spec.path, fmt::format("a 1-D series (width 0) cannot name columns '{}'", spec.columns));
+    if (spec.width > 0) {
+        if (spec.columns.empty())
+            fail_plain(d.path, spec.path,
+                       fmt::format("a 2-D series of width {} needs `columns`, the path of its labels", spec.width));
+        const auto it = std::find_if(d.labels.begin(), d.labels.end(),
+                                     [&](const LabelsDecl& l) { return l.path == spec.columns; });
+        if (it == d.labels.end())
+            fail_plain(d.path, spec.path,
+                       fmt::format("columns '{}' were not declared with add_labels() before the series", spec.columns));
+        if (it->labels.size() != spec.width)
+            fail_plain(d.path, spec.path,
+                       fmt::format("width {} differs from the {} labels of '{}'", spec.width, it->labels.size(),
+                                   spec.columns));
+    }
+    SeriesDecl decl;
+    decl.spec = spec;
+    decl.offset = d.width;
+    d.declared.push_back(spec.path);
+    d.series.push_back(std::move(decl));
+    d.width += std::max<std::size_t>(1, spec.width);
+    return d.series.back().offset;
+}
+
+void ResultsWriter::add_static(const std::string& path, const std::vector<double>& values, std::size_t rows,
+                               std::size_t cols, const std::string& unit, const std::string& description) {
+    Impl& d = *impl_;
+    d.declare(path, "static dataset");
+    if (unit.empty()) fail_plain(d.path, path, "static dataset has no unit (use \"1\" for dimensionless)");
+    if (values.size() != rows * cols)
+        fail_plain(d.path, path, fmt::format("{} values for a [{} x {}] dataset", values.size(), rows, cols));
+    d.declared.push_back(path);
+    d.statics.push_back({path, values, rows, cols, unit, description});
+}
+
+void ResultsWriter::add_text(const std::string& path, const std::string& text, const std::string& description) {
+    impl_->declare(path, "text");
+    impl_->declared.push_back(path);
+    impl_->texts.push_back({path, text, description});
+}
+
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name,
+                                  const AttributeValue& value) {
+    Impl& d = *impl_;
+    if (d.state == Impl::State::finished) fail_plain(d.path, object_path, "set_attribute() called after finish()");
+    if (object_path != "/" && !valid_path(object_path))
+        fail_plain(d.path, object_path.empty() ? "(empty path)" : object_path, "object path must be absolute");
+    if (name.empty()) fail_plain(d.path, object_path, "attribute name is empty");
+    if (object_path == "/")
+        for (const char* reserved : kRootReserved)
+            if (name == reserved)
+                fail_plain(d.path, "/", fmt::format("attribute '{}' is managed by the writer", name));
+    if (d.state == Impl::State::declaring) {  // applied by begin()
+        d.pending_attributes.push_back({object_path, name, value});
+        return;
+    }
+    QuietErrors quiet;
+    d.apply_attribute(object_path, name, value);
+}
+
+void ResultsWriter::begin() {
+    Impl& d = *impl_;
+    if (d.state != Impl::State::declaring) fail_plain(d.path, "begin()", "called twice");
+    QuietErrors quiet;
+    struct stat info {};
+    const bool existed = ::lstat(d.path.c_str(), &info) == 0;
+    if (existed && !d.options.overwrite)
+        throw ResultsError(fmt::format("results file '{}' exists; use --force to overwrite", d.path));
+    if (existed && S_ISDIR(info.st_mode))
+        throw ResultsError(fmt::format("results file '{}' is a directory", d.path));
+
+    const Checker c = d.check();
+    Handle fapl = c.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "/", "cannot create a property list");
+#if H5_VERSION_GE(1, 10, 2)
+    // Oldest object formats that can hold the data, never newer than 1.10's: h5dump 1.10 and
+    // ParaView 5.11 (linked with HDF5 1.10 on Debian 12) read the file.
+    c.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V110), "/",
+         "cannot set the library version bounds");
+#endif
+    const hid_t id = H5Fcreate(d.path.c_str(), existed ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    if (id < 0) {
+        const std::string stack = h5::error_stack();
+        std::string cause = creation_cause(d.path);
+        if (cause.empty()) cause = stack.empty() ? "unknown HDF5 error" : stack;
+        throw ResultsError(fmt::format("results file '{}': cannot create: {}", d.path, cause));
+    }
+    d.file = Handle(id, H5Fclose);
+    try {
+        d.create_objects();
+        d.buffer.assign(d.options.chunk_rows * d.width, 0.0);
+        d.buffer_time.assign(d.options.chunk_rows, 0.0);
+        c.ok(H5Fflush(d.file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+    } catch (...) {
+        d.close_all();
+        std::error_code ignored;
+        std::filesystem::remove(d.path, ignored);  // a file without its objects is of no use
+        throw;
+    }
+    d.last_flush = std::chrono::steady_clock::now();
+    d.state = Impl::State::open;
+}
+
+void ResultsWriter::append(double time_s, const double* row) {
+    Impl& d = *impl_;
+    d.require_open("append()");
+    if (!std::isfinite(time_s)) fail_plain(d.path, "/time", fmt::format("non-finite output time {}", time_s));
+    if (time_s < d.last_time)
+        fail_plain(d.path, "/time", fmt::format("output time {} s precedes the previous one, {} s", time_s, d.last_time));
+    if (d.width > 0 && row == nullptr) fail_plain(d.path, "append()", "row is null");
+    std::copy(row, row + d.width, d.buffer.begin() + static_cast<std::ptrdiff_t>(d.buffered * d.width));
+    d.buffer_time[d.buffered] = time_s;
+    ++d.buffered;
+    ++d.rows_appended;
+    d.last_time = time_s;
+    // Writes end on chunk boundaries, so a chunk is written whole unless a flush cut it.
+    const bool chunk_full = d.rows_appended % d.options.chunk_rows == 0;
+    const bool flush_due = d.flush_due();
+    if (!chunk_full && !flush_due) return;
+    QuietErrors quiet;
+    if (flush_due) d.flush_all();
+    else d.write_rows();
+}
+
+void ResultsWriter::append_event(double time_s, const std::string& path, const std::string& kind,
+                                 const std::string& message) {
+    Impl& d = *impl_;
+    d.require_open("append_event()");
+    d.events_time.push_back(time_s);
+    d.events_path.push_back(path);
+    d.events_kind.push_back(kind);
+    d.events_message.push_back(message);
+    const bool flush_due = d.flush_due();
+    if (d.events_time.size() < kEventChunk && !flush_due) return;
+    QuietErrors quiet;
+    if (flush_due) d.flush_all();
+    else d.write_events();
+}
+
+void ResultsWriter::flush() {
+    Impl& d = *impl_;
+    d.require_open("flush()");
+    QuietErrors quiet;
+    d.flush_all();
+}
+
+void ResultsWriter::finish(const std::string& status, double t_reached_s) {
+    Impl& d = *impl_;
+    d.require_open("finish()");
+    if (status != "complete" && status != "incomplete" && status != "interrupted")
+        fail_plain(d.path, "finish()",
+                   fmt::format("status '{}' is not one of complete, incomplete, interrupted", status));
+    QuietErrors quiet;
+    const Checker c = d.check();
+    try {
+        d.write_rows();
+        d.write_events();
+        Handle root = c.handle(H5Oopen(d.file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
+        write_attribute(c, root.get(), "/", "status", status);
+        write_attribute(c, root.get(), "/", "t_reached", t_reached_s);
+        write_attribute(c, root.get(), "/", "rows", static_cast<std::int64_t>(d.rows_on_disk));
+        root.reset();
+        for (auto& decl : d.series) decl.dataset.reset();
+        d.time_dataset.reset();
+        d.event_time.reset();
+        d.event_path.reset();
+        d.event_kind.reset();
+        d.event_message.reset();
+        d.string_type.reset();
+        d.lcpl.reset();
+        c.ok(d.file.close(), "/", "cannot close the file");
+    } catch (...) {
+        d.state = Impl::State::finished;
+        d.close_all();
+        throw;
+    }
+    d.state = Impl::State::finished;
+    d.buffer = {};
+    d.buffer_time = {};
+}
+
+std::size_t ResultsWriter::row_width() const { return impl_->width; }
+std::size_t ResultsWriter::rows_written() const { return impl_->rows_appended; }
+const std::string& ResultsWriter::path() const { return impl_->path; }
+
+// ============================================================================================
+// ResultsReader
+
+struct ResultsReader::Impl {
+    std::string path;
+    Handle file;
+
+    Checker check() const { return Checker{path}; }
+
+    Handle open_dataset(const std::string& object) const {
+        if (!link_exists(file.get(), object)) fail_plain(path, object, "no such dataset");
+        return check().handle(H5Dopen2(file.get(), object.c_str(), H5P_DEFAULT), H5Dclose, object,
+                              "cannot open the dataset");
+    }
+
+    std::vector<std::string> strings(const std::string& object) const {
+        const Checker c = check();
+        Handle dataset = open_dataset(object);
+        Handle type = c.handle(H5Dget_type(dataset.get()), H5Tclose, object, "cannot get the type");
+        Handle space = c.handle(H5Dget_space(dataset.get()), H5Sclose, object, "cannot get the dataspace");
+        if (H5Tget_class(type.get()) != H5T_STRING) fail_plain(path, object, "is not a string dataset");
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        if (rank > 1) fail_plain(path, object, fmt::format("has rank {}, expected a 1-D list of strings", rank));
+        const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+        c.ok(static_cast<herr_t>(count < 0 ? -1 : 0), object, "cannot get the size");
+        const auto n = static_cast<std::size_t>(count);
+        std::vector<std::string> out;
+        out.reserve(n);
+        if (n == 0) return out;
+        if (H5Tis_variable_str(type.get()) > 0) {
+            Handle memory = vlen_string_type(c, object, H5Tget_cset(type.get()));
+            std::vector<char*> pointers(n, nullptr);
+            c.ok(H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), object,
+                 "cannot read the strings");
+            try {
+                for (const char* p : pointers) out.emplace_back(p != nullptr ? p : "");
+            } catch (...) {
+                reclaim_vlen(memory.get(), space.get(), pointers.data());
+                throw;
+            }
+            reclaim_vlen(memory.get(), space.get(), pointers.data());
+            return out;
+        }
+        const std::size_t size = H5Tget_size(type.get());
+        std::vector<char> buffer(n * size + 1, '\0');
+        c.ok(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), object,
+             "cannot read the strings");
+        const bool space_padded = H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD;
+        for (std::size_t i = 0; i < n; ++i) {
+            const char* begin = buffer.data() + i * size;
+            std::string s(begin, strnlen(begin, size));
+            if (space_padded)
+                while (!s.empty() && s.back() == ' ') s.pop_back();
+            out.push_back(std::move(s));
+        }
+        return out;
+    }
+};
+
+ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->path = path;
+    QuietErrors quiet;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0)
+        throw ResultsError(fmt::format("results file '{}': {}", path, std::strerror(errno)));
+    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+    if (is_hdf5 <= 0) {
+        h5::error_stack();
+        throw ResultsError(fmt::format("results file '{}': not an HDF5 file", path));
+    }
+    const Checker c = impl_->check();
+    impl_->file = c.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "/", "cannot open the file");
+    Handle root = c.handle(H5Oopen(impl_->file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
+    const htri_t has_format = H5Aexists(root.get(), "format");
+    c.ok(has_format, "/", "cannot check for the format attribute");
+    if (has_format == 0) fail_plain(path, "/", "not a dctwin results file (no `format` attribute)");
+    Handle attribute = c.handle(H5Aopen(root.get(), "format", H5P_DEFAULT), H5Aclose, "/", "cannot open `format`");
+    const std::string format = read_one_string(c, attribute.get(), true, "attribute 'format' of '/'");
+    if (format != kFormat)
+        fail_plain(path, "/", fmt::format("not a dctwin results file (format '{}', expected '{}')", format, kFormat));
+    const AttributeValue version = this->attribute("/", "format_version");
+    const auto* number = std::get_if<std::int64_t>(&version);
+    if (number == nullptr || *number < 1)
+        fail_plain(path, "/", "attribute `format_version` is not a positive integer");
+    if (*number > kFormatVersion)
+        fail_plain(path, "/",
+                   fmt::format("format_version {} is newer than this dctwin reads ({}); update dctwin", *number,
+                               kFormatVersion));
+}
+
+ResultsReader::~ResultsReader() {
+    if (!impl_) return;
+    QuietErrors quiet;
+    impl_->file.reset();
+}
+
+bool ResultsReader::exists(const std::string& object_path) const {
+    QuietErrors quiet;
+    return link_exists(impl_->file.get(), object_path);
+}
+
+std::vector<double> ResultsReader::time() const { return read("/time"); }
+
+std::vector<double> ResultsReader::read(const std::string& path, std::vector<std::size_t>* shape) const {
+    QuietErrors quiet;
+    const Checker c = impl_->check();
+    Handle dataset = impl_->open_dataset(path);
+    Handle type = c.handle(H5Dget_type(dataset.get()), H5Tclose, path, "cannot get the type");
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class != H5T_FLOAT && type_class != H5T_INTEGER) fail_plain(impl_->path, path, "is not numeric");
+    Handle space = c.handle(H5Dget_space(dataset.get()), H5Sclose, path, "cannot get the dataspace");
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    c.ok(rank, path, "cannot get the rank");
+    if (rank > 2) fail_plain(impl_->path, path, fmt::format("has rank {}; read() handles 1-D and 2-D", rank));
+    hsize_t dims[2] = {1, 1};
+    if (rank > 0) c.ok(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path, "cannot get the dimensions");
+    std::size_t count = 1;
+    std::vector<std::size_t> dimensions;
+    for (int i = 0; i < rank; ++i) {
+        dimensions.push_back(static_cast<std::size_t>(dims[i]));
+        count *= static_cast<std::size_t>(dims[i]);
+    }
+    std::vector<double> values(count);
+    if (count > 0)
+        c.ok(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), path,
+             "cannot read the values");
+    if (shape != nullptr) *shape = std::move(dimensions);
+    return values;
+}
+
+std::vector<std::string> ResultsReader::read_strings(const std::string& path) const {
+    QuietErrors quiet;
+    return impl_->strings(path);
+}
+
+std::string ResultsReader::read_text(const std::string& path) const {
+    QuietErrors quiet;
+    Handle dataset = impl_->open_dataset(path);
+    return read_one_string(impl_->check(), dataset.get(), false, path);
+}
+
+std::string ResultsReader::unit(const std::string& dataset_path) const {
+    const AttributeValue value = attribute(dataset_path, "units");
+    const auto* text = std::get_if<std::string>(&value);
+    if (text == nullptr) fail_plain(impl_->path, dataset_path, "attribute `units` is not a string");
+    return *text;
+}
+
+AttributeValue ResultsReader::attribute(const std::string& object_path, const std::string& name) const {
+    QuietErrors quiet;
+    const Checker c = impl_->check();
+    if (!link_exists(impl_->file.get(), object_path)) fail_plain(impl_->path, object_path, "no such object");
+    Handle object = c.handle(H5Oopen(impl_->file.get(), object_path.c_str(), H5P_DEFAULT), H5Oclose, object_path,
+                             "cannot open the object");
+    const std::string where = fmt::format("attribute '{}' of '{}'", name, object_path);
+    const htri_t exists = H5Aexists(object.get(), name.c_str());
+    c.ok(exists, where, "cannot check whether the attribute exists");
+    if (exists == 0) fail_plain(impl_->path, object_path, fmt::format("no attribute '{}'", name));
+    Handle attribute = c.handle(H5Aopen(object.get(), name.c_str(), H5P_DEFAULT), H5Aclose, where,
+                                "cannot open the attribute");
+    Handle type = c.handle(H5Aget_type(attribute.get()), H5Tclose, where, "cannot get the type");
+    Handle space = c.handle(H5Aget_space(attribute.get()), H5Sclose, where, "cannot get the dataspace");
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class == H5T_STRING) return read_one_string(c, attribute.get(), true, where);
+    if (H5Sget_simple_extent_npoints(space.get()) != 1)
+        fail_plain(impl_->path, where, "is not a single value");
+    if (type_class == H5T_FLOAT) {
+        double value = 0;
+        c.ok(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), where, "cannot read the attribute");
+        return value;
+    }
+    if (type_class == H5T_INTEGER) {
+        std::int64_t value = 0;
+        c.ok(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), where, "cannot read the attribute");
+        return value;
+    }
+    fail_plain(impl_->path, where, "is not a string, float or integer");
+}
+
+std::vector<ResultsReader::Event> ResultsReader::events() const {
+    const std::vector<double> times = read("/events/time");
+    const std::vector<std::string> paths = read_strings("/events/path");
+    const std::vector<std::string> kinds = read_strings("/events/kind");
+    const std::vector<std::string> messages = read_strings("/events/message");
+    // After a crash the four datasets may differ in length: the shortest is complete.
+    const std::size_t n = std::min({times.size(), paths.size(), kinds.size(), messages.size()});
+    std::vector<Event> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) out.push_back({times[i], paths[i], kinds[i], messages[i]});
+    return out;
+}
+
+}  // namespace dctwin
