@@ -1,6 +1,8 @@
 #include "input/site_loader.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "input/catalogue.hpp"
 #include "input/units.hpp"
 
 namespace dctwin {
@@ -33,12 +36,19 @@ std::string compose(const SourceLoc& loc, const std::string& key_path, const std
     // The excerpt is the user's own line; control bytes are blanked so that a terminal shows
     // what the file holds. The caret pad copies tabs and skips UTF-8 continuation bytes so
     // that it lines up under the column (which counts bytes).
-    std::string shown, pad;
-    for (size_t i = 0; i < line.size(); ++i) {
+    // A very long line (minified flow YAML) is cut to a window around the column.
+    constexpr size_t kWindow = 60;
+    size_t col0 = static_cast<size_t>(std::max(loc.col, 1)) - 1;
+    size_t from = col0 > kWindow ? col0 - kWindow : 0, to = std::min(line.size(), col0 + kWindow);
+    while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xC0) == 0x80) --from;
+    while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xC0) == 0x80) ++to;
+    std::string shown = from > 0 ? "..." : "", pad = from > 0 ? "   " : "";
+    for (size_t i = from; i < to; ++i) {
         unsigned char c = static_cast<unsigned char>(line[i]);
         shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
-        if (static_cast<int>(i) < loc.col - 1 && (c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';
+        if (i < col0 && (c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';
     }
+    if (to < line.size()) shown += "...";
     out += fmt::format("\n{:>5} | {}\n{:>5} | {}^", loc.line, shown, "", pad);
     return out;
 }
@@ -268,7 +278,7 @@ void emit(YAML::Emitter& out, const Node& n) {
 // Parameter tables. One Field per key: what it is, whether it has a default, its valid
 // range and a description; the same entry validates input and writes the reference.
 
-enum class Kind { quantity, integer, boolean, text, choice, name_ref, section, named_map, list, lengths };
+enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, lengths };
 
 struct Range {
     double lo = -HUGE_VAL, hi = HUGE_VAL;
@@ -325,7 +335,8 @@ struct Table {
 std::string range_text(const Param& p) {
     const Range& r = p.range;
     auto num = [&](double v) {
-        return p.kind == Kind::integer ? fmt::format("{}", static_cast<long long>(v)) : format_quantity(v, p.dim);
+        if (p.kind == Kind::integer || v == 0) return fmt::format("{}", static_cast<long long>(v));
+        return format_quantity(v, p.dim);
     };
     bool has_lo = std::isfinite(r.lo), has_hi = std::isfinite(r.hi);
     if (has_lo && has_hi && r.lo == r.hi) return num(r.lo);
@@ -336,13 +347,13 @@ std::string range_text(const Param& p) {
     return s;
 }
 
-// "a power, e.g. "700 W"": what a key takes, for messages and the reference.
+// `a power (e.g. "700 W")`: what a key takes, for messages.
 std::string what_text(const Param& p) {
     switch (p.kind) {
         case Kind::quantity: return fmt::format("{} (e.g. \"{}\")", describe(p.dim), p.dim.example);
         case Kind::integer: return "a whole number";
         case Kind::boolean: return "true or false";
-        case Kind::text: return "a text";
+        case Kind::text: return "text";
         case Kind::choice: return fmt::format("one of: {}", list_names(p.choices));
         case Kind::name_ref: return fmt::format("the name of an entry of {}", p.choices.at(0));
         case Kind::section: return fmt::format("a map (see {})", p.ref);
@@ -443,7 +454,8 @@ public:
         if (table.check) table.check(out, n, *this, path);
     }
 
-    // The names a name_ref may use, in order.
+    // The names a name_ref may use. The root table reads device_types before rack_types and
+    // rack_types before halls, so every name is known by the time it is referred to.
     std::vector<std::string> known(std::string_view section) const {
         std::vector<std::string> names;
         if (section == "device_types")
@@ -578,13 +590,17 @@ void check_name(const Entry& e, const std::string& path, const Reader& r) {
 
 // A map of name -> object of table U; at least one entry.
 template <class T, class U>
-Field<T> named_map(std::string key, const Table<U>& table, void (*add)(T&, U&&), std::string desc) {
+Field<T> named_map(std::string key, const Table<U>& table, void (*add)(T&, U&&), std::string desc,
+                   bool required = true) {
     Param p;
     p.key = key;
     p.kind = Kind::named_map;
     p.ref = table.title;
+    p.required = required;
+    p.default_text = required ? "" : "(none)";
     p.description = desc;
     return {p, [&table, add](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (!s.entry) return;  // optional and absent
                 const Node& n = s.entry->value;
                 if (n.kind != Node::Kind::map) r.wrong_type(n, s.path, what_text(p));
                 if (n.entries.empty())
@@ -602,13 +618,16 @@ Field<T> named_map(std::string key, const Table<U>& table, void (*add)(T&, U&&),
 
 // A list of objects of table U; at least one.
 template <class T, class U>
-Field<T> list(std::string key, const Table<U>& table, std::vector<U> T::*m, std::string desc) {
+Field<T> list(std::string key, const Table<U>& table, std::vector<U> T::*m, std::string desc, bool required = true) {
     Param p;
     p.key = key;
     p.kind = Kind::list;
     p.ref = table.title;
+    p.required = required;
+    p.default_text = required ? "" : "(none)";
     p.description = desc;
     return {p, [&table, m](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (!s.entry) return;  // optional and absent
                 const Node& n = s.entry->value;
                 if (n.kind != Node::Kind::seq) r.wrong_type(n, s.path, what_text(p));
                 if (n.items.empty()) r.fail(n.loc, s.path, "needs at least one entry");
@@ -618,6 +637,25 @@ Field<T> list(std::string key, const Table<U>& table, std::vector<U> T::*m, std:
                     r.object(&n.items[i], table, u, join(s.path, std::to_string(i)), n.items[i].loc);
                     (t.*m).push_back(std::move(u));
                 }
+            }};
+}
+
+// A list of texts, e.g. members: [hall1/rowA, hall1/rowB]; absent: empty.
+template <class T>
+Field<T> texts(std::string key, std::vector<std::string> T::*m, std::string default_text, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::texts;
+    p.required = false;
+    p.default_text = default_text;
+    p.description = desc;
+    return {p, [m](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (!s.entry) return;
+                const Node& n = s.entry->value;
+                if (n.kind != Node::Kind::seq || n.items.empty())
+                    r.wrong_type(n, s.path, "a non-empty list of texts");
+                for (size_t i = 0; i < n.items.size(); ++i)
+                    (t.*m).push_back(r.scalar(n.items[i], p, join(s.path, std::to_string(i))).text);
             }};
 }
 
@@ -775,8 +813,8 @@ Table<ConversionSpec> conversion_table(std::string title, std::string intro, dou
                 quantity<ConversionSpec>("no_load_loss", dims::power, &ConversionSpec::no_load_loss, in(0, max_rating / 10),
                                          kRequired, "Constant loss c in P_in = (P_out + c) / eta, drawn even at no load."),
                 quantity<ConversionSpec>("rating", dims::power, &ConversionSpec::rating, above(0, max_rating), kRequired,
-                                         "Output rating; the load over the rating is reported as a constraint. " +
-                                             rating_source),
+                                         fmt::format("Output rating; the load over the rating is reported as a "
+                                                     "constraint.{}", rating_source.empty() ? "" : " " + rating_source)),
             }};
 }
 
@@ -826,56 +864,127 @@ const Table<PowerSpec>& power_table() {
     return t;
 }
 
+std::vector<std::string> catalogue_names() {
+    std::vector<std::string> names;
+    for (const auto& e : device_catalogue()) names.emplace_back(e.name);
+    return names;
+}
+
 const Table<DeviceTypeSpec>& device_type_table() {
     using D = DeviceTypeSpec;
     constexpr double kMaxDevicePower = 10e3;  // [W] a 2025 GPU is 700-1400 W
+    const auto P = [](const char* key, double D::*m, std::optional<double> def, const char* desc) {
+        return quantity<D>(key, dims::power, m, in(0, kMaxDevicePower), def, desc);
+    };
+    // The power cap defaults to max_power, a value of the same map: read after max_power.
+    Field<D> power_cap = [] {
+        Param p;
+        p.key = "power_cap";
+        p.dim = dims::power;
+        p.required = false;
+        p.default_text = "max_power";
+        p.range = above(0, kMaxDevicePower);
+        p.description = "Power limit set by the user (nvidia-smi -pl), between power_cap_min and max_power.";
+        return Field<D>{p, [](D& d, const Param& p, const Slot& s, Reader& r) {
+                            d.power_cap = s.entry ? r.quantity(s.entry->value, p, s.path) : d.max_power;
+                        }};
+    }();
     static const Table<D> t{
         "device_types.<name>",
-        "A kind of device (GPU or CPU), defined once and used by rack types. Power = idle + activity x dynamic + "
-        "leakage(T_junction); two thermal masses, junction and cold plate, in series to the coolant.",
+        "A kind of device (GPU or CPU), defined once and used by rack types. `model:` starts from a catalogue "
+        "entry (see below) whose keys the map may override. Power = idle + activity x dynamic x g(clock) + "
+        "leakage(T_junction) + memory, g = f V(f)^2 relative to full clock. The clock is the highest that "
+        "respects the power cap, the thermal slowdown ramp and any external limit. Thermal masses: junction, "
+        "cold plate (or heat sink), and memory when memory_power > 0.",
         {
+            choice<D>("model", &D::model, catalogue_names(), std::string{},
+                      "Catalogue entry to start from; every key it sets may be overridden here."),
             choice<D>("kind", &D::kind, {"gpu", "cpu"}, kRequired, "What the device is."),
-            quantity<D>("idle_power", dims::power, &D::idle_power, in(0, kMaxDevicePower), kRequired,
-                        "Power at activity 0 without leakage. MI250X idle 88 W [P] ExaDigiT RAPS."),
+            choice<D>("cooling", &D::cooling, {"liquid", "air"}, std::string("liquid"),
+                      "liquid: cold plate on the rack's coolant; air: heat sink in the server air (hall air)."),
+            P("idle_power", &D::idle_power, kRequired, "Power at activity 0 without leakage and memory. MI250X idle 88 W [P] ExaDigiT RAPS."),
             quantity<D>("max_power", dims::power, &D::max_power, above(0, kMaxDevicePower), kRequired,
-                        "Total power at activity 1 and the leakage reference temperature (includes leakage). H100 "
-                        "SXM 700 W [P] nvidia-smi; B200 1000 W, GB200 1200 W [S]."),
-            quantity<D>("leakage_power", dims::power, &D::leakage_power, in(0, kMaxDevicePower), kRequired,
-                        "Leakage at the reference temperature, part of max_power; 3-5 % of total power per 10 K [E]."),
+              "Total power at activity 1, full clock and the leakage reference temperature (includes leakage and "
+              "memory). H100 SXM 700 W [P] nvidia-smi; B200 1000 W, GB200 1200 W [S]."),
+            power_cap,
+            P("power_cap_min", &D::power_cap_min, 0.0, "Lowest power limit the device accepts. H100 SXM 200 W [P] nvidia-smi."),
+            P("leakage_power", &D::leakage_power, kRequired,
+              "Leakage at the reference temperature, part of max_power; 3-5 % of total power per 10 K [E]."),
             quantity<D>("leakage_temperature_coefficient", dims::inverse_temperature,
                         &D::leakage_temperature_coefficient, in(0, 1), kRequired,
                         "k in leakage ~ exp(k (T_junction - T_ref)); roughly exponential [E]."),
             quantity<D>("leakage_reference_temperature", dims::temperature, &D::leakage_reference_temperature,
                         kTemperatureRange, kRequired, "T_ref: junction temperature at which leakage_power holds."),
+            quantity<D>("max_clock", dims::frequency, &D::max_clock, above(0, 10e9), kRequired,
+                        "Highest clock. H100 SXM 1980 MHz [P] nvidia-smi."),
+            quantity<D>("min_clock", dims::frequency, &D::min_clock, above(0, 10e9), kRequired,
+                        "Lowest clock DVFS may choose [E]."),
+            quantity<D>("min_clock_voltage_ratio", dims::dimensionless, &D::min_clock_voltage_ratio, above(0, 1), 0.7,
+                        "Voltage at min_clock over voltage at max_clock; voltage is linear in clock between [E]. With "
+                        "0.65, capping an H100 from 700 to 600 W costs 11 % of clock (published: 10-15 % of step "
+                        "time [S])."),
             quantity<D>("junction_heat_capacity", dims::heat_capacity, &D::junction_heat_capacity, above(0, 1e6),
                         kRequired, "Die and package; die and cold plate time constants are 1-10 s [E]."),
             quantity<D>("plate_heat_capacity", dims::heat_capacity, &D::plate_heat_capacity, above(0, 1e6), kRequired,
-                        "Cold plate and the coolant in it."),
+                        "Cold plate (or heat sink) and the coolant in it."),
             quantity<D>("junction_to_plate_resistance", dims::thermal_resistance, &D::junction_to_plate_resistance,
                         above(0, 100), kRequired,
                         "Junction to cold plate. Junction to coolant in total is 0.02-0.05 K/W per GPU [E]."),
             quantity<D>("plate_to_coolant_resistance", dims::thermal_resistance, &D::plate_to_coolant_resistance,
-                        above(0, 100), kRequired, "Cold plate to the coolant flowing through it."),
+                        above(0, 100), kRequired,
+                        "Cold plate to the coolant (air cooling: heat sink to the air) at the nominal flow."),
+            quantity<D>("nominal_coolant_flow", dims::volume_flow, &D::nominal_coolant_flow, in(0, 1), 0.0,
+                        "Coolant flow per device at which plate_to_coolant_resistance holds; the device's share of "
+                        "its rack's flow sets the actual resistance. 0: no flow dependence. 1.5 L/min/kW [S] OCP."),
+            quantity<D>("nominal_air_flow", dims::volume_flow, &D::nominal_air_flow, in(0, 10), 0.0,
+                        "Air cooling: fan flow per device at which the heat-sink resistance holds. 0: no flow dependence."),
+            quantity<D>("flow_exponent", dims::dimensionless, &D::flow_exponent, in(0, 2), 0.8,
+                        "n in R(flow) = R_nom (flow_nom / flow)^n; 0.8 for turbulent forced convection (Dittus-Boelter)."),
             quantity<D>("slowdown_temperature", dims::temperature, &D::slowdown_temperature, kTemperatureRange,
-                        kRequired, "Junction temperature at which the device throttles (an event). H100 89 degC [P] "
-                                   "nvidia-smi."),
+                        kRequired, "Junction temperature at which thermal throttling starts (an event). H100 89 degC "
+                                   "[P] nvidia-smi."),
+            quantity<D>("slowdown_band", dims::temperature_difference, &D::slowdown_band, above(0, 50), 2.0,
+                        "The clock falls linearly from max_clock at slowdown_temperature to min_clock this much above [E]."),
             quantity<D>("shutdown_temperature", dims::temperature, &D::shutdown_temperature, kTemperatureRange,
-                        kRequired, "Junction temperature at which the device shuts down (an event). H100 92 degC [P] "
-                                   "nvidia-smi."),
+                        kRequired, "Junction temperature at which the device drops out (an event; its job stalls). "
+                                   "H100 92 degC [P] nvidia-smi."),
+            P("memory_power", &D::memory_power, 0.0, "Memory (HBM) power at activity 1, part of max_power; > 0 adds a memory thermal node [E]."),
+            P("memory_idle_power", &D::memory_idle_power, 0.0, "Memory power at activity 0 [E]."),
+            quantity<D>("memory_heat_capacity", dims::heat_capacity, &D::memory_heat_capacity, in(0, 1e6), 0.0,
+                        "Memory stacks; required when memory_power > 0."),
+            quantity<D>("memory_to_plate_resistance", dims::thermal_resistance, &D::memory_to_plate_resistance,
+                        in(0, 100), 0.0, "Memory to cold plate; required when memory_power > 0."),
+            quantity<D>("memory_max_temperature", dims::temperature, &D::memory_max_temperature, kTemperatureRange,
+                        kC + 95, "Memory limit, reported as an event. H100 HBM 95 degC [P] nvidia-smi."),
         },
         [](const D& d, const Node& n, Reader& r, const std::string& path) {
-            if (!(d.max_power > d.idle_power + d.leakage_power))
+            auto pw = [](double v) { return format_quantity(v, dims::power); };
+            if (!(d.max_power > d.idle_power + d.leakage_power + d.memory_power))
                 r.fail(value_loc(n, "max_power"), join(path, "max_power"),
-                       fmt::format("max_power ({}) must exceed idle_power + leakage_power ({} + {} = {}): the rest is "
-                                   "the dynamic power at activity 1",
-                                   format_quantity(d.max_power, dims::power), format_quantity(d.idle_power, dims::power),
-                                   format_quantity(d.leakage_power, dims::power),
-                                   format_quantity(d.idle_power + d.leakage_power, dims::power)));
+                       fmt::format("max_power ({}) must exceed idle_power + leakage_power + memory_power ({} + {} + {} "
+                                   "= {}): the rest is the dynamic power at activity 1",
+                                   pw(d.max_power), pw(d.idle_power), pw(d.leakage_power), pw(d.memory_power),
+                                   pw(d.idle_power + d.leakage_power + d.memory_power)));
             if (!(d.slowdown_temperature < d.shutdown_temperature))
                 r.fail(value_loc(n, "slowdown_temperature"), join(path, "slowdown_temperature"),
                        fmt::format("slowdown_temperature ({}) must be below shutdown_temperature ({})",
                                    format_quantity(d.slowdown_temperature, dims::temperature),
                                    format_quantity(d.shutdown_temperature, dims::temperature)));
+            if (!(d.min_clock <= d.max_clock))
+                r.fail(value_loc(n, "min_clock"), join(path, "min_clock"),
+                       fmt::format("min_clock ({}) must not exceed max_clock ({})", format_quantity(d.min_clock, dims::frequency),
+                                   format_quantity(d.max_clock, dims::frequency)));
+            if (!(d.power_cap >= d.power_cap_min && d.power_cap <= d.max_power))
+                r.fail(value_loc(n, "power_cap"), join(path, "power_cap"),
+                       fmt::format("power_cap ({}) must be within the device's range, power_cap_min to max_power ({} to {})",
+                                   pw(d.power_cap), pw(d.power_cap_min), pw(d.max_power)));
+            if (d.memory_power > 0 && !(d.memory_heat_capacity > 0 && d.memory_to_plate_resistance > 0))
+                r.fail(value_loc(n, "memory_power"), join(path, "memory_power"),
+                       "a device with memory_power needs memory_heat_capacity and memory_to_plate_resistance");
+            if (!(d.memory_idle_power <= d.memory_power))
+                r.fail(value_loc(n, "memory_idle_power"), join(path, "memory_idle_power"),
+                       fmt::format("memory_idle_power ({}) must not exceed memory_power ({})", pw(d.memory_idle_power),
+                                   pw(d.memory_power)));
         }};
     return t;
 }
@@ -910,6 +1019,9 @@ const Table<RackTypeSpec>& rack_type_table() {
                         "Constant IT power besides the devices (NICs, switches, fans, memory); heats the hall air."),
             section<R, ConversionSpec>("power_shelf", power_shelf_table(), +[](R& r) -> ConversionSpec& { return r.power_shelf; },
                                        true, "The rack's power conversion."),
+            quantity<R>("server_air_flow", dims::volume_flow, &R::server_air_flow, in(0, 100), 0.0,
+                        "Total server fan flow through the rack; required when it holds air-cooled devices, whose "
+                        "heat sinks share it equally."),
             lengths<R>("size", {&R::width, &R::depth, &R::height}, above(0, 10), std::vector<double>{0.6, 1.2, 2.3},
                        "[width, depth, height] for visualisation; the default is a 600 x 1200 mm, 48U rack."),
         }};
@@ -963,12 +1075,69 @@ const Table<HallSpec>& hall_table() {
 
 const Table<ActivityStep>& step_table() {
     static const Table<ActivityStep> t{
-        "workload.activity[]", "One step of the activity schedule.",
+        "workload.activity[]", "One step of an activity schedule (also `workload.jobs.<name>.activity[]`).",
         {
             quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
                                    "Simulated time from which `value` holds."),
             quantity<ActivityStep>("value", dims::dimensionless, &ActivityStep::value, in(0, 1), kRequired,
-                                   "Activity of every device, 0 (idle) to 1 (full load)."),
+                                   "Activity, 0 (idle) to 1 (full load)."),
+        }};
+    return t;
+}
+
+const Table<ActivityStep>& power_step_table() {
+    static const Table<ActivityStep> t{
+        "workload.jobs.<name>.power_limit[]", "One step of an external power limit on every member of a job.",
+        {
+            quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
+                                   "Simulated time from which `value` holds."),
+            quantity<ActivityStep>("value", dims::power, &ActivityStep::value, above(0, 10e3), kRequired,
+                                   "Limit per device, passed down by the site (a power-capping controller, a "
+                                   "utility request); throttling it causes is reported as `external`."),
+        }};
+    return t;
+}
+
+// Steps sorted by time, the first at 0 s: the schedule has a value from the start.
+void check_steps(const std::vector<ActivityStep>& steps, const Node* list_node, const std::string& path, Reader& r) {
+    if (!list_node) return;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        std::string p = join(join(path, std::to_string(i)), "at");
+        Loc at = value_loc(list_node->items[i], "at");
+        if (i == 0 && steps[0].at != 0)
+            r.fail(at, p, fmt::format("the first step must be at 0 s (the schedule needs a value from the start), "
+                                      "found {}", format_quantity(steps[0].at, dims::time)));
+        if (i > 0 && !(steps[i].at > steps[i - 1].at))
+            r.fail(at, p, fmt::format("steps must be in increasing order of time: this step at {} follows one at {}",
+                                      format_quantity(steps[i].at, dims::time),
+                                      format_quantity(steps[i - 1].at, dims::time)));
+    }
+}
+
+const Node* child(const Node& n, std::string_view key) {
+    const Entry* e = n.find(key);
+    return e ? &e->value : nullptr;
+}
+
+const Table<JobSpec>& job_table() {
+    using J = JobSpec;
+    static const Table<J> t{
+        "workload.jobs.<name>",
+        "A job over a group of devices. Its members switch activity together; a training job is synchronous and "
+        "advances at the pace of its slowest member (a member that drops out stalls it). Devices in no job idle.",
+        {
+            texts<J>("members", &J::members, "(every device)",
+                     "Path prefixes of the devices it runs on: a hall, a row or a rack (`hall1`, `hall1/rowA`, "
+                     "`hall1/rowA/rack02`) or a device (`hall1/rowA/rack02/gpu3`). A device is in one job at most."),
+            choice<J>("kind", &J::kind, {"training", "independent"}, std::string("training"),
+                      "training: synchronous, at the slowest member's pace; independent: the members' mean pace."),
+            list<J, ActivityStep>("activity", step_table(), &J::activity, "Activity steps: sorted, the first at 0 s."),
+            list<J, ActivityStep>("power_limit", power_step_table(), &J::power_limit,
+                                  "External power limit steps per device: sorted, the first at 0 s.", false),
+        },
+        [](const J& j, const Node& n, Reader& r, const std::string& path) {
+            check_steps(j.activity, child(n, "activity"), join(path, "activity"), r);
+            check_steps(j.power_limit, child(n, "power_limit"), join(path, "power_limit"), r);
         }};
     return t;
 }
@@ -977,24 +1146,49 @@ SiteSpec& site_self(SiteSpec& s) { return s; }
 
 const Table<SiteSpec>& workload_table() {
     static const Table<SiteSpec> t{
-        "workload", "What the devices do over time.",
+        "workload", "What the devices do over time: one activity schedule for every device, or jobs.",
         {
             list<SiteSpec, ActivityStep>("activity", step_table(), &SiteSpec::activity,
-                                         "A step schedule: sorted by `at`, the first step at 0 s."),
+                                         "One job over every device (named `site`): steps sorted by `at`, the first "
+                                         "at 0 s. Give this or `jobs`.", false),
+            named_map<SiteSpec, JobSpec>("jobs", job_table(),
+                                         +[](SiteSpec& s, JobSpec&& j) { s.jobs.push_back(std::move(j)); },
+                                         "Jobs by name. Give this or `activity`.", false),
         },
         [](const SiteSpec& s, const Node& n, Reader& r, const std::string& path) {
-            const Node& steps = n.find("activity")->value;
-            for (size_t i = 0; i < s.activity.size(); ++i) {
-                std::string p = join(join(path, "activity"), std::to_string(i)) + ".at";
-                Loc at = value_loc(steps.items[i], "at");
-                if (i == 0 && s.activity[0].at != 0)
-                    r.fail(at, p, fmt::format("the first step must be at 0 s (the schedule needs a value from the "
-                                              "start), found {}", format_quantity(s.activity[0].at, dims::time)));
-                if (i > 0 && !(s.activity[i].at > s.activity[i - 1].at))
-                    r.fail(at, p, fmt::format("steps must be in increasing order of time: this step at {} follows "
-                                              "one at {}", format_quantity(s.activity[i].at, dims::time),
-                                              format_quantity(s.activity[i - 1].at, dims::time)));
-            }
+            const bool a = n.find("activity"), j = n.find("jobs");
+            if (a == j)
+                r.fail(a ? n.find("jobs")->key_loc : n.loc, path,
+                       a ? "give either `activity` (one job over every device) or `jobs`, not both"
+                         : "missing `activity` or `jobs`: what the devices do");
+            check_steps(s.activity, child(n, "activity"), join(path, "activity"), r);
+        }};
+    return t;
+}
+
+const Table<VariabilitySpec>& variability_table() {
+    using V = VariabilitySpec;
+    static const Table<V> t{
+        "variability",
+        "Manufacturing spread between devices of one type, sampled per device from a seeded stream: the same seed "
+        "gives the same site on every machine.",
+        {
+            [] {
+                Param p;
+                p.key = "seed";
+                p.kind = Kind::integer;
+                p.required = false;
+                p.default_text = "1";
+                p.range = in(0, 9.0e15);
+                p.description = "Seed of the random stream.";
+                return Field<V>{p, [](V& v, const Param& p, const Slot& s, Reader& r) {
+                                    v.seed = s.entry ? std::uint64_t(r.integer(s.entry->value, p, s.path)) : 1;
+                                }};
+            }(),
+            quantity<V>("thermal_resistance", dims::dimensionless, &V::thermal_resistance, in(0, 0.5), 0.0,
+                        "Relative standard deviation of a device's thermal resistances (both scaled together)."),
+            quantity<V>("leakage", dims::dimensionless, &V::leakage, in(0, 1), 0.0,
+                        "Relative standard deviation of a device's leakage power."),
         }};
     return t;
 }
@@ -1012,7 +1206,7 @@ const Table<SiteSpec>& site_info_table() {
 const Table<SiteSpec>& root_table() {
     using S = SiteSpec;
     static const Table<S> t{
-        "(top level)", "The sections of a site file.",
+        "", "The sections of a site file.",
         {
             [] {
                 Param p;
@@ -1050,7 +1244,10 @@ const Table<SiteSpec>& root_table() {
                                        "Rack types by name."),
             named_map<S, HallSpec>("halls", hall_table(), +[](S& s, HallSpec&& h) { s.halls.push_back(std::move(h)); },
                                    "Halls by name, in file order."),
-            section<S, S>("workload", workload_table(), site_self, true, "The activity schedule."),
+            section<S, S>("workload", workload_table(), site_self, true, "What the devices do."),
+            section<S, VariabilitySpec>("variability", variability_table(),
+                                        +[](S& s) -> VariabilitySpec& { return s.variability; }, false,
+                                        "Spread between devices (none by default)."),
         }};
     return t;
 }
@@ -1089,6 +1286,8 @@ Loc loc_of_offset(std::string_view text, size_t offset) {
 }
 
 std::string yaml_message(const YAML::Exception& e, std::string_view line) {
+    // yaml-cpp reports its nesting limit as "bad file".
+    if (dynamic_cast<const YAML::DeepRecursion*>(&e)) return "YAML nesting is too deep";
     std::string msg = e.msg.empty() ? std::string("invalid YAML") : e.msg;
     std::string out = "YAML syntax error: " + msg;
     auto indent_end = line.find_first_not_of(" \t");
@@ -1098,6 +1297,20 @@ std::string yaml_message(const YAML::Exception& e, std::string_view line) {
         out += " (a value that contains \": \" must be quoted)";
     return out;
 }
+
+// Records where each YAML document starts and ignores everything else.
+struct DocumentStarts : YAML::EventHandler {
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& m) override { marks.push_back(m); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
 
 // Applies one "key.path=value" override to the tree. `index` is 1-based.
 void apply_override(Node& root, const std::string& text, int index, const Context& ctx) {
@@ -1189,6 +1402,27 @@ void apply_override(Node& root, const std::string& text, int index, const Contex
 
 }  // namespace
 
+// A device type with `model: name` takes every key of that catalogue entry it does not set
+// itself. The entry's text becomes a source of its own, so an error in a merged key would
+// point at the catalogue.
+void merge_catalogue(Node& root, Context& ctx) {
+    Entry* types = root.find("device_types");
+    if (!types || types->value.kind != Node::Kind::map) return;
+    for (Entry& t : types->value.entries) {
+        if (t.value.kind != Node::Kind::map) continue;
+        const Entry* model = t.value.find("model");
+        if (!model || model->value.kind != Node::Kind::scalar) continue;  // validation reports it
+        const CatalogueEntry* c = find_catalogue_entry(model->value.text);
+        if (!c) continue;  // the `model` choice reports unknown names with the list
+        const int src = static_cast<int>(ctx.sources.size());
+        ctx.sources.push_back({fmt::format("catalogue {}", c->name), split_lines(c->yaml)});
+        Converter conv(ctx, [src](const YAML::Mark& m) { return Loc{src, m.line + 1, m.column + 1}; }, 100000);
+        const Node base = conv.convert(YAML::Load(std::string(c->yaml)), "", 0, {src, 1, 1});
+        for (const Entry& e : base.entries)
+            if (!t.value.find(e.key)) t.value.entries.push_back(e);
+    }
+}
+
 SiteSpec load_site_text(std::string_view input, const std::string& file_label, const std::vector<std::string>& overrides) {
     Context ctx;
     ctx.sources.push_back({file_label, {}});
@@ -1207,35 +1441,41 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
     ctx.sources[0].lines = split_lines(text);
     const std::string kStart = "a site file starts with `dctwin: 1` (see sites/README.md)";
 
-    std::vector<YAML::Node> docs;
+    YAML::Node doc;
     try {
-        docs = YAML::LoadAll(std::string(text));
+        // Documents are counted with the parser first: yaml-cpp's LoadAll never ends (and eats
+        // memory) on a stray "," at the top level, where each document consumes no input.
+        const std::string owned(text);
+        std::istringstream stream(owned);
+        YAML::Parser parser(stream);
+        DocumentStarts starts;
+        while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
+            const auto& m = starts.marks;
+            if (m.size() >= 2 && m[m.size() - 1].pos == m[m.size() - 2].pos)
+                ctx.fail({0, m.back().line + 1, m.back().column + 1}, "",
+                         fmt::format("YAML syntax error: unexpected \"{}\"", owned.substr(m.back().pos, 1)));
+        }
+        if (starts.marks.size() > 1)
+            ctx.fail({0, starts.marks[1].line + 1, starts.marks[1].column + 1}, "",
+                     "a second YAML document starts here; a site file holds exactly one");
+        doc = YAML::Load(owned);
     } catch (const YAML::Exception& e) {
         Loc l{0, e.mark.line + 1, e.mark.column + 1};
         if (e.mark.is_null()) l = {0, 0, 0};
         std::string_view line = l.line >= 1 && l.line <= static_cast<int>(ctx.sources[0].lines.size())
                                     ? std::string_view(ctx.sources[0].lines[l.line - 1]) : std::string_view();
         ctx.fail(l, "", yaml_message(e, line));
+    } catch (const InputError&) {
+        throw;
     } catch (const std::exception& e) {
         ctx.fail({}, "", fmt::format("cannot parse the file: {}", e.what()));
     }
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
-        ctx.fail({0, 1, 1}, "", "the file is empty (no YAML content); " + kStart);
-    if (docs.size() > 1) {
-        // Point at the `---` that starts the second document, not at its first value.
-        Loc l{0, docs[1].Mark().line + 1, docs[1].Mark().column + 1};
-        for (int i = l.line; i >= 1; --i)
-            if (ctx.sources[0].lines[i - 1].rfind("---", 0) == 0) {
-                l = {0, i, 1};
-                break;
-            }
-        ctx.fail(l, "", "a second YAML document starts here; a site file holds exactly one");
-    }
+    if (doc.IsNull()) ctx.fail({0, 1, 1}, "", "the file is empty (no YAML content); " + kStart);
 
     Node root;
     try {
         Converter conv(ctx, [](const YAML::Mark& m) { return Loc{0, m.line + 1, m.column + 1}; }, text.size() + 10000);
-        root = conv.convert(docs[0], "", 0, {0, 1, 1});
+        root = conv.convert(doc, "", 0, {0, 1, 1});
     } catch (const YAML::Exception& e) {  // not expected from a loaded tree; never crash
         ctx.fail({}, "", fmt::format("cannot read the YAML tree: {}", e.what()));
     }
@@ -1248,6 +1488,7 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
         ctx.fail(root.loc, "", "missing required key \"dctwin\" (the format version); " + kStart);
 
     for (size_t i = 0; i < overrides.size(); ++i) apply_override(root, overrides[i], static_cast<int>(i + 1), ctx);
+    merge_catalogue(root, ctx);
 
     SiteSpec site;
     Reader reader(ctx, site);
@@ -1308,6 +1549,7 @@ std::string type_cell(const Param& p) {
         case Kind::integer: return "whole number";
         case Kind::boolean: return "`true` or `false`";
         case Kind::text: return "text";
+        case Kind::texts: return "list of texts";
         case Kind::choice: {
             std::vector<std::string> c;
             for (const auto& s : p.choices) c.push_back("`" + s + "`");
@@ -1331,6 +1573,7 @@ std::string format_reference_markdown() {
         doc(distribution_table()),  doc(electrical_room_table()), doc(device_type_table()),
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(hall_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
+        doc(job_table()),           doc(power_step_table()),  doc(variability_table()),
     };
     std::string out = fmt::format(
         "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"
@@ -1338,7 +1581,8 @@ std::string format_reference_markdown() {
         "written with `<`; `x` is the value.\n",
         kSiteFormatVersion);
     for (const DocTable& t : tables) {
-        out += fmt::format("\n### `{}`\n\n{}\n\n", t.title, t.intro);
+        out += t.title.empty() ? fmt::format("\n### Top level\n\n{}\n\n", t.intro)
+                               : fmt::format("\n### `{}`\n\n{}\n\n", t.title, t.intro);
         out += "| key | type | required / default | valid range | description |\n";
         out += "|---|---|---|---|---|\n";
         for (const Param& p : t.params) {
@@ -1352,6 +1596,10 @@ std::string format_reference_markdown() {
                                cell(p.description));
         }
     }
+    out += "\n### Device catalogue\n\nNames that `device_types.<name>.model` takes; the entry's keys are the "
+           "defaults of that device type. Tags: [P] primary source, [S] secondary, [E] estimate.\n\n"
+           "| model | what |\n|---|---|\n";
+    for (const auto& e : device_catalogue()) out += fmt::format("| `{}` | {} |\n", e.name, cell(std::string(e.summary)));
     return out;
 }
 

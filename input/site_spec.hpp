@@ -4,6 +4,7 @@
 // file it came from, so that errors found later (while building the network) still point at
 // the user's text.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,8 +41,25 @@ struct DeviceTypeSpec {
     double plate_heat_capacity = 0.0;       ///< [J/K]
     double junction_to_plate_resistance = 0.0;  ///< [K/W]
     double plate_to_coolant_resistance = 0.0;   ///< [K/W]
-    double slowdown_temperature = 0.0;      ///< [K] reported as an event when crossed
-    double shutdown_temperature = 0.0;      ///< [K] reported as an event when crossed
+    double slowdown_temperature = 0.0;      ///< [K] thermal throttling starts here
+    double shutdown_temperature = 0.0;      ///< [K] the device drops out when it gets here
+    // --- silicon model (format 1, silicon issue) -------------------------------------------
+    std::string model;                      ///< catalogue entry it was based on ("" if none)
+    std::string cooling = "liquid";         ///< "liquid" (cold plate) or "air" (heat sink)
+    double max_clock = 0.0;                 ///< [Hz] highest clock
+    double min_clock = 0.0;                 ///< [Hz] lowest clock DVFS may choose
+    double min_clock_voltage_ratio = 0.7;   ///< [1] V(min_clock) / V(max_clock); V linear in f between
+    double power_cap = 0.0;                 ///< [W] user power limit (default max_power)
+    double power_cap_min = 0.0;             ///< [W] lowest power limit the device accepts
+    double slowdown_band = 2.0;             ///< [K] clock falls from max to min over this band above slowdown
+    double nominal_coolant_flow = 0.0;      ///< [m3/s] per device, at which plate_to_coolant_resistance holds
+    double flow_exponent = 0.8;             ///< [1] R_plate(flow) = R_nom (flow_nom / flow)^n
+    double nominal_air_flow = 0.0;          ///< [m3/s] per device (air cooling), at which the sink resistance holds
+    double memory_power = 0.0;              ///< [W] HBM at activity 1 (0: no memory node)
+    double memory_idle_power = 0.0;         ///< [W] HBM at activity 0
+    double memory_heat_capacity = 0.0;      ///< [J/K]
+    double memory_to_plate_resistance = 0.0;  ///< [K/W]
+    double memory_max_temperature = 0.0;    ///< [K] HBM limit (reported as an event)
     SourceLoc loc;
 };
 
@@ -60,6 +78,7 @@ struct RackTypeSpec {
     double other_power = 0.0;      ///< [W] constant non-device IT load (NICs, fans), heat to hall air
     ConversionSpec power_shelf;    ///< rack power shelf, loss heat to hall air
     double width = 0.6, depth = 1.2, height = 2.3;  ///< [m] footprint for visualisation
+    double server_air_flow = 0.0;  ///< [m3/s] total server fan flow through the rack (air-cooled devices)
     SourceLoc loc;
 };
 
@@ -119,6 +138,25 @@ struct ActivityStep {
     SourceLoc loc;
 };
 
+/// A job over a group of devices. Its members switch activity together; a synchronous job
+/// runs at the pace of its slowest member.
+struct JobSpec {
+    std::string name;
+    std::vector<std::string> members;        ///< path prefixes ("hall1", "hall1/rowA", "hall1/rowA/rack02"); empty: every device
+    std::string kind = "training";           ///< "training" (synchronous) or "independent"
+    std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0
+    std::vector<ActivityStep> power_limit;   ///< [W per device] external limit steps; empty: none
+    SourceLoc loc;
+};
+
+/// Manufacturing spread of devices, sampled per device from `seed`.
+struct VariabilitySpec {
+    std::uint64_t seed = 1;
+    double thermal_resistance = 0.0;   ///< [1] relative standard deviation of both resistances
+    double leakage = 0.0;              ///< [1] relative standard deviation of leakage power
+    SourceLoc loc;
+};
+
 struct SolverSpec {
     double rtol = 1e-6;                  ///< [1]
     double atol_temperature = 1e-4;      ///< [K]
@@ -149,7 +187,9 @@ struct SiteSpec {
     std::map<std::string, DeviceTypeSpec> device_types;
     std::map<std::string, RackTypeSpec> rack_types;
     std::vector<HallSpec> halls;        ///< in file order
-    std::vector<ActivityStep> activity; ///< sorted by `at`, first at 0
+    std::vector<ActivityStep> activity; ///< sorted by `at`, first at 0 (shorthand: one job over every device)
+    std::vector<JobSpec> jobs;          ///< in file order; a device is in at most one job
+    VariabilitySpec variability;
     SimulationSpec simulation;
 };
 

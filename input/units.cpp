@@ -303,6 +303,7 @@ std::string format_quantity(double si, const Dimension& dim) {
     if (e == dims::volume.exponent) return pick({{"m3", 1}, {"L", 1e-3}});
     if (e == dims::volume_flow.exponent) return pick({{"m3/s", 1}, {"L/min", 1e-3 / 60}});
     if (e == dims::time.exponent) return pick({{"d", 86400}, {"h", 3600}, {"min", 60}, {"s", 1}});
+    if (e == dims::frequency.exponent) return pick({{"GHz", 1e9}, {"MHz", 1e6}, {"kHz", 1e3}, {"Hz", 1}});
     if (e == dims::power_ramp.exponent) return pick({{"GW/s", 1e9}, {"MW/s", 1e6}, {"kW/s", 1e3}, {"W/s", 1}});
     if (e == dims::specific_flow.exponent) return pick({{"L/min/kW", 1e-3 / 60 / 1e3}});
     if (e == dims::length.exponent) return pick({{"m", 1}});

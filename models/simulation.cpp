@@ -89,6 +89,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     const auto& acct = net.accounting();
     auto record = [&](double t, const double* y) {
         const SitePoint p = model.point(t, y);
+        sum.throttled_devices_at_end = p.throttled_devices;
         sum.peak_grid = std::max(sum.peak_grid, p.grid_power);
         sum.peak_it = std::max(sum.peak_it, p.it_power);
         if (sum.rows == 0 || p.max_junction_T > sum.max_junction_T) {
@@ -110,11 +111,25 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.pue = sum.e_it > 0 ? sum.e_grid / sum.e_it : std::nan("");
         sum.energy_balance_error =
             sum.e_grid > 0 ? std::abs(sum.e_grid - sum.e_rejected - sum.e_stored) / sum.e_grid : 0.0;
+        const DeviceArray& d = model.devices();
+        const double span = sum.t_reached_s - t0;
+        double work = 0, members = 0;
+        for (std::size_t j = 0; j < d.job_count(); ++j) {
+            work += double(d.job_size(j)) * (y[d.job_work_state(j)] - y0[std::size_t(d.job_work_state(j))]);
+            members += double(d.job_size(j));
+        }
+        sum.throughput_fraction = members > 0 && span > 0 ? work / (members * span) : 1.0;
+        for (int r = 0; r < 4; ++r) {
+            const int s = d.throttle_state(Throttle(r + 1));
+            sum.throttled_s[r] = y[s] - y0[std::size_t(s)];
+        }
     };
 
     if (opt.steady) {
         const SitePoint p = record(t0, y0.data());
         sum.pue = p.it_power > 0 ? p.grid_power / p.it_power : std::nan("");
+        sum.throughput_fraction = p.throughput;
+        sum.throttled_devices_at_end = p.throttled_devices;
         sum.energy_balance_error = p.grid_power > 0 ? std::abs(p.grid_power - p.heat_rejection) / p.grid_power : 0.0;
         sum.status = "complete";
         sum.t_reached_s = t0;
@@ -179,6 +194,10 @@ nlohmann::json RunSummary::to_json() const {
     j["max_junction_temperature_C"] = max_junction_T - kCelsius;
     j["hottest_device"] = hottest_device;
     j["energy_balance_error"] = energy_balance_error;
+    j["throughput_fraction"] = throughput_fraction;
+    j["throttled_device_seconds"] = {{"power_cap", throttled_s[0]}, {"thermal", throttled_s[1]},
+                                     {"external", throttled_s[2]}, {"dropped_out", throttled_s[3]}};
+    j["throttled_devices_at_end"] = throttled_devices_at_end;
     j["states"] = states;
     j["devices"] = devices;
     j["output_rows"] = rows;
@@ -215,6 +234,11 @@ std::string RunSummary::to_text() const {
     s += fmt::format("  peak power: grid {}, IT {}\n", si(peak_grid, "W"), si(peak_it, "W"));
     s += fmt::format("  PUE {:.4f}\n", pue);
     s += fmt::format("  max junction temperature {:.2f} degC ({})\n", max_junction_T - kCelsius, hottest_device);
+    s += fmt::format("  throughput {:.2f} % of full clock; {} devices throttled at the end\n", 100 * throughput_fraction,
+                     throttled_devices_at_end);
+    if (duration_s > 0)
+        s += fmt::format("  throttled device-hours: power cap {:.3f}, thermal {:.3f}, external {:.3f}, dropped out {:.3f}\n",
+                         throttled_s[0] / 3600, throttled_s[1] / 3600, throttled_s[2] / 3600, throttled_s[3] / 3600);
     s += fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
     if (!events.empty()) {
         s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,

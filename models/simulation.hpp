@@ -34,6 +34,9 @@ struct RunSummary {
     double max_junction_T = 0;                ///< [K]
     std::string hottest_device;
     double energy_balance_error = 0;          ///< [1] relative
+    double throughput_fraction = 1;           ///< [1] work done / work at full clock, over every job
+    double throttled_s[4] = {0, 0, 0, 0};     ///< [device-s] power cap, thermal, external, dropped out
+    std::size_t throttled_devices_at_end = 0;
     std::size_t states = 0, devices = 0, rows = 0;
     SolverStats solver;
     std::vector<Event> events;

@@ -2,15 +2,72 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include <fmt/format.h>
 
+#include "input/site_loader.hpp"
 #include "viz/results.hpp"
 
 namespace dctwin {
 
 namespace {
 constexpr double kCelsius = 273.15;
+constexpr double kAirDensity = 1.184;       // [kg/m3] dry air at 25 degC, 101.325 kPa
+constexpr double kAirSpecificHeat = 1006.0; // [J/(kg K)]
+
+std::unique_ptr<InputSignal> schedule(const std::vector<ActivityStep>& steps) {
+    std::vector<double> t, v;
+    for (const auto& s : steps) t.push_back(s.at), v.push_back(s.value);
+    return std::make_unique<StepSchedule>(t, v);
+}
+
+DeviceParams device_params(const DeviceTypeSpec& dt) {
+    DeviceParams p;
+    p.idle_power = dt.idle_power;
+    p.leakage_power = dt.leakage_power;
+    p.dynamic_power = dt.max_power - dt.idle_power - dt.leakage_power - dt.memory_power;
+    p.leakage_coeff = dt.leakage_temperature_coefficient;
+    p.leakage_ref_T = dt.leakage_reference_temperature;
+    p.memory_idle_power = dt.memory_power > 0 ? dt.memory_idle_power : 0.0;
+    p.memory_dynamic_power = dt.memory_power > 0 ? dt.memory_power - dt.memory_idle_power : 0.0;
+    p.memory_max_T = dt.memory_power > 0 ? dt.memory_max_temperature : 1e30;
+    p.clock.x_min = dt.min_clock / dt.max_clock;
+    p.clock.v_min = dt.min_clock_voltage_ratio;
+    p.power_cap = dt.power_cap;
+    p.slowdown_T = dt.slowdown_temperature;
+    p.slowdown_band = dt.slowdown_band;
+    p.shutdown_T = dt.shutdown_temperature;
+    if (!(dt.max_clock > 0 && dt.min_clock > 0 && dt.min_clock <= dt.max_clock) || !(p.dynamic_power > 0))
+        throw InputError(dt.loc, "device_types." + dt.name, "inconsistent clock range or power budget");
+    return p;
+}
+
+struct Spread {
+    double resistance = 1.0, leakage = 1.0;  // multiplicative factors
+};
+
+// Manufacturing spread, sampled device by device in build order from one seeded stream, so
+// that a seed gives the same site on every machine (no std:: distributions: their
+// algorithms are not specified).
+class Variability {
+public:
+    explicit Variability(const VariabilitySpec& v) : spec_(v), rng_(v.seed) {}
+    Spread next() {
+        if (spec_.thermal_resistance <= 0 && spec_.leakage <= 0) return {};
+        const double zr = normal(), zl = normal();
+        return {std::max(0.2, 1.0 + spec_.thermal_resistance * zr), std::max(0.0, 1.0 + spec_.leakage * zl)};
+    }
+
+private:
+    double uniform() { return (double(rng_() >> 11) + 0.5) * 0x1.0p-53; }
+    double normal() {  // Box-Muller
+        const double u1 = uniform(), u2 = uniform();
+        return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    }
+    VariabilitySpec spec_;
+    std::mt19937_64 rng_;
+};
 }
 
 SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
@@ -18,10 +75,6 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     const double ambient = spec.ambient.temperature;
     const double supply = spec.coolant.supply_temperature;
 
-    std::vector<double> at, act;
-    for (const auto& s : spec.activity) at.push_back(s.at), act.push_back(s.value);
-    if (at.empty()) at = {0.0}, act = {0.0};
-    const int activity = net.add_input(std::make_unique<StepSchedule>(at, act));
     const int supply_in = net.add_input(std::make_unique<ConstantSignal>(supply));
     const int ambient_in = net.add_input(std::make_unique<ConstantSignal>(ambient));
     const int facility = net.add_boundary("facility/supply", supply_in);
@@ -43,6 +96,50 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         distribution_ = net.add_stage({"power/distribution", -1, d.efficiency, d.no_load_loss, d.rating,
                                        NodeRef::state(electrical_room_)});
     }
+
+    // Jobs: each has its activity (and optional external power limit) as inputs; devices in
+    // no job idle.
+    struct JobInput {
+        int job = -1, activity = -1, limit = -1;
+    };
+    const int idle = net.add_input(std::make_unique<ConstantSignal>(0.0));
+    std::vector<JobSpec> jobs = spec.jobs;
+    if (jobs.empty() && !spec.activity.empty()) {
+        JobSpec all;
+        all.name = "site";
+        all.activity = spec.activity;
+        all.loc = spec.simulation.loc;
+        jobs.push_back(std::move(all));
+    }
+    std::vector<JobInput> job_inputs;
+    std::vector<int> job_members(jobs.size(), 0);
+    for (const auto& j : jobs) {
+        JobInput ji;
+        ji.job = devices->add_job(j.name, j.kind == "training");
+        ji.activity = net.add_input(schedule(j.activity));
+        if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
+        job_inputs.push_back(ji);
+    }
+    auto job_of = [&](const std::string& device_path) {
+        int found = -1;
+        for (std::size_t j = 0; j < jobs.size(); ++j) {
+            const auto& members = jobs[j].members;
+            const bool in = members.empty() || std::any_of(members.begin(), members.end(), [&](const std::string& m) {
+                                return device_path.compare(0, m.size(), m) == 0 &&
+                                       (device_path.size() == m.size() || device_path[m.size()] == '/');
+                            });
+            if (!in) continue;
+            if (found >= 0)
+                throw InputError(jobs[j].loc, "workload.jobs." + jobs[j].name + ".members",
+                                 fmt::format("device {} is already in job {}: a device runs one job at a time",
+                                             device_path, jobs[std::size_t(found)].name));
+            found = int(j);
+        }
+        if (found < 0) return JobInput{-1, idle, -1};
+        ++job_members[std::size_t(found)];
+        return job_inputs[std::size_t(found)];
+    };
+    Variability spread(spec.variability);
 
     double total_flow = 0.0;  // [m3/s]
     std::vector<std::pair<int, double>> returns;
@@ -80,25 +177,43 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                     fixed->add(rec.path + "/other", rt.other_power, rec.shelf, LoadCategory::it, NodeRef::state(air));
 
                 rec.first_device = devices->size();
+                int n_liquid = 0, n_air = 0;
+                for (const auto& g : rt.devices)
+                    (spec.device_types.at(g.type).cooling == "air" ? n_air : n_liquid) += g.count;
+                if (n_air > 0 && !(rt.server_air_flow > 0.0))
+                    throw InputError(rt.loc, "rack_types." + rt.name + ".server_air_flow",
+                                     "the rack holds air-cooled devices: server_air_flow must be given and positive");
+                rec.air_flow = n_air > 0 ? rt.server_air_flow : 0.0;
+                rec.other_power = rt.other_power;
                 for (const auto& g : rt.devices) {
                     const DeviceTypeSpec& dt = spec.device_types.at(g.type);
-                    DeviceParams p;
-                    p.idle_power = dt.idle_power;
-                    p.dynamic_power = dt.max_power - dt.idle_power - dt.leakage_power;
-                    p.leakage_power = dt.leakage_power;
-                    p.leakage_coeff = dt.leakage_temperature_coefficient;
-                    p.leakage_ref_T = dt.leakage_reference_temperature;
-                    p.slowdown_T = dt.slowdown_temperature;
-                    p.shutdown_T = dt.shutdown_temperature;
+                    const bool air_cooled = dt.cooling == "air";
+                    // Identical plates in parallel on one manifold share the flow equally.
+                    const double flow = air_cooled ? rt.server_air_flow / n_air : rt.coolant_flow / n_liquid;
+                    const double nominal = air_cooled ? dt.nominal_air_flow : dt.nominal_coolant_flow;
+                    const double flow_factor = nominal > 0.0 ? std::pow(nominal / flow, dt.flow_exponent) : 1.0;
                     for (int i = 0; i < g.count; ++i) {
                         const std::string dp = fmt::format("{}/{}{}", rec.path, g.name, i);
-                        const int j = net.add_state({dp + "/T_junction", "K", dt.junction_heat_capacity, supply});
-                        const int pl = net.add_state({dp + "/T_plate", "K", dt.plate_heat_capacity, supply});
-                        conduct->add(NodeRef::state(j), NodeRef::state(pl), 1.0 / dt.junction_to_plate_resistance);
-                        conduct->add(NodeRef::state(pl), NodeRef::state(rec.coolant), 1.0 / dt.plate_to_coolant_resistance);
-                        devices->add(dp, j, p, activity, rec.shelf);
-                        device_junction_.push_back(j);
+                        const Spread sp = spread.next();
+                        DeviceParams p = device_params(dt);
+                        p.leakage_power *= sp.leakage;
+                        DeviceNodes nd;
+                        nd.junction = net.add_state({dp + "/T_junction", "K", dt.junction_heat_capacity, supply});
+                        const int pl = net.add_state({dp + (air_cooled ? "/T_heat_sink" : "/T_plate"), "K",
+                                                      dt.plate_heat_capacity, supply});
+                        conduct->add(NodeRef::state(nd.junction), NodeRef::state(pl),
+                                     1.0 / (dt.junction_to_plate_resistance * sp.resistance));
+                        const double r_out = dt.plate_to_coolant_resistance * flow_factor * sp.resistance;
+                        conduct->add(NodeRef::state(pl), NodeRef::state(air_cooled ? air : rec.coolant), 1.0 / r_out);
+                        if (dt.memory_power > 0.0) {
+                            nd.memory = net.add_state({dp + "/T_memory", "K", dt.memory_heat_capacity, supply});
+                            conduct->add(NodeRef::state(nd.memory), NodeRef::state(pl), 1.0 / dt.memory_to_plate_resistance);
+                        }
+                        const JobInput ji = job_of(dp);
+                        devices->add(dp, nd, p, ji.activity, ji.limit, rec.shelf, ji.job);
+                        device_junction_.push_back(nd.junction);
                         device_plate_.push_back(pl);
+                        device_air_conductance_.push_back(air_cooled ? 1.0 / r_out : 0.0);
                     }
                 }
                 rec.end_device = devices->size();
@@ -106,6 +221,11 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
             }
         }
     }
+
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+        if (job_members[j] == 0)
+            throw InputError(jobs[j].loc, "workload.jobs." + jobs[j].name + ".members",
+                             "these members match no device of the site");
 
     const double pump_power = total_flow * spec.facility.pump_head / spec.facility.pump_efficiency;
     auto plant = std::make_unique<FacilityPlant>(pump_power, spec.facility.rejection_specific_power,
@@ -133,9 +253,28 @@ SitePoint SiteModel::point(double t, const double* y) {
     p.loss_power = p.grid_power - p.it_power - p.cooling_power;
     for (const auto& b : net_.boundaries()) p.heat_rejection += net_.last_flow()[std::size_t(b.accumulator)];
     p.max_junction_T = -HUGE_VAL;
-    for (std::size_t k = 0; k < device_junction_.size(); ++k)
+    for (std::size_t k = 0; k < device_junction_.size(); ++k) {
         if (y[device_junction_[k]] > p.max_junction_T) p.max_junction_T = y[device_junction_[k]], p.hottest_device = k;
+        if (devices_->reason(k) != Throttle::none) ++p.throttled_devices;
+    }
+    double work = 0, members = 0;
+    for (std::size_t j = 0; j < devices_->job_count(); ++j) {
+        const double m = double(devices_->job_size(j));
+        work += m * devices_->job_pace(j);
+        members += m;
+    }
+    p.throughput = members > 0 ? work / members : 1.0;
     return p;
+}
+
+double SiteModel::rack_air_outlet(std::size_t r, const double* y) const {
+    const auto& rec = racks_[r];
+    if (!(rec.air_flow > 0)) return std::nan("");
+    const double Tin = y[hall_air_[std::size_t(rec.hall)]];
+    double q = rec.other_power;
+    for (std::size_t k = rec.first_device; k < rec.end_device; ++k)
+        q += device_air_conductance_[k] * (y[device_plate_[k]] - Tin);
+    return Tin + q / (kAirDensity * kAirSpecificHeat * rec.air_flow);
 }
 
 void SiteModel::declare_outputs(ResultsWriter& w) const {
@@ -149,6 +288,8 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     site("heat_rejection_power", "W", "heat leaving the site through all boundaries");
     site("pue", "1", "power usage effectiveness, grid power / IT power");
     site("max_junction_temperature", "degC", "hottest junction of the site");
+    site("throughput_fraction", "1", "useful-work rate: every job's pace (slowest member for training) weighted by its size");
+    site("throttled_devices", "1", "devices running below full clock for any reason");
     site("energy_grid", "J", "energy drawn from the grid since the start");
     site("energy_it", "J", "energy delivered to IT loads since the start");
     site("energy_cooling", "J", "energy drawn by cooling since the start");
@@ -170,6 +311,19 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/racks/mean_junction_temperature", "degC", "mean junction temperature in the rack", nr, "/racks/paths"});
     w.add_series({"/racks/coolant_return_temperature", "degC", "rack coolant return (well-mixed volume)", nr, "/racks/paths"});
     w.add_series({"/racks/coolant_supply_temperature", "degC", "rack coolant supply", nr, "/racks/paths"});
+    w.add_series({"/racks/air_outlet_temperature", "degC", "server exhaust air (NaN for racks without server fans)", nr, "/racks/paths"});
+    w.add_series({"/racks/min_clock_fraction", "1", "lowest clock fraction of the rack's devices", nr, "/racks/paths"});
+    w.add_series({"/racks/throttled_devices", "1", "devices of the rack below full clock", nr, "/racks/paths"});
+    std::vector<std::string> jobs, dev;
+    for (std::size_t j = 0; j < devices_->job_count(); ++j) jobs.push_back(devices_->job_name(j));
+    for (std::size_t k = 0; k < devices_->size(); ++k) dev.push_back(devices_->path(k));
+    const std::size_t nd = dev.size();
+    w.add_labels("/devices/paths", dev, "device paths, the columns of every /devices series");
+    if (!jobs.empty()) {
+        w.add_labels("/jobs/names", jobs, "job names, the columns of every /jobs series");
+        w.add_series({"/jobs/throughput_fraction", "1", "pace of each job relative to full clock", jobs.size(), "/jobs/names"});
+        w.add_series({"/jobs/slowest_device", "1", "index into /devices/paths of the member setting the pace", jobs.size(), "/jobs/names"});
+    }
     w.add_labels("/halls/paths", hall_paths, "hall names, the columns of every /halls series");
     w.add_series({"/halls/air_temperature", "degC", "hall air temperature", hall_paths.size(), "/halls/paths"});
     w.add_labels("/power/stages/paths", stage_paths, "power stage paths");
@@ -178,13 +332,14 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
 
     if (spec_.simulation.write_states) {
-        std::vector<std::string> dev;
-        for (std::size_t k = 0; k < devices_->size(); ++k) dev.push_back(devices_->path(k));
-        const std::size_t nd = dev.size();
-        w.add_labels("/devices/paths", dev, "device paths, the columns of every /devices series");
         w.add_series({"/devices/junction_temperature", "degC", "junction temperature", nd, "/devices/paths"});
-        w.add_series({"/devices/plate_temperature", "degC", "cold plate temperature", nd, "/devices/paths"});
-        w.add_series({"/devices/power", "W", "electrical power", nd, "/devices/paths"});
+        w.add_series({"/devices/plate_temperature", "degC", "cold plate (or heat sink) temperature", nd, "/devices/paths"});
+        w.add_series({"/devices/memory_temperature", "degC", "memory (HBM) temperature, NaN without a memory node", nd, "/devices/paths"});
+        w.add_series({"/devices/power", "W", "electrical power, logic and memory", nd, "/devices/paths"});
+        w.add_series({"/devices/clock_fraction", "1", "clock over the highest clock (0: dropped out)", nd, "/devices/paths"});
+        w.add_series({"/devices/throttle_reason", "1",
+                      "why below full clock: 0 none, 1 power cap, 2 thermal, 3 external limit, 4 shutdown", nd,
+                      "/devices/paths"});
     }
 }
 
@@ -194,7 +349,7 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
     row.clear();
     row.insert(row.end(), {p.grid_power, p.it_power, p.cooling_power, p.loss_power, p.heat_rejection,
                            p.it_power > 0 ? p.grid_power / p.it_power : std::nan(""), p.max_junction_T - kCelsius,
-                           y[acct.grid], y[acct.it], y[acct.cooling], y[acct.losses]});
+                           p.throughput, double(p.throttled_devices), y[acct.grid], y[acct.it], y[acct.cooling], y[acct.losses]});
     row.push_back(net_.stored_energy(y) - stored_at_start_);
     row.push_back(net_.rejected_energy(y));
 
@@ -215,16 +370,41 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
     }
     for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
     for (std::size_t k = 0; k < racks_.size(); ++k) row.push_back(supply - kCelsius);
+    for (std::size_t k = 0; k < racks_.size(); ++k) row.push_back(rack_air_outlet(k, y) - kCelsius);
+    for (const auto& r : racks_) {
+        double m = r.end_device > r.first_device ? 1.0 : std::nan("");
+        for (std::size_t k = r.first_device; k < r.end_device; ++k) m = std::min(m, devices_->clock(k));
+        row.push_back(m);
+    }
+    for (const auto& r : racks_) {
+        double n = 0;
+        for (std::size_t k = r.first_device; k < r.end_device; ++k) n += devices_->reason(k) != Throttle::none;
+        row.push_back(n);
+    }
+    if (devices_->job_count() > 0) {
+        for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(devices_->job_pace(j));
+        for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(double(devices_->job_slowest(j)));
+    }
     for (int a : hall_air_) row.push_back(y[a] - kCelsius);
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s]);
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s] - stage_out[s]);
     row.push_back(y[electrical_room_] - kCelsius);
 
     if (spec_.simulation.write_states) {
+        const std::size_t nd = devices_->size();
         for (int j : device_junction_) row.push_back(y[j] - kCelsius);
         for (int pl : device_plate_) row.push_back(y[pl] - kCelsius);
+        for (std::size_t k = 0; k < nd; ++k) {
+            const int m = devices_->nodes(k).memory;
+            row.push_back(m >= 0 ? y[m] - kCelsius : std::nan(""));
+        }
         const auto loads = net_.last_loads();
-        for (std::size_t k = 0; k < devices_->size(); ++k) row.push_back(loads[std::size_t(devices_->load_id(k))]);
+        for (std::size_t k = 0; k < nd; ++k) {
+            const int ml = devices_->memory_load(k);
+            row.push_back(loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0));
+        }
+        for (std::size_t k = 0; k < nd; ++k) row.push_back(devices_->clock(k));
+        for (std::size_t k = 0; k < nd; ++k) row.push_back(double(devices_->reason(k)));
     }
 }
 

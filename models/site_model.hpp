@@ -25,6 +25,8 @@ struct RackRecord {
     int coolant = -1;              ///< coolant state
     int shelf = -1;                ///< power shelf stage
     std::size_t first_device = 0, end_device = 0;  ///< [first, end) in the device array
+    double air_flow = 0.0;         ///< [m3/s] server fan flow (racks with air-cooled devices)
+    double other_power = 0.0;      ///< [W] constant non-device load
 };
 
 /// Site-wide figures at one point in time.
@@ -33,6 +35,8 @@ struct SitePoint {
     double heat_rejection = 0;        ///< [W] into all boundaries
     double max_junction_T = 0;        ///< [K]
     std::size_t hottest_device = 0;
+    double throughput = 1.0;          ///< [1] useful-work rate: jobs' paces weighted by their sizes
+    std::size_t throttled_devices = 0;
 };
 
 class SiteModel {
@@ -46,6 +50,8 @@ public:
     const std::vector<RackRecord>& racks() const { return racks_; }
     const DeviceArray& devices() const { return *devices_; }
     std::size_t device_count() const { return devices_->size(); }
+    /// [K] air leaving the rack's servers: hall air + heat to air / (rho cp V); NaN without fans.
+    double rack_air_outlet(std::size_t r, const double* y) const;
 
     /// Site-wide figures at (t, y); evaluates the network once.
     SitePoint point(double t, const double* y);
@@ -67,6 +73,7 @@ private:
     int electrical_room_ = -1;
     int distribution_ = -1;              ///< stage
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
+    std::vector<double> device_air_conductance_;        ///< [W/K] heat sink to air, 0 for liquid
     DeviceArray* devices_ = nullptr;     ///< owned by net_
     FacilityPlant* plant_ = nullptr;     ///< owned by net_
     std::vector<double> scratch_;

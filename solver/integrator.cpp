@@ -236,7 +236,8 @@ bool Integrator::advance(double tout) {
         if (t_ >= I.t_disc) I.reinit_needed = true;
         if (flag == CV_ROOT_RETURN) {
             I.check(CVodeGetRootInfo(m, I.root_found.data()), "CVodeGetRootInfo", t_);
-            I.net.on_roots(t_, N_VGetArrayPointer(I.y.get()), I.root_found.data(), I.events);
+            if (I.net.on_roots(t_, N_VGetArrayPointer(I.y.get()), I.root_found.data(), I.events))
+                I.reinit_needed = true;  // a discrete change: the right-hand side jumped here
             if (t_ < tout) return false;
         }
     }

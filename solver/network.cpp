@@ -284,14 +284,16 @@ void Network::roots(double t, const double* y, double* g) {
         if (blocks_[b]->num_roots() > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
 }
 
-void Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
+bool Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
     EvalContext ctx;
     prepare(t, y, ctx);
+    bool changed = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         for (int i = 0; i < blocks_[b]->num_roots(); ++i) {
             const int dir = found[block_root_offset_[b] + i];
-            if (dir != 0) blocks_[b]->on_root(i, dir, ctx, events);
+            if (dir != 0) changed |= blocks_[b]->on_root(i, dir, ctx, events);
         }
+    return changed;
 }
 
 double Network::next_discontinuity(double t) const {

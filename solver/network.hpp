@@ -129,8 +129,10 @@ public:
     virtual int num_roots() const { return 0; }
     virtual void roots(const EvalContext& /*ctx*/, double* /*g*/) const {}
     /// Root i (0-based, local) crossed in direction dir (+1 rising, -1 falling) at ctx.t.
-    virtual void on_root(int /*i*/, int /*dir*/, const EvalContext& /*ctx*/,
-                         std::vector<Event>& /*events*/) {}
+    /// Returns true if the block changed its discrete state (the right-hand side jumps
+    /// there, so the integrator restarts).
+    virtual bool on_root(int /*i*/, int /*dir*/, const EvalContext& /*ctx*/,
+                         std::vector<Event>& /*events*/) { return false; }
 };
 
 /// A category of electrical load, for the energy accounting.
@@ -215,7 +217,8 @@ public:
 
     int num_roots() const { return nroots_; }
     void roots(double t, const double* y, double* g);
-    void on_roots(double t, const double* y, const int* found, std::vector<Event>& events);
+    /// Tells the blocks which roots were found; true if any changed its discrete state.
+    bool on_roots(double t, const double* y, const int* found, std::vector<Event>& events);
     /// The first input discontinuity strictly after t, or +inf.
     double next_discontinuity(double t) const;
 

@@ -1,62 +1,225 @@
 #include "models/silicon/device_array.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 namespace dctwin {
 
-void DeviceArray::add(std::string path, int junction, const DeviceParams& p, int activity, int stage) {
-    path_.push_back(std::move(path));
-    junction_.push_back(junction);
-    p_.push_back(p);
-    activity_.push_back(activity);
-    stage_.push_back(stage);
+namespace {
+constexpr double kCelsius = 273.15;
+constexpr double kNoLimit = 1e3;  // clock fraction standing for "this limit does not bind"
+}  // namespace
+
+int DeviceArray::add_job(std::string name, bool synchronous) {
+    Job j;
+    j.name = std::move(name);
+    j.synchronous = synchronous;
+    jobs_.push_back(std::move(j));
+    return int(jobs_.size()) - 1;
 }
 
-double DeviceArray::power(std::size_t k, double T, double a) const {
-    const auto& p = p_[k];
-    return p.idle_power + a * p.dynamic_power + p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+void DeviceArray::add(std::string path, DeviceNodes nodes, const DeviceParams& p, int activity, int limit,
+                      int stage, int job) {
+    path_.push_back(std::move(path));
+    nodes_.push_back(nodes);
+    p_.push_back(p);
+    activity_.push_back(activity);
+    limit_.push_back(limit);
+    stage_.push_back(stage);
+    job_.push_back(job);
+    dropped_.push_back(0);
+    if (job >= 0) jobs_.at(std::size_t(job)).members.push_back(int(size()) - 1);
 }
 
 void DeviceArray::declare(Network& net) {
-    load_.resize(size());
-    for (std::size_t k = 0; k < size(); ++k)
-        load_[k] = net.add_load({path_[k] + "/power", stage_[k], LoadCategory::it,
-                                 NodeRef::state(junction_[k]), {junction_[k]}});
+    const std::size_t n = size();
+    load_.resize(n);
+    mem_load_.assign(n, -1);
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto& nd = nodes_[k];
+        load_[k] = net.add_load({path_[k] + "/power", stage_[k], LoadCategory::it, NodeRef::state(nd.junction),
+                                 {nd.junction}});
+        if (p_[k].memory_idle_power + p_[k].memory_dynamic_power > 0.0)
+            mem_load_[k] = net.add_load({path_[k] + "/memory_power", stage_[k], LoadCategory::it,
+                                         NodeRef::state(nd.memory >= 0 ? nd.memory : nd.junction), {}});
+    }
+    for (auto& j : jobs_) {
+        StateInfo w{"jobs/" + j.name + "/work", "s", 1.0, 0.0, 1e-6};
+        w.accumulator = true;
+        j.work = net.add_state(w);
+        j.entries.clear();
+        for (int m : j.members) j.entries.push_back(net.jac_entry(j.work, nodes_[std::size_t(m)].junction));
+    }
+    const char* reasons[] = {"power_cap", "thermal", "external", "shutdown"};
+    for (std::size_t r = 0; r < 4; ++r) {
+        StateInfo s{fmt::format("site/throttled_device_seconds/{}", reasons[r]), "s", 1.0, 0.0, 1e-6};
+        s.accumulator = true;
+        throttle_acc_[r] = net.add_state(s);
+    }
+    x_.assign(n, 1.0);
+    dxdT_.assign(n, 0.0);
+    reason_.assign(n, 0);
+}
+
+DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, double limit) const {
+    const auto& p = p_[k];
+    const auto& c = p.clock;
+    const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+    const double dleak = p.leakage_coeff * leak;
+    const double base = p.idle_power + leak + p.memory_idle_power + a * p.memory_dynamic_power;
+    const double apd = a * p.dynamic_power;
+
+    Clock r{};
+    // Thermal slowdown: a linear ramp of the clock over the band above the slowdown temperature.
+    const double over = (T - p.slowdown_T) / p.slowdown_band;
+    const double x_th = over <= 0 ? 1.0 : std::max(c.x_min, 1.0 - (1.0 - c.x_min) * over);
+    r.x_unc = std::min(1.0, x_th);
+    // A power limit P gives the clock whose dynamic power fills what is left above the base.
+    auto from_limit = [&](double P) { return apd > 1e-9 ? c.g_inverse((P - base) / apd) : kNoLimit; };
+    r.x_cap = from_limit(p.power_cap);
+    r.x_ext = limit >= 0 ? from_limit(limit) : kNoLimit;
+
+    r.x = std::min({r.x_unc, r.x_cap, r.x_ext});
+    if (r.x_cap < r.x_unc && r.x_cap <= r.x_ext)
+        r.reason = Throttle::power_cap;
+    else if (r.x_ext < r.x_unc)
+        r.reason = Throttle::external;
+    else if (x_th < 1.0)
+        r.reason = Throttle::thermal;
+    else
+        r.reason = Throttle::none;
+
+    r.dxdT = 0.0;
+    if (r.x <= c.x_min) {
+        r.x = c.x_min;  // the floor: the device cannot go slower, even if a limit says so
+    } else if (r.reason == Throttle::power_cap || r.reason == Throttle::external) {
+        r.dxdT = -dleak / (apd * c.dg(r.x));  // leakage eats into the dynamic budget
+    } else if (r.reason == Throttle::thermal) {
+        r.dxdT = -(1.0 - c.x_min) / p.slowdown_band;
+    }
+    return r;
 }
 
 void DeviceArray::eval(EvalContext& ctx) const {
-    for (std::size_t k = 0; k < size(); ++k)
-        ctx.load[std::size_t(load_[k])] =
-            power(k, ctx.y[std::size_t(junction_[k])], ctx.inputs[std::size_t(activity_[k])]);
-}
-
-void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill&, LoadDerivatives& dl) const {
     for (std::size_t k = 0; k < size(); ++k) {
         const auto& p = p_[k];
-        const double T = ctx.y[std::size_t(junction_[k])];
-        dl.dvalues[std::size_t(dl.offset[std::size_t(load_[k])])] =
-            p.leakage_power * p.leakage_coeff * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+        if (dropped_[k]) {
+            x_[k] = 0.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
+            ctx.load[std::size_t(load_[k])] = 0.0;
+            if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
+            continue;
+        }
+        const double T = ctx.y[std::size_t(nodes_[k].junction)];
+        const double a = ctx.inputs[std::size_t(activity_[k])];
+        const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
+        const Clock c = solve_clock(k, T, a, lim);
+        x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
+        const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+        ctx.load[std::size_t(load_[k])] = p.idle_power + a * p.dynamic_power * p.clock.g(c.x) + leak;
+        if (mem_load_[k] >= 0)
+            ctx.load[std::size_t(mem_load_[k])] = p.memory_idle_power + a * p.memory_dynamic_power;
+    }
+    for (const auto& j : jobs_) {
+        j.pace = 0.0;
+        j.slowest = -1;
+        if (j.members.empty()) continue;
+        if (j.synchronous) {
+            double m = HUGE_VAL;
+            for (int d : j.members)
+                if (x_[std::size_t(d)] < m) m = x_[std::size_t(d)], j.slowest = d;
+            j.pace = m;  // a dropped member (clock 0) stalls the whole job
+        } else {
+            double s = 0.0;
+            for (int d : j.members) s += x_[std::size_t(d)];
+            j.pace = s / double(j.members.size());
+        }
+        ctx.flow[std::size_t(j.work)] += j.pace;
+    }
+    for (std::size_t k = 0; k < size(); ++k)
+        if (reason_[k] != 0) ctx.flow[std::size_t(throttle_acc_[reason_[k] - 1u])] += 1.0;
+}
+
+void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
+    for (std::size_t k = 0; k < size(); ++k) {
+        double d = 0.0;
+        if (!dropped_[k]) {
+            const auto& p = p_[k];
+            const double T = ctx.y[std::size_t(nodes_[k].junction)];
+            const double a = ctx.inputs[std::size_t(activity_[k])];
+            const double dleak = p.leakage_coeff * p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+            d = dleak + a * p.dynamic_power * p.clock.dg(x_[k]) * dxdT_[k];
+        }
+        dl.dvalues[std::size_t(dl.offset[std::size_t(load_[k])])] = d;
+    }
+    for (const auto& j : jobs_) {
+        if (j.members.empty()) continue;
+        for (std::size_t i = 0; i < j.members.size(); ++i) {
+            const auto d = std::size_t(j.members[i]);
+            if (j.synchronous) {
+                if (j.members[i] == j.slowest) jac.add(j.entries[i], dxdT_[d]);
+            } else {
+                jac.add(j.entries[i], dxdT_[d] / double(j.members.size()));
+            }
+        }
     }
 }
 
 void DeviceArray::roots(const EvalContext& ctx, double* g) const {
     for (std::size_t k = 0; k < size(); ++k) {
-        const double T = ctx.y[std::size_t(junction_[k])];
-        g[2 * k] = T - p_[k].slowdown_T;
-        g[2 * k + 1] = T - p_[k].shutdown_T;
+        double* r = g + kRootsPerDevice * k;
+        if (dropped_[k]) {
+            std::fill(r, r + kRootsPerDevice, 1.0);
+            continue;
+        }
+        const auto& p = p_[k];
+        const double T = ctx.y[std::size_t(nodes_[k].junction)];
+        const double a = ctx.inputs[std::size_t(activity_[k])];
+        const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
+        const Clock c = solve_clock(k, T, a, lim);
+        r[0] = T - p.slowdown_T;
+        r[1] = T - p.shutdown_T;
+        // Where a limit starts or stops binding, the clock has a kink: stop there.
+        r[2] = c.x_cap - std::min(c.x_unc, c.x_ext);
+        r[3] = limit_[k] >= 0 ? c.x_ext - std::min(c.x_unc, c.x_cap) : 1.0;
+        r[4] = nodes_[k].memory >= 0 ? ctx.y[std::size_t(nodes_[k].memory)] - p.memory_max_T : -1.0;
     }
 }
 
-void DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
-    const std::size_t k = std::size_t(i / 2);
-    const bool shutdown = i % 2 == 1;
-    const double limit = shutdown ? p_[k].shutdown_T : p_[k].slowdown_T;
-    const char* what = shutdown ? "shutdown" : "slowdown";
-    events.push_back({ctx.t, path_[k], fmt::format("{}_{}", what, dir > 0 ? "onset" : "end"),
-                      fmt::format("junction temperature {} the {} temperature {:.1f} degC",
-                                  dir > 0 ? "rose through" : "fell below", what, limit - 273.15)});
+bool DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
+    const auto k = std::size_t(i / kRootsPerDevice);
+    const int which = i % kRootsPerDevice;
+    const auto& p = p_[k];
+    if (dropped_[k]) return false;
+    switch (which) {
+        case 0:
+            events.push_back({ctx.t, path_[k], dir > 0 ? "thermal_throttle_onset" : "thermal_throttle_end",
+                              fmt::format("junction temperature {} the slowdown temperature {:.1f} degC",
+                                          dir > 0 ? "rose through" : "fell below", p.slowdown_T - kCelsius)});
+            return false;
+        case 1:
+            if (dir < 0) return false;
+            dropped_[k] = 1;
+            events.push_back({ctx.t, path_[k], "shutdown",
+                              fmt::format("junction temperature reached the shutdown temperature {:.1f} degC: the "
+                                          "device dropped out",
+                                          p.shutdown_T - kCelsius)});
+            if (job_[k] >= 0) {
+                const auto& j = jobs_[std::size_t(job_[k])];
+                if (j.synchronous)
+                    events.push_back({ctx.t, "jobs/" + j.name, "job_stalled",
+                                      fmt::format("member {} dropped out: the synchronous job stalls", path_[k])});
+            }
+            return true;
+        case 4:
+            events.push_back({ctx.t, path_[k], dir > 0 ? "memory_over_temperature" : "memory_temperature_normal",
+                              fmt::format("memory temperature {} its limit {:.1f} degC",
+                                          dir > 0 ? "rose through" : "fell below", p.memory_max_T - kCelsius)});
+            return false;
+        default:
+            return false;  // a limit started or stopped binding: only a kink to step onto
+    }
 }
 
 }  // namespace dctwin

@@ -1,49 +1,115 @@
 #pragma once
-// GPUs and CPUs of the first physical slice, as one array. Each device draws
-//     P = P_idle + a(t) P_dyn + P_leak,ref exp(k (T_j - T_ref))      [W]
-// from its rack's power stage; all of it becomes heat in its junction node. Crossings of the
-// slowdown and shutdown temperatures are found by root-finding and reported as events.
+// Every GPU and CPU of a site, as one array, and the jobs they run.
+//
+// Device power [W] at clock fraction x, activity a (input), junction temperature T:
+//     P = P_idle + a P_dyn g(x) + P_leak,ref exp(k (T - T_ref)) + P_mem,idle + a P_mem,dyn
+// with g(x) = x v(x)^2 (DVFS, see dvfs.hpp). The clock is the highest that respects the
+// power cap, the thermal slowdown ramp (full clock at T_slowdown, x_min at T_slowdown + band)
+// and an external power limit; the binding one is the throttle reason. Crossing the
+// shutdown temperature drops the device out (zero power, zero clock) and stalls its job.
+// The logic power is heat in the junction node, the memory power in the memory node (or the
+// junction when the device has no memory node).
+//
+// A synchronous (training) job advances at the pace of its slowest member; its work is
+// integrated by an accumulator state [s of full-speed work]. Device-seconds spent throttled
+// are integrated per reason [s].
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "models/silicon/dvfs.hpp"
 #include "solver/network.hpp"
 
 namespace dctwin {
 
 struct DeviceParams {
-    double idle_power = 0.0;       ///< [W]
-    double dynamic_power = 0.0;    ///< [W] at activity 1
-    double leakage_power = 0.0;    ///< [W] at the reference temperature
-    double leakage_coeff = 0.0;    ///< [1/K]
-    double leakage_ref_T = 0.0;    ///< [K]
-    double slowdown_T = 0.0;       ///< [K]
-    double shutdown_T = 0.0;       ///< [K]
+    double idle_power = 0.0;           ///< [W]
+    double dynamic_power = 0.0;        ///< [W] at activity 1 and full clock
+    double leakage_power = 0.0;        ///< [W] at the reference temperature
+    double leakage_coeff = 0.0;        ///< [1/K]
+    double leakage_ref_T = 0.0;        ///< [K]
+    double memory_idle_power = 0.0;    ///< [W]
+    double memory_dynamic_power = 0.0; ///< [W] at activity 1
+    ClockCurve clock;
+    double power_cap = 1e30;           ///< [W] on the total device power
+    double slowdown_T = 1e30;          ///< [K]
+    double slowdown_band = 2.0;        ///< [K]
+    double shutdown_T = 1e30;          ///< [K]
+    double memory_max_T = 1e30;        ///< [K]
+};
+
+struct DeviceNodes {
+    int junction = -1;  ///< junction state
+    int memory = -1;    ///< memory (HBM) state, -1: none
 };
 
 class DeviceArray final : public Block {
 public:
-    /// junction: the device's junction state; activity: input signal in [0, 1]; stage: the
-    /// power stage feeding it.
-    void add(std::string path, int junction, const DeviceParams& p, int activity, int stage);
-    std::size_t size() const { return junction_.size(); }
+    static constexpr int kRootsPerDevice = 5;  // slowdown, shutdown, cap switch, external switch, memory
+
+    /// A job; synchronous jobs run at their slowest member's pace. Returns its id.
+    int add_job(std::string name, bool synchronous);
+    /// activity: input in [0, 1]; limit: input [W] of an external power limit, or -1;
+    /// stage: the power stage feeding it; job: a job id or -1.
+    void add(std::string path, DeviceNodes nodes, const DeviceParams& p, int activity, int limit, int stage,
+             int job);
+
+    std::size_t size() const { return nodes_.size(); }
+    std::size_t job_count() const { return jobs_.size(); }
     const std::string& path(std::size_t k) const { return path_[k]; }
-    int load_id(std::size_t k) const { return load_[k]; }
-    /// [W] electrical power of device k at junction temperature T [K] and activity a [1].
-    double power(std::size_t k, double T, double a) const;
+    const DeviceParams& params(std::size_t k) const { return p_[k]; }
+    const DeviceNodes& nodes(std::size_t k) const { return nodes_[k]; }
+    int logic_load(std::size_t k) const { return load_[k]; }
+    int memory_load(std::size_t k) const { return mem_load_[k]; }
+    bool dropped(std::size_t k) const { return dropped_[k] != 0; }
+    const std::string& job_name(std::size_t j) const { return jobs_[j].name; }
+    std::size_t job_size(std::size_t j) const { return jobs_[j].members.size(); }
+    int job_work_state(std::size_t j) const { return jobs_[j].work; }
+    /// Accumulator of device-seconds throttled for reason r (power_cap, thermal, external, shutdown).
+    int throttle_state(Throttle r) const { return throttle_acc_[std::size_t(r) - 1]; }
+
+    // What the last evaluation found (valid after Network::rhs).
+    double clock(std::size_t k) const { return x_[k]; }
+    Throttle reason(std::size_t k) const { return Throttle(reason_[k]); }
+    double job_pace(std::size_t j) const { return jobs_[j].pace; }
+    /// Device index of the member that sets the job's pace (-1 for an empty job).
+    int job_slowest(std::size_t j) const { return jobs_[j].slowest; }
 
     std::string name() const override { return "devices"; }
     void declare(Network& net) override;
     void eval(EvalContext& ctx) const override;
     void jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const override;
-    int num_roots() const override { return int(2 * junction_.size()); }
+    int num_roots() const override { return int(kRootsPerDevice * size()); }
     void roots(const EvalContext& ctx, double* g) const override;
-    void on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) override;
+    bool on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) override;
 
 private:
+    struct Job {
+        std::string name;
+        bool synchronous = true;
+        std::vector<int> members;      ///< device indices
+        std::vector<int> entries;      ///< Jacobian entries (work, member junction)
+        int work = -1;                 ///< accumulator state
+        mutable double pace = 0.0;
+        mutable int slowest = -1;
+    };
+    struct Clock {
+        double x, dxdT, x_unc, x_cap, x_ext;
+        Throttle reason;
+    };
+    Clock solve_clock(std::size_t k, double T, double a, double limit) const;
+
     std::vector<std::string> path_;
-    std::vector<int> junction_, activity_, stage_, load_;
+    std::vector<DeviceNodes> nodes_;
     std::vector<DeviceParams> p_;
+    std::vector<int> activity_, limit_, stage_, job_, load_, mem_load_;
+    std::vector<char> dropped_;
+    std::vector<Job> jobs_;
+    std::array<int, 4> throttle_acc_{-1, -1, -1, -1};
+    // Per evaluation.
+    mutable std::vector<double> x_, dxdT_;
+    mutable std::vector<std::uint8_t> reason_;
 };
 
 }  // namespace dctwin

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ device_types:
     plate_to_coolant_resistance: 0.02 K/W
     slowdown_temperature: 89 degC
     shutdown_temperature: 92 degC
+    max_clock: 1980 MHz
+    min_clock: 345 MHz
 rack_types:
   hgx:
     devices:
@@ -123,6 +126,11 @@ TEST_CASE("loader: the shipped example loads with SI values") {
     CHECK(h100.shutdown_temperature == doctest::Approx(365.15));
     CHECK(h100.loc.line == 42);
     CHECK(h100.loc.col == 3);
+    // From the catalogue entry it names, with the site's own override.
+    CHECK(h100.model == "h100-sxm");
+    CHECK(h100.max_clock == doctest::Approx(1980e6));
+    CHECK(h100.power_cap == doctest::Approx(700));
+    CHECK(h100.memory_max_temperature == doctest::Approx(368.15));
     CHECK(h100.loc.file == kExample);
     CHECK(s.device_types.at("grace").kind == "cpu");
 
@@ -268,8 +276,8 @@ TEST_CASE("loader: unknown keys list the allowed keys") {
     InputError e = error_of(replace(kSmall, "    coolant_volume: 25 L", "    coolant_volume: 25 L\n    colour: red"));
     CHECK(e.key_path == "rack_types.hgx");
     CHECK(e.detail == "unknown key \"colour\"; expected one of: devices, coolant_flow, coolant_volume, other_power, "
-                      "power_shelf, size");
-    CHECK(e.loc.line == 36);
+                      "power_shelf, server_air_flow, size");
+    CHECK(e.loc.line == 38);
     CHECK(e.loc.col == 5);
     std::string m = message_of(replace(kSmall, "  fluid: pg25", "  fluid: pg25\n  flud: water"));
     CHECK(contains(m, "t.yaml:8:3: error: coolant: unknown key \"flud\" (did you mean \"fluid\"?); expected one of: "
@@ -279,9 +287,9 @@ TEST_CASE("loader: unknown keys list the allowed keys") {
 TEST_CASE("loader: errors carry place, key path and an excerpt with a caret") {
     InputError e = error_of(replace(kSmall, "coolant_flow: 60 L/min", "coolant_flow: 35 degC"), {}, "sites/x.yaml");
     CHECK(std::string(e.what()) ==
-          "sites/x.yaml:34:19: error: rack_types.hgx.coolant_flow: expected a volume flow (e.g. \"60 L/min\"), found "
+          "sites/x.yaml:36:19: error: rack_types.hgx.coolant_flow: expected a volume flow (e.g. \"60 L/min\"), found "
           "\"35 degC\" (a temperature)\n"
-          "   34 |     coolant_flow: 35 degC\n"
+          "   36 |     coolant_flow: 35 degC\n"
           "      |                   ^");
     // A missing key points at the map that lacks it.
     InputError m = error_of(replace(kSmall, "    plate_heat_capacity: 400 J/K\n", ""));
@@ -304,7 +312,7 @@ TEST_CASE("loader: errors carry place, key path and an excerpt with a caret") {
 TEST_CASE("loader: errors found later can be raised from a SourceLoc") {
     SiteSpec s = load_site(kExample);
     InputError e(s.halls[0].rows[1].loc, "halls.hall1.rows.rowB", "rows overlap");
-    CHECK(contains(e.what(), "example-pod.yaml:91:7: error: halls.hall1.rows.rowB: rows overlap\n   91 |       rowB:"));
+    CHECK(contains(e.what(), "example-pod.yaml:70:7: error: halls.hall1.rows.rowB: rows overlap\n   70 |       rowB:"));
     InputError nowhere({"--set", 0, 0}, "", "something");
     CHECK(std::string(nowhere.what()) == "--set: error: something");
 }
@@ -362,6 +370,8 @@ TEST_CASE("loader: hostile input gives an InputError, never a crash") {
         "dctwin: 1\n\"\": 5\n",
         "\t\t\t",
         "# only a comment\n",
+        ",dctwin: 1\n",  // yaml-cpp's LoadAll loops forever on these
+        "- a\n,\n",
     };
     for (const auto& t : texts) {
         INFO(t.substr(0, 60));
@@ -372,6 +382,8 @@ TEST_CASE("loader: hostile input gives an InputError, never a crash") {
     CHECK(contains(message_of(texts[5]), "expected a map of sections at the top level, found a list"));
     CHECK(contains(message_of(texts[9]), "out of range"));
     CHECK(contains(message_of(texts[10]), "t.yaml:2:1: error: a second YAML document starts here"));
+    CHECK(contains(message_of(texts[17]), "t.yaml:1:1: error: YAML syntax error: unexpected \",\""));
+    CHECK(contains(message_of(texts[18]), "t.yaml:2:1: error: YAML syntax error: unexpected \",\""));
 }
 
 TEST_CASE("loader: format version") {
@@ -384,7 +396,7 @@ TEST_CASE("loader: format version") {
 
 TEST_CASE("loader: cross-field rules") {
     CHECK(contains(message_of(replace(kSmall, "leakage_power: 60 W", "leakage_power: 640 W")),
-                   "max_power (700 W) must exceed idle_power + leakage_power (70 W + 640 W = 710 W)"));
+                   "max_power (700 W) must exceed idle_power + leakage_power + memory_power (70 W + 640 W + 0 W = 710 W)"));
     CHECK(contains(message_of(replace(kSmall, "shutdown_temperature: 92 degC", "shutdown_temperature: 89 degC")),
                    "slowdown_temperature (89 degC) must be below shutdown_temperature (89 degC)"));
     CHECK(contains(message_of(replace(kSmall, "supply_temperature: 30 degC", "supply_temperature: -10 degC")),
@@ -394,4 +406,38 @@ TEST_CASE("loader: cross-field rules") {
                    "workload.activity.1.at: steps must be in increasing order of time"));
     CHECK(contains(message_of(replace(kSmall, "  activity:\n    - { at: 0 s, value: 0.05 }", "  activity: []")),
                    "workload.activity: needs at least one entry"));
+}
+
+TEST_CASE("loader: mutated copies of the example either load or throw InputError") {
+    // A fixed-seed mutation run: any other exception, or a crash, fails the suite.
+    std::ifstream in(kExample, std::ios::binary);
+    const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(!original.empty());
+    const std::string alphabet = " \t\n:-[]{},#&*!|>'\"%@`0123456789.eEa-zK/^";
+    unsigned state = 12345;
+    auto next = [&](unsigned n) {
+        state = state * 1103515245u + 12345u;
+        return (state >> 8) % n;
+    };
+    int loaded = 0, rejected = 0;
+    for (int round = 0; round < 600; ++round) {
+        std::string text = original;
+        for (int edits = 1 + static_cast<int>(next(3)); edits > 0; --edits) {
+            size_t pos = next(static_cast<unsigned>(text.size()));
+            switch (next(3)) {
+                case 0: text[pos] = alphabet[next(static_cast<unsigned>(alphabet.size()))]; break;
+                case 1: text.erase(pos, 1 + next(8)); break;
+                default: text.insert(pos, 1, alphabet[next(static_cast<unsigned>(alphabet.size()))]); break;
+            }
+        }
+        try {
+            load_site_text(text, "mutant.yaml");
+            ++loaded;
+        } catch (const InputError& e) {
+            ++rejected;
+            CHECK(std::string(e.what()).rfind("mutant.yaml", 0) == 0);
+        }
+    }
+    CHECK(rejected > 0);
+    CHECK(loaded + rejected == 600);
 }

@@ -170,9 +170,12 @@ struct Mixed {
         a->add(NodeRef::boundary(fac), NodeRef::state(coolant), 2000);
         a->add(NodeRef::state(coolant), NodeRef::boundary(fac), 2000);
         auto d = std::make_unique<DeviceArray>();
-        DeviceParams p{70, 570, 60, 0.015, 333.15, 362.15, 365.15};
-        d->add("gpu0", j0, p, act, shelf);
-        d->add("gpu1", j1, p, act, shelf);
+        DeviceParams p;
+        p.idle_power = 70, p.dynamic_power = 570, p.leakage_power = 60, p.leakage_coeff = 0.015;
+        p.leakage_ref_T = 333.15, p.slowdown_T = 362.15, p.shutdown_T = 365.15;
+        const int job = d->add_job("train", true);
+        d->add("gpu0", {j0, -1}, p, act, -1, shelf, job);
+        d->add("gpu1", {j1, -1}, p, act, -1, shelf, job);
         auto f = std::make_unique<FixedLoads>();
         f->add("nic", 300, shelf, LoadCategory::it, NodeRef::state(air));
         auto plant = std::make_unique<FacilityPlant>(1000, 0.02, NodeRef::boundary(out), sup);
@@ -227,7 +230,9 @@ TEST_CASE("the integrator stops at input steps and resolves them exactly") {
     const int act = net.add_input(std::make_unique<StepSchedule>(std::vector<double>{0, 3.7}, std::vector<double>{0, 1}));
     const int T = net.add_state({"m/T", "K", 100.0, 300.0});
     auto d = std::make_unique<DeviceArray>();
-    d->add("dev", T, DeviceParams{0, 1000, 0, 0, 300, 1e4, 1e4 + 1}, act, -1);
+    DeviceParams p;
+    p.dynamic_power = 1000;
+    d->add("dev", {T, -1}, p, act, -1, -1, -1);
     net.add_block(std::move(d));
     net.finalize();
     Integrator integ(net, tight());
@@ -250,7 +255,9 @@ TEST_CASE("root-finding reports the slowdown crossing at its exact time") {
     auto g = std::make_unique<ConductanceBlock>("g");
     g->add(NodeRef::state(T), NodeRef::boundary(b), G);
     auto d = std::make_unique<DeviceArray>();
-    d->add("gpu", T, DeviceParams{0, P, 0, 0, 300, Tslow, 500}, act, -1);
+    DeviceParams p;
+    p.dynamic_power = P, p.slowdown_T = Tslow, p.slowdown_band = 1000, p.shutdown_T = 500;
+    d->add("gpu", {T, -1}, p, act, -1, -1, -1);
     net.add_block(std::move(g));
     net.add_block(std::move(d));
     net.finalize();
@@ -259,7 +266,7 @@ TEST_CASE("root-finding reports the slowdown crossing at its exact time") {
     while (!integ.advance(60.0)) {}
     const auto ev = integ.take_events();
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].kind == "slowdown_onset");
+    CHECK(ev[0].kind == "thermal_throttle_onset");
     CHECK(ev[0].path == "gpu");
     const double exact = -C / G * std::log(1 - (Tslow - Tb) * G / P);
     CHECK(ev[0].time == doctest::Approx(exact).epsilon(1e-7));
