@@ -165,3 +165,36 @@ TEST_CASE("dctwin check accepts the example site") {
     CHECK(r.status == 0);
     CHECK(r.out.find("160 devices") != std::string::npos);
 }
+
+TEST_CASE("the hot-spot example: a weak rack throttles and the whole job slows down") {
+    const std::string hot = std::string(DCTWIN_SOURCE_DIR) + "/sites/hotspot-pod.yaml";
+    const auto out = scratch("hot.h5"), healthy = scratch("healthy.h5");
+    const auto r = run_cli("run " + hot + " -o " + out.string() + " --force --json");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    // The same site with every rack on its full flow.
+    const auto h = run_cli("run " + hot + " -o " + healthy.string() +
+                           " --force --json --set rack_types.hgx-h100-weak.coolant_flow=40L/min");
+    REQUIRE(h.status == 0);
+    const auto jh = nlohmann::json::parse(h.out);
+    CHECK(j["throughput_fraction"].get<double>() < jh["throughput_fraction"].get<double>() - 0.05);
+    CHECK(j["throttled_device_seconds"]["thermal"].get<double>() > 0);
+    CHECK(jh["throttled_device_seconds"]["thermal"].get<double>() == 0);
+    for (const char* k : {"power_cap", "thermal", "external"}) CHECK(j["throttled_device_seconds"].contains(k));
+    // Thermal throttling happens in the weak rack only, and the job's pace follows it.
+    bool onset = false;
+    for (const auto& e : j["events"]) {
+        if (e["kind"] == "thermal_throttle_onset") {
+            onset = true;
+            CHECK(e["path"].get<std::string>().rfind("hall1/rowB-weak/", 0) == 0);
+        }
+    }
+    CHECK(onset);
+    dctwin::ResultsReader rr(out.string());
+    const auto pace = rr.read("/jobs/throughput_fraction");
+    const auto slowest = rr.read("/jobs/slowest_device");
+    const auto paths = rr.read_strings("/devices/paths");
+    CHECK(pace.back() < 0.9);
+    CHECK(paths.at(std::size_t(slowest.back())).rfind("hall1/rowB-weak/", 0) == 0);
+}
