@@ -578,6 +578,26 @@ Field<T> section(std::string key, const Table<U>& table, U& (*get)(T&), bool req
             }};
 }
 
+// A nested map that may be absent (then U::present stays false); when present, its own
+// required keys are required.
+template <class T, class U>
+Field<T> optional_section(std::string key, const Table<U>& table, U& (*get)(T&), std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::section;
+    p.required = false;
+    p.default_text = "(absent: no such stage)";
+    p.ref = table.title;
+    p.description = desc;
+    return {p, [&table, get](T& t, const Param&, const Slot& s, Reader& r) {
+                if (!s.entry) return;
+                U& u = get(t);
+                u.present = true;
+                u.loc = r.where(s.entry->key_loc);
+                r.object(&s.entry->value, table, u, s.path, s.entry->key_loc);
+            }};
+}
+
 // Names are map keys; they appear in key paths, --set and result dataset paths.
 void check_name(const Entry& e, const std::string& path, const Reader& r) {
     bool ok = !e.key.empty() && std::all_of(e.key.begin(), e.key.end(), [](char c) {
@@ -821,19 +841,171 @@ Table<ConversionSpec> conversion_table(std::string title, std::string intro, dou
 const Table<ConversionSpec>& distribution_table() {
     static const Table<ConversionSpec> t = conversion_table(
         "power.distribution",
-        "Transformer, UPS and PDUs between the grid and the racks, lumped into one stage. Its loss heats the "
-        "electrical room.",
+        "Switchgear and PDUs between the UPS (or, without one, the grid) and the halls, as one stage; without "
+        "`transformer` and `ups` it stands for the whole chain. Its loss heats the electrical room.",
         10e9,
         "Double-conversion UPS 0.94-0.97 [S]; LV transformer 0.986-0.993 at 35 % load [P] DOE 10 CFR 431.196.",
         "");
     return t;
 }
 
-const Table<ConversionSpec>& power_shelf_table() {
-    static const Table<ConversionSpec> t = conversion_table(
-        "rack_types.<name>.power_shelf", "The rack's power shelf (rectifiers). Its loss heats the hall air.", 10e6,
-        "80 PLUS Titanium 0.96 at 50 % load [S]; Frontier rectifier 0.96 with 17 W constant [P] ExaDigiT RAPS.",
-        "NVL72: 33 kW per shelf, 8 shelves [P] NVIDIA Base Command Manager docs.");
+const Table<CurvePoint>& curve_point_table() {
+    static const Table<CurvePoint> t{
+        "efficiency_curve[]", "A point of an efficiency curve: efficiency at a fraction of the unit's rating.",
+        {
+            quantity<CurvePoint>("load", dims::dimensionless, &CurvePoint::load, above(0, 2), kRequired,
+                                 "Load as a fraction of the unit's rating, e.g. `50 %`."),
+            quantity<CurvePoint>("efficiency", dims::dimensionless, &CurvePoint::efficiency, above(0, 1), kRequired,
+                                 "Output over input at that load."),
+        }};
+    return t;
+}
+
+// Curve points strictly increasing in load, at least two.
+void check_curve(const std::vector<CurvePoint>& c, const Node& owner, const std::string& path, Reader& r) {
+    const Entry* e = owner.find("efficiency_curve");
+    if (!e) return;
+    if (c.size() < 2) r.fail(e->value.loc, path, "an efficiency curve needs at least two points");
+    for (size_t i = 1; i < c.size(); ++i)
+        if (!(c[i].load > c[i - 1].load))
+            r.fail(value_loc(e->value.items[i], "load"), join(join(path, std::to_string(i)), "load"),
+                   "curve points must be in increasing order of load");
+}
+
+const Table<PowerShelfSpec>& power_shelf_table() {
+    using S = PowerShelfSpec;
+    auto tag = [](Field<S> f, const char* def) {
+        f.param.default_text = def;
+        f.param.required = false;
+        return f;
+    };
+    static const Table<S> t{
+        "rack_types.<name>.power_shelf",
+        "The rack's power shelf, in one of two forms. Lumped: `efficiency`, `no_load_loss` and `rating`, with "
+        "P_in = (P_out + no_load_loss) / efficiency. PSUs: `psu_count` PSUs of `psu_rating` share the load and "
+        "convert on `efficiency_curve`; `redundancy` of them are spares, so the rating is (psu_count - redundancy) "
+        "x psu_rating. Its loss heats the hall air.",
+        {
+            tag(quantity<S>("efficiency", dims::dimensionless, &S::efficiency, above(0, 1), 0.0,
+                            "Lumped form: eta. 80 PLUS Titanium 0.96 at 50 % load [S]; Frontier rectifier 0.96 with 17 W "
+                            "constant [P] ExaDigiT RAPS."),
+                "(PSU form)"),
+            tag(quantity<S>("no_load_loss", dims::power, &S::no_load_loss, in(0, 1e6), 0.0,
+                            "Lumped form: constant loss c, drawn even at no load."),
+                "0 W"),
+            tag(quantity<S>("rating", dims::power, &S::rating, above(0, 10e6), 0.0,
+                            "Lumped form: output rating. NVL72: 33 kW per shelf [P] NVIDIA Base Command Manager docs."),
+                "(PSU form: derived)"),
+            tag(integer<S>("psu_count", &S::psu_count, 1, 1000, "PSU form: PSUs in the shelf (NVL72: 6 per shelf [P])."),
+                "0 (lumped form)"),
+            tag(quantity<S>("psu_rating", dims::power, &S::psu_rating, above(0, 1e6), 0.0,
+                            "PSU form: output rating of one PSU (NVL72: 5.5 kW [P])."),
+                "(required with psu_count)"),
+            tag(integer<S>("redundancy", &S::redundancy, 0, 999, "PSU form: spare PSUs (N+1: 1, N+N: half)."), "0"),
+            list<S, CurvePoint>("efficiency_curve", curve_point_table(), &S::curve,
+                                "PSU form: efficiency over a PSU's load. Default 80 PLUS Titanium (230 V internal "
+                                "redundant): 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 % [S].",
+                                false),
+        },
+        [](const S& sh, const Node& n, Reader& r, const std::string& path) {
+            if (sh.psu_count > 0) {
+                for (const char* k : {"efficiency", "no_load_loss", "rating"})
+                    if (const Entry* e = n.find(k))
+                        r.fail(e->key_loc, join(path, k),
+                               fmt::format("`{}` belongs to the lumped form; with psu_count, give psu_rating and "
+                                           "efficiency_curve", k));
+                if (!n.find("psu_rating")) r.fail(n.loc, path, "missing required key \"psu_rating\" (with psu_count)");
+                if (!(sh.redundancy < sh.psu_count))
+                    r.fail(value_loc(n, "redundancy"), join(path, "redundancy"),
+                           fmt::format("redundancy ({}) must leave at least one working PSU of {}", sh.redundancy,
+                                       sh.psu_count));
+                check_curve(sh.curve, n, join(path, "efficiency_curve"), r);
+            } else {
+                for (const char* k : {"psu_rating", "redundancy", "efficiency_curve"})
+                    if (const Entry* e = n.find(k))
+                        r.fail(e->key_loc, join(path, k), fmt::format("`{}` needs psu_count (the PSU form)", k));
+                for (const char* k : {"efficiency", "rating"})
+                    if (!n.find(k))
+                        r.fail(n.loc, path, fmt::format("missing required key \"{}\" (lumped form; or give psu_count "
+                                                        "and psu_rating)", k));
+            }
+        }};
+    return t;
+}
+
+const Table<GridSpec>& grid_table() {
+    using G = GridSpec;
+    static const Table<G> t{
+        "power.grid", "The grid interconnect: what the utility sees of the site.",
+        {
+            quantity<G>("capacity", dims::power, &G::capacity, above(0, 100e9), kRequired,
+                        "Contracted import; the grid power over it is reported as a constraint."),
+            quantity<G>("ramp_limit", dims::power_ramp, &G::ramp_limit, in(0, 100e9), 0.0,
+                        "Allowed rate of change of the import, e.g. `2 MW/s` (0: none). Utilities state ramp "
+                        "rates [P] arXiv 2508.14318."),
+        }};
+    return t;
+}
+
+const Table<TransformerSpec>& transformer_table() {
+    using X = TransformerSpec;
+    static const Table<X> t{
+        "power.transformer",
+        "The MV/LV transformer between the grid and everything else: loss = no_load_loss + load loss x (P / "
+        "rating)^2, the load loss set by `efficiency` at `reference_load`. Its loss heats the electrical room.",
+        {
+            quantity<X>("rating", dims::power, &X::rating, above(0, 10e9), kRequired, "Rating (kVA at unity power factor)."),
+            quantity<X>("no_load_loss", dims::power, &X::no_load_loss, in(0, 1e9), kRequired,
+                        "Core loss, drawn at any load."),
+            quantity<X>("efficiency", dims::dimensionless, &X::efficiency, above(0, 1), kRequired,
+                        "Efficiency at reference_load. LV dry-type at 35 %: 75 kVA 98.60 %, 300 kVA 99.02 %, 1000 kVA "
+                        "99.28 % [P] DOE 10 CFR 431.196; MV liquid-immersed 99.4-99.6 % [E]."),
+            quantity<X>("reference_load", dims::dimensionless, &X::reference_load, above(0, 1), 0.35,
+                        "Load fraction at which `efficiency` holds (DOE rates at 35 %)."),
+        },
+        [](const X& x, const Node& n, Reader& r, const std::string& path) {
+            const double p = x.reference_load * x.rating;
+            if (!(p * (1 / x.efficiency - 1) > x.no_load_loss))
+                r.fail(value_loc(n, "no_load_loss"), join(path, "no_load_loss"),
+                       fmt::format("no_load_loss ({}) must be below the total loss at the reference load ({})",
+                                   format_quantity(x.no_load_loss, dims::power),
+                                   format_quantity(p * (1 / x.efficiency - 1), dims::power)));
+        }};
+    return t;
+}
+
+const Table<UpsSpec>& ups_table() {
+    using U = UpsSpec;
+    static const Table<U> t{
+        "power.ups",
+        "The UPS, between the transformer (or grid) and the distribution, converting on an efficiency curve over "
+        "its load. Its loss heats the electrical room.",
+        {
+            quantity<U>("rating", dims::power, &U::rating, above(0, 10e9), kRequired, "Output rating."),
+            choice<U>("mode", &U::mode, {"double_conversion", "eco"}, std::string("double_conversion"),
+                      "Sets the default curve: double conversion 94 / 96 / 97 / 97 % at 25 / 50 / 75 / 100 % load "
+                      "(94-97 %, lower at part load [S][E]); eco 98 / 99 / 99 / 99 % [S]."),
+            list<U, CurvePoint>("efficiency_curve", curve_point_table(), &U::curve,
+                                "Efficiency over the UPS's load; replaces the mode's default.", false),
+        },
+        [](const U& u, const Node& n, Reader& r, const std::string& path) {
+            check_curve(u.curve, n, join(path, "efficiency_curve"), r);
+        }};
+    return t;
+}
+
+const Table<BuswaySpec>& busway_table() {
+    using B = BuswaySpec;
+    static const Table<B> t{
+        "halls.<name>.busway",
+        "The hall's busway (or PDU run) between the distribution and its racks: three-phase, loss = 3 I^2 R = "
+        "P^2 R / V^2 at unity power factor. Its loss heats the hall air; its current is checked against ampacity.",
+        {
+            quantity<B>("voltage", dims::voltage, &B::voltage, above(0, 100e3), kRequired, "Line-to-line voltage, e.g. `415 V`."),
+            quantity<B>("ampacity", dims::current, &B::ampacity, above(0, 100e3), kRequired, "Rated current per phase."),
+            quantity<B>("resistance", dims::resistance, &B::resistance, above(0, 10), kRequired,
+                        "Resistance per phase of the whole run, e.g. `2 mohm`."),
+        }};
     return t;
 }
 
@@ -856,8 +1028,15 @@ const Table<PowerSpec>& power_table() {
     static const Table<PowerSpec> t{
         "power", "The electrical path from the grid to the racks.",
         {
+            optional_section<PowerSpec, GridSpec>("grid", grid_table(), +[](PowerSpec& p) -> GridSpec& { return p.grid; },
+                                                  "The grid interconnect."),
+            optional_section<PowerSpec, TransformerSpec>("transformer", transformer_table(),
+                                                         +[](PowerSpec& p) -> TransformerSpec& { return p.transformer; },
+                                                         "The MV/LV transformer."),
+            optional_section<PowerSpec, UpsSpec>("ups", ups_table(), +[](PowerSpec& p) -> UpsSpec& { return p.ups; },
+                                                 "The UPS."),
             section<PowerSpec, ConversionSpec>("distribution", distribution_table(), distribution_of, true,
-                                               "The lumped distribution stage."),
+                                               "Switchgear and PDUs between the UPS (or grid) and the halls."),
             section<PowerSpec, PowerSpec>("electrical_room", electrical_room_table(), self, true,
                                           "Where the distribution losses go."),
         }};
@@ -1017,7 +1196,7 @@ const Table<RackTypeSpec>& rack_type_table() {
                         "Coolant in the rack loop (manifolds, hoses, cold plates), treated as well mixed."),
             quantity<R>("other_power", dims::power, &R::other_power, in(0, 10e6), kRequired,
                         "Constant IT power besides the devices (NICs, switches, fans, memory); heats the hall air."),
-            section<R, ConversionSpec>("power_shelf", power_shelf_table(), +[](R& r) -> ConversionSpec& { return r.power_shelf; },
+            section<R, PowerShelfSpec>("power_shelf", power_shelf_table(), +[](R& r) -> PowerShelfSpec& { return r.power_shelf; },
                                        true, "The rack's power conversion."),
             quantity<R>("server_air_flow", dims::volume_flow, &R::server_air_flow, in(0, 100), 0.0,
                         "Total server fan flow through the rack; required when it holds air-cooled devices, whose "
@@ -1069,6 +1248,8 @@ const Table<HallSpec>& hall_table() {
             section<H, H>("air", hall_air_table(), hall_self, true, "The hall air."),
             named_map<H, RowSpec>("rows", row_table(), +[](H& h, RowSpec&& r) { h.rows.push_back(std::move(r)); },
                                   "Rows by name, in file order."),
+            optional_section<H, BuswaySpec>("busway", busway_table(), +[](H& h) -> BuswaySpec& { return h.busway; },
+                                            "The hall's busway."),
         }};
     return t;
 }
@@ -1570,8 +1751,10 @@ std::string format_reference_markdown() {
     const DocTable tables[] = {
         doc(root_table()),          doc(site_info_table()),   doc(simulation_table()), doc(solver_table()),
         doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
-        doc(distribution_table()),  doc(electrical_room_table()), doc(device_type_table()),
-        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(hall_table()),
+        doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(distribution_table()),
+        doc(electrical_room_table()), doc(device_type_table()),
+        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
+        doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
         doc(job_table()),           doc(power_step_table()),  doc(variability_table()),
     };

@@ -27,6 +27,58 @@ struct ConversionSpec {
     SourceLoc loc;
 };
 
+/// A point of an efficiency curve.
+struct CurvePoint {
+    double load = 0.0;        ///< [1] fraction of the unit's rating
+    double efficiency = 0.0;  ///< [1]
+    SourceLoc loc;
+};
+
+/// The rack power shelf: either a lumped linear stage (ConversionSpec) or PSUs on an
+/// efficiency curve sharing the load, with spares.
+struct PowerShelfSpec : ConversionSpec {
+    int psu_count = 0;                ///< 0: the lumped form
+    double psu_rating = 0.0;          ///< [W] output of one PSU
+    int redundancy = 0;               ///< spare PSUs (N+1: 1; N+N: psu_count / 2)
+    std::vector<CurvePoint> curve;    ///< default 80 PLUS Titanium
+};
+
+/// Grid interconnect: the site as seen by the utility.
+struct GridSpec {
+    bool present = false;
+    double capacity = 0.0;    ///< [W] contracted import
+    double ramp_limit = 0.0;  ///< [W/s] allowed rate of change of the import (0: none)
+    SourceLoc loc;
+};
+
+/// MV/LV transformer: loss = no-load + load loss x (P / rating)^2.
+struct TransformerSpec {
+    bool present = false;
+    double rating = 0.0;          ///< [W] (kVA at unity power factor)
+    double no_load_loss = 0.0;    ///< [W]
+    double efficiency = 0.0;      ///< [1] at reference_load
+    double reference_load = 0.35; ///< [1] fraction of rating (DOE 10 CFR 431.196 rates at 35 %)
+    SourceLoc loc;
+};
+
+/// UPS as a conversion stage on an efficiency curve.
+struct UpsSpec {
+    bool present = false;
+    double rating = 0.0;              ///< [W]
+    std::string mode = "double_conversion";  ///< or "eco"
+    std::vector<CurvePoint> curve;    ///< default by mode
+    SourceLoc loc;
+};
+
+/// Busway (or PDU run) of a hall: three-phase, loss = 3 I^2 R = P^2 R / V^2.
+struct BuswaySpec {
+    bool present = false;
+    double voltage = 0.0;      ///< [V] line to line
+    double ampacity = 0.0;     ///< [A]
+    double resistance = 0.0;   ///< [ohm] per phase, whole run
+    SourceLoc loc;
+};
+
 /// A device type (GPU or CPU) of the first physical slice: one junction and one cold-plate
 /// thermal mass; power = idle + activity * dynamic + leakage(T_junction).
 struct DeviceTypeSpec {
@@ -76,7 +128,7 @@ struct RackTypeSpec {
     double coolant_flow = 0.0;     ///< [m3/s] volumetric flow through the rack manifold
     double coolant_volume = 0.0;   ///< [m3] well-mixed coolant in the rack loop
     double other_power = 0.0;      ///< [W] constant non-device IT load (NICs, fans), heat to hall air
-    ConversionSpec power_shelf;    ///< rack power shelf, loss heat to hall air
+    PowerShelfSpec power_shelf;    ///< rack power shelf, loss heat to hall air
     double width = 0.6, depth = 1.2, height = 2.3;  ///< [m] footprint for visualisation
     double server_air_flow = 0.0;  ///< [m3/s] total server fan flow through the rack (air-cooled devices)
     SourceLoc loc;
@@ -99,6 +151,7 @@ struct HallSpec {
     double air_cooling_conductance = 0.0;  ///< [W/K] hall air to the air-side cooling supply
     double air_supply_temperature = 0.0;   ///< [K] air-side cooling (CRAH) supply temperature
     std::vector<RowSpec> rows;             ///< in file order
+    BuswaySpec busway;                     ///< optional, between distribution and the racks
     SourceLoc loc;
 };
 
@@ -120,7 +173,10 @@ struct FacilitySpec {
 };
 
 struct PowerSpec {
-    ConversionSpec distribution;          ///< lumped transformer+UPS+PDU between grid and racks
+    GridSpec grid;
+    TransformerSpec transformer;
+    UpsSpec ups;
+    ConversionSpec distribution;          ///< switchgear and PDUs between UPS (or grid) and halls
     double electrical_room_heat_capacity = 0.0;  ///< [J/K]
     double electrical_room_conductance = 0.0;    ///< [W/K] room to outdoor air
     SourceLoc loc;

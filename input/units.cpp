@@ -50,6 +50,7 @@ const UnitDef kUnits[] = {
     {"\u00b0F", {0, 0, 0, 1, 0}, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0, false},
     {"A", {0, 0, 0, 0, 1}, 1, 0, true},
     {"V", {1, 2, -3, 0, -1}, 1, 0, true},
+    {"ohm", {1, 2, -3, 0, -2}, 1, 0, true},
 };
 
 struct Prefix {
@@ -310,6 +311,7 @@ std::string format_quantity(double si, const Dimension& dim) {
     if (e == dims::thermal_resistance.exponent) return pick({{"K/W", 1}});
     if (e == dims::inverse_temperature.exponent) return pick({{"1/K", 1}});
     if (e == dims::voltage.exponent) return pick({{"kV", 1e3}, {"V", 1}});
+    if (e == dims::resistance.exponent) return pick({{"ohm", 1}, {"mohm", 1e-3}});
     return tidy_number(si) + " " + base_units(e);
 }
 

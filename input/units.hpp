@@ -38,6 +38,7 @@ inline constexpr Dimension volume{{0, 3, 0, 0, 0}, false, "volume", "25 L"};
 inline constexpr Dimension volume_flow{{0, 3, -1, 0, 0}, false, "volume flow", "60 L/min"};
 inline constexpr Dimension length{{0, 1, 0, 0, 0}, false, "length", "0.6 m"};
 inline constexpr Dimension time{{0, 0, 1, 0, 0}, false, "time", "10 min"};
+inline constexpr Dimension resistance{{1, 2, -3, 0, -2}, false, "electrical resistance", "5 mohm"};
 inline constexpr Dimension frequency{{0, 0, -1, 0, 0}, false, "frequency", "1980 MHz"};
 inline constexpr Dimension inverse_temperature{{0, 0, 0, -1, 0}, false, "inverse temperature", "0.015 1/K"};
 /// [W/W] e.g. fan power per watt of heat rejected; dimensionless, named for messages.

@@ -111,6 +111,11 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.pue = sum.e_it > 0 ? sum.e_grid / sum.e_it : std::nan("");
         sum.energy_balance_error =
             sum.e_grid > 0 ? std::abs(sum.e_grid - sum.e_rejected - sum.e_stored) / sum.e_grid : 0.0;
+        sum.losses_by_stage.clear();
+        for (int g : net.loss_group_states()) {
+            const std::string& path = net.states()[std::size_t(g)].path;
+            sum.losses_by_stage.emplace_back(path.substr(path.rfind('/') + 1), y[g] - y0[std::size_t(g)]);
+        }
         const DeviceArray& d = model.devices();
         const double span = sum.t_reached_s - t0;
         double work = 0, members = 0;
@@ -190,6 +195,8 @@ nlohmann::json RunSummary::to_json() const {
     j["energy_J"] = {{"grid", e_grid}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
                      {"rejected", e_rejected}, {"stored_change", e_stored}};
     j["peak_power_W"] = {{"grid", peak_grid}, {"it", peak_it}};
+    j["losses_by_stage_J"] = nlohmann::json::object();
+    for (const auto& [k, v] : losses_by_stage) j["losses_by_stage_J"][k] = v;
     j["pue"] = std::isfinite(pue) ? nlohmann::json(pue) : nlohmann::json();
     j["max_junction_temperature_C"] = max_junction_T - kCelsius;
     j["hottest_device"] = hottest_device;

@@ -34,6 +34,7 @@ struct RunSummary {
     double max_junction_T = 0;                ///< [K]
     std::string hottest_device;
     double energy_balance_error = 0;          ///< [1] relative
+    std::vector<std::pair<std::string, double>> losses_by_stage;  ///< [J] per loss group
     double throughput_fraction = 1;           ///< [1] work done / work at full clock, over every job
     double throttled_s[4] = {0, 0, 0, 0};     ///< [device-s] power cap, thermal, external, dropped out
     std::size_t throttled_devices_at_end = 0;

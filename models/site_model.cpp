@@ -43,6 +43,19 @@ DeviceParams device_params(const DeviceTypeSpec& dt) {
     return p;
 }
 
+// The rack power shelf: lumped, or PSUs sharing the load on an efficiency curve.
+StageInfo shelf_stage(std::string path, const PowerShelfSpec& sh, int parent, NodeRef heat_to, int group) {
+    if (sh.psu_count == 0)
+        return {std::move(path), parent, sh.rating, heat_to, LossModel::linear(sh.efficiency, sh.no_load_loss), group};
+    std::vector<double> x{0.1, 0.2, 0.5, 1.0}, e{0.90, 0.94, 0.96, 0.91};  // 80 PLUS Titanium [S]
+    if (!sh.curve.empty()) {
+        x.clear(), e.clear();
+        for (const auto& c : sh.curve) x.push_back(c.load), e.push_back(c.efficiency);
+    }
+    return {std::move(path), parent, (sh.psu_count - sh.redundancy) * sh.psu_rating, heat_to,
+            LossModel::efficiency_curve(x, e, sh.psu_rating, sh.psu_count), group};
+}
+
 struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
@@ -86,16 +99,43 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     auto devices = std::make_unique<DeviceArray>();
     const double rho_cp = spec.coolant.density * spec.coolant.specific_heat;  // [J/(m3 K)]
 
-    // Electrical room: takes the distribution losses, leaks them to the outdoor air.
+    // Electrical room: takes the losses of transformer, UPS and distribution, and leaks them to
+    // the outdoor air.
     {
         StateInfo s{"power/electrical_room/T_air", "K", spec.power.electrical_room_heat_capacity, ambient};
         electrical_room_ = net.add_state(s);
         conduct->add(NodeRef::state(electrical_room_), NodeRef::boundary(outdoor),
                      spec.power.electrical_room_conductance);
-        const auto& d = spec.power.distribution;
-        distribution_ = net.add_stage({"power/distribution", -1, d.efficiency, d.no_load_loss, d.rating,
-                                       NodeRef::state(electrical_room_)});
     }
+    // The chain from the grid: transformer -> UPS -> distribution (-> hall busway -> rack shelf).
+    const NodeRef room = NodeRef::state(electrical_room_);
+    int upstream = -1;
+    if (const auto& x = spec.power.transformer; x.present) {
+        // loss = P0 + k P^2 with k from the total loss at the reference load.
+        const double p_ref = x.reference_load * x.rating;
+        const double k = (p_ref * (1 / x.efficiency - 1) - x.no_load_loss) / (p_ref * p_ref);
+        transformer_ = net.add_stage({"power/transformer", -1, x.rating, room, LossModel::quad(x.no_load_loss, 0, k),
+                                      net.add_loss_group("transformer")});
+        upstream = transformer_;
+    }
+    mechanical_stage_ = upstream;  // cooling is fed from the transformer, not through the UPS
+    if (const auto& u = spec.power.ups; u.present) {
+        std::vector<double> x, e;
+        if (u.curve.empty()) {
+            x = {0.25, 0.5, 0.75, 1.0};
+            e = u.mode == "eco" ? std::vector<double>{0.98, 0.99, 0.99, 0.99} : std::vector<double>{0.94, 0.96, 0.97, 0.97};
+        }
+        for (const auto& c : u.curve) x.push_back(c.load), e.push_back(c.efficiency);
+        upstream = net.add_stage({"power/ups", upstream, u.rating, room, LossModel::efficiency_curve(x, e, u.rating, 1),
+                                  net.add_loss_group("ups")});
+    }
+    {
+        const auto& d = spec.power.distribution;
+        distribution_ = net.add_stage({"power/distribution", upstream, d.rating, room,
+                                       LossModel::linear(d.efficiency, d.no_load_loss), net.add_loss_group("distribution")});
+    }
+    const int busway_group = net.add_loss_group("busways");
+    const int shelf_group = net.add_loss_group("power_shelves");
 
     // Jobs: each has its activity (and optional external power limit) as inputs; devices in
     // no job idle.
@@ -151,6 +191,11 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         const int air = net.add_state({hall.name + "/air/T", "K", hall.air_heat_capacity, hall.air_supply_temperature});
         hall_air_.push_back(air);
         conduct->add(NodeRef::state(air), NodeRef::boundary(air_supply), hall.air_cooling_conductance);
+        int hall_feed = distribution_;
+        if (const auto& b = hall.busway; b.present)
+            hall_feed = net.add_stage({hall.name + "/busway", distribution_, std::sqrt(3.0) * b.voltage * b.ampacity,
+                                       NodeRef::state(air), LossModel::quad(0, 0, b.resistance / (b.voltage * b.voltage)),
+                                       busway_group});
 
         for (const auto& row : hall.rows) {
             const RackTypeSpec& rt = spec.rack_types.at(row.rack);
@@ -170,9 +215,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 returns.emplace_back(rec.coolant, mcp);
                 total_flow += rt.coolant_flow;
 
-                const auto& sh = rt.power_shelf;
-                rec.shelf = net.add_stage({rec.path + "/power_shelf", distribution_, sh.efficiency,
-                                           sh.no_load_loss, sh.rating, NodeRef::state(air)});
+                rec.shelf = net.add_stage(shelf_stage(rec.path + "/power_shelf", rt.power_shelf, hall_feed,
+                                                      NodeRef::state(air), shelf_group));
                 if (rt.other_power > 0.0)
                     fixed->add(rec.path + "/other", rt.other_power, rec.shelf, LoadCategory::it, NodeRef::state(air));
 
@@ -229,7 +273,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
 
     const double pump_power = total_flow * spec.facility.pump_head / spec.facility.pump_efficiency;
     auto plant = std::make_unique<FacilityPlant>(pump_power, spec.facility.rejection_specific_power,
-                                                 NodeRef::boundary(outdoor), supply_in);
+                                                 NodeRef::boundary(outdoor), supply_in, mechanical_stage_);
     for (auto [c, mcp] : returns) plant->add_return(c, mcp);
 
     devices_ = devices.get();
@@ -329,6 +373,9 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_labels("/power/stages/paths", stage_paths, "power stage paths");
     w.add_series({"/power/stages/input_power", "W", "electrical input of each stage", stage_paths.size(), "/power/stages/paths"});
     w.add_series({"/power/stages/loss", "W", "conversion loss of each stage, dissipated as heat", stage_paths.size(), "/power/stages/paths"});
+    w.add_series({"/power/stages/utilisation", "1", "output over rating of each stage", stage_paths.size(), "/power/stages/paths"});
+    if (spec_.power.grid.present)
+        w.add_series({"/power/grid/utilisation", "1", "grid import over the contracted capacity", 0, {}});
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
 
     if (spec_.simulation.write_states) {
@@ -388,6 +435,8 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
     for (int a : hall_air_) row.push_back(y[a] - kCelsius);
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s]);
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s] - stage_out[s]);
+    for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_out[s] / net_.stages()[s].rating);
+    if (spec_.power.grid.present) row.push_back(p.grid_power / spec_.power.grid.capacity);
     row.push_back(y[electrical_room_] - kCelsius);
 
     if (spec_.simulation.write_states) {

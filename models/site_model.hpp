@@ -72,6 +72,8 @@ private:
     std::vector<int> hall_air_;          ///< hall air states
     int electrical_room_ = -1;
     int distribution_ = -1;              ///< stage
+    int transformer_ = -1;               ///< stage, -1 without one
+    int mechanical_stage_ = -1;          ///< stage feeding cooling loads (-1: the grid)
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
     std::vector<double> device_air_conductance_;        ///< [W/K] heat sink to air, 0 for liquid
     DeviceArray* devices_ = nullptr;     ///< owned by net_

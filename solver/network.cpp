@@ -51,10 +51,15 @@ int Network::add_boundary(const std::string& path, int input) {
 }
 
 int Network::add_stage(StageInfo s) {
-    if (!(s.efficiency > 0.0 && s.efficiency <= 1.0))
-        throw std::invalid_argument(fmt::format("stage {}: efficiency must be in (0, 1]", s.path));
     stages_.push_back(std::move(s));
     return int(stages_.size()) - 1;
+}
+
+int Network::add_loss_group(const std::string& name) {
+    StateInfo s{"site/energy/losses/" + name, "J", 1.0, 0.0, 1.0};
+    s.accumulator = true;
+    loss_groups_.push_back(add_state(std::move(s)));
+    return int(loss_groups_.size()) - 1;
 }
 
 int Network::add_load(LoadInfo l) {
@@ -122,8 +127,11 @@ void Network::finalize() {
         for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
             const int col = L.depends_on[k];
             load_dep_entries_.push_back(jac_entry(flow_row(L.heat_to), col));
-            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent)
-                load_dep_entries_.push_back(jac_entry(flow_row(stages_[std::size_t(s)].heat_to), col));
+            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
+                const auto& S = stages_[std::size_t(s)];
+                load_dep_entries_.push_back(jac_entry(flow_row(S.heat_to), col));
+                if (S.group >= 0) load_dep_entries_.push_back(jac_entry(loss_groups_.at(std::size_t(S.group)), col));
+            }
             load_dep_entries_.push_back(jac_entry(acct_.grid, col));
             load_dep_entries_.push_back(
                 jac_entry(L.category == LoadCategory::it ? acct_.it : acct_.cooling, col));
@@ -220,10 +228,10 @@ void Network::eval_tree(EvalContext& ctx) {
     for (int s : stage_order_) {
         const auto& S = stages_[std::size_t(s)];
         const double out = stage_out_[std::size_t(s)];
-        const double in = (out + S.no_load_loss) / S.efficiency;
+        const double in = out + S.loss.loss(out, &stage_dloss_[std::size_t(s)]);
         stage_in_[std::size_t(s)] = in;
-        stage_dloss_[std::size_t(s)] = 1.0 / S.efficiency - 1.0;
         ctx.add_heat(S.heat_to, in - out);
+        if (S.group >= 0) flow_[std::size_t(loss_groups_[std::size_t(S.group)])] += in - out;
         if (S.parent >= 0)
             stage_out_[std::size_t(S.parent)] += in;
         else
@@ -267,6 +275,7 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
             for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
                 const double dl_s = stage_dloss_[std::size_t(s)];
                 jac.add(*e++, dl_s * factor * v);
+                if (stages_[std::size_t(s)].group >= 0) jac.add(*e++, dl_s * factor * v);
                 factor *= 1.0 + dl_s;
             }
             jac.add(*e++, factor * v);          // grid

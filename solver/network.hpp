@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "solver/loss.hpp"
+
 namespace dctwin {
 
 /// One entry of the state table.
@@ -138,14 +140,14 @@ public:
 /// A category of electrical load, for the energy accounting.
 enum class LoadCategory : std::uint8_t { it = 0, cooling = 1 };
 
-/// One stage of the electrical tree: P_in = (P_out + no_load_loss) / efficiency.
+/// One stage of the electrical tree: P_in = P_out + loss(P_out), the loss being heat at heat_to.
 struct StageInfo {
     std::string path;
     int parent = -1;            ///< -1: fed from the grid
-    double efficiency = 1.0;    ///< [1]
-    double no_load_loss = 0.0;  ///< [W]
-    double rating = 0.0;        ///< [W] output rating
+    double rating = 0.0;        ///< [W] output rating (reported as a limit)
     NodeRef heat_to;            ///< where its loss goes as heat
+    LossModel loss;             ///< see solver/loss.hpp
+    int group = -1;             ///< loss group (add_loss_group) whose energy it adds to, or -1
 };
 
 /// An electrical load: drawn from a stage, turned entirely into heat at heat_to.
@@ -180,6 +182,9 @@ public:
     int add_state(StateInfo info);
     int add_boundary(const std::string& path, int input);
     int add_stage(StageInfo s);
+    /// A group of stages whose losses are integrated together (state "site/energy/losses/<name>" [J]).
+    int add_loss_group(const std::string& name);
+    const std::vector<int>& loss_group_states() const { return loss_groups_; }
     /// Declares a load; returns its id. Blocks own and write their loads.
     int add_load(LoadInfo l);
     void add_block(std::unique_ptr<Block> b);
@@ -243,6 +248,7 @@ private:
     std::vector<StateInfo> states_;
     std::vector<BoundaryInfo> boundaries_;
     std::vector<StageInfo> stages_;
+    std::vector<int> loss_groups_;   // accumulator state per loss group
     std::vector<LoadInfo> loads_;
     std::vector<std::unique_ptr<Block>> blocks_;
     Accounting acct_;

@@ -15,8 +15,8 @@ double FacilityPlant::liquid_heat(const EvalContext& ctx) const {
 }
 
 void FacilityPlant::declare(Network& net) {
-    pump_load_ = net.add_load({"facility/pump/power", -1, LoadCategory::cooling, outdoor_, {}});
-    fan_load_ = net.add_load({"facility/heat_rejection/power", -1, LoadCategory::cooling, outdoor_, coolant_});
+    pump_load_ = net.add_load({"facility/pump/power", stage_, LoadCategory::cooling, outdoor_, {}});
+    fan_load_ = net.add_load({"facility/heat_rejection/power", stage_, LoadCategory::cooling, outdoor_, coolant_});
 }
 
 void FacilityPlant::eval(EvalContext& ctx) const {

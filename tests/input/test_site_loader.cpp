@@ -104,9 +104,18 @@ TEST_CASE("loader: the shipped example loads with SI values") {
     CHECK(s.facility.pump_head == doctest::Approx(150e3));
     CHECK(s.facility.pump_efficiency == doctest::Approx(0.7));
     CHECK(s.facility.rejection_specific_power == doctest::Approx(0.02));
-    CHECK(s.power.distribution.efficiency == doctest::Approx(0.97));
-    CHECK(s.power.distribution.no_load_loss == doctest::Approx(2000));
-    CHECK(s.power.distribution.rating == doctest::Approx(500e3));
+    CHECK(s.power.distribution.efficiency == doctest::Approx(0.995));
+    CHECK(s.power.distribution.no_load_loss == doctest::Approx(200));
+    CHECK(s.power.distribution.rating == doctest::Approx(300e3));
+    CHECK(s.power.grid.present);
+    CHECK(s.power.grid.capacity == doctest::Approx(250e3));
+    CHECK(s.power.grid.ramp_limit == doctest::Approx(50e3));
+    CHECK(s.power.transformer.rating == doctest::Approx(1e6));
+    CHECK(s.power.transformer.reference_load == doctest::Approx(0.35));
+    CHECK(s.power.ups.present);
+    CHECK(s.power.ups.mode == "double_conversion");
+    CHECK(s.halls[0].busway.resistance == doctest::Approx(5e-3));
+    CHECK(s.halls[0].busway.voltage == doctest::Approx(415));
     CHECK(s.power.electrical_room_heat_capacity == doctest::Approx(2e6));
     CHECK(s.power.electrical_room_conductance == doctest::Approx(3000));
 
@@ -124,7 +133,7 @@ TEST_CASE("loader: the shipped example loads with SI values") {
     CHECK(h100.junction_to_plate_resistance == doctest::Approx(0.02));
     CHECK(h100.slowdown_temperature == doctest::Approx(362.15));
     CHECK(h100.shutdown_temperature == doctest::Approx(365.15));
-    CHECK(h100.loc.line == 42);
+    CHECK(h100.loc.line == 52);
     CHECK(h100.loc.col == 3);
     // From the catalogue entry it names, with the site's own override.
     CHECK(h100.model == "h100-sxm");
@@ -312,7 +321,7 @@ TEST_CASE("loader: errors carry place, key path and an excerpt with a caret") {
 TEST_CASE("loader: errors found later can be raised from a SourceLoc") {
     SiteSpec s = load_site(kExample);
     InputError e(s.halls[0].rows[1].loc, "halls.hall1.rows.rowB", "rows overlap");
-    CHECK(contains(e.what(), "example-pod.yaml:70:7: error: halls.hall1.rows.rowB: rows overlap\n   70 |       rowB:"));
+    CHECK(contains(e.what(), "example-pod.yaml:81:7: error: halls.hall1.rows.rowB: rows overlap\n   81 |       rowB:"));
     InputError nowhere({"--set", 0, 0}, "", "something");
     CHECK(std::string(nowhere.what()) == "--set: error: something");
 }

@@ -117,9 +117,10 @@ TEST_CASE("every catalogue entry builds a site that reaches a steady state") {
     }
 }
 
-TEST_CASE("the whole site's analytic Jacobian matches finite differences") {
-    // The hot-spot site at full load: power caps, thermal throttling, jobs, variability.
-    SiteModel m(load_site(kDir + "hotspot-pod.yaml", {"halls.hall1.rows.rowA.count=1"}));
+namespace {
+void check_site_jacobian(const std::string& file, const std::vector<std::string>& sets) {
+    INFO(file);
+    SiteModel m(load_site(kDir + file, sets));
     Network& net = m.network();
     auto y = steady(m, 600);
     for (std::size_t i = 0; i < y.size(); ++i)
@@ -135,4 +136,13 @@ TEST_CASE("the whole site's analytic Jacobian matches finite differences") {
                              << ", fd " << Jf[i]);
         }
     CHECK(bad == 0);
+}
+}  // namespace
+
+TEST_CASE("the whole site's analytic Jacobian matches finite differences") {
+    // The hot-spot site at full load: power caps, thermal throttling, jobs, variability, PSU
+    // shelves on an efficiency curve.
+    check_site_jacobian("hotspot-pod.yaml", {"halls.hall1.rows.rowA.count=1"});
+    // The example: transformer, UPS curve, busway, linear shelves.
+    check_site_jacobian("example-pod.yaml", {"halls.hall1.rows.rowA.count=1", "halls.hall1.rows.rowB.count=1"});
 }

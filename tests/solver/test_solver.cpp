@@ -157,8 +157,8 @@ struct Mixed {
         const int p0 = net.add_state({"gpu0/T_plate", "K", 400, 320});
         j1 = net.add_state({"gpu1/T_junction", "K", 60, 345});
         const int p1 = net.add_state({"gpu1/T_plate", "K", 400, 322});
-        const int dist = net.add_stage({"dist", -1, 0.97, 500, 1e5, NodeRef::state(room)});
-        const int shelf = net.add_stage({"shelf", dist, 0.95, 50, 1e4, NodeRef::state(air)});
+        const int dist = net.add_stage({"dist", -1, 1e5, NodeRef::state(room), LossModel::linear(0.97, 500)});
+        const int shelf = net.add_stage({"shelf", dist, 1e4, NodeRef::state(air), LossModel::linear(0.95, 50)});
         auto g = std::make_unique<ConductanceBlock>("g");
         g->add(NodeRef::state(room), NodeRef::boundary(out), 300);
         g->add(NodeRef::state(air), NodeRef::boundary(out), 800);
@@ -334,7 +334,7 @@ TEST_CASE("a network with no way out has no steady state, and says which states 
 TEST_CASE("a cycle in the power tree is refused") {
     Network net;
     const int T = net.add_state({"n/T", "K", 1.0, 300});
-    net.add_stage({"a", 1, 0.9, 0, 1, NodeRef::state(T)});
-    net.add_stage({"b", 0, 0.9, 0, 1, NodeRef::state(T)});
+    net.add_stage({"a", 1, 1, NodeRef::state(T), LossModel::linear(0.9, 0)});
+    net.add_stage({"b", 0, 1, NodeRef::state(T), LossModel::linear(0.9, 0)});
     CHECK_THROWS_WITH_AS(net.finalize(), doctest::Contains("cycle"), std::invalid_argument);
 }
