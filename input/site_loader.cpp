@@ -974,6 +974,88 @@ const Table<TransformerSpec>& transformer_table() {
     return t;
 }
 
+const Table<BatterySpec>& battery_table() {
+    using B = BatterySpec;
+    static const Table<B> t{
+        "power.ups.battery",
+        "The UPS battery: carries the UPS's load through a utility outage until the generator has taken it, and "
+        "recharges afterwards. When it is empty with load on it, the UPS drops its load.",
+        {
+            quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e13), kRequired,
+                        "Usable energy, e.g. `50 kWh`. New designs carry 3-5 min of load [S]."),
+            quantity<B>("max_charge", dims::power, &B::max_charge, above(0, 1e10), kRequired,
+                        "Power drawn for recharging."),
+            quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
+                        "Stored over drawn while charging [E]."),
+            quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,
+                        "Delivered over taken from storage while discharging [E]."),
+            quantity<B>("initial_soc", dims::dimensionless, &B::initial_soc, in(0, 1), 1.0,
+                        "State of charge at the start."),
+        }};
+    return t;
+}
+
+const Table<GeneratorSpec>& generator_table() {
+    using G = GeneratorSpec;
+    Field<G> steps = [] {
+        Param p;
+        p.key = "load_steps";
+        p.kind = Kind::texts;
+        p.required = false;
+        p.default_text = "[50 %, 80 %, 100 %]";
+        p.description = "Cumulative fractions of the rating accepted, one per step: ISO 8528-5 G2 0-50-80-100 % [S].";
+        return Field<G>{p, [](G& g, const Param& p, const Slot& s, Reader& r) {
+                            if (!s.entry) return;
+                            const Node& n = s.entry->value;
+                            if (n.kind != Node::Kind::seq || n.items.empty())
+                                r.wrong_type(n, s.path, "a non-empty list of fractions, e.g. [50 %, 100 %]");
+                            Param one = p;
+                            one.kind = Kind::quantity;
+                            one.dim = dims::dimensionless;
+                            one.range = above(0, 1);
+                            g.load_steps.clear();
+                            for (size_t i = 0; i < n.items.size(); ++i) {
+                                const std::string path = join(s.path, std::to_string(i));
+                                g.load_steps.push_back(r.quantity(n.items[i], one, path));
+                                if (i > 0 && !(g.load_steps[i] > g.load_steps[i - 1]))
+                                    r.fail(n.items[i].loc, path, "load steps must increase");
+                            }
+                        }};
+    }();
+    static const Table<G> t{
+        "power.generator",
+        "The standby generator: on a utility outage it starts, then accepts the UPS's load in steps; the battery "
+        "bridges the gap. Cooling loads come back with its first step.",
+        {
+            quantity<G>("rating", dims::power, &G::rating, above(0, 1e10), kRequired, "Rated output."),
+            quantity<G>("start_delay", dims::time, &G::start_delay, in(0, 3600), 10.0,
+                        "Outage to the first accepted step: 10 s for NFPA 110 Type 10 [P]."),
+            steps,
+            quantity<G>("step_interval", dims::time, &G::step_interval, above(0, 600), 5.0,
+                        "Time between load steps (ISO 8528-5 G2 recovery within 5 s [S])."),
+        }};
+    return t;
+}
+
+const Table<ScenarioEvent>& scenario_event_table() {
+    using E = ScenarioEvent;
+    static const Table<E> t{
+        "scenario[]", "Something that happens to the site.",
+        {
+            quantity<E>("at", dims::time, &E::at, in(0, 100 * kYear), kRequired, "When it happens."),
+            choice<E>("kind", &E::kind, {"utility_outage", "generator_failure"}, kRequired,
+                      "utility_outage: the grid is lost for `duration`; generator_failure: the generator will not "
+                      "start from `at` on."),
+            quantity<E>("duration", dims::time, &E::duration, in(0, 100 * kYear), 0.0,
+                        "utility_outage: how long the grid is away."),
+        },
+        [](const E& e, const Node& n, Reader& r, const std::string& path) {
+            if (e.kind == "utility_outage" && !(e.duration > 0))
+                r.fail(n.loc, join(path, "duration"), "a utility_outage needs a positive duration");
+        }};
+    return t;
+}
+
 const Table<UpsSpec>& ups_table() {
     using U = UpsSpec;
     static const Table<U> t{
@@ -987,6 +1069,8 @@ const Table<UpsSpec>& ups_table() {
                       "(94-97 %, lower at part load [S][E]); eco 98 / 99 / 99 / 99 % [S]."),
             list<U, CurvePoint>("efficiency_curve", curve_point_table(), &U::curve,
                                 "Efficiency over the UPS's load; replaces the mode's default.", false),
+            optional_section<U, BatterySpec>("battery", battery_table(), +[](U& u) -> BatterySpec& { return u.battery; },
+                                             "Its battery (without one, an outage drops the load at once)."),
         },
         [](const U& u, const Node& n, Reader& r, const std::string& path) {
             check_curve(u.curve, n, join(path, "efficiency_curve"), r);
@@ -1035,6 +1119,9 @@ const Table<PowerSpec>& power_table() {
                                                          "The MV/LV transformer."),
             optional_section<PowerSpec, UpsSpec>("ups", ups_table(), +[](PowerSpec& p) -> UpsSpec& { return p.ups; },
                                                  "The UPS."),
+            optional_section<PowerSpec, GeneratorSpec>("generator", generator_table(),
+                                                       +[](PowerSpec& p) -> GeneratorSpec& { return p.generator; },
+                                                       "The standby generator."),
             section<PowerSpec, ConversionSpec>("distribution", distribution_table(), distribution_of, true,
                                                "Switchgear and PDUs between the UPS (or grid) and the halls."),
             section<PowerSpec, PowerSpec>("electrical_room", electrical_room_table(), self, true,
@@ -1426,6 +1513,8 @@ const Table<SiteSpec>& root_table() {
             named_map<S, HallSpec>("halls", hall_table(), +[](S& s, HallSpec&& h) { s.halls.push_back(std::move(h)); },
                                    "Halls by name, in file order."),
             section<S, S>("workload", workload_table(), site_self, true, "What the devices do."),
+            list<S, ScenarioEvent>("scenario", scenario_event_table(), &S::scenario,
+                                   "Events: utility outages, generator failures; in order of time.", false),
             section<S, VariabilitySpec>("variability", variability_table(),
                                         +[](S& s) -> VariabilitySpec& { return s.variability; }, false,
                                         "Spread between devices (none by default)."),
@@ -1751,12 +1840,13 @@ std::string format_reference_markdown() {
     const DocTable tables[] = {
         doc(root_table()),          doc(site_info_table()),   doc(simulation_table()), doc(solver_table()),
         doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
-        doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(distribution_table()),
+        doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(battery_table()),
+        doc(generator_table()),     doc(distribution_table()),
         doc(electrical_room_table()), doc(device_type_table()),
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
-        doc(job_table()),           doc(power_step_table()),  doc(variability_table()),
+        doc(job_table()),           doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
     };
     std::string out = fmt::format(
         "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"

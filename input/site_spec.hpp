@@ -61,12 +61,42 @@ struct TransformerSpec {
     SourceLoc loc;
 };
 
-/// UPS as a conversion stage on an efficiency curve.
+/// The UPS battery.
+struct BatterySpec {
+    bool present = false;
+    double capacity = 0.0;             ///< [J] usable energy
+    double max_charge = 0.0;           ///< [W]
+    double charge_efficiency = 0.95;   ///< [1]
+    double discharge_efficiency = 0.95;  ///< [1]
+    double initial_soc = 1.0;          ///< [1]
+    SourceLoc loc;
+};
+
+/// UPS as a conversion stage on an efficiency curve, with its battery.
 struct UpsSpec {
     bool present = false;
     double rating = 0.0;              ///< [W]
     std::string mode = "double_conversion";  ///< or "eco"
     std::vector<CurvePoint> curve;    ///< default by mode
+    BatterySpec battery;
+    SourceLoc loc;
+};
+
+/// Standby generator: starts on a utility outage and accepts load in steps (ISO 8528-5).
+struct GeneratorSpec {
+    bool present = false;
+    double rating = 0.0;               ///< [W]
+    double start_delay = 10.0;         ///< [s] outage to first load acceptance (NFPA 110 Type 10)
+    std::vector<double> load_steps{0.5, 0.8, 1.0};  ///< [1] cumulative fractions of rating accepted
+    double step_interval = 5.0;        ///< [s] between steps
+    SourceLoc loc;
+};
+
+/// Something that happens to the site at a time.
+struct ScenarioEvent {
+    double at = 0.0;          ///< [s]
+    std::string kind;         ///< "utility_outage" or "generator_failure"
+    double duration = 0.0;    ///< [s] utility_outage: how long
     SourceLoc loc;
 };
 
@@ -176,6 +206,7 @@ struct PowerSpec {
     GridSpec grid;
     TransformerSpec transformer;
     UpsSpec ups;
+    GeneratorSpec generator;
     ConversionSpec distribution;          ///< switchgear and PDUs between UPS (or grid) and halls
     double electrical_room_heat_capacity = 0.0;  ///< [J/K]
     double electrical_room_conductance = 0.0;    ///< [W/K] room to outdoor air
@@ -246,6 +277,7 @@ struct SiteSpec {
     std::vector<ActivityStep> activity; ///< sorted by `at`, first at 0 (shorthand: one job over every device)
     std::vector<JobSpec> jobs;          ///< in file order; a device is in at most one job
     VariabilitySpec variability;
+    std::vector<ScenarioEvent> scenario;  ///< sorted by `at`
     SimulationSpec simulation;
 };
 

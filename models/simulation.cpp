@@ -103,14 +103,15 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     };
     auto close_energies = [&](const double* y) {
         sum.e_grid = y[acct.grid];
+        sum.e_generator = y[acct.generator];
         sum.e_it = y[acct.it];
         sum.e_cooling = y[acct.cooling];
         sum.e_losses = y[acct.losses];
         sum.e_rejected = net.rejected_energy(y) - net.rejected_energy(y0.data());
         sum.e_stored = net.stored_energy(y) - net.stored_energy(y0.data());
-        sum.pue = sum.e_it > 0 ? sum.e_grid / sum.e_it : std::nan("");
-        sum.energy_balance_error =
-            sum.e_grid > 0 ? std::abs(sum.e_grid - sum.e_rejected - sum.e_stored) / sum.e_grid : 0.0;
+        sum.pue = sum.e_it > 0 ? (sum.e_grid + sum.e_generator) / sum.e_it : std::nan("");
+        const double e_in = sum.e_grid + sum.e_generator;
+        sum.energy_balance_error = e_in > 0 ? std::abs(e_in - sum.e_rejected - sum.e_stored) / e_in : 0.0;
         sum.losses_by_stage.clear();
         for (int g : net.loss_group_states()) {
             const std::string& path = net.states()[std::size_t(g)].path;
@@ -146,8 +147,17 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     integ.start(t0, y0);
     record(t0, y0.data());
     const double T = sum.duration_s, dt = spec.simulation.output_interval;
+    // Events found by the solver, merged in time order with the scenario's own (outages,
+    // generator steps) as the run passes them.
+    const auto& scheduled = model.scheduled_events();
+    std::size_t next_scheduled = 0;
+    while (next_scheduled < scheduled.size() && scheduled[next_scheduled].time < t0) ++next_scheduled;
     auto drain_events = [&] {
-        for (auto& e : integ.take_events()) {
+        std::vector<Event> found = integ.take_events();
+        while (next_scheduled < scheduled.size() && scheduled[next_scheduled].time <= integ.t())
+            found.push_back(scheduled[next_scheduled++]);
+        std::stable_sort(found.begin(), found.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+        for (auto& e : found) {
             w.append_event(e.time, e.path, e.kind, e.message);
             sum.events.push_back(std::move(e));
         }
@@ -192,7 +202,7 @@ nlohmann::json RunSummary::to_json() const {
     j["initial_state"] = initial_state;
     j["duration_s"] = duration_s;
     j["t_reached_s"] = t_reached_s;
-    j["energy_J"] = {{"grid", e_grid}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
+    j["energy_J"] = {{"grid", e_grid}, {"generator", e_generator}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
                      {"rejected", e_rejected}, {"stored_change", e_stored}};
     j["peak_power_W"] = {{"grid", peak_grid}, {"it", peak_it}};
     j["losses_by_stage_J"] = nlohmann::json::object();
@@ -211,6 +221,11 @@ nlohmann::json RunSummary::to_json() const {
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
                    {"wall_s", solver.wall_s}};
+    auto outages = nlohmann::json::array();
+    for (const auto& e : events)
+        if (e.path.rfind("power/", 0) == 0)
+            outages.push_back({{"time_s", e.time}, {"path", e.path}, {"kind", e.kind}, {"message", e.message}});
+    j["outages"] = outages;
     auto ev = nlohmann::json::array();
     for (const auto& e : events)
         ev.push_back({{"time_s", e.time}, {"path", e.path}, {"kind", e.kind}, {"message", e.message}});
@@ -235,7 +250,8 @@ std::string RunSummary::to_text() const {
     s += fmt::format("  {} devices, {} states, initial state: {}\n", devices, states, initial_state);
     if (duration_s > 0) {
         s += fmt::format("  simulated {:.0f} s of {:.0f} s\n", t_reached_s, duration_s);
-        s += fmt::format("  energy: grid {}, IT {}, cooling {}, conversion losses {}\n", si(e_grid / 3600, "Wh"),
+        s += fmt::format("  energy: grid {}{}, IT {}, cooling {}, conversion losses {}\n", si(e_grid / 3600, "Wh"),
+                         e_generator > 0 ? ", generator " + si(e_generator / 3600, "Wh") : std::string(),
                          si(e_it / 3600, "Wh"), si(e_cooling / 3600, "Wh"), si(e_losses / 3600, "Wh"));
     }
     s += fmt::format("  peak power: grid {}, IT {}\n", si(peak_grid, "W"), si(peak_it, "W"));

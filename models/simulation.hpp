@@ -28,7 +28,7 @@ struct RunOptions {
 struct RunSummary {
     std::string site, status, output, initial_state;
     double duration_s = 0, t_reached_s = 0;
-    double e_grid = 0, e_it = 0, e_cooling = 0, e_losses = 0, e_rejected = 0, e_stored = 0;  ///< [J]
+    double e_grid = 0, e_generator = 0, e_it = 0, e_cooling = 0, e_losses = 0, e_rejected = 0, e_stored = 0;  ///< [J]
     double peak_grid = 0, peak_it = 0;        ///< [W] at output times
     double pue = 0;                           ///< [1] energy-weighted (steady: at the point)
     double max_junction_T = 0;                ///< [K]

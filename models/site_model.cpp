@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "input/site_loader.hpp"
+#include "models/power/ups_battery.hpp"
 #include "viz/results.hpp"
 
 namespace dctwin {
@@ -128,7 +129,9 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         for (const auto& c : u.curve) x.push_back(c.load), e.push_back(c.efficiency);
         upstream = net.add_stage({"power/ups", upstream, u.rating, room, LossModel::efficiency_curve(x, e, u.rating, 1),
                                   net.add_loss_group("ups")});
+        ups_ = upstream;
     }
+    const int mech_on = build_scenario(spec, room);
     {
         const auto& d = spec.power.distribution;
         distribution_ = net.add_stage({"power/distribution", upstream, d.rating, room,
@@ -273,7 +276,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
 
     const double pump_power = total_flow * spec.facility.pump_head / spec.facility.pump_efficiency;
     auto plant = std::make_unique<FacilityPlant>(pump_power, spec.facility.rejection_specific_power,
-                                                 NodeRef::boundary(outdoor), supply_in, mechanical_stage_);
+                                                 NodeRef::boundary(outdoor), supply_in, mechanical_stage_, mech_on);
     for (auto [c, mcp] : returns) plant->add_return(c, mcp);
 
     devices_ = devices.get();
@@ -287,14 +290,84 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     scratch_.resize(net.size());
 }
 
+// Outages and the generator as inputs with known discontinuities; the UPS battery as the
+// supply at the UPS. Returns the input that says whether cooling loads have power.
+int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
+    Network& net = net_;
+    std::vector<ScenarioEvent> events = spec.scenario;
+    std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+    double gen_fails = HUGE_VAL;
+    std::vector<std::pair<double, double>> outages;
+    for (const auto& e : events) {
+        if (e.kind == "generator_failure") {
+            gen_fails = std::min(gen_fails, e.at);
+            scheduled_.push_back({e.at, "power/generator", "generator_failure", "the generator will not start"});
+        } else {
+            if (!spec.power.ups.battery.present)
+                throw InputError(e.loc, "scenario", "a utility_outage needs a UPS with a battery (power.ups.battery)");
+            if (!outages.empty() && e.at < outages.back().second)
+                throw InputError(e.loc, "scenario", "utility outages must not overlap");
+            outages.emplace_back(e.at, e.at + e.duration);
+        }
+    }
+    // Piecewise-constant schedules: utility (1/0), generator limit for the UPS [W], cooling on (1/0).
+    std::vector<double> tu{0}, vu{1}, tg{0}, vg{0}, tm{0}, vm{1};
+    const auto& g = spec.power.generator;
+    for (const auto& [t0, t1] : outages) {
+        tu.push_back(t0), vu.push_back(0), tu.push_back(t1), vu.push_back(1);
+        tm.push_back(t0), vm.push_back(0);
+        scheduled_.push_back({t0, "power/grid", "utility_outage", "the utility supply is lost"});
+        bool first = true;
+        for (std::size_t i = 0; g.present && i < g.load_steps.size(); ++i) {
+            const double at = t0 + g.start_delay + double(i) * g.step_interval;
+            if (at >= t1 || at >= gen_fails) break;
+            tg.push_back(at), vg.push_back(g.load_steps[i] * g.rating);
+            scheduled_.push_back({at, "power/generator", "generator_load_step",
+                                  fmt::format("the generator accepts {:.0f} % of its rating", 100 * g.load_steps[i])});
+            if (first) tm.push_back(at), vm.push_back(1), first = false;
+        }
+        if (g.present && t0 + g.start_delay >= gen_fails)
+            scheduled_.push_back({t0 + g.start_delay, "power/generator", "generator_start_failed",
+                                  "the generator did not start"});
+        tg.push_back(t1), vg.push_back(0);
+        if (first) tm.push_back(t1), vm.push_back(1);
+        scheduled_.push_back({t1, "power/grid", "utility_restored", "the utility supply is back"});
+    }
+    std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+    auto schedule_of = [](std::vector<double> t, std::vector<double> v) {
+        // Merge equal times (the last value wins), keep the order.
+        std::vector<double> tt, vv;
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            if (!tt.empty() && t[i] == tt.back()) vv.back() = v[i];
+            else tt.push_back(t[i]), vv.push_back(v[i]);
+        }
+        return std::make_unique<StepSchedule>(tt, vv);
+    };
+    const int utility = net.add_input(schedule_of(tu, vu));
+    const int gen_limit = net.add_input(schedule_of(tg, vg));
+    const int mech_on = net.add_input(schedule_of(tm, vm));
+    net.set_grid_available_input(utility);
+    if (ups_ >= 0 && spec.power.ups.battery.present) {
+        const auto& b = spec.power.ups.battery;
+        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc};
+        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room);
+        battery_ = battery.get();
+        net.add_block(std::move(battery));
+    }
+    return mech_on;
+}
+
+int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }
+
 SitePoint SiteModel::point(double t, const double* y) {
     net_.rhs(t, y, scratch_.data());
     SitePoint p;
     p.grid_power = net_.last_grid_power();
+    p.generator_power = net_.last_source_power() - p.grid_power;
     const auto loads = net_.last_loads();
     for (std::size_t l = 0; l < loads.size(); ++l)
-        (net_.loads()[l].category == LoadCategory::it ? p.it_power : p.cooling_power) += loads[l];
-    p.loss_power = p.grid_power - p.it_power - p.cooling_power;
+        if (net_.load_powered(l)) (net_.loads()[l].category == LoadCategory::it ? p.it_power : p.cooling_power) += loads[l];
+    p.loss_power = net_.last_flow()[std::size_t(net_.accounting().losses)];
     for (const auto& b : net_.boundaries()) p.heat_rejection += net_.last_flow()[std::size_t(b.accumulator)];
     p.max_junction_T = -HUGE_VAL;
     for (std::size_t k = 0; k < device_junction_.size(); ++k) {
@@ -326,11 +399,12 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
         w.add_series({fmt::format("/site/{}", name), unit, desc, 0, {}});
     };
     site("grid_power", "W", "power drawn from the grid");
+    site("generator_power", "W", "power supplied by the generator (utility outages)");
     site("it_power", "W", "power delivered to IT loads (devices and other rack loads)");
     site("cooling_power", "W", "power drawn by pumps and heat-rejection fans");
     site("losses_power", "W", "conversion losses of every power stage");
     site("heat_rejection_power", "W", "heat leaving the site through all boundaries");
-    site("pue", "1", "power usage effectiveness, grid power / IT power");
+    site("pue", "1", "power usage effectiveness, (grid + generator) power / IT power");
     site("max_junction_temperature", "degC", "hottest junction of the site");
     site("throughput_fraction", "1", "useful-work rate: every job's pace (slowest member for training) weighted by its size");
     site("throttled_devices", "1", "devices running below full clock for any reason");
@@ -377,6 +451,7 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     if (spec_.power.grid.present)
         w.add_series({"/power/grid/utilisation", "1", "grid import over the contracted capacity", 0, {}});
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
+    if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
 
     if (spec_.simulation.write_states) {
         w.add_series({"/devices/junction_temperature", "degC", "junction temperature", nd, "/devices/paths"});
@@ -394,8 +469,9 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
     const SitePoint p = point(t, y);
     const auto& acct = net_.accounting();
     row.clear();
-    row.insert(row.end(), {p.grid_power, p.it_power, p.cooling_power, p.loss_power, p.heat_rejection,
-                           p.it_power > 0 ? p.grid_power / p.it_power : std::nan(""), p.max_junction_T - kCelsius,
+    row.insert(row.end(), {p.grid_power, p.generator_power, p.it_power, p.cooling_power, p.loss_power, p.heat_rejection,
+                           p.it_power > 0 ? (p.grid_power + p.generator_power) / p.it_power : std::nan(""),
+                           p.max_junction_T - kCelsius,
                            p.throughput, double(p.throttled_devices), y[acct.grid], y[acct.it], y[acct.cooling], y[acct.losses]});
     row.push_back(net_.stored_energy(y) - stored_at_start_);
     row.push_back(net_.rejected_energy(y));
@@ -438,6 +514,7 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_out[s] / net_.stages()[s].rating);
     if (spec_.power.grid.present) row.push_back(p.grid_power / spec_.power.grid.capacity);
     row.push_back(y[electrical_room_] - kCelsius);
+    if (battery_) row.push_back(y[battery_->energy_state()]);
 
     if (spec_.simulation.write_states) {
         const std::size_t nd = devices_->size();
@@ -450,7 +527,8 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
         const auto loads = net_.last_loads();
         for (std::size_t k = 0; k < nd; ++k) {
             const int ml = devices_->memory_load(k);
-            row.push_back(loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0));
+            const bool on = net_.load_powered(std::size_t(devices_->logic_load(k)));
+            row.push_back(on ? loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0) : 0.0);
         }
         for (std::size_t k = 0; k < nd; ++k) row.push_back(devices_->clock(k));
         for (std::size_t k = 0; k < nd; ++k) row.push_back(double(devices_->reason(k)));

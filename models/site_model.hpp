@@ -31,7 +31,7 @@ struct RackRecord {
 
 /// Site-wide figures at one point in time.
 struct SitePoint {
-    double grid_power = 0, it_power = 0, cooling_power = 0, loss_power = 0;  ///< [W]
+    double grid_power = 0, generator_power = 0, it_power = 0, cooling_power = 0, loss_power = 0;  ///< [W]
     double heat_rejection = 0;        ///< [W] into all boundaries
     double max_junction_T = 0;        ///< [K]
     std::size_t hottest_device = 0;
@@ -56,6 +56,11 @@ public:
     /// Site-wide figures at (t, y); evaluates the network once.
     SitePoint point(double t, const double* y);
 
+    /// Scenario events (outages, generator steps) at their known times, sorted by time.
+    const std::vector<Event>& scheduled_events() const { return scheduled_; }
+    /// [J] UPS battery energy state, or -1.
+    int battery_state() const;
+
     /// Marks y0 as the start of a run: stored-energy changes are counted from it.
     void set_start(const double* y0) { stored_at_start_ = net_.stored_energy(y0); }
 
@@ -73,6 +78,10 @@ private:
     int electrical_room_ = -1;
     int distribution_ = -1;              ///< stage
     int transformer_ = -1;               ///< stage, -1 without one
+    int ups_ = -1;                       ///< stage, -1 without one
+    class UpsBattery* battery_ = nullptr;  ///< owned by net_, null without one
+    std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
+    int build_scenario(const SiteSpec& spec, NodeRef room);
     int mechanical_stage_ = -1;          ///< stage feeding cooling loads (-1: the grid)
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
     std::vector<double> device_air_conductance_;        ///< [W/K] heat sink to air, 0 for liquid

@@ -94,6 +94,7 @@ void Network::finalize() {
         return add_state(std::move(s));
     };
     acct_.grid = acc("site/energy/grid");
+    acct_.generator = acc("site/energy/generator");
     acct_.it = acc("site/energy/it");
     acct_.cooling = acc("site/energy/cooling");
     acct_.losses = acc("site/energy/losses");
@@ -116,8 +117,15 @@ void Network::finalize() {
     std::stable_sort(stage_order_.begin(), stage_order_.end(),
                      [&](int a, int b) { return depth[std::size_t(a)] > depth[std::size_t(b)]; });
 
-    // Each load dependency feeds: its own heat node, every stage's heat node up the chain, the
-    // grid, its category and the losses accumulator.
+    // Each load dependency feeds: its own heat node; for every stage up the chain, its heat
+    // node, its loss group and the rows of its supply; then grid, generator, its category and
+    // the losses accumulator.
+    supply_rows_offset_.assign(std::size_t(ns) + 1, 0);
+    std::vector<std::vector<int>> supply_rows(static_cast<std::size_t>(ns));
+    for (int s = 0; s < ns; ++s) {
+        if (stages_[std::size_t(s)].supply) supply_rows[std::size_t(s)] = stages_[std::size_t(s)].supply->rows();
+        supply_rows_offset_[std::size_t(s) + 1] = supply_rows_offset_[std::size_t(s)] + int(supply_rows[std::size_t(s)].size());
+    }
     load_dep_offset_.assign(loads_.size() + 1, 0);
     for (std::size_t l = 0; l < loads_.size(); ++l)
         load_dep_offset_[l + 1] = load_dep_offset_[l] + int(loads_[l].depends_on.size());
@@ -131,8 +139,10 @@ void Network::finalize() {
                 const auto& S = stages_[std::size_t(s)];
                 load_dep_entries_.push_back(jac_entry(flow_row(S.heat_to), col));
                 if (S.group >= 0) load_dep_entries_.push_back(jac_entry(loss_groups_.at(std::size_t(S.group)), col));
+                for (int r : supply_rows[std::size_t(s)]) load_dep_entries_.push_back(jac_entry(r, col));
             }
             load_dep_entries_.push_back(jac_entry(acct_.grid, col));
+            load_dep_entries_.push_back(jac_entry(acct_.generator, col));
             load_dep_entries_.push_back(
                 jac_entry(L.category == LoadCategory::it ? acct_.it : acct_.cooling, col));
             load_dep_entries_.push_back(jac_entry(acct_.losses, col));
@@ -186,6 +196,10 @@ void Network::finalize() {
     stage_in_.assign(std::size_t(ns), 0.0);
     stage_out_.assign(std::size_t(ns), 0.0);
     stage_dloss_.assign(std::size_t(ns), 0.0);
+    stage_dsplit_.assign(std::size_t(ns), 1.0);
+    supply_drows_.assign(std::size_t(supply_rows_offset_.back()), 0.0);
+    load_powered_.assign(loads_.size(), 1);
+    stage_powered_.assign(std::size_t(ns), 1);
     finalized_ = true;
 }
 
@@ -207,15 +221,18 @@ void Network::prepare(double t, const double* y, EvalContext& ctx) {
     ctx.inputs = input_values_;
     ctx.boundary_temperature = boundary_T_;
     ctx.load = load_;
+    ctx.powered = load_powered_;
     ctx.boundary_accumulator = boundary_acc_;
 }
 
 void Network::eval_tree(EvalContext& ctx) {
     // Sum loads into stages, then stages into parents (children first), adding every watt
-    // as heat where it is dissipated.
+    // as heat where it is dissipated. A supply at a stage (a UPS battery) may provide part of
+    // what the stage draws; what reaches the root comes from the grid or the generator.
     std::fill(stage_out_.begin(), stage_out_.end(), 0.0);
-    double grid = 0.0, it = 0.0, cooling = 0.0;
+    double root = 0.0, it = 0.0, cooling = 0.0, losses = 0.0;
     for (std::size_t l = 0; l < loads_.size(); ++l) {
+        if (!load_powered_[l]) continue;
         const auto& L = loads_[l];
         const double p = load_[l];
         ctx.add_heat(L.heat_to, p);
@@ -223,25 +240,53 @@ void Network::eval_tree(EvalContext& ctx) {
         if (L.stage >= 0)
             stage_out_[std::size_t(L.stage)] += p;
         else
-            grid += p;
+            root += p;
     }
     for (int s : stage_order_) {
-        const auto& S = stages_[std::size_t(s)];
-        const double out = stage_out_[std::size_t(s)];
-        const double in = out + S.loss.loss(out, &stage_dloss_[std::size_t(s)]);
-        stage_in_[std::size_t(s)] = in;
+        const auto si = std::size_t(s);
+        const auto& S = stages_[si];
+        if (!stage_powered_[si]) {
+            stage_in_[si] = stage_out_[si] = stage_dloss_[si] = 0.0;
+            continue;
+        }
+        const double out = stage_out_[si];
+        const double in = out + S.loss.loss(out, &stage_dloss_[si]);
+        stage_in_[si] = in;
         ctx.add_heat(S.heat_to, in - out);
         if (S.group >= 0) flow_[std::size_t(loss_groups_[std::size_t(S.group)])] += in - out;
+        losses += in - out;
+        double up = in;
+        stage_dsplit_[si] = 1.0;
+        if (S.supply) {
+            up = S.supply->split(in, ctx, &stage_dsplit_[si], &supply_drows_[std::size_t(supply_rows_offset_[si])]);
+            losses += S.supply->last_loss();
+        }
         if (S.parent >= 0)
-            stage_out_[std::size_t(S.parent)] += in;
+            stage_out_[std::size_t(S.parent)] += up;
         else
-            grid += in;
+            root += up;
     }
-    grid_power_ = grid;
-    flow_[std::size_t(acct_.grid)] += grid;
+    grid_share_ = grid_input_ >= 0 ? ctx.inputs[std::size_t(grid_input_)] : 1.0;
+    source_power_ = root;
+    grid_power_ = grid_share_ * root;
+    flow_[std::size_t(acct_.grid)] += grid_share_ * root;
+    flow_[std::size_t(acct_.generator)] += (1.0 - grid_share_) * root;
     flow_[std::size_t(acct_.it)] += it;
     flow_[std::size_t(acct_.cooling)] += cooling;
-    flow_[std::size_t(acct_.losses)] += grid - it - cooling;
+    flow_[std::size_t(acct_.losses)] += losses;
+}
+
+void Network::shed(int stage) {
+    // A stage is below `stage` if `stage` is on its chain to the root.
+    auto below = [&](int s) {
+        for (; s >= 0; s = stages_[std::size_t(s)].parent)
+            if (s == stage) return true;
+        return false;
+    };
+    for (std::size_t s = 0; s < stages_.size(); ++s)
+        if (below(int(s))) stage_powered_[s] = 0;
+    for (std::size_t l = 0; l < loads_.size(); ++l)
+        if (below(loads_[l].stage)) load_powered_[l] = 0;
 }
 
 void Network::rhs(double t, const double* y, double* ydot) {
@@ -266,21 +311,34 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
     for (auto& b : blocks_) b->jacobian(ctx, jac, dl);
     for (std::size_t l = 0; l < loads_.size(); ++l) {
         const auto& L = loads_[l];
+        const bool on = load_powered_[l] != 0;
         for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
             const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
-            const double v = dload_[dep];
+            const double v = on ? dload_[dep] : 0.0;
             const int* e = &load_dep_entries_[std::size_t(load_dep_entry_offset_[dep])];
             jac.add(*e++, v);  // the load's own heat
-            double factor = 1.0;  // d(stage output)/d(load)
+            double factor = 1.0;   // d(what the current stage outputs)/d(load)
+            double dlosses = 0.0;  // d(all losses)/d(load)
             for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
-                const double dl_s = stage_dloss_[std::size_t(s)];
-                jac.add(*e++, dl_s * factor * v);
-                if (stages_[std::size_t(s)].group >= 0) jac.add(*e++, dl_s * factor * v);
-                factor *= 1.0 + dl_s;
+                const auto si = std::size_t(s);
+                const auto& S = stages_[si];
+                const double dl_s = stage_dloss_[si] * factor * v;
+                jac.add(*e++, dl_s);
+                if (S.group >= 0) jac.add(*e++, dl_s);
+                dlosses += dl_s;
+                factor *= 1.0 + stage_dloss_[si];  // now d(stage input)/d(load)
+                if (S.supply) {
+                    const double* dr = &supply_drows_[std::size_t(supply_rows_offset_[si])];
+                    const int nr = supply_rows_offset_[si + 1] - supply_rows_offset_[si];
+                    for (int r = 0; r < nr; ++r) jac.add(*e++, dr[r] * factor * v);
+                    dlosses += S.supply->last_dloss() * factor * v;
+                    factor *= stage_dsplit_[si];
+                }
             }
-            jac.add(*e++, factor * v);          // grid
-            jac.add(*e++, v);                   // its category
-            jac.add(*e++, (factor - 1.0) * v);  // losses
+            jac.add(*e++, grid_share_ * factor * v);          // grid
+            jac.add(*e++, (1.0 - grid_share_) * factor * v);  // generator
+            jac.add(*e++, v);                                 // its category
+            jac.add(*e++, dlosses);                           // losses
         }
     }
     for (std::size_t k = 0; k < values.size(); ++k) values[k] *= inv_cap_per_nz_[k];
@@ -313,8 +371,10 @@ double Network::next_discontinuity(double t) const {
 
 double Network::stored_energy(const double* y) const {
     double e = 0.0;
-    for (std::size_t i = 0; i < states_.size(); ++i)
+    for (std::size_t i = 0; i < states_.size(); ++i) {
         if (states_[i].unit == "K") e += states_[i].capacity * y[i];
+        if (states_[i].storage) e += y[i];
+    }
     return e;
 }
 

@@ -34,6 +34,7 @@ struct StateInfo {
     double lower = -std::numeric_limits<double>::infinity();  ///< physical bounds, reported
     double upper = std::numeric_limits<double>::infinity();   ///< when violated
     bool accumulator = false;  ///< an energy integral: pinned in steady-state solves
+    bool storage = false;      ///< stored energy [J] (a battery): counted with the heat stored
 };
 
 /// An end of a thermal edge: either a state (index >= 0) or a boundary (-1 - boundary index).
@@ -95,6 +96,7 @@ struct EvalContext {
     std::span<const double> inputs;   ///< input signal values at t
     std::span<const double> boundary_temperature;  ///< [K]
     std::span<double> load;           ///< electrical loads [W], written by their owners
+    std::span<const char> powered;    ///< per load: 0 once its feed was shed (its owner should idle)
     /// Adds heat q [W] flowing from a to b (negative: b to a). Boundaries route it to their
     /// accumulator.
     inline void transfer(NodeRef a, NodeRef b, double q);
@@ -140,6 +142,22 @@ public:
 /// A category of electrical load, for the energy accounting.
 enum class LoadCategory : std::uint8_t { it = 0, cooling = 1 };
 
+/// Something at a stage that supplies part of what the stage draws (a UPS battery). The tree
+/// asks it, at every evaluation, how much of the stage's input comes from the parent.
+class StageSupply {
+public:
+    virtual ~StageSupply() = default;
+    /// The states whose flows split() changes as p_in changes (declared once).
+    virtual std::vector<int> rows() const = 0;
+    /// p_in [W]: what the stage draws. Returns what it takes from its parent [W]; adds its own
+    /// flows to ctx (storage, loss heat), sets *dup = d(return)/d(p_in) and drows[i] =
+    /// d(flow of rows()[i])/d(p_in).
+    virtual double split(double p_in, EvalContext& ctx, double* dup, double* drows) = 0;
+    /// Its own conversion loss [W] in the last split (for the losses accumulator).
+    virtual double last_loss() const = 0;
+    virtual double last_dloss() const = 0;  ///< d(last_loss)/d(p_in)
+};
+
 /// One stage of the electrical tree: P_in = P_out + loss(P_out), the loss being heat at heat_to.
 struct StageInfo {
     std::string path;
@@ -148,6 +166,7 @@ struct StageInfo {
     NodeRef heat_to;            ///< where its loss goes as heat
     LossModel loss;             ///< see solver/loss.hpp
     int group = -1;             ///< loss group (add_loss_group) whose energy it adds to, or -1
+    StageSupply* supply = nullptr;  ///< owned by a block; null: all from the parent
 };
 
 /// An electrical load: drawn from a stage, turned entirely into heat at heat_to.
@@ -167,7 +186,7 @@ struct BoundaryInfo {
 
 /// Whole-site accounting states (energies [J]).
 struct Accounting {
-    int grid = -1, it = -1, cooling = -1, losses = -1;
+    int grid = -1, generator = -1, it = -1, cooling = -1, losses = -1;
 };
 
 class Network {
@@ -188,6 +207,14 @@ public:
     /// Declares a load; returns its id. Blocks own and write their loads.
     int add_load(LoadInfo l);
     void add_block(std::unique_ptr<Block> b);
+    /// The input (1 or 0) telling whether the grid is there; while 0 the tree's root draws from
+    /// the generator (accumulated as site/energy/generator). -1: always the grid.
+    void set_grid_available_input(int input) { grid_input_ = input; }
+    /// Attaches a supply to a stage (before finalize; the supply outlives the network's use).
+    void set_stage_supply(int stage, StageSupply* s) { stages_.at(std::size_t(stage)).supply = s; }
+    /// Cuts the feed of a stage and everything below it: its loads and losses become zero
+    /// (their owners see powered == 0). A discrete change: call from on_root.
+    void shed(int stage);
     /// Declares the Jacobian entry d(flow_row)/d(y_col); returns its entry id. Repeated pairs
     /// share one slot. Entries with a boundary row or column are ignored (returns -1).
     int jac_entry(int row, int col);
@@ -232,10 +259,14 @@ public:
     std::span<const double> last_stage_input() const { return stage_in_; }   ///< [W]
     std::span<const double> last_stage_output() const { return stage_out_; } ///< [W]
     std::span<const double> last_inputs() const { return input_values_; }
-    double last_grid_power() const { return grid_power_; }  ///< [W]
+    double last_grid_power() const { return grid_power_; }  ///< [W] grid import (0 on the generator)
+    double last_source_power() const { return source_power_; }  ///< [W] grid or generator
+    bool stage_powered(int s) const { return stage_powered_[std::size_t(s)] != 0; }
+    bool load_powered(std::size_t l) const { return load_powered_[l] != 0; }
     std::span<const double> last_flow() const { return flow_; }
 
-    /// Energy stored in thermal states (unit "K") relative to 0 K [J]: sum C_i T_i.
+    /// Energy stored [J]: heat in thermal states (unit "K", relative to 0 K: sum C_i T_i) plus
+    /// storage states (batteries).
     double stored_energy(const double* y) const;
     /// Heat received by all boundaries [J] (sum of their accumulators).
     double rejected_energy(const double* y) const;
@@ -271,7 +302,11 @@ private:
     std::vector<double> flow_, input_values_, boundary_T_, load_, dload_, stage_in_, stage_out_,
         stage_dloss_;
     std::vector<int> boundary_acc_;
-    double grid_power_ = 0.0;
+    double grid_power_ = 0.0, source_power_ = 0.0, grid_share_ = 1.0;
+    int grid_input_ = -1;
+    std::vector<char> load_powered_, stage_powered_;
+    std::vector<double> stage_dsplit_, supply_drows_;
+    std::vector<int> supply_rows_offset_;  // per stage: first index into supply_drows_
 };
 
 inline double EvalContext::temperature(NodeRef n) const {

@@ -33,7 +33,7 @@ SteadyResult solve_steady(Network& net, std::span<const double> y0, const Steady
 
     std::vector<double> y(y0.begin(), y0.end()), f(n), jv(net.nnz());
     std::vector<char> pinned(n);
-    for (std::size_t i = 0; i < n; ++i) pinned[i] = states[i].accumulator;
+    for (std::size_t i = 0; i < n; ++i) pinned[i] = states[i].accumulator || states[i].storage;  // held where they are
 
     auto residual = [&](const std::vector<double>& yy) {
         net.rhs(opt.t, yy.data(), f.data());

@@ -2,7 +2,8 @@
 // Direct steady-state solve of a Network at frozen inputs: pseudo-transient continuation
 // (backward Euler with a step that grows as the residual falls, "switched evolution
 // relaxation"), which becomes Newton's method once the step is large. Uses the network's
-// analytic Jacobian and KLU. Energy accumulators are held at their initial values.
+// analytic Jacobian and KLU. Energy accumulators and storage (batteries) are held at their
+// initial values: a charging battery has no steady state.
 
 #include <span>
 #include <stdexcept>

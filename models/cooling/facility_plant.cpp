@@ -20,14 +20,16 @@ void FacilityPlant::declare(Network& net) {
 }
 
 void FacilityPlant::eval(EvalContext& ctx) const {
-    ctx.load[std::size_t(pump_load_)] = pump_power_;
+    // Without power (an outage before the generator) pump and fans stop drawing.
+    const bool running = on(ctx);
+    ctx.load[std::size_t(pump_load_)] = running ? pump_power_ : 0.0;
     const double q = liquid_heat(ctx);
     // Fans idle when the loop returns colder than it is supplied.
-    ctx.load[std::size_t(fan_load_)] = q > 0.0 ? specific_ * q : 0.0;
+    ctx.load[std::size_t(fan_load_)] = running && q > 0.0 ? specific_ * q : 0.0;
 }
 
 void FacilityPlant::jacobian(const EvalContext& ctx, JacobianFill&, LoadDerivatives& dl) const {
-    const bool on = liquid_heat(ctx) > 0.0;
+    const bool on = this->on(ctx) && liquid_heat(ctx) > 0.0;
     const auto off = std::size_t(dl.offset[std::size_t(fan_load_)]);
     for (std::size_t k = 0; k < coolant_.size(); ++k) dl.dvalues[off + k] = on ? specific_ * mcp_[k] : 0.0;
 }

@@ -105,7 +105,7 @@ DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, d
 void DeviceArray::eval(EvalContext& ctx) const {
     for (std::size_t k = 0; k < size(); ++k) {
         const auto& p = p_[k];
-        if (dropped_[k]) {
+        if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) {  // out, or its feed was shed
             x_[k] = 0.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
             ctx.load[std::size_t(load_[k])] = 0.0;
             if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
@@ -144,7 +144,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
 void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
     for (std::size_t k = 0; k < size(); ++k) {
         double d = 0.0;
-        if (!dropped_[k]) {
+        if (!dropped_[k] && ctx.powered[std::size_t(load_[k])]) {
             const auto& p = p_[k];
             const double T = ctx.y[std::size_t(nodes_[k].junction)];
             const double a = ctx.inputs[std::size_t(activity_[k])];
@@ -169,7 +169,7 @@ void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeriva
 void DeviceArray::roots(const EvalContext& ctx, double* g) const {
     for (std::size_t k = 0; k < size(); ++k) {
         double* r = g + kRootsPerDevice * k;
-        if (dropped_[k]) {
+        if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) {
             std::fill(r, r + kRootsPerDevice, 1.0);
             continue;
         }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -30,12 +31,15 @@ std::string slurp(const fs::path& p) {
 }
 
 fs::path scratch(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / "dctwin-cli-tests";
+    const fs::path d = fs::temp_directory_path() / ("dctwin-cli-tests-" + std::to_string(getpid()));
     fs::create_directories(d);
     return d / name;
 }
 
-std::string fmt_name(const char* stem, int n) { return std::string(stem) + std::to_string(n) + ".txt"; }
+// Test cases run as parallel processes: the pid keeps their captures apart.
+std::string fmt_name(const char* stem, int n) {
+    return std::string(stem) + std::to_string(getpid()) + "-" + std::to_string(n) + ".txt";
+}
 
 Ran run_cli(const std::string& args) {
     static int n = 0;

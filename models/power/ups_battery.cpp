@@ -1,0 +1,86 @@
+#include "models/power/ups_battery.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace dctwin {
+
+namespace {
+constexpr double kResume = 0.9999;  // charging resumes below this state of charge
+}
+
+void UpsBattery::declare(Network& net) {
+    net_ = &net;
+    StateInfo s{path_ + "/energy", "J", 1.0, p_.initial_soc * p_.capacity, 1.0, 0.0, p_.capacity};
+    s.storage = true;
+    e_ = net.add_state(s);
+    full_ = p_.initial_soc >= kResume;
+    net.set_stage_supply(stage_, this);
+}
+
+std::vector<int> UpsBattery::rows() const { return {e_, net_->flow_row(heat_to_)}; }
+
+double UpsBattery::split(double p_in, EvalContext& ctx, double* dup, double* drows) {
+    const bool utility = ctx.inputs[std::size_t(utility_)] > 0.5;
+    const double avail = utility ? HUGE_VAL : ctx.inputs[std::size_t(gen_)];
+    const double from_bus = std::min(p_in, avail);
+    const double discharge = p_in - from_bus;  // delivered by the battery [W]
+    const double room = avail - from_bus;      // what upstream could still give
+    const double charge = (!full_ && discharge <= 0.0) ? std::min(p_.max_charge, room) : 0.0;
+    const double etad = p_.discharge_efficiency, etac = p_.charge_efficiency;
+    const bool bus_limited = p_in > avail;
+    const bool charge_limited = charge > 0.0 && room < p_.max_charge;
+
+    loss_ = discharge * (1.0 / etad - 1.0) + charge * (1.0 - etac);
+    ctx.flow[std::size_t(e_)] += etac * charge - discharge / etad;
+    ctx.add_heat(heat_to_, loss_);
+
+    // Derivatives with respect to p_in.
+    double de = 0.0;
+    dloss_ = 0.0;
+    *dup = 1.0;
+    if (bus_limited) {
+        de = -1.0 / etad;
+        dloss_ = 1.0 / etad - 1.0;
+        *dup = 0.0;
+    } else if (charge_limited) {  // charge = avail - p_in
+        de = -etac;
+        dloss_ = -(1.0 - etac);
+        *dup = 0.0;
+    }
+    drows[0] = de;
+    drows[1] = dloss_;
+    return from_bus + charge;
+}
+
+void UpsBattery::roots(const EvalContext& ctx, double* g) const {
+    const double e = ctx.y[std::size_t(e_)];
+    g[0] = e;                               // empty
+    g[1] = e - p_.capacity;                 // full
+    g[2] = e - kResume * p_.capacity;       // drained below the resume level
+}
+
+bool UpsBattery::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
+    if (shed_) return false;
+    if (i == 0 && dir < 0) {
+        shed_ = true;
+        net_->shed(stage_);
+        events.push_back({ctx.t, path_, "load_shed",
+                          "the UPS battery is empty: the UPS dropped its load, everything it feeds is without power"});
+        return true;
+    }
+    if (i == 1 && dir > 0 && !full_) {
+        full_ = true;
+        events.push_back({ctx.t, path_, "battery_full", "the UPS battery is recharged"});
+        return true;
+    }
+    if (i == 2 && dir < 0 && full_) {
+        full_ = false;
+        return true;
+    }
+    return false;
+}
+
+}  // namespace dctwin

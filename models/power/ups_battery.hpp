@@ -1,0 +1,63 @@
+#pragma once
+// The UPS battery, as the supply at the UPS stage. While the utility is there, the UPS
+// draws what it needs from upstream and recharges the battery at its charge limit until
+// full. In an outage it draws what the generator can give it (nothing until the generator
+// has started, then its accepted load steps) and the battery covers the rest. When the
+// battery is empty with load still on it, the UPS drops its load: everything below it is
+// shed (a discrete change, reported by path and time).
+//
+// Battery energy E [J] is a storage state: counted in the energy balance with the heat
+// stored. Charge and discharge losses are heat at the UPS's loss node.
+
+#include <string>
+#include <vector>
+
+#include "solver/network.hpp"
+
+namespace dctwin {
+
+struct BatteryParams {
+    double capacity = 0.0;         ///< [J] usable energy
+    double max_charge = 0.0;       ///< [W] drawn for charging
+    double charge_efficiency = 0.95;     ///< [1] stored / drawn
+    double discharge_efficiency = 0.95;  ///< [1] delivered / taken from storage
+    double initial_soc = 1.0;      ///< [1]
+};
+
+class UpsBattery final : public Block, public StageSupply {
+public:
+    /// ups_stage: the stage it sits at; utility: input 1/0; generator_limit: input [W] the
+    /// generator can give the UPS (0 while not running); heat_to: where its losses go.
+    UpsBattery(std::string path, BatteryParams p, int ups_stage, int utility, int generator_limit, NodeRef heat_to)
+        : path_(std::move(path)), p_(p), stage_(ups_stage), utility_(utility), gen_(generator_limit), heat_to_(heat_to) {}
+    int energy_state() const { return e_; }
+    bool shed() const { return shed_; }
+
+    // Block
+    std::string name() const override { return "ups_battery"; }
+    void declare(Network& net) override;
+    void eval(EvalContext&) const override {}
+    void jacobian(const EvalContext&, JacobianFill&, LoadDerivatives&) const override {}
+    int num_roots() const override { return 3; }
+    void roots(const EvalContext& ctx, double* g) const override;
+    bool on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) override;
+
+    // StageSupply
+    std::vector<int> rows() const override;
+    double split(double p_in, EvalContext& ctx, double* dup, double* drows) override;
+    double last_loss() const override { return loss_; }
+    double last_dloss() const override { return dloss_; }
+
+private:
+    std::string path_;
+    BatteryParams p_;
+    int stage_, utility_, gen_;
+    NodeRef heat_to_;
+    Network* net_ = nullptr;
+    int e_ = -1;
+    bool full_ = false;       // charging stopped (hysteresis: resumes below 99.99 %)
+    bool shed_ = false;
+    double loss_ = 0.0, dloss_ = 0.0;
+};
+
+}  // namespace dctwin

@@ -1,0 +1,142 @@
+// Utility outages: UPS battery, generator load steps, recharge, load shed.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "input/site_loader.hpp"
+#include "models/simulation.hpp"
+#include "models/site_model.hpp"
+#include "solver/integrator.hpp"
+#include "solver/steady.hpp"
+#include "viz/results.hpp"
+
+using namespace dctwin;
+
+namespace {
+
+// The example pod at constant full activity, with a 5 kWh UPS battery, a 400 kW generator and
+// an outage at 20 min for 10 min; `extra` adds scenario events.
+std::string outage_site(const std::string& extra = "") {
+    std::ifstream f(std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string s = ss.str();
+    auto replace = [&](const std::string& a, const std::string& b) {
+        const auto at = s.find(a);
+        REQUIRE(at != std::string::npos);
+        s.replace(at, a.size(), b);
+    };
+    replace("    mode: double_conversion\n",
+            "    mode: double_conversion\n    battery: { capacity: 5 kWh, max_charge: 30 kW, discharge_efficiency: 0.95 }\n"
+            "  generator: { rating: 400 kW, start_delay: 10 s, load_steps: [50 %, 80 %, 100 %], step_interval: 5 s }\n");
+    const auto w = s.find("workload:");
+    s = s.substr(0, w) + "scenario:\n  - { at: 20 min, kind: utility_outage, duration: 10 min }\n" + extra +
+        "workload:\n  activity:\n    - { at: 0 s, value: 0.95 }\n";
+    return s;
+}
+
+struct Run {
+    RunSummary sum;
+    std::string file;
+};
+
+Run run(const std::string& text, const std::string& name, std::vector<std::string> sets = {}) {
+    SiteModel m(load_site_text(text, name, sets));
+    RunOptions o;
+    const auto dir = std::filesystem::temp_directory_path() / ("dctwin-outage-tests-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    o.output = (dir / (name + ".h5")).string();
+    o.force = true;
+    o.duration = 2400;
+    return {run_site(m, o), o.output};
+}
+
+std::vector<Event> of_kind(const RunSummary& s, const std::string& kind) {
+    std::vector<Event> out;
+    for (const auto& e : s.events)
+        if (e.kind == kind) out.push_back(e);
+    return out;
+}
+
+// UPS input power [W] just before the outage, from the results file.
+double ups_input_before(const std::string& file, double t) {
+    ResultsReader r(file);
+    const auto time = r.time();
+    const auto paths = r.read_strings("/power/stages/paths");
+    std::vector<std::size_t> shape;
+    const auto in = r.read("/power/stages/input_power", &shape);
+    const auto col = std::size_t(std::find(paths.begin(), paths.end(), "power/ups") - paths.begin());
+    std::size_t row = 0;
+    while (row + 1 < time.size() && time[row + 1] < t) ++row;
+    return in[row * shape[1] + col];
+}
+
+}  // namespace
+
+TEST_CASE("outage: battery, generator load steps, recharge, utility back, in that order") {
+    const auto r = run(outage_site(), "sequence");
+    CHECK(r.sum.status == "complete");
+    std::vector<std::string> kinds;
+    for (const auto& e : r.sum.events) kinds.push_back(e.kind);
+    const std::vector<std::string> want{"utility_outage", "generator_load_step", "generator_load_step",
+                                        "generator_load_step", "battery_full", "utility_restored"};
+    CHECK(kinds == want);
+    CHECK(of_kind(r.sum, "utility_outage").at(0).time == 1200);
+    CHECK(of_kind(r.sum, "generator_load_step").at(0).time == 1210);
+    CHECK(of_kind(r.sum, "utility_restored").at(0).time == 1800);
+    // The battery carried the UPS input for the 10 s start delay, then recharged at 30 kW x 0.95.
+    const double p_in = ups_input_before(r.file, 1200);
+    const double drawn = 10 * p_in / 0.95;  // [J] taken from storage
+    const double full = of_kind(r.sum, "battery_full").at(0).time;
+    CHECK(full == doctest::Approx(1210 + drawn / (30e3 * 0.95)).epsilon(1e-3));
+    // Generator energy: the site ran on it from 1210 s to 1800 s.
+    CHECK(r.sum.e_generator > 0.9 * 590 * p_in);
+    CHECK(r.sum.energy_balance_error < 1e-6);
+    // Everyone kept running.
+    CHECK(r.sum.throughput_fraction == doctest::Approx(1.0));
+    CHECK(of_kind(r.sum, "load_shed").empty());
+}
+
+TEST_CASE("generator failure: the battery rides through usable energy / load, then the load is shed") {
+    const auto r = run(outage_site("  - { at: 0 s, kind: generator_failure }\n"), "failure");
+    const auto shed = of_kind(r.sum, "load_shed");
+    REQUIRE(shed.size() == 1);
+    CHECK(shed[0].path == "power/ups/battery");
+    CHECK(!of_kind(r.sum, "generator_start_failed").empty());
+    // Ride-through = usable energy x discharge efficiency / UPS input, within 1 %.
+    const double p_in = ups_input_before(r.file, 1200);
+    const double expected = 5 * 3.6e6 * 0.95 / p_in;
+    CHECK(shed[0].time - 1200 == doctest::Approx(expected).epsilon(0.01));
+    // After the shed the IT load is gone and the job has stalled.
+    ResultsReader rr(r.file);
+    const auto it = rr.read("/site/it_power");
+    const auto pace = rr.read("/site/throughput_fraction");
+    CHECK(it.back() == 0.0);
+    CHECK(pace.back() == 0.0);
+    CHECK(r.sum.energy_balance_error < 1e-6);
+}
+
+TEST_CASE("the Jacobian with the battery discharging, and charging with limited headroom") {
+    SiteModel m(load_site_text(outage_site(), "jac", {"halls.hall1.rows.rowA.count=1", "halls.hall1.rows.rowB.count=1",
+                                                      "power.ups.battery.initial_soc=0.5",
+                                                      "power.generator.rating=60 kW"}));
+    Network& net = m.network();
+    auto y = solve_steady(net, net.initial_state(), SteadyOptions{0}).y;
+    for (double t : {1205.0, 1212.0, 1230.0}) {  // battery alone; generator at 30 kW; at 60 kW
+        INFO("t = " << t);
+        const std::size_t n = net.size();
+        const auto Ja = dense_jacobian(net, t, y);
+        const auto Jf = finite_difference_jacobian(net, t, y, 1e-7);
+        std::size_t bad = 0;
+        for (std::size_t i = 0; i < n * n; ++i)
+            if (std::abs(Ja[i] - Jf[i]) > 1e-5 * std::max(1.0, std::abs(Jf[i]))) ++bad;
+        CHECK(bad == 0);
+    }
+}
