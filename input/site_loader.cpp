@@ -1341,28 +1341,30 @@ const Table<HallSpec>& hall_table() {
     return t;
 }
 
+// A schedule step: `value` holds from `at` on.
+Table<ActivityStep> step_table_of(std::string title, std::string intro, const Dimension& dim, Range range,
+                                  std::string value_desc) {
+    return {std::move(title), std::move(intro),
+            {
+                quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
+                                       "Simulated time from which `value` holds."),
+                quantity<ActivityStep>("value", dim, &ActivityStep::value, range, kRequired, std::move(value_desc)),
+            }};
+}
+
 const Table<ActivityStep>& step_table() {
-    static const Table<ActivityStep> t{
+    static const Table<ActivityStep> t = step_table_of(
         "workload.activity[]", "One step of an activity schedule (also `workload.jobs.<name>.activity[]`).",
-        {
-            quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
-                                   "Simulated time from which `value` holds."),
-            quantity<ActivityStep>("value", dims::dimensionless, &ActivityStep::value, in(0, 1), kRequired,
-                                   "Activity, 0 (idle) to 1 (full load)."),
-        }};
+        dims::dimensionless, in(0, 1), "Activity, 0 (idle) to 1 (full load).");
     return t;
 }
 
 const Table<ActivityStep>& power_step_table() {
-    static const Table<ActivityStep> t{
+    static const Table<ActivityStep> t = step_table_of(
         "workload.jobs.<name>.power_limit[]", "One step of an external power limit on every member of a job.",
-        {
-            quantity<ActivityStep>("at", dims::time, &ActivityStep::at, in(0, 100 * kYear), kRequired,
-                                   "Simulated time from which `value` holds."),
-            quantity<ActivityStep>("value", dims::power, &ActivityStep::value, above(0, 10e3), kRequired,
-                                   "Limit per device, passed down by the site (a power-capping controller, a "
-                                   "utility request); throttling it causes is reported as `external`."),
-        }};
+        dims::power, above(0, 10e3),
+        "Limit per device, passed down by the site (a power-capping controller, a utility request); throttling it "
+        "causes is reported as `external`.");
     return t;
 }
 
