@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <hdf5.h>
 
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
@@ -73,6 +74,11 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Results files are closed by their writers. HDF5's own atexit clean-up would close any
+    // file a failed write left half-open (full disk) a second time, and HDF5 1.10 crashes in
+    // it (H5F__close_cb from H5_term_library): skip it. Must come before any HDF5 call.
+    H5dont_atexit();
+
     CLI::App app{"dctwin: a digital twin of a datacenter's power and cooling"};
     app.set_version_flag("--version", std::string("dctwin ") + DCTWIN_VERSION);
     app.require_subcommand(1);
@@ -130,9 +136,15 @@ int main(int argc, char** argv) {
     opt.cold_start = cold;
     opt.force = force;
     try {
+        // The range of simulation.duration in the site format (a run of 1e12 d is a typo, not
+        // a plan: it would run until killed).
+        constexpr double kMaxDuration = 36500 * 86400.0;
         if (!duration.empty()) opt.duration = dctwin::parse_duration(duration);
+        if (opt.duration > kMaxDuration)
+            throw std::invalid_argument(fmt::format("invalid duration \"{}\": at most 36500 d", duration));
         opt.steady_at = dctwin::parse_quantity(steady_at, dctwin::dims::time);
         if (!(opt.steady_at >= 0)) throw std::invalid_argument("--at must not be negative");
+        if (opt.steady_at > kMaxDuration) throw std::invalid_argument("--at must be at most 36500 d");
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: --duration/--at: {}\n", e.what());
         return kBadInput;

@@ -354,6 +354,7 @@ std::string what_text(const Param& p) {
         case Kind::integer: return "a whole number";
         case Kind::boolean: return "true or false";
         case Kind::text: return "text";
+        case Kind::texts: return "a list of texts";
         case Kind::choice: return fmt::format("one of: {}", list_names(p.choices));
         case Kind::name_ref: return fmt::format("the name of an entry of {}", p.choices.at(0));
         case Kind::section: return fmt::format("a map (see {})", p.ref);
@@ -1701,6 +1702,11 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
     ctx.sources.push_back({"--set", overrides});
     for (auto& l : ctx.sources[1].lines) l = split_lines(l).front();  // an excerpt is one line
 
+    // YAML trees take about a hundred times their text in memory: a site file is kilobytes,
+    // a thousand-rack site well under a megabyte.
+    if (input.size() > std::size_t(kMaxSiteBytes))
+        ctx.fail({0, 0, 0}, "", fmt::format("the text is too large ({} MB) for a site file (at most {} MB)",
+                                            input.size() >> 20, kMaxSiteBytes >> 20));
     std::string_view text = input;
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
     if (auto nul = text.find('\0'); nul != std::string_view::npos)
@@ -1780,12 +1786,15 @@ SiteSpec load_site(const std::string& path, const std::vector<std::string>& over
         throw InputError({path, 0, 0}, "", "cannot read file: it is a directory", "");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");
-    constexpr std::streamoff kMaxSize = 256 << 20;  // a site file is kilobytes
+    constexpr std::streamoff kMaxSize = kMaxSiteBytes;
     in.seekg(0, std::ios::end);
     std::streamoff size = in.tellg();
     in.seekg(0, std::ios::beg);
     if (size > kMaxSize)
-        throw InputError({path, 0, 0}, "", fmt::format("the file is too large ({} MB) for a site file", size >> 20), "");
+        throw InputError({path, 0, 0}, "",
+                         fmt::format("the file is too large ({} MB) for a site file (at most {} MB)", size >> 20,
+                                     kMaxSiteBytes >> 20),
+                         "");
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");

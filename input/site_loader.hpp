@@ -45,6 +45,9 @@ SiteSpec load_site_text(std::string_view text, const std::string& file_label,
 /// holds a copy between its GENERATED markers and a test keeps the two equal.
 std::string format_reference_markdown();
 
+/// The largest site file read [bytes].
+inline constexpr long kMaxSiteBytes = 16L << 20;
+
 /// The format version this build reads (the `dctwin:` key).
 inline constexpr int kSiteFormatVersion = 1;
 

@@ -29,6 +29,7 @@ void write_solver_stats(ResultsWriter& w, const SolverStats& s) {
     w.set_attribute(g, "nonlinear_iterations", std::int64_t(s.nonlin_iters));
     w.set_attribute(g, "error_test_failures", std::int64_t(s.err_test_fails));
     w.set_attribute(g, "reinitialisations", std::int64_t(s.reinits));
+    w.set_attribute(g, "retries", std::int64_t(s.retries));
     w.set_attribute(g, "wall_s", s.wall_s);
 }
 }  // namespace
@@ -220,6 +221,7 @@ nlohmann::json RunSummary::to_json() const {
     j["output_rows"] = rows;
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
+                   {"retries", solver.retries},
                    {"wall_s", solver.wall_s}};
     auto outages = nlohmann::json::array();
     for (const auto& e : events)

@@ -1,6 +1,46 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs the whole test suite.
+# Sets up, builds, and runs the whole test suite (Release, build/); then the same suite built
+# with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and a 60-second run of the
+# site-loader fuzzer (build-fuzz/). Fails on any test failure or sanitizer/fuzzer finding.
+#
+#   DCTWIN_QUICK=1 ./scripts/test.sh   # a developer's quick run: Release suite only
+#                                      # (ignored when CI=true: CI always runs everything)
+#   DCTWIN_FUZZ_SECONDS=600 ./scripts/test.sh   # a longer fuzz run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-ctest --test-dir "${DCTWIN_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
+jobs=$(nproc)
+ctest --test-dir "${DCTWIN_BUILD_DIR:-build}" --output-on-failure -j"$jobs"
+
+quick=${DCTWIN_QUICK:-0}
+case "${CI:-}" in true|1|yes) quick=0 ;; esac
+if [ "$quick" = "1" ]; then
+    echo "test: DCTWIN_QUICK=1: skipped the sanitizer suite and the fuzz run"
+    exit 0
+fi
+
+# clang's libFuzzer and sanitizer runtimes (the sanitizer build itself uses g++).
+missing=()
+for p in clang-14 libclang-rt-14-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "test: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -q
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "test: the suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+asan=${DCTWIN_ASAN_BUILD_DIR:-build-asan}
+cmake -S . -B "$asan" -DDCTWIN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$asan" -j"$jobs"
+# Any report ends the process with an error (-fno-sanitize-recover=all); leaks are reported at exit.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    ctest --test-dir "$asan" --output-on-failure -j"$jobs"
+
+echo "test: fuzzing the site loader for ${DCTWIN_FUZZ_SECONDS:-60} s (build-fuzz)"
+DCTWIN_JOBS=$jobs fuzz/run.sh "${DCTWIN_FUZZ_SECONDS:-60}"

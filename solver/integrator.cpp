@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <utility>
 
@@ -103,10 +104,83 @@ struct Integrator::Impl {
         fail(flag, what, t);
     }
 
+    // --- retries of recoverable failures -------------------------------------------------
+    // A convergence or error-test failure (or a right-hand side that kept failing
+    // recoverably, e.g. NaN at a trial point far from the solution) is retried from the last
+    // good state with a maximum step of a tenth of the last step (then a tenth of that), over
+    // a window of kRetryWindow such steps and at most kRetrySteps steps; then the user's
+    // settings come back. The count resets only when a call with the user's settings gets
+    // through, so a difficulty that returns after the window is retried kMaxRetries times in
+    // all, never in a loop.
+    static constexpr int kMaxRetries = 3;
+    static constexpr double kRetryWindow = 100.0;
+    static constexpr long kRetrySteps = 5000;
+    int retries = 0;                 // retries since the last clean CVode call
+    bool in_retry = false;           // the reduced settings are active
+    double retry_until = 0.0;        // [s] end of the window of reduced steps
+    double retry_from = 0.0;         // [s] where the first retry started
+    double retry_max_step = 0.0;     // [s] the last maximum step tried
+    std::string first_error;         // SUNDIALS' words on the first failure
+
+    static bool retryable(int flag) {
+        return flag == CV_CONV_FAILURE || flag == CV_ERR_FAILURE || flag == CV_REPTD_RHSFUNC_ERR;
+    }
+
+    void retry(int flag, double t) {
+        void* m = mem.get();
+        double h = 0.0;
+        if (CVodeGetLastStep(m, &h) < 0 || !(std::abs(h) > 0.0)) CVodeGetCurrentStep(m, &h);
+        h = std::abs(h);
+        if (retries == 0) {
+            retry_from = t;
+            first_error = last_error;
+            retry_max_step = 0.0;
+        }
+        // A tenth of the last step, and below the previous retry's limit.
+        double limit = h > 0.0 && std::isfinite(h) ? h : 1.0;
+        if (retry_max_step > 0.0) limit = std::min(limit, retry_max_step);
+        if (opt.max_step > 0) limit = std::min(limit, opt.max_step);
+        retry_max_step = limit / 10.0;
+        retry_until = t + kRetryWindow * retry_max_step;
+        ++retries;
+        ++done.retries;
+        events.push_back({t, "solver", "solver_retry",
+                          fmt::format("CVode returned {} at t = {:.6g} s; retry {} of {} from there with a "
+                                      "maximum step of {:.3g} s",
+                                      flag_name(flag), t, retries, kMaxRetries, retry_max_step)});
+        accumulate_stats();  // CVodeReInit zeroes CVODE's counters
+        check(CVodeReInit(m, t, y.get()), "CVodeReInit", t);
+        ++done.reinits;
+        check(CVodeSetMaxStep(m, retry_max_step), "CVodeSetMaxStep", t);
+        check(CVodeSetInitStep(m, retry_max_step), "CVodeSetInitStep", t);
+        check(CVodeSetMaxNumSteps(m, kRetrySteps), "CVodeSetMaxNumSteps", t);
+        in_retry = true;
+    }
+
+    // Back to the user's settings after a window of reduced steps.
+    void end_retry_window(double t) {
+        void* m = mem.get();
+        check(CVodeSetMaxStep(m, opt.max_step > 0 ? opt.max_step : 0.0), "CVodeSetMaxStep", t);  // 0: no limit
+        check(CVodeSetInitStep(m, 0.0), "CVodeSetInitStep", t);  // 0: CVODE's own estimate
+        check(CVodeSetMaxNumSteps(m, opt.max_steps_per_call), "CVodeSetMaxNumSteps", t);
+        in_retry = false;
+    }
+
+    static std::string flag_name(int flag) {
+        char* name = CVodeGetReturnFlagName(flag);  // malloc'ed by SUNDIALS
+        std::string s = name != nullptr ? name : fmt::format("flag {}", flag);
+        std::free(name);
+        return s;
+    }
+
     [[noreturn]] void fail(int flag, const char* what, double t) {
-        std::string msg = fmt::format("solver failure at t = {:.6g} s: {} returned {}", t, what,
-                                      CVodeGetReturnFlagName(flag));
+        std::string msg = fmt::format("solver failure at t = {:.6g} s: {} returned {}", t, what, flag_name(flag));
+        if (retries > 0)
+            msg += fmt::format(" after {} {} from t = {:.6g} s with a maximum step down to {:.3g} s", retries,
+                               retries == 1 ? "retry" : "retries", retry_from, retry_max_step);
         if (!last_error.empty()) msg += "\n  SUNDIALS: " + last_error;
+        if (retries > 0 && !first_error.empty() && first_error != last_error)
+            msg += "\n  SUNDIALS, first failure: " + first_error;
         msg += worst_states();
         throw SolverError(msg, t);
     }
@@ -204,6 +278,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
     t_ = t0;
     I.t_disc = net.next_discontinuity(t0);
     I.reinit_needed = false;
+    I.retries = 0;
+    I.in_retry = false;
 }
 
 bool Integrator::advance(double tout) {
@@ -220,21 +296,31 @@ bool Integrator::advance(double tout) {
     while (t_ < tout) {
         if (I.reinit_needed) {
             // The inputs jumped at t_: restart the multistep history from the current state.
+            I.accumulate_stats();  // CVodeReInit zeroes CVODE's counters
             I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
             ++I.done.reinits;
             I.t_disc = I.net.next_discontinuity(t_);
             I.reinit_needed = false;
         }
-        const double tstop = std::min(tout, I.t_disc);
+        double tstop = std::min(tout, I.t_disc);
+        if (I.in_retry) tstop = std::min(tstop, I.retry_until);
         I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
         I.last_error.clear();
         double tret = t_;
         const int flag = CVode(m, tout, I.y.get(), &tret, CV_NORMAL);
         if (flag < 0) {
+            // On failure CVODE leaves y at the last step it completed (time tret).
             t_ = tret;
-            I.fail(flag, "CVode", tret);
+            if (!I.retryable(flag) || I.retries >= Impl::kMaxRetries) I.fail(flag, "CVode", tret);
+            I.retry(flag, t_);
+            continue;
         }
         t_ = tret;
+        if (I.in_retry) {
+            if (t_ >= I.retry_until) I.end_retry_window(t_);
+        } else {
+            I.retries = 0;  // a clean call with the user's settings
+        }
         if (t_ >= I.t_disc) I.reinit_needed = true;
         if (flag == CV_ROOT_RETURN) {
             I.check(CVodeGetRootInfo(m, I.root_found.data()), "CVodeGetRootInfo", t_);

@@ -24,7 +24,8 @@ struct SolverOptions {
 
 struct SolverStats {
     long steps = 0, rhs_evals = 0, jac_evals = 0, lin_setups = 0, nonlin_iters = 0,
-         nonlin_conv_fails = 0, err_test_fails = 0, root_evals = 0, reinits = 0;
+         nonlin_conv_fails = 0, err_test_fails = 0, root_evals = 0, reinits = 0,
+         retries = 0;  ///< recoverable failures retried with a smaller maximum step
     double wall_s = 0.0;  ///< [s] time spent inside the solver
 };
 
@@ -45,7 +46,10 @@ public:
 
     void start(double t0, std::span<const double> y0);
     /// Advances towards tout. Returns true with t() == tout, or false when stopped at a root
-    /// (events are then waiting in take_events()); call again to go on.
+    /// (events are then waiting in take_events()); call again to go on. A recoverable failure
+    /// (CV_CONV_FAILURE, CV_ERR_FAILURE, CV_REPTD_RHSFUNC_ERR) is retried from the last good
+    /// state with a tenth of the last step as maximum step, up to 3 times, each recorded as a
+    /// `solver_retry` event on path `solver`; then SolverError, whose message says so.
     bool advance(double tout);
     double t() const { return t_; }
     std::span<const double> y() const;

@@ -766,6 +766,11 @@ const std::string& ResultsWriter::path() const { return impl_->path; }
 struct ResultsReader::Impl {
     std::string path;
     Handle file;
+    // For a file whose writer never finished (status `running`: killed, crashed, or still
+    // going), the number of rows on disk at its last flush. Series may be longer than that on
+    // disk, with chunks after it that were never written (or half written): reading them can
+    // fail or return garbage, so reads of series stop there (viz/README.md).
+    std::optional<hsize_t> rows_limit;
 
     Checker check() const { return Checker{path}; }
 
@@ -848,6 +853,14 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         fail_plain(path, "/",
                    fmt::format("format_version {} is newer than this dctwin reads ({}); update dctwin", *number,
                                kFormatVersion));
+    if (H5Aexists(root.get(), "status") > 0 && H5Aexists(root.get(), "rows") > 0) {
+        const AttributeValue status = this->attribute("/", "status");
+        const AttributeValue rows = this->attribute("/", "rows");
+        const auto* text = std::get_if<std::string>(&status);
+        const auto* count = std::get_if<std::int64_t>(&rows);
+        if (text != nullptr && *text == "running" && count != nullptr && *count >= 0)
+            impl_->rows_limit = static_cast<hsize_t>(*count);
+    }
 }
 
 ResultsReader::~ResultsReader() {
@@ -875,7 +888,13 @@ std::vector<double> ResultsReader::read(const std::string& path, std::vector<std
     c.ok(rank, path, "cannot get the rank");
     if (rank > 2) fail_plain(impl_->path, path, fmt::format("has rank {}; read() handles 1-D and 2-D", rank));
     hsize_t dims[2] = {1, 1};
-    if (rank > 0) c.ok(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path, "cannot get the dimensions");
+    hsize_t max_dims[2] = {1, 1};
+    if (rank > 0) c.ok(H5Sget_simple_extent_dims(space.get(), dims, max_dims), path, "cannot get the dimensions");
+    // An unfinished file: a series (extendible along time; /events has its own rule) is read
+    // up to the rows of the last flush.
+    const bool clamp = impl_->rows_limit && rank > 0 && max_dims[0] == H5S_UNLIMITED && !is_under(path, "/events") &&
+                       dims[0] > *impl_->rows_limit;
+    if (clamp) dims[0] = *impl_->rows_limit;
     std::size_t count = 1;
     std::vector<std::size_t> dimensions;
     for (int i = 0; i < rank; ++i) {
@@ -883,9 +902,17 @@ std::vector<double> ResultsReader::read(const std::string& path, std::vector<std
         count *= static_cast<std::size_t>(dims[i]);
     }
     std::vector<double> values(count);
-    if (count > 0)
+    if (count > 0 && clamp) {
+        const hsize_t start[2] = {0, 0};
+        c.ok(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, dims, nullptr), path,
+             "cannot select the rows on disk");
+        Handle memory = c.handle(H5Screate_simple(rank, dims, nullptr), H5Sclose, path, "cannot create a dataspace");
+        c.ok(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, values.data()), path,
+             "cannot read the values");
+    } else if (count > 0) {
         c.ok(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), path,
              "cannot read the values");
+    }
     if (shape != nullptr) *shape = std::move(dimensions);
     return values;
 }

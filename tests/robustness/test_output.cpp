@@ -1,0 +1,96 @@
+// Where results cannot be written: a missing directory, /proc, a directory in the way, and a
+// disk that fills up during the run. Each ends with exit 1, a message naming the file and the
+// cause, no crash, and nothing left that looks complete. (An existing file without --force is
+// tests/cli's.)
+
+#include <doctest/doctest.h>
+
+#include <sys/mount.h>
+
+#include <cmath>
+
+#include "child.hpp"
+#include "viz/results.hpp"
+
+using namespace robust;
+
+namespace {
+
+void check_failed(const Result& r, const std::vector<std::string>& parts) {
+    INFO("stderr: " << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.signal == 0);  // no crash, also not at exit
+    CHECK(r.exit_code == 1);
+    for (const auto& p : parts) CHECK_MESSAGE(r.err.find(p) != std::string::npos, "message lacks: " << p);
+}
+
+std::vector<std::string> short_run(const std::string& out) { return {"run", site(), "-o", out, "--duration", "1min"}; }
+
+// A small tmpfs, unmounted at the end of the test.
+struct TinyDisk {
+    fs::path dir;
+    bool mounted = false;
+    TinyDisk(const fs::path& d, const char* size) : dir(d) {
+        fs::create_directories(dir);
+        const std::string opts = std::string("size=") + size;
+        mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+    }
+    ~TinyDisk() {
+        if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an output in a missing directory: exit 1, the directory named, nothing written") {
+    const auto dir = scratch_dir("out-missing");
+    const std::string out = "/nonexistent/dir/x.h5";
+    check_failed(run(short_run(out), dir), {"results file '/nonexistent/dir/x.h5'", "cannot create",
+                                             "No such file or directory"});
+    CHECK_FALSE(fs::exists("/nonexistent"));
+}
+
+TEST_CASE("an output under /proc: exit 1, a clear message, nothing written") {
+    const auto dir = scratch_dir("out-proc");
+    check_failed(run(short_run("/proc/x.h5"), dir), {"results file '/proc/x.h5'", "cannot create"});
+    CHECK_FALSE(fs::exists("/proc/x.h5"));
+}
+
+TEST_CASE("an output that is a directory, even with --force: exit 1 and the directory is untouched") {
+    const auto dir = scratch_dir("out-dir");
+    const auto target = dir / "results.h5";
+    fs::create_directories(target / "keep");
+    auto args = short_run(target.string());
+    args.push_back("--force");
+    check_failed(run(args, dir), {"is a directory"});
+    CHECK(fs::is_directory(target / "keep"));
+}
+
+TEST_CASE("a disk that fills up during a run: exit 1, 'No space left on device', no crash, file not complete") {
+    const auto dir = scratch_dir("full-disk");
+    TinyDisk disk(dir / "tiny", "256k");
+    if (!disk.mounted) {
+        MESSAGE("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): full-disk test skipped");
+        return;
+    }
+    const auto out = disk.dir / "run.h5";
+    // 30 simulated days at a row a second: a few hundred kilobytes take about a second.
+    const auto r = run({"run", site(), "-o", out.string(), "--duration", "30d", "--set", "simulation.output_interval=1s"},
+                       dir, 60);
+    check_failed(r, {"results file '" + out.string() + "'", "No space left on device"});
+    // What is there must not claim to be whole: either no file, or one that opens and does not
+    // say `complete` (its rows up to the last flush readable).
+    if (fs::exists(out)) {
+        try {
+            dctwin::ResultsReader rr(out.string());
+            const auto status = std::get<std::string>(rr.attribute("/", "status"));
+            CHECK(status != "complete");
+            const auto rows = std::get<std::int64_t>(rr.attribute("/", "rows"));
+            const auto t = rr.time();
+            CHECK(t.size() >= std::size_t(rows));
+            for (std::size_t i = 0; i < std::size_t(rows); ++i) REQUIRE(std::isfinite(t[i]));
+        } catch (const dctwin::ResultsError& e) {
+            MESSAGE("the partial file does not open (acceptable: it is not mistaken for a result): " << std::string(e.what()));
+        }
+    }
+}
