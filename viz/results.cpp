@@ -479,7 +479,6 @@ struct ResultsWriter::Impl {
         rows_on_disk += buffered;
         t_on_disk = buffer_time[buffered - 1];
         buffered = 0;
-        update_progress();
     }
 
     void write_events() {
@@ -515,8 +514,13 @@ struct ResultsWriter::Impl {
     }
 
     void flush_all() {
+        // The data reach the disk before the attributes that say how far they go: `rows` and
+        // `t_reached` are written only after the rows themselves were flushed, so a kill
+        // between the two leaves them behind the data, never ahead of it.
         write_rows();
         write_events();
+        check().ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+        update_progress();
         check().ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
         last_flush = std::chrono::steady_clock::now();
     }
@@ -655,7 +659,12 @@ void ResultsWriter::begin() {
     c.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V110), "/",
          "cannot set the library version bounds");
 #endif
-    const hid_t id = H5Fcreate(d.path.c_str(), existed ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    // Freed file space is never reused: a compressed chunk rewritten with more rows moves, and
+    // its old place must stay intact for the index a killed run left on disk.
+    Handle fcpl = c.handle(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "/", "cannot create file-creation properties");
+    c.ok(H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, 0, 1), "/",
+         "cannot set the file space strategy");
+    const hid_t id = H5Fcreate(d.path.c_str(), existed ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl.get(), fapl.get());
     if (id < 0) {
         const std::string stack = h5::error_stack();
         std::string cause = creation_cause(d.path);
