@@ -115,9 +115,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         // loss = P0 + k P^2 with k from the total loss at the reference load.
         const double p_ref = x.reference_load * x.rating;
         const double k = (p_ref * (1 / x.efficiency - 1) - x.no_load_loss) / (p_ref * p_ref);
-        transformer_ = net.add_stage({"power/transformer", -1, x.rating, room, LossModel::quad(x.no_load_loss, 0, k),
-                                      net.add_loss_group("transformer")});
-        upstream = transformer_;
+        upstream = net.add_stage({"power/transformer", -1, x.rating, room, LossModel::quad(x.no_load_loss, 0, k),
+                                  net.add_loss_group("transformer")});
     }
     mechanical_stage_ = upstream;  // cooling is fed from the transformer, not through the UPS
     if (const auto& u = spec.power.ups; u.present) {

@@ -77,7 +77,6 @@ private:
     std::vector<int> hall_air_;          ///< hall air states
     int electrical_room_ = -1;
     int distribution_ = -1;              ///< stage
-    int transformer_ = -1;               ///< stage, -1 without one
     int ups_ = -1;                       ///< stage, -1 without one
     class UpsBattery* battery_ = nullptr;  ///< owned by net_, null without one
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted

@@ -6,20 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config libeigen3-dev libsundials-dev libhdf5-dev libvtk9-dev doctest-dev
           libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev hdf5-tools xvfb xauth)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "setup: every package is installed"
-fi
+./scripts/install.sh "${packages[@]}"
 
 build_dir=${DCTWIN_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release

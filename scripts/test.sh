@@ -20,18 +20,7 @@ if [ "$quick" = "1" ]; then
 fi
 
 # clang's libFuzzer and sanitizer runtimes (the sanitizer build itself uses g++).
-missing=()
-for p in clang-14 libclang-rt-14-dev; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "test: installing ${missing[*]}"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -q
-    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+./scripts/install.sh clang-14 libclang-rt-14-dev
 
 echo "test: the suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
 asan=${DCTWIN_ASAN_BUILD_DIR:-build-asan}

