@@ -70,12 +70,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     ResultsWriter::Options wo;
     wo.flush_interval_s = spec.simulation.flush_interval;
     wo.overwrite = opt.force;
-    {
-        // Keep the row buffer near 32 MB whatever the width of the site.
-        ResultsWriter probe(opt.output, wo);
-        model.declare_outputs(probe);
-        wo.chunk_rows = std::clamp<std::size_t>(std::size_t(4e6) / std::max<std::size_t>(probe.row_width(), 1), 16, 256);
-    }
+    wo.max_buffer_bytes = 32u << 20;  // wide sites get fewer rows per chunk
     ResultsWriter w(opt.output, wo);
     model.declare_outputs(w);
     write_metadata(w, model);
@@ -89,7 +84,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     std::vector<double> row;
     const auto& acct = net.accounting();
     auto record = [&](double t, const double* y) {
-        const SitePoint p = model.point(t, y);
+        const SitePoint p = model.output_row(t, y, row);
         sum.throttled_devices_at_end = p.throttled_devices;
         sum.peak_grid = std::max(sum.peak_grid, p.grid_power);
         sum.peak_it = std::max(sum.peak_it, p.it_power);
@@ -97,7 +92,6 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             sum.max_junction_T = p.max_junction_T;
             sum.hottest_device = model.device_count() ? model.devices().path(p.hottest_device) : "";
         }
-        model.output_row(t, y, row);
         w.append(t, row.data());
         ++sum.rows;
         return p;

@@ -464,7 +464,7 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     }
 }
 
-void SiteModel::output_row(double t, const double* y, std::vector<double>& row) {
+SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& row) {
     const SitePoint p = point(t, y);
     const auto& acct = net_.accounting();
     row.clear();
@@ -532,6 +532,7 @@ void SiteModel::output_row(double t, const double* y, std::vector<double>& row) 
         for (std::size_t k = 0; k < nd; ++k) row.push_back(devices_->clock(k));
         for (std::size_t k = 0; k < nd; ++k) row.push_back(double(devices_->reason(k)));
     }
+    return p;
 }
 
 }  // namespace dctwin

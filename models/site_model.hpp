@@ -66,8 +66,9 @@ public:
 
     /// Declares every output series and static dataset on the writer.
     void declare_outputs(ResultsWriter& w) const;
-    /// One output row at (t, y), in the order of declare_outputs.
-    void output_row(double t, const double* y, std::vector<double>& row);
+    /// One output row at (t, y), in the order of declare_outputs; returns the site figures it
+    /// was made from (one evaluation of the network serves both).
+    SitePoint output_row(double t, const double* y, std::vector<double>& row);
 
 private:
     SiteSpec spec_;

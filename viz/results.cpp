@@ -672,6 +672,11 @@ void ResultsWriter::begin() {
         throw ResultsError(fmt::format("results file '{}': cannot create: {}", d.path, cause));
     }
     d.file = Handle(id, H5Fclose);
+    if (d.options.max_buffer_bytes > 0 && d.width > 0) {
+        // Wide sites: fewer rows per chunk, so that the buffer stays within its budget.
+        const std::size_t fit = d.options.max_buffer_bytes / (sizeof(double) * d.width);
+        d.options.chunk_rows = std::min(d.options.chunk_rows, std::max<std::size_t>(fit, 16));
+    }
     try {
         d.create_objects();
         d.buffer.assign(d.options.chunk_rows * d.width, 0.0);

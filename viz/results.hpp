@@ -36,6 +36,9 @@ public:
         double flush_interval_s = 5.0;  ///< [s] wall-clock time between H5Fflush calls
         int compression = 4;            ///< deflate level 0-9 (0: none)
         std::size_t chunk_rows = 256;   ///< rows per chunk along time
+        /// [bytes] cap on the row buffer (chunk_rows x row width x 8): begin() lowers chunk_rows
+        /// to fit, down to 16 rows. 0: no cap.
+        std::size_t max_buffer_bytes = 0;
         bool overwrite = false;         ///< replace an existing file
     };
 

@@ -60,6 +60,7 @@ void DeviceArray::declare(Network& net) {
     }
     x_.assign(n, 1.0);
     dxdT_.assign(n, 0.0);
+    dPdT_.assign(n, 0.0);
     reason_.assign(n, 0);
 }
 
@@ -106,7 +107,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
     for (std::size_t k = 0; k < size(); ++k) {
         const auto& p = p_[k];
         if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) {  // out, or its feed was shed
-            x_[k] = 0.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
+            x_[k] = 0.0, dxdT_[k] = 0.0, dPdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
             ctx.load[std::size_t(load_[k])] = 0.0;
             if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
             continue;
@@ -118,6 +119,8 @@ void DeviceArray::eval(EvalContext& ctx) const {
         x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
         const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
         ctx.load[std::size_t(load_[k])] = p.idle_power + a * p.dynamic_power * p.clock.g(c.x) + leak;
+        // d(P)/d(T_junction), kept for jacobian(), which always follows an eval at the same point.
+        dPdT_[k] = p.leakage_coeff * leak + a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT;
         if (mem_load_[k] >= 0)
             ctx.load[std::size_t(mem_load_[k])] = p.memory_idle_power + a * p.memory_dynamic_power;
     }
@@ -141,18 +144,8 @@ void DeviceArray::eval(EvalContext& ctx) const {
         if (reason_[k] != 0) ctx.flow[std::size_t(throttle_acc_[reason_[k] - 1u])] += 1.0;
 }
 
-void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
-    for (std::size_t k = 0; k < size(); ++k) {
-        double d = 0.0;
-        if (!dropped_[k] && ctx.powered[std::size_t(load_[k])]) {
-            const auto& p = p_[k];
-            const double T = ctx.y[std::size_t(nodes_[k].junction)];
-            const double a = ctx.inputs[std::size_t(activity_[k])];
-            const double dleak = p.leakage_coeff * p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
-            d = dleak + a * p.dynamic_power * p.clock.dg(x_[k]) * dxdT_[k];
-        }
-        dl.dvalues[std::size_t(dl.offset[std::size_t(load_[k])])] = d;
-    }
+void DeviceArray::jacobian(const EvalContext&, JacobianFill& jac, LoadDerivatives& dl) const {
+    for (std::size_t k = 0; k < size(); ++k) dl.dvalues[std::size_t(dl.offset[std::size_t(load_[k])])] = dPdT_[k];
     for (const auto& j : jobs_) {
         if (j.members.empty()) continue;
         for (std::size_t i = 0; i < j.members.size(); ++i) {

@@ -108,7 +108,7 @@ private:
     std::vector<Job> jobs_;
     std::array<int, 4> throttle_acc_{-1, -1, -1, -1};
     // Per evaluation.
-    mutable std::vector<double> x_, dxdT_;
+    mutable std::vector<double> x_, dxdT_, dPdT_;  ///< clock [1], its d/dT [1/K], d(power)/dT [W/K]
     mutable std::vector<std::uint8_t> reason_;
 };
 

@@ -322,6 +322,31 @@ TEST_CASE("results: wide 2-D series get column chunks of at most 1024 columns") 
     CHECK(reader.read_strings("/racks/names") == labels);
 }
 
+TEST_CASE("results: a buffer budget lowers the rows per chunk of a wide site, never below 16") {
+    TempDir dir;
+    const std::size_t width = 2500;  // a row of the buffer is 2500 x 8 bytes, 20 kB
+    std::vector<std::string> labels(width, "r");
+    for (std::size_t j = 0; j < width; ++j) labels[j] += std::to_string(j);
+    auto chunk_rows_with = [&](const std::string& name, std::size_t budget) {
+        const std::string file = dir.file(name);
+        {
+            ResultsWriter writer(file, {.flush_interval_s = 1e9, .chunk_rows = 256, .max_buffer_bytes = budget});
+            writer.add_labels("/racks/names", labels, "rack paths");
+            writer.add_series({"/racks/power", "W", "power", width, "/racks/names"});
+            writer.begin();
+            std::vector<double> row(width, 1.0);
+            for (int i = 0; i < 40; ++i) writer.append(double(i), row.data());
+            writer.finish("complete", 39.0);
+        }
+        ResultsReader reader(file);
+        CHECK(reader.read("/racks/power").size() == 40 * width);  // every row, across chunks
+        return storage_of(file, "/racks/power").chunk.at(0);
+    };
+    CHECK(chunk_rows_with("none.h5", 0) == 256);
+    CHECK(chunk_rows_with("1MB.h5", 1u << 20) == (1u << 20) / (8 * 2500));  // 52
+    CHECK(chunk_rows_with("tiny.h5", 1000) == 16);
+}
+
 TEST_CASE("results: an existing file is not overwritten without overwrite=true") {
     TempDir dir;
     const std::string file = dir.file("run.h5");
