@@ -278,7 +278,7 @@ void emit(YAML::Emitter& out, const Node& n) {
 // Parameter tables. One Field per key: what it is, whether it has a default, its valid
 // range and a description; the same entry validates input and writes the reference.
 
-enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, lengths };
+enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, lengths, numbers };
 
 struct Range {
     double lo = -HUGE_VAL, hi = HUGE_VAL;
@@ -362,6 +362,7 @@ std::string what_text(const Param& p) {
         case Kind::list: return fmt::format("a list of maps (see {})", p.ref);
         case Kind::lengths:
             return fmt::format("a list of {} lengths (e.g. [{}])", p.count, p.count == 2 ? "0 m, 3 m" : "0.6 m, 1.2 m, 2.3 m");
+        case Kind::numbers: return fmt::format("a list of {} numbers", p.count);
     }
     return "";
 }
@@ -663,11 +664,12 @@ Field<T> list(std::string key, const Table<U>& table, std::vector<U> T::*m, std:
 
 // A list of texts, e.g. members: [hall1/rowA, hall1/rowB]; absent: empty.
 template <class T>
-Field<T> texts(std::string key, std::vector<std::string> T::*m, std::string default_text, std::string desc) {
+Field<T> texts(std::string key, std::vector<std::string> T::*m, std::string default_text, std::string desc,
+               bool required = false) {
     Param p;
     p.key = key;
     p.kind = Kind::texts;
-    p.required = false;
+    p.required = required;
     p.default_text = default_text;
     p.description = desc;
     return {p, [m](T& t, const Param& p, const Slot& s, Reader& r) {
@@ -714,6 +716,37 @@ Field<T> lengths(std::string key, std::vector<double T::*> members, Range each, 
                 for (size_t i = 0; i < members.size(); ++i)
                     t.*members[i] = r.quantity(n.items[i], one, join(s.path, std::to_string(i)));
             }};
+}
+
+// A fixed-length list of plain numbers (curve coefficients).
+template <class T>
+Field<T> numbers(std::string key, std::vector<double> T::*m, std::vector<double> def, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::numbers;
+    p.required = false;
+    p.default_text = fmt::format("[{}]", fmt::join(def, ", "));
+    p.count = static_cast<int>(def.size());
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                t.*m = def;
+                if (!s.entry) return;
+                const Node& n = s.entry->value;
+                if (n.kind != Node::Kind::seq || n.items.size() != def.size())
+                    r.fail(n.loc, s.path, fmt::format("expected {}, found {}", what_text(p),
+                                                      n.kind == Node::Kind::seq ? fmt::format("a list of {}", n.items.size())
+                                                                                : describe_node(n)));
+                Param one = p;
+                one.kind = Kind::quantity;
+                one.dim = dims::dimensionless;
+                one.range = in(-1e6, 1e6);
+                for (size_t i = 0; i < def.size(); ++i) (t.*m)[i] = r.quantity(n.items[i], one, join(s.path, std::to_string(i)));
+            }};
+}
+
+const Node* child(const Node& n, std::string_view key) {
+    const Entry* e = n.find(key);
+    return e ? &e->value : nullptr;
 }
 
 Loc value_loc(const Node& n, std::string_view key) {
@@ -763,11 +796,58 @@ const Table<SimulationSpec>& simulation_table() {
 }
 
 const Table<AmbientSpec>& ambient_table() {
-    static const Table<AmbientSpec> t{
-        "ambient", "The outdoor air.",
+    using A = AmbientSpec;
+    static const Table<A> t{
+        "ambient",
+        "The outdoor air the heat-rejection plant and the electrical room see: constant, an ASHRAE design day, or "
+        "an EnergyPlus weather (EPW) file, interpolated in time.",
         {
-            quantity<AmbientSpec>("temperature", dims::temperature, &AmbientSpec::temperature, in(kC - 60, kC + 60),
-                                  kRequired, "Outdoor dry-bulb temperature, constant in format 1."),
+            choice<A>("kind", &A::kind, {"constant", "design_day", "epw"}, std::string("constant"),
+                      "constant: `temperature` (and `wet_bulb`); design_day: `max_dry_bulb`, `daily_range`, "
+                      "`max_wet_bulb`; epw: `file`."),
+            quantity<A>("temperature", dims::temperature, &A::temperature, in(kC - 60, kC + 60), 0.0,
+                        "constant: outdoor dry-bulb temperature."),
+            quantity<A>("wet_bulb", dims::temperature, &A::wet_bulb, in(kC - 60, kC + 60), 0.0,
+                        "constant: outdoor wet-bulb temperature; needed by cooling towers."),
+            quantity<A>("max_dry_bulb", dims::temperature, &A::max_dry_bulb, in(kC - 60, kC + 60), 0.0,
+                        "design_day: the day's highest dry-bulb, e.g. the ASHRAE 0.4 % cooling design value."),
+            quantity<A>("daily_range", dims::temperature_difference, &A::daily_range, in(0, 40), 0.0,
+                        "design_day: highest minus lowest dry-bulb of the day."),
+            quantity<A>("max_wet_bulb", dims::temperature, &A::max_wet_bulb, in(kC - 60, kC + 60), 0.0,
+                        "design_day: the wet-bulb coincident with the highest dry-bulb."),
+            quantity<A>("start_hour", dims::dimensionless, &A::start_hour, in(0, 24), 0.0,
+                        "design_day: hour of the day at the start of the run."),
+            quantity<A>("pressure", dims::pressure, &A::pressure, in(30e3, 120e3), 101325.0,
+                        "constant, design_day: barometric pressure."),
+            text<A>("file", &A::file, std::string{}, "epw: the weather file, relative to the site file's folder."),
+            quantity<A>("start", dims::time, &A::start_offset, in(0, kYear), 0.0,
+                        "epw: time from January 1, 00:00 of the file to the start of the run, e.g. `196 d` for "
+                        "July 15."),
+        },
+        [](const A& a, const Node& n, Reader& r, const std::string& path) {
+            auto need = [&](const char* key) {
+                if (!n.find(key))
+                    r.fail(n.loc, join(path, key), fmt::format("missing required key \"{}\" for kind {}", key, a.kind));
+            };
+            auto refuse = [&](std::initializer_list<const char*> keys) {
+                for (const char* key : keys)
+                    if (const Entry* e = n.find(key))
+                        r.fail(e->key_loc, join(path, key), fmt::format("\"{}\" does not apply to kind {}", key, a.kind));
+            };
+            if (a.kind == "constant") {
+                need("temperature");
+                refuse({"max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "file", "start"});
+                if (n.find("wet_bulb") && a.wet_bulb > a.temperature)
+                    r.fail(value_loc(n, "wet_bulb"), join(path, "wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
+            } else if (a.kind == "design_day") {
+                need("max_dry_bulb"), need("daily_range"), need("max_wet_bulb");
+                refuse({"temperature", "wet_bulb", "file", "start"});
+                if (a.max_wet_bulb > a.max_dry_bulb)
+                    r.fail(value_loc(n, "max_wet_bulb"), join(path, "max_wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
+            } else {
+                need("file");
+                refuse({"temperature", "wet_bulb", "max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "pressure"});
+            }
         }};
     return t;
 }
@@ -788,8 +868,12 @@ const Table<CoolantSpec>& coolant_table() {
                                     "3910 J/(kg K), freezes at -9.6 degC. Both at 20 degC [P]."),
                 quantity<CoolantSpec>("supply_temperature", dims::temperature, &CoolantSpec::supply_temperature,
                                       kTemperatureRange, kRequired,
-                                      "Facility supply temperature to every rack; ASHRAE classes W17 to W45 name the "
-                                      "maximum in degC [S]."),
+                                      "Facility supply temperature: held there without `facility.plant`, the plant's "
+                                      "set point with one; ASHRAE classes W17 to W45 name the maximum in degC [S]."),
+                choice<CoolantSpec>("liquid_class", &CoolantSpec::liquid_class,
+                                    {"W17", "W27", "W32", "W40", "W45", "W+"}, std::string{},
+                                    "ASHRAE liquid class of the facility water; its maximum supply temperature is "
+                                    "checked as a constraint (W+: above 45 degC, not checked) [S]."),
             },
             [](const CoolantSpec& c, const Node& n, Reader& r, const std::string& path) {
                 double freeze = c.fluid == "water" ? kC : kC - 9.6;
@@ -809,9 +893,109 @@ const Table<CoolantSpec>& coolant_table() {
     return t;
 }
 
+const Table<EconomiserSpec>& economiser_table() {
+    using E = EconomiserSpec;
+    static const Table<E> t{
+        "facility.plant.economiser",
+        "Free cooling: dry coolers (sink: dry-bulb) or cooling towers (sink: wet-bulb) on the facility water, as a "
+        "counterflow exchanger with the air whose conductance grows as fan speed^0.8 and whose fans draw power ~ "
+        "speed^3. An integral controller sets the fan speed to bring the leaving water to the set point.",
+        {
+            choice<E>("kind", &E::kind, {"dry_cooler", "cooling_tower"}, kRequired,
+                      "dry_cooler: approach above dry-bulb (5-10 K [E]); cooling_tower: approach above wet-bulb, "
+                      "water lost to evaporation and blow-down."),
+            quantity<E>("capacity", dims::power, &E::capacity, above(0, 1e10), kRequired,
+                        "Heat rejected at full fans with the design sink temperature and the facility's rated flow."),
+            quantity<E>("design_temperature", dims::temperature, &E::design_temperature, in(kC - 40, kC + 60), kRequired,
+                        "Sink temperature (dry-bulb or wet-bulb) at which `capacity` holds; a tower: 25.55 degC wet-bulb "
+                        "[P] YorkCalc design."),
+            quantity<E>("approach", dims::temperature_difference, &E::approach, above(0, 40), kRequired,
+                        "Leaving water above the design sink temperature at capacity: dry coolers 5-10 K [E], towers "
+                        "3.89 K [P] YorkCalc design."),
+            quantity<E>("air_temperature_rise", dims::temperature_difference, &E::air_temperature_rise, above(0, 50), 10.0,
+                        "Rise of the air (for a tower, of its equivalent dry air) at capacity; sets the air flow [E]."),
+            quantity<E>("fan_power", dims::power, &E::fan_power, in(0, 1e9), kRequired, "All fans at full speed."),
+            quantity<E>("min_speed", dims::dimensionless, &E::min_speed, in(0.01, 1), 0.1, "Lowest fan speed."),
+            quantity<E>("integral_time", dims::time, &E::integral_time, above(0, 86400), 300.0,
+                        "Time for the fan controller to go from stop to full speed under a 1 K error."),
+            quantity<E>("cycles_of_concentration", dims::dimensionless, &E::cycles, above(1, 100), 4.0,
+                        "Cooling tower: blow-down = evaporation / (cycles - 1)."),
+        }};
+    return t;
+}
+
+const Table<ChillerSpec>& chiller_table() {
+    using C = ChillerSpec;
+    static const Table<C> t{
+        "facility.plant.chiller",
+        "A chiller after the economiser trims the facility water to the set point (DOE-2 electric EIR model: "
+        "capacity = capacity_ref cap_ft(T_leaving, T_condenser); power = capacity / COP_ref eir_ft eir_fplr(PLR), "
+        "temperatures in degC and clamped to the curves' range; below 10 % part load it cycles).",
+        {
+            quantity<C>("capacity", dims::power, &C::capacity, above(0, 1e10), kRequired, "Cooling capacity at the reference point."),
+            quantity<C>("cop", dims::dimensionless, &C::cop, above(0, 30), kRequired,
+                        "Coefficient of performance at the reference point (DOE-2 centrifugal: 5.50 [P])."),
+            choice<C>("condenser", &C::condenser, {"air", "tower"}, std::string("air"),
+                      "air: condenser at the dry-bulb; tower: condenser water at wet-bulb + `tower_approach`."),
+            quantity<C>("tower_approach", dims::temperature_difference, &C::tower_approach, above(0, 30), 3.89,
+                        "Condenser water above wet-bulb [P] YorkCalc design."),
+            quantity<C>("condenser_fan_power", dims::specific_power, &C::condenser_fan_power, in(0, 0.5), 0.01,
+                        "Condenser fans per watt rejected [E]."),
+            numbers<C>("cap_ft", &C::cap_ft, {0.257896, 0.0389016, -2.1708e-4, 0.0468684, -9.4284e-4, -3.4344e-4},
+                       "Capacity over (leaving chilled water x, entering condenser y) in degC: a + b x + c x^2 + d y + "
+                       "e y^2 + f x y; default DOE-2 centrifugal 5.50 COP [P]."),
+            numbers<C>("eir_ft", &C::eir_ft, {0.933884, -0.058212, 4.50036e-3, 2.43e-3, 4.86e-4, -1.215e-3},
+                       "Energy input ratio over the same temperatures; default DOE-2 centrifugal 5.50 COP [P]."),
+            numbers<C>("eir_fplr", &C::eir_fplr, {0.222903, 0.313387, 0.463710},
+                       "Energy input ratio over part load: a + b PLR + c PLR^2; default DOE-2 centrifugal [P]."),
+            lengths<C>("leaving_range", {&C::leaving_lo, &C::leaving_hi}, in(kC - 20, kC + 60),
+                       std::vector<double>{kC + 4.4, kC + 10.0},
+                       "Leaving chilled-water range over which the curves hold; the default curves' range."),
+            lengths<C>("condenser_range", {&C::condenser_lo, &C::condenser_hi}, in(kC - 40, kC + 70),
+                       std::vector<double>{kC + 12.8, kC + 35.0},
+                       "Entering condenser range over which the curves hold; the default curves' range."),
+        },
+        [](const C& c, const Node& n, Reader& r, const std::string& path) {
+            if (!(c.leaving_lo < c.leaving_hi)) r.fail(value_loc(n, "leaving_range"), join(path, "leaving_range"), "the range must increase");
+            if (!(c.condenser_lo < c.condenser_hi))
+                r.fail(value_loc(n, "condenser_range"), join(path, "condenser_range"), "the range must increase");
+        }};
+    return t;
+}
+
+const Table<PlantSpec>& plant_table() {
+    using P = PlantSpec;
+    static const Table<P> t{
+        "facility.plant",
+        "The dynamic facility loop: supply and return pipes as well-mixed segments in series (transport delay and "
+        "thermal mass), a variable-speed primary pump (power ~ flow^3) delivering what the consumers draw, and the "
+        "heat rejection: an economiser, a trim chiller, or both.",
+        {
+            quantity<P>("pipe_volume", dims::volume, &P::pipe_volume, above(0, 1e5), kRequired,
+                        "Water in each of the supply and return pipes."),
+            [] {
+                auto f = integer<P>("pipe_segments", &P::pipe_segments, 1, 50,
+                                    "Well-mixed segments per pipe: more segments, a sharper transport delay.");
+                f.param.required = false;
+                f.param.default_text = "4";
+                return f;
+            }(),
+            optional_section<P, EconomiserSpec>("economiser", economiser_table(),
+                                                +[](P& p) -> EconomiserSpec& { return p.economiser; },
+                                                "Dry coolers or cooling towers."),
+            optional_section<P, ChillerSpec>("chiller", chiller_table(), +[](P& p) -> ChillerSpec& { return p.chiller; },
+                                             "Trim chiller."),
+        },
+        [](const P& p, const Node& n, Reader& r, const std::string& path) {
+            if (!p.economiser.present && !p.chiller.present)
+                r.fail(n.loc, path, "a plant needs an `economiser`, a `chiller`, or both");
+        }};
+    return t;
+}
+
 const Table<FacilitySpec>& facility_table() {
     static const Table<FacilitySpec> t{
-        "facility", "Facility cooling: one pump for the liquid loop and a heat-rejection plant (dry cooler).",
+        "facility", "Facility cooling: the primary pump and the heat rejection.",
         {
             quantity<FacilitySpec>("pump_head", dims::pressure, &FacilitySpec::pump_head, above(0, 10e6), kRequired,
                                    "Pressure rise of the pump across the whole loop; cold plates take about 50 kPa at "
@@ -819,8 +1003,18 @@ const Table<FacilitySpec>& facility_table() {
             quantity<FacilitySpec>("pump_efficiency", dims::dimensionless, &FacilitySpec::pump_efficiency, above(0, 1),
                                    kRequired, "Wire-to-water efficiency of the pump."),
             quantity<FacilitySpec>("rejection_specific_power", dims::specific_power,
-                                   &FacilitySpec::rejection_specific_power, in(0, 1), kRequired,
-                                   "Fan power of heat rejection per watt of heat rejected from the liquid loop [E]."),
+                                   &FacilitySpec::rejection_specific_power, in(0, 1), 0.0,
+                                   "Without `plant`: fan power of heat rejection per watt of heat returned by the "
+                                   "liquid loop [E]."),
+            optional_section<FacilitySpec, PlantSpec>("plant", plant_table(),
+                                                      +[](FacilitySpec& f) -> PlantSpec& { return f.plant; },
+                                                      "The facility loop and its heat rejection; without it the "
+                                                      "supply is held at `coolant.supply_temperature`."),
+        },
+        [](const FacilitySpec& f, const Node& n, Reader& r, const std::string& path) {
+            if (f.plant.present && n.find("rejection_specific_power"))
+                r.fail(n.find("rejection_specific_power")->key_loc, join(path, "rejection_specific_power"),
+                       "give either `rejection_specific_power` (a held supply) or `plant`, not both");
         }};
     return t;
 }
@@ -1044,15 +1238,37 @@ const Table<ScenarioEvent>& scenario_event_table() {
         "scenario[]", "Something that happens to the site.",
         {
             quantity<E>("at", dims::time, &E::at, in(0, 100 * kYear), kRequired, "When it happens."),
-            choice<E>("kind", &E::kind, {"utility_outage", "generator_failure"}, kRequired,
+            choice<E>("kind", &E::kind,
+                      {"utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip", "economiser_fan_loss",
+                       "facility_supply_step"},
+                      kRequired,
                       "utility_outage: the grid is lost for `duration`; generator_failure: the generator will not "
-                      "start from `at` on."),
+                      "start from `at` on; cdu_pump_trip: the secondary pump of CDU `target` stops; chiller_trip: "
+                      "the chiller stops; economiser_fan_loss: `fraction` of the economiser's fans fail; "
+                      "facility_supply_step: the facility supply set point becomes `temperature`."),
             quantity<E>("duration", dims::time, &E::duration, in(0, 100 * kYear), 0.0,
-                        "utility_outage: how long the grid is away."),
+                        "How long it lasts; 0 s: to the end of the run (a utility_outage needs one)."),
+            text<E>("target", &E::target, std::string{}, "cdu_pump_trip: the name of the CDU."),
+            quantity<E>("fraction", dims::dimensionless, &E::fraction, above(0, 1), 0.0,
+                        "economiser_fan_loss: share of the fan capacity lost."),
+            quantity<E>("temperature", dims::temperature, &E::temperature, kTemperatureRange, 0.0,
+                        "facility_supply_step: the new facility supply set point."),
         },
         [](const E& e, const Node& n, Reader& r, const std::string& path) {
             if (e.kind == "utility_outage" && !(e.duration > 0))
                 r.fail(n.loc, join(path, "duration"), "a utility_outage needs a positive duration");
+            auto only = [&](const char* key, const char* kind) {
+                const Entry* x = n.find(key);
+                if (x && e.kind != kind)
+                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, kind));
+                if (!x && e.kind == kind)
+                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", kind, key));
+            };
+            only("target", "cdu_pump_trip");
+            only("fraction", "economiser_fan_loss");
+            only("temperature", "facility_supply_step");
+            if (e.kind == "facility_supply_step" && n.find("duration"))
+                r.fail(n.find("duration")->key_loc, join(path, "duration"), "a set-point step holds to the end of the run");
         }};
     return t;
 }
@@ -1303,9 +1519,29 @@ const Table<HallSpec>& hall_air_table() {
             quantity<H>("heat_capacity", dims::heat_capacity, &H::air_heat_capacity, above(0, 1e12), kRequired,
                         "Hall air plus the mass that exchanges heat with it quickly."),
             quantity<H>("cooling_conductance", dims::conductance, &H::air_cooling_conductance, above(0, 1e10),
-                        kRequired, "Heat transfer from the hall air to the air-side cooling supply."),
+                        0.0, "Without `crah`: heat transfer from the hall air to a held air-side supply."),
             quantity<H>("supply_temperature", dims::temperature, &H::air_supply_temperature, kTemperatureRange,
-                        kRequired, "Air-side cooling supply temperature; ASHRAE recommends 18-27 degC inlet [S]."),
+                        0.0, "Without `crah`: the held air-side supply temperature."),
+            choice<H>("class", &H::air_class, {"A1", "A2", "A3", "A4"}, std::string{},
+                      "ASHRAE air class; the server inlet (the hall air) is checked against its allowable maximum: "
+                      "A1 32, A2 35, A3 40, A4 45 degC (recommended 18-27 degC) [S]."),
+        }};
+    return t;
+}
+
+const Table<CrahSpec>& crah_table() {
+    using C = CrahSpec;
+    static const Table<C> t{
+        "halls.<name>.crah",
+        "Air handlers (CRAH units or fan walls) of the hall: their fans pull the hall air through coils on the "
+        "facility water, q = eps C_min (T_air - T_water) (counterflow epsilon-NTU). Fans run at constant speed; "
+        "their heat stays in the hall.",
+        {
+            quantity<C>("air_flow", dims::volume_flow, &C::air_flow, above(0, 1e4), kRequired, "Air flow of all units."),
+            quantity<C>("water_flow", dims::volume_flow, &C::water_flow, above(0, 100), kRequired,
+                        "Facility water through all coils."),
+            quantity<C>("ua", dims::conductance, &C::ua, above(0, 1e9), kRequired, "Conductance of all coils."),
+            quantity<C>("fan_power", dims::power, &C::fan_power, in(0, 1e8), kRequired, "All fans."),
         }};
     return t;
 }
@@ -1338,6 +1574,20 @@ const Table<HallSpec>& hall_table() {
                                   "Rows by name, in file order."),
             optional_section<H, BuswaySpec>("busway", busway_table(), +[](H& h) -> BuswaySpec& { return h.busway; },
                                             "The hall's busway."),
+            optional_section<H, CrahSpec>("crah", crah_table(), +[](H& h) -> CrahSpec& { return h.crah; },
+                                          "Air handlers on facility water (instead of a held air supply)."),
+        },
+        [](const H& h, const Node& n, Reader& r, const std::string& path) {
+            const Node* air = child(n, "air");
+            for (const char* key : {"cooling_conductance", "supply_temperature"}) {
+                const Entry* e = air ? air->find(key) : nullptr;
+                if (h.crah.present && e)
+                    r.fail(e->key_loc, join(join(path, "air"), key),
+                           "the hall has `crah`: its air is cooled by the air handlers, not a held supply");
+                if (!h.crah.present && !e)
+                    r.fail(air ? air->loc : n.loc, join(join(path, "air"), key),
+                           fmt::format("missing required key \"{}\" (or give the hall `crah`)", key));
+            }
         }};
     return t;
 }
@@ -1383,11 +1633,6 @@ void check_steps(const std::vector<ActivityStep>& steps, const Node* list_node, 
                                       format_quantity(steps[i].at, dims::time),
                                       format_quantity(steps[i - 1].at, dims::time)));
     }
-}
-
-const Node* child(const Node& n, std::string_view key) {
-    const Entry* e = n.find(key);
-    return e ? &e->value : nullptr;
 }
 
 const Table<JobSpec>& job_table() {
@@ -1464,6 +1709,53 @@ const Table<VariabilitySpec>& variability_table() {
     return t;
 }
 
+const Table<CduSpec>& cdu_table() {
+    using C = CduSpec;
+    static const Table<C> t = [] {
+        Table<C> t{
+            "cdus.<name>",
+            "A coolant distribution unit: a counterflow liquid-to-liquid exchanger between its racks' secondary loop "
+            "and the facility water, a secondary pump (affinity laws), and a PI controller (integrator as state, "
+            "back-calculation anti-windup) that opens the primary valve to hold the secondary supply temperature.",
+            {
+                texts<C>("racks", &C::racks, "",
+                         "Path prefixes of the racks it serves: a hall, a row or a rack (`hall1/rowA`). A rack is "
+                         "served by one CDU at most; racks with liquid-cooled devices in no CDU take facility water "
+                         "directly.",
+                         true),
+                quantity<C>("capacity", dims::power, &C::capacity, above(0, 1e9), kRequired,
+                            "Rated heat duty (units up to about 2.6 MW [S])."),
+                quantity<C>("approach", dims::temperature_difference, &C::approach, above(0, 30), 3.0,
+                            "Secondary supply above facility supply at rated duty with the valve open: 3-5 K [S]."),
+                quantity<C>("supply_temperature", dims::temperature, &C::supply_temperature, kTemperatureRange, kRequired,
+                            "Secondary supply set point (17-45 degC [S])."),
+                quantity<C>("primary_flow", dims::volume_flow, &C::primary_flow, above(0, 100), kRequired,
+                            "Facility water with the valve fully open."),
+                quantity<C>("pump_head", dims::pressure, &C::pump_head, above(0, 10e6), kRequired,
+                            "Secondary pump pressure rise at rated flow (the racks' flows summed)."),
+                quantity<C>("pump_efficiency", dims::dimensionless, &C::pump_efficiency, above(0, 1), 0.7,
+                            "Wire-to-water efficiency of the secondary pump [E]."),
+                quantity<C>("volume", dims::volume, &C::volume, above(0, 1000), kRequired,
+                            "Secondary fluid in the exchanger and supply header."),
+                choice<C>("fluid", &C::fluid, {"water", "pg25"}, std::string("water"),
+                          "Secondary fluid (properties as in `coolant.fluid`)."),
+                quantity<C>("gain", dims::inverse_temperature, &C::gain, above(0, 100), 0.1,
+                            "Proportional gain: valve opening per kelvin above the set point [E]."),
+                quantity<C>("integral_time", dims::time, &C::integral_time, above(0, 86400), 60.0,
+                            "Integral time of the valve controller [E]."),
+                quantity<C>("min_valve", dims::dimensionless, &C::min_valve, in(0.001, 1), 0.05,
+                            "Lowest valve opening (minimum flow) [E]."),
+            }};
+        auto base = t.fields[9].read;  // fluid
+        t.fields[9].read = [base](C& c, const Param& p, const Slot& s, Reader& r) {
+            base(c, p, s, r);
+            if (c.fluid == "pg25") c.density = 1023.7, c.specific_heat = 3910.0;
+        };
+        return t;
+    }();
+    return t;
+}
+
 const Table<SiteSpec>& site_info_table() {
     static const Table<SiteSpec> t{
         "site", "What the file describes.",
@@ -1515,9 +1807,12 @@ const Table<SiteSpec>& root_table() {
                                        "Rack types by name."),
             named_map<S, HallSpec>("halls", hall_table(), +[](S& s, HallSpec&& h) { s.halls.push_back(std::move(h)); },
                                    "Halls by name, in file order."),
+            named_map<S, CduSpec>("cdus", cdu_table(), +[](S& s, CduSpec&& c) { s.cdus.push_back(std::move(c)); },
+                                  "Coolant distribution units by name; without them racks take facility water directly.",
+                                  false),
             section<S, S>("workload", workload_table(), site_self, true, "What the devices do."),
             list<S, ScenarioEvent>("scenario", scenario_event_table(), &S::scenario,
-                                   "Events: utility outages, generator failures; in order of time.", false),
+                                   "Events: utility outages, generator failures, cooling faults; in order of time.", false),
             section<S, VariabilitySpec>("variability", variability_table(),
                                         +[](S& s) -> VariabilitySpec& { return s.variability; }, false,
                                         "Spread between devices (none by default)."),
@@ -1841,6 +2136,7 @@ std::string type_cell(const Param& p) {
         case Kind::named_map: return fmt::format("map of names to `{}`", p.ref);
         case Kind::list: return fmt::format("list of `{}`", p.ref);
         case Kind::lengths: return fmt::format("list of {} lengths", p.count);
+        case Kind::numbers: return fmt::format("list of {} numbers", p.count);
     }
     return "";
 }
@@ -1853,7 +2149,8 @@ std::string format_reference_markdown() {
         doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
         doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(battery_table()),
         doc(generator_table()),     doc(distribution_table()),
-        doc(electrical_room_table()), doc(device_type_table()),
+        doc(electrical_room_table()), doc(plant_table()),  doc(economiser_table()), doc(chiller_table()),
+        doc(cdu_table()),           doc(crah_table()),        doc(device_type_table()),
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),

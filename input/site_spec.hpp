@@ -95,8 +95,13 @@ struct GeneratorSpec {
 /// Something that happens to the site at a time.
 struct ScenarioEvent {
     double at = 0.0;          ///< [s]
-    std::string kind;         ///< "utility_outage" or "generator_failure"
-    double duration = 0.0;    ///< [s] utility_outage: how long
+    /// "utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip",
+    /// "economiser_fan_loss" or "facility_supply_step"
+    std::string kind;
+    double duration = 0.0;    ///< [s] how long (0: to the end of the run, where allowed)
+    std::string target;       ///< cdu_pump_trip: the CDU's name
+    double fraction = 0.0;    ///< [1] economiser_fan_loss: share of the fan capacity lost
+    double temperature = 0.0; ///< [K] facility_supply_step: the new set point
     SourceLoc loc;
 };
 
@@ -175,13 +180,26 @@ struct RowSpec {
     SourceLoc loc;
 };
 
+/// Air handlers of a hall (CRAH or fan wall): fans pull the hall air through a coil fed
+/// with facility water, q = eps C_min (T_air - T_water,in) (counterflow epsilon-NTU).
+struct CrahSpec {
+    bool present = false;
+    double air_flow = 0.0;     ///< [m3/s] fan flow of all units
+    double water_flow = 0.0;   ///< [m3/s] facility water through the coils
+    double ua = 0.0;           ///< [W/K] coil conductance
+    double fan_power = 0.0;    ///< [W] all fans (their heat stays in the hall)
+    SourceLoc loc;
+};
+
 struct HallSpec {
     std::string name;
     double air_heat_capacity = 0.0;        ///< [J/K] hall air plus what exchanges with it quickly
-    double air_cooling_conductance = 0.0;  ///< [W/K] hall air to the air-side cooling supply
-    double air_supply_temperature = 0.0;   ///< [K] air-side cooling (CRAH) supply temperature
+    double air_cooling_conductance = 0.0;  ///< [W/K] hall air to a fixed air-side supply (0: use crah)
+    double air_supply_temperature = 0.0;   ///< [K] the fixed air-side supply temperature
+    std::string air_class;                 ///< ASHRAE A1..A4 ("" : not checked)
     std::vector<RowSpec> rows;             ///< in file order
     BuswaySpec busway;                     ///< optional, between distribution and the racks
+    CrahSpec crah;                         ///< optional: air handlers on facility water (replace the fixed supply)
     SourceLoc loc;
 };
 
@@ -189,7 +207,71 @@ struct CoolantSpec {
     std::string fluid = "water";        ///< "water" or "pg25"
     double density = 998.2;             ///< [kg/m3] from the fluid
     double specific_heat = 4180.0;      ///< [J/(kg K)] from the fluid
-    double supply_temperature = 0.0;    ///< [K] facility supply to every rack
+    double supply_temperature = 0.0;    ///< [K] facility supply (held, or the plant's set point)
+    std::string liquid_class;           ///< ASHRAE W17..W45, "W+" ("" : not checked)
+    SourceLoc loc;
+};
+
+/// A coolant distribution unit: a liquid-to-liquid heat exchanger between a secondary loop
+/// (its racks) and the facility water, a secondary pump, and a PI controller that opens the
+/// primary valve to hold the secondary supply temperature.
+struct CduSpec {
+    std::string name;
+    std::vector<std::string> racks;      ///< path prefixes of the racks it serves
+    double capacity = 0.0;               ///< [W] rated heat duty
+    double approach = 3.0;               ///< [K] secondary supply above facility supply at rated duty
+    double supply_temperature = 0.0;     ///< [K] secondary supply set point
+    double primary_flow = 0.0;           ///< [m3/s] facility water with the valve fully open
+    double pump_head = 0.0;              ///< [Pa] secondary pump at rated flow
+    double pump_efficiency = 0.7;        ///< [1] wire to water
+    double volume = 0.0;                 ///< [m3] secondary supply header and exchanger
+    std::string fluid = "water";         ///< secondary fluid: "water" or "pg25"
+    double density = 998.2;              ///< [kg/m3]
+    double specific_heat = 4180.0;       ///< [J/(kg K)]
+    double gain = 0.0;                   ///< [1/K] valve opening per kelvin of error
+    double integral_time = 0.0;          ///< [s]
+    double min_valve = 0.05;             ///< [1] lowest valve opening
+    SourceLoc loc;
+};
+
+/// Economiser of the heat-rejection plant: dry coolers (sink: dry-bulb) or cooling towers
+/// (sink: wet-bulb), fans on an integral controller that holds the facility supply.
+struct EconomiserSpec {
+    bool present = false;
+    std::string kind = "dry_cooler";     ///< "dry_cooler" or "cooling_tower"
+    double capacity = 0.0;               ///< [W] at the design sink temperature, full fans
+    double design_temperature = 0.0;     ///< [K] dry-bulb (dry cooler) or wet-bulb (tower) at capacity
+    double approach = 0.0;               ///< [K] leaving water above the design sink at capacity
+    double air_temperature_rise = 10.0;  ///< [K] of the air at capacity (sets the air flow)
+    double fan_power = 0.0;              ///< [W] all fans at full speed
+    double min_speed = 0.1;              ///< [1]
+    double integral_time = 300.0;        ///< [s] of the fan-speed controller
+    double cycles = 4.0;                 ///< [1] tower cycles of concentration (blow-down)
+    SourceLoc loc;
+};
+
+/// Chiller trimming the economiser's leaving water down to the set point (DOE-2 EIR model).
+struct ChillerSpec {
+    bool present = false;
+    double capacity = 0.0;               ///< [W] at the reference point
+    double cop = 0.0;                    ///< [1] at the reference point
+    std::string condenser = "air";       ///< "air" (sink: dry-bulb) or "tower" (wet-bulb + approach)
+    double tower_approach = 3.89;        ///< [K] condenser water above wet-bulb
+    double condenser_fan_power = 0.01;   ///< [W/W] condenser fans per watt rejected
+    std::vector<double> cap_ft;          ///< 6 coefficients, temperatures in degC
+    std::vector<double> eir_ft;          ///< 6 coefficients, temperatures in degC
+    std::vector<double> eir_fplr;        ///< 3 coefficients
+    double leaving_lo = 0.0, leaving_hi = 0.0;      ///< [K] range of leaving chilled water the curves hold over
+    double condenser_lo = 0.0, condenser_hi = 0.0;  ///< [K] range of entering condenser temperature
+    SourceLoc loc;
+};
+
+struct PlantSpec {
+    bool present = false;
+    double pipe_volume = 0.0;            ///< [m3] each of supply and return
+    int pipe_segments = 4;               ///< well-mixed volumes per pipe (transport delay)
+    EconomiserSpec economiser;
+    ChillerSpec chiller;
     SourceLoc loc;
 };
 
@@ -198,7 +280,8 @@ struct CoolantSpec {
 struct FacilitySpec {
     double pump_head = 0.0;               ///< [Pa] across the whole loop
     double pump_efficiency = 0.7;         ///< [1] wire to water
-    double rejection_specific_power = 0.0;  ///< [W/W] heat-rejection fan power per watt rejected by the liquid loop
+    double rejection_specific_power = 0.0;  ///< [W/W] without a plant: fan power per watt rejected by the liquid loop
+    PlantSpec plant;                      ///< optional: the dynamic loop and its heat rejection
     SourceLoc loc;
 };
 
@@ -213,8 +296,18 @@ struct PowerSpec {
     SourceLoc loc;
 };
 
+/// The outdoor air: constant, an ASHRAE design day, or an EnergyPlus weather (EPW) file.
 struct AmbientSpec {
-    double temperature = 0.0;   ///< [K] outdoor dry-bulb (constant in this format version)
+    std::string kind = "constant";   ///< "constant", "design_day" or "epw"
+    double temperature = 0.0;        ///< [K] constant: dry-bulb
+    double wet_bulb = 0.0;           ///< [K] constant: wet-bulb (0: not given)
+    double max_dry_bulb = 0.0;       ///< [K] design_day
+    double daily_range = 0.0;        ///< [K] design_day: dry-bulb swing
+    double max_wet_bulb = 0.0;       ///< [K] design_day: coincident wet-bulb at the hottest hour
+    double start_hour = 0.0;         ///< [h] design_day: hour of day at t = 0
+    std::string file;                ///< epw: path (relative paths from the site file's folder)
+    double start_offset = 0.0;       ///< [s] epw: from Jan 1 00:00 to t = 0
+    double pressure = 101325.0;      ///< [Pa] constant and design_day: barometric pressure
     SourceLoc loc;
 };
 
@@ -274,6 +367,7 @@ struct SiteSpec {
     std::map<std::string, DeviceTypeSpec> device_types;
     std::map<std::string, RackTypeSpec> rack_types;
     std::vector<HallSpec> halls;        ///< in file order
+    std::vector<CduSpec> cdus;          ///< in file order; racks in none take facility water directly
     std::vector<ActivityStep> activity; ///< sorted by `at`, first at 0 (shorthand: one job over every device)
     std::vector<JobSpec> jobs;          ///< in file order; a device is in at most one job
     VariabilitySpec variability;

@@ -55,6 +55,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     sum.devices = model.device_count();
     sum.duration_s = opt.steady ? 0.0 : (opt.duration >= 0 ? opt.duration : spec.simulation.duration);
     const double t0 = opt.steady ? opt.steady_at : 0.0;
+    model.check_weather_span(std::max(t0, t0 + sum.duration_s));
 
     // Start from the steady state of the first instant: a site that has been running.
     std::vector<double> y0 = net.initial_state();
@@ -124,6 +125,12 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             const int s = d.throttle_state(Throttle(r + 1));
             sum.throttled_s[r] = y[s] - y0[std::size_t(s)];
         }
+        const CoolingSystem& cs = model.cooling();
+        sum.cooling_by_component.clear();
+        for (const auto& [name, st] : cs.energy_states())
+            sum.cooling_by_component.emplace_back(name, y[st] - y0[std::size_t(st)]);
+        sum.has_plant = cs.water_state() >= 0;
+        if (sum.has_plant) sum.water_m3 = y[cs.water_state()] - y0[std::size_t(cs.water_state())];
     };
 
     if (opt.steady) {
@@ -181,6 +188,19 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     }
     sum.t_reached_s = integ.t();
     sum.solver = integ.stats();
+    // Ride-through: from the first cooling fault to the first thermal throttle after it.
+    if (const auto faults = model.cooling_faults(); !faults.empty()) {
+        const double t_fault = faults.front().time;
+        if (t_fault <= sum.t_reached_s) {
+            sum.ride_through_s = HUGE_VAL;
+            for (const auto& e : sum.events)
+                if ((e.kind == "thermal_throttle_onset" || e.kind == "shutdown") && e.time >= t_fault) {
+                    sum.ride_through_s = e.time - t_fault;
+                    sum.ride_through_device = e.path;
+                    break;
+                }
+        }
+    }
     close_energies(integ.y().data());
     write_solver_stats(w, sum.solver);
     w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
@@ -210,6 +230,17 @@ nlohmann::json RunSummary::to_json() const {
     j["throttled_device_seconds"] = {{"power_cap", throttled_s[0]}, {"thermal", throttled_s[1]},
                                      {"external", throttled_s[2]}, {"dropped_out", throttled_s[3]}};
     j["throttled_devices_at_end"] = throttled_devices_at_end;
+    j["cooling_energy_by_component_J"] = nlohmann::json::object();
+    for (const auto& [k, v] : cooling_by_component) j["cooling_energy_by_component_J"][k] = v;
+    if (has_plant) {
+        j["water_m3"] = water_m3;
+        j["wue_L_per_kWh"] = e_it > 0 ? nlohmann::json(water_m3 * 1e3 / (e_it / 3.6e6)) : nlohmann::json();
+    }
+    if (!std::isnan(ride_through_s)) {
+        // null: no device throttled before the end of the run.
+        j["ride_through_s"] = std::isfinite(ride_through_s) ? nlohmann::json(ride_through_s) : nlohmann::json();
+        j["ride_through_device"] = ride_through_device;
+    }
     j["states"] = states;
     j["devices"] = devices;
     j["output_rows"] = rows;
@@ -258,6 +289,13 @@ std::string RunSummary::to_text() const {
     if (duration_s > 0)
         s += fmt::format("  throttled device-hours: power cap {:.3f}, thermal {:.3f}, external {:.3f}, dropped out {:.3f}\n",
                          throttled_s[0] / 3600, throttled_s[1] / 3600, throttled_s[2] / 3600, throttled_s[3] / 3600);
+    if (has_plant && duration_s > 0 && e_it > 0)
+        s += fmt::format("  water {:.3f} m3, WUE {:.3f} L/kWh\n", water_m3, water_m3 * 1e3 / (e_it / 3.6e6));
+    if (!std::isnan(ride_through_s))
+        s += std::isfinite(ride_through_s)
+                 ? fmt::format("  ride-through: {:.1f} s from the first cooling fault to the first throttle ({})\n",
+                               ride_through_s, ride_through_device)
+                 : std::string("  ride-through: no device throttled after the cooling fault before the end\n");
     s += fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
     if (!events.empty()) {
         s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,

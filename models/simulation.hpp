@@ -3,6 +3,7 @@
 // returning the summary that `dctwin run` prints.
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ struct RunSummary {
     double throughput_fraction = 1;           ///< [1] work done / work at full clock, over every job
     double throttled_s[4] = {0, 0, 0, 0};     ///< [device-s] power cap, thermal, external, dropped out
     std::size_t throttled_devices_at_end = 0;
+    std::vector<std::pair<std::string, double>> cooling_by_component;  ///< [J]
+    double water_m3 = 0;                      ///< [m3] cooling tower make-up
+    bool has_plant = false;                   ///< a facility plant (water use is modelled)
+    /// [s] from the first cooling fault to the first thermal throttle after it; NaN when no
+    /// fault was scheduled; +inf when nothing throttled before the end.
+    double ride_through_s = std::nan("");
+    std::string ride_through_device;          ///< the first device to throttle
     std::size_t states = 0, devices = 0, rows = 0;
     SolverStats solver;
     std::vector<Event> events;

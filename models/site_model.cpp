@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <numeric>
 #include <random>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "input/site_loader.hpp"
+#include "models/cooling/physics.hpp"
 #include "models/power/ups_battery.hpp"
+#include "models/weather/weather.hpp"
 #include "viz/results.hpp"
 
 namespace dctwin {
@@ -57,6 +62,79 @@ StageInfo shelf_stage(std::string path, const PowerShelfSpec& sh, int parent, No
             LossModel::efficiency_curve(x, e, sh.psu_rating, sh.psu_count), group};
 }
 
+// One field of the outdoor weather as an input signal (continuous: no discontinuities).
+class WeatherSignal final : public InputSignal {
+public:
+    WeatherSignal(std::shared_ptr<const Weather> w, bool wet) : w_(std::move(w)), wet_(wet) {}
+    double value(double t) const override {
+        const WeatherSample s = w_->at(t);
+        return wet_ ? s.wet_bulb : s.dry_bulb;
+    }
+    double next_discontinuity(double) const override { return HUGE_VAL; }
+
+private:
+    std::shared_ptr<const Weather> w_;
+    bool wet_;
+};
+
+bool has_prefix(const std::string& path, const std::string& prefix) {
+    return path.compare(0, prefix.size(), prefix) == 0 && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+// The facility loop's pump, pipes and heat rejection, sized from the rated flow [m3/s].
+void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
+    const auto& fac = spec.facility;
+    if (!(rated_flow > 0))
+        throw InputError(fac.loc, "facility", "nothing draws facility water (no rack, CDU or air handler)");
+    f.rated_flow = rated_flow;
+    f.pump_power = rated_flow * fac.pump_head / fac.pump_efficiency;
+    if (!f.loop) return;
+    const auto& pl = fac.plant;
+    f.segments = pl.pipe_segments;
+    f.segment_capacity = f.rho_cp * pl.pipe_volume / pl.pipe_segments;
+    if (const auto& e = pl.economiser; e.present) {
+        auto& ep = f.economiser;
+        ep.kind = e.kind == "dry_cooler" ? 1 : 2;
+        ep.fan_power = e.fan_power;
+        ep.min_speed = e.min_speed;
+        ep.integral_time = e.integral_time;
+        ep.cycles = e.cycles;
+        // Conductance from the rating: at capacity the water leaves `approach` above the design
+        // sink temperature, at the facility's rated flow, with the air rising by its rated rise.
+        const double cw = f.rho_cp * rated_flow, ca = e.capacity / e.air_temperature_rise;
+        const double t_in = e.design_temperature + e.approach + e.capacity / cw;
+        const double cmin = std::min(cw, ca), cmax = std::max(cw, ca);
+        const double eps = e.capacity / (cmin * (t_in - e.design_temperature));
+        const double ntu = cooling::counterflow_ntu(eps, cmin / cmax);
+        if (!std::isfinite(ntu))
+            throw InputError(e.loc, "facility.plant.economiser",
+                             fmt::format("no exchanger rejects {:.0f} kW at a {:.1f} K approach with this air flow "
+                                         "(effectiveness {:.3f} needed): raise the approach or the air temperature rise",
+                                         e.capacity / 1e3, e.approach, eps));
+        ep.ua = ntu * cmin;
+        ep.c_air = ca;
+    }
+    if (const auto& c = pl.chiller; c.present) {
+        auto& cp = f.chiller;
+        cp.present = true;
+        cp.capacity = c.capacity;
+        cp.cop = c.cop;
+        cp.tower = c.condenser == "tower";
+        cp.tower_approach = c.tower_approach;
+        cp.condenser_fan = c.condenser_fan_power;
+        cp.cycles = pl.economiser.present ? pl.economiser.cycles : 4.0;
+        std::copy(c.cap_ft.begin(), c.cap_ft.end(), cp.cap_ft.begin());
+        std::copy(c.eir_ft.begin(), c.eir_ft.end(), cp.eir_ft.begin());
+        std::copy(c.eir_fplr.begin(), c.eir_fplr.end(), cp.eir_fplr.begin());
+        cp.leaving_lo = c.leaving_lo, cp.leaving_hi = c.leaving_hi;
+        cp.condenser_lo = c.condenser_lo, cp.condenser_hi = c.condenser_hi;
+        if (cp.tower && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+            throw InputError(spec.ambient.loc, "ambient.wet_bulb", "a chiller with a tower condenser needs the wet-bulb");
+    }
+    if (f.economiser.kind == 2 && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+        throw InputError(spec.ambient.loc, "ambient.wet_bulb", "cooling towers need the outdoor wet-bulb temperature");
+}
+
 struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
@@ -86,16 +164,19 @@ private:
 
 SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     Network& net = net_;
-    const double ambient = spec.ambient.temperature;
+    build_weather(spec);
+    const double ambient = outdoor(0.0).first;
     const double supply = spec.coolant.supply_temperature;
+    const bool loop = spec.facility.plant.present;
 
-    const int supply_in = net.add_input(std::make_unique<ConstantSignal>(supply));
-    const int ambient_in = net.add_input(std::make_unique<ConstantSignal>(ambient));
-    const int facility = net.add_boundary("facility/supply", supply_in);
-    const int outdoor = net.add_boundary("outdoor", ambient_in);
+    FacilityParams fp;
+    std::vector<CduParams> cdu_params(spec.cdus.size());
+    build_cooling_events(spec, fp, cdu_params);
+    const int outdoor_b = net.add_boundary("outdoor", dry_bulb_input_);
+    const int facility = loop ? -1 : net.add_boundary("facility/supply", setpoint_input_);
+    facility_boundary_ = facility;
 
     auto conduct = std::make_unique<ConductanceBlock>("conductances");
-    auto advect = std::make_unique<AdvectionBlock>("coolant_flow");
     auto fixed = std::make_unique<FixedLoads>();
     auto devices = std::make_unique<DeviceArray>();
     const double rho_cp = spec.coolant.density * spec.coolant.specific_heat;  // [J/(m3 K)]
@@ -105,7 +186,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     {
         StateInfo s{"power/electrical_room/T_air", "K", spec.power.electrical_room_heat_capacity, ambient};
         electrical_room_ = net.add_state(s);
-        conduct->add(NodeRef::state(electrical_room_), NodeRef::boundary(outdoor),
+        conduct->add(NodeRef::state(electrical_room_), NodeRef::boundary(outdoor_b),
                      spec.power.electrical_room_conductance);
     }
     // The chain from the grid: transformer -> UPS -> distribution (-> hall busway -> rack shelf).
@@ -183,16 +264,66 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     };
     Variability spread(spec.variability);
 
-    double total_flow = 0.0;  // [m3/s]
-    std::vector<std::pair<int, double>> returns;
+    // Cooling: the facility water (held, or a loop with its plant), CDUs, air handlers.
+    const double rho_cp_f = spec.coolant.density * spec.coolant.specific_heat;  // [J/(m3 K)]
+    fp.loop = loop;
+    fp.supply = loop ? NodeRef{} : NodeRef::boundary(facility);
+    fp.outdoor = NodeRef::boundary(outdoor_b);
+    fp.rho_cp = rho_cp_f;
+    fp.specific_rejection = spec.facility.rejection_specific_power;
+    fp.dry_bulb_input = dry_bulb_input_;
+    fp.wet_bulb_input = wet_bulb_input_;
+    fp.setpoint_input = setpoint_input_;
+    fp.powered_input = mech_on;
+    fp.stage = mechanical_stage_;
+    fp.initial = supply;
+    std::vector<double> cdu_flow(spec.cdus.size(), 0.0);  // [m3/s] secondary, summed over racks
+    for (std::size_t i = 0; i < spec.cdus.size(); ++i) {
+        const auto& c = spec.cdus[i];
+        CduParams& p = cdu_params[i];
+        p.path = "cooling/cdus/" + c.name;
+        p.rho_cp = c.density * c.specific_heat;
+        p.capacity = c.capacity;
+        p.primary_max = c.primary_flow;
+        p.header_capacity = p.rho_cp * c.volume;
+        p.setpoint = c.supply_temperature;
+        p.gain = c.gain;
+        p.integral_time = c.integral_time;
+        p.min_valve = c.min_valve;
+        p.stage = distribution_;  // CDU pumps ride on the UPS: without flow a cold plate overheats in seconds
+    }
+    auto cdu_of = [&](const std::string& rack_path) {
+        int found = -1;
+        for (std::size_t i = 0; i < spec.cdus.size(); ++i) {
+            const auto& c = spec.cdus[i];
+            if (!std::any_of(c.racks.begin(), c.racks.end(), [&](const std::string& m) { return has_prefix(rack_path, m); }))
+                continue;
+            if (found >= 0)
+                throw InputError(c.loc, "cdus." + c.name + ".racks",
+                                 fmt::format("rack {} is already served by CDU {}: a rack is served by one CDU",
+                                             rack_path, spec.cdus[std::size_t(found)].name));
+            found = int(i);
+        }
+        return found;
+    };
+    std::vector<RackLoop> rack_loops;
+    std::vector<CrahParams> crahs;
+
     for (std::size_t h = 0; h < spec.halls.size(); ++h) {
         const auto& hall = spec.halls[h];
         hall_names_.push_back(hall.name);
-        const int air_in = net.add_input(std::make_unique<ConstantSignal>(hall.air_supply_temperature));
-        const int air_supply = net.add_boundary(hall.name + "/air_supply", air_in);
-        const int air = net.add_state({hall.name + "/air/T", "K", hall.air_heat_capacity, hall.air_supply_temperature});
+        const double air0 = hall.crah.present ? supply : hall.air_supply_temperature;
+        const int air = net.add_state({hall.name + "/air/T", "K", hall.air_heat_capacity, air0});
         hall_air_.push_back(air);
-        conduct->add(NodeRef::state(air), NodeRef::boundary(air_supply), hall.air_cooling_conductance);
+        if (hall.crah.present) {
+            const auto& c = hall.crah;
+            crahs.push_back({hall.name + "/crah", air, cooling::kAirDensity * cooling::kAirSpecificHeat * c.air_flow,
+                             c.water_flow, c.ua, c.fan_power, mechanical_stage_});
+        } else {
+            const int air_in = net.add_input(std::make_unique<ConstantSignal>(hall.air_supply_temperature));
+            const int air_supply = net.add_boundary(hall.name + "/air_supply", air_in);
+            conduct->add(NodeRef::state(air), NodeRef::boundary(air_supply), hall.air_cooling_conductance);
+        }
         int hall_feed = distribution_;
         if (const auto& b = hall.busway; b.present)
             hall_feed = net.add_stage({hall.name + "/busway", distribution_, std::sqrt(3.0) * b.voltage * b.ampacity,
@@ -210,12 +341,13 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 rec.y = row.origin_y + (row.direction == "y" ? along : 0.0);
                 rec.width = rt.width, rec.depth = rt.depth, rec.height = rt.height;
 
-                rec.coolant = net.add_state({rec.path + "/coolant/T", "K", rho_cp * rt.coolant_volume, supply});
-                const double mcp = rho_cp * rt.coolant_flow;  // [W/K]
-                advect->add(NodeRef::boundary(facility), NodeRef::state(rec.coolant), mcp);
-                advect->add(NodeRef::state(rec.coolant), NodeRef::boundary(facility), mcp);
-                returns.emplace_back(rec.coolant, mcp);
-                total_flow += rt.coolant_flow;
+                const int cdu = cdu_of(rec.path);
+                rec.cdu = cdu;
+                const double rho_cp_r = cdu >= 0 ? cdu_params[std::size_t(cdu)].rho_cp : rho_cp;
+                const double t0 = cdu >= 0 ? spec.cdus[std::size_t(cdu)].supply_temperature : supply;
+                rec.coolant = net.add_state({rec.path + "/coolant/T", "K", rho_cp_r * rt.coolant_volume, t0});
+                rack_loops.push_back({rec.coolant, rt.coolant_flow, cdu});
+                if (cdu >= 0) cdu_flow[std::size_t(cdu)] += rt.coolant_flow;
 
                 rec.shelf = net.add_stage(shelf_stage(rec.path + "/power_shelf", rt.power_shelf, hall_feed,
                                                       NodeRef::state(air), shelf_group));
@@ -273,18 +405,42 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
             throw InputError(jobs[j].loc, "workload.jobs." + jobs[j].name + ".members",
                              "these members match no device of the site");
 
-    const double pump_power = total_flow * spec.facility.pump_head / spec.facility.pump_efficiency;
-    auto plant = std::make_unique<FacilityPlant>(pump_power, spec.facility.rejection_specific_power,
-                                                 NodeRef::boundary(outdoor), supply_in, mechanical_stage_, mech_on);
-    for (auto [c, mcp] : returns) plant->add_return(c, mcp);
+    // The facility's rated flow: every consumer at its largest draw.
+    double rated_flow = 0.0;  // [m3/s]
+    for (std::size_t i = 0; i < spec.cdus.size(); ++i) {
+        const auto& c = spec.cdus[i];
+        CduParams& p = cdu_params[i];
+        if (!(cdu_flow[i] > 0))
+            throw InputError(c.loc, "cdus." + c.name + ".racks", "these prefixes match no rack of the site");
+        p.pump_power = cdu_flow[i] * c.pump_head / c.pump_efficiency;
+        // Exchanger conductance from the approach at rated duty with the valve open.
+        const double cs = p.rho_cp * cdu_flow[i], cpr = rho_cp_f * c.primary_flow;
+        const double cmin = std::min(cs, cpr), cmax = std::max(cs, cpr);
+        const double eps = c.capacity / (cmin * (c.capacity / cs + c.approach));
+        const double ntu = cooling::counterflow_ntu(eps, cmin / cmax);
+        if (!std::isfinite(ntu))
+            throw InputError(c.loc, "cdus." + c.name + ".approach",
+                             fmt::format("no exchanger reaches a {:.1f} K approach at {:.0f} kW with these flows "
+                                         "(effectiveness {:.3f} needed): raise the approach or the primary flow",
+                                         c.approach, c.capacity / 1e3, eps));
+        p.ua = ntu * cmin;
+        rated_flow += c.primary_flow;
+    }
+    for (const auto& r : rack_loops)
+        if (r.cdu < 0) rated_flow += r.flow;
+    for (const auto& c : crahs) rated_flow += c.water_flow;
+    plant_params(spec, rated_flow, fp);
+    auto cooling = std::make_unique<CoolingSystem>(fp);
+    for (const auto& p : cdu_params) cooling->add_cdu(p);
+    for (const auto& r : rack_loops) cooling->add_rack(r);
+    for (const auto& c : crahs) cooling->add_crah(c);
 
     devices_ = devices.get();
-    plant_ = plant.get();
+    cooling_ = cooling.get();
     net.add_block(std::move(conduct));
-    net.add_block(std::move(advect));
     net.add_block(std::move(fixed));
     net.add_block(std::move(devices));
-    net.add_block(std::move(plant));
+    net.add_block(std::move(cooling));
     net.finalize();
     scratch_.resize(net.size());
 }
@@ -301,7 +457,7 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         if (e.kind == "generator_failure") {
             gen_fails = std::min(gen_fails, e.at);
             scheduled_.push_back({e.at, "power/generator", "generator_failure", "the generator will not start"});
-        } else {
+        } else if (e.kind == "utility_outage") {
             if (!spec.power.ups.battery.present)
                 throw InputError(e.loc, "scenario", "a utility_outage needs a UPS with a battery (power.ups.battery)");
             if (!outages.empty() && e.at < outages.back().second)
@@ -356,6 +512,136 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
     return mech_on;
 }
 
+void SiteModel::build_weather(const SiteSpec& spec) {
+    const auto& a = spec.ambient;
+    try {
+        if (a.kind == "constant") {
+            weather_ = constant_weather(a.temperature, a.wet_bulb > 0 ? a.wet_bulb : a.temperature, a.pressure);
+        } else if (a.kind == "design_day") {
+            DesignDay d{a.max_dry_bulb, a.daily_range, a.max_wet_bulb, a.pressure, a.start_hour};
+            weather_ = design_day(d);
+        } else {
+            std::filesystem::path file(a.file);
+            if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
+            weather_ = load_epw(file.string(), EpwOptions{a.start_offset, true});
+        }
+    } catch (const InputError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw InputError(a.loc, "ambient", e.what());
+    }
+    dry_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(weather_, false));
+    wet_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(weather_, true));
+}
+
+std::pair<double, double> SiteModel::outdoor(double t) const {
+    const WeatherSample w = weather_->at(t);
+    return {w.dry_bulb, w.wet_bulb};
+}
+
+void SiteModel::check_weather_span(double duration) const {
+    const auto [lo, hi] = weather_->valid_range();
+    if (lo > 0 || hi < duration)
+        throw InputError(spec_.ambient.loc, "ambient.file",
+                         fmt::format("the weather covers {:.0f} s to {:.0f} s of the run, which needs 0 s to {:.0f} s",
+                                     std::max(lo, 0.0), hi, duration));
+}
+
+// Cooling faults and set-point steps become piecewise-constant inputs with their times as
+// known discontinuities.
+void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus) {
+    Network& net = net_;
+    std::vector<double> ts{0}, vs{spec.coolant.supply_temperature};
+    std::vector<std::pair<double, double>> chiller_off, fans_lost;
+    std::vector<std::vector<std::pair<double, double>>> pump_off(spec.cdus.size());
+    std::vector<double> fan_fraction;
+    const double forever = HUGE_VAL;
+    for (const auto& e : spec.scenario) {
+        const double end = e.duration > 0 ? e.at + e.duration : forever;
+        if (e.kind == "facility_supply_step") {
+            ts.push_back(e.at), vs.push_back(e.temperature);
+            scheduled_.push_back({e.at, "cooling/facility", "facility_supply_step",
+                                  fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
+        } else if (e.kind == "cdu_pump_trip") {
+            auto it = std::find_if(spec.cdus.begin(), spec.cdus.end(), [&](const CduSpec& c) { return c.name == e.target; });
+            if (it == spec.cdus.end()) {
+                std::vector<std::string> names;
+                for (const auto& c : spec.cdus) names.push_back(c.name);
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("no CDU named \"{}\"; the CDUs are: {}", e.target,
+                                             names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
+            }
+            pump_off[std::size_t(it - spec.cdus.begin())].emplace_back(e.at, end);
+            scheduled_.push_back({e.at, "cooling/cdus/" + e.target, "cdu_pump_trip", "the secondary pump stops"});
+            if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
+        } else if (e.kind == "chiller_trip") {
+            if (!spec.facility.plant.chiller.present)
+                throw InputError(e.loc, "scenario.kind", "a chiller_trip needs facility.plant.chiller");
+            chiller_off.emplace_back(e.at, end);
+            scheduled_.push_back({e.at, "cooling/plant/chiller", "chiller_trip", "the chiller stops"});
+            if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
+        } else if (e.kind == "economiser_fan_loss") {
+            if (!spec.facility.plant.economiser.present)
+                throw InputError(e.loc, "scenario.kind", "an economiser_fan_loss needs facility.plant.economiser");
+            fans_lost.emplace_back(e.at, end);
+            fan_fraction.push_back(e.fraction);
+            scheduled_.push_back({e.at, "cooling/plant/economiser", "economiser_fan_loss",
+                                  fmt::format("{:.0f} % of the economiser's fans fail", 100 * e.fraction)});
+            if (end < forever)
+                scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
+        }
+    }
+    // A schedule from intervals during which the value is `off` (overlaps merge by the last).
+    auto intervals = [&](const std::vector<std::pair<double, double>>& iv, const std::vector<double>& off, double on) {
+        std::vector<std::pair<double, double>> pts{{0.0, on}};  // (time, value), applied in order
+        std::vector<std::tuple<double, int, double>> ev;       // time, order, value
+        for (std::size_t k = 0; k < iv.size(); ++k) {
+            ev.emplace_back(iv[k].first, 1, off[k]);
+            if (iv[k].second < forever) ev.emplace_back(iv[k].second, 0, on);
+        }
+        std::stable_sort(ev.begin(), ev.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+        std::vector<double> t{0.0}, v{on};
+        for (const auto& [at, order, val] : ev) {
+            (void)order;
+            if (at == t.back()) v.back() = val;
+            else t.push_back(at), v.push_back(val);
+        }
+        return std::make_unique<StepSchedule>(t, v);
+    };
+    {
+        std::vector<std::size_t> order(ts.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ts[a] < ts[b]; });
+        std::vector<double> t, v;
+        for (auto k : order) {
+            if (!t.empty() && ts[k] == t.back()) v.back() = vs[k];
+            else t.push_back(ts[k]), v.push_back(vs[k]);
+        }
+        setpoint_input_ = net.add_input(std::make_unique<StepSchedule>(t, v));
+    }
+    for (std::size_t i = 0; i < cdus.size(); ++i)
+        cdus[i].speed_input = pump_off[i].empty()
+                                  ? -1
+                                  : net.add_input(intervals(pump_off[i], std::vector<double>(pump_off[i].size(), 0.0), 1.0));
+    if (!chiller_off.empty())
+        f.chiller.available_input = net.add_input(intervals(chiller_off, std::vector<double>(chiller_off.size(), 0.0), 1.0));
+    if (!fans_lost.empty()) {
+        std::vector<double> left;
+        for (double x : fan_fraction) left.push_back(1.0 - x);
+        f.economiser.available_input = net.add_input(intervals(fans_lost, left, 1.0));
+    }
+    std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+}
+
+std::vector<Event> SiteModel::cooling_faults() const {
+    std::vector<Event> out;
+    for (const auto& e : scheduled_)
+        if (e.kind == "cdu_pump_trip" || e.kind == "chiller_trip" || e.kind == "economiser_fan_loss" ||
+            e.kind == "facility_supply_step")
+            out.push_back(e);
+    return out;
+}
+
 int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }
 
 SitePoint SiteModel::point(double t, const double* y) {
@@ -391,6 +677,118 @@ double SiteModel::rack_air_outlet(std::size_t r, const double* y) const {
     for (std::size_t k = rec.first_device; k < rec.end_device; ++k)
         q += device_air_conductance_[k] * (y[device_plate_[k]] - Tin);
     return Tin + q / (kAirDensity * kAirSpecificHeat * rec.air_flow);
+}
+
+namespace {
+// ASHRAE limits [degC]: liquid classes name the maximum facility supply; air classes the
+// allowable maximum inlet (A1 15-32, A2 10-35, A3 5-40, A4 5-45) [S].
+double liquid_class_limit(const std::string& c) {
+    if (c.size() == 3 && c[0] == 'W' && c != "W+") return std::stod(c.substr(1));
+    return std::nan("");
+}
+double air_class_limit(const std::string& c) {
+    if (c == "A1") return 32;
+    if (c == "A2") return 35;
+    if (c == "A3") return 40;
+    if (c == "A4") return 45;
+    return std::nan("");
+}
+}  // namespace
+
+void SiteModel::declare_cooling_outputs(ResultsWriter& w) const {
+    const auto& cs = *cooling_;
+    auto site = [&](const char* name, const char* unit, const char* desc) {
+        w.add_series({fmt::format("/cooling/{}", name), unit, desc, 0, {}});
+    };
+    site("outdoor_dry_bulb", "degC", "outdoor dry-bulb temperature");
+    site("outdoor_wet_bulb", "degC", "outdoor wet-bulb temperature");
+    site("facility_supply_temperature", "degC", "facility water reaching the consumers");
+    site("facility_return_temperature", "degC", "facility water returned by the consumers, mixed");
+    site("facility_flow", "m3/s", "facility water flow");
+    if (!std::isnan(liquid_class_limit(spec_.coolant.liquid_class)))
+        site("liquid_class_utilisation", "1",
+             "facility supply over the liquid class's maximum, both in degC (1: at the limit)");
+    if (spec_.facility.plant.present) {
+        site("plant/economiser_heat", "W", "heat rejected by the economiser");
+        site("plant/economiser_fan_speed", "1", "economiser fan speed ratio");
+        site("plant/chiller_heat", "W", "heat the chiller takes from the facility water");
+        site("plant/chiller_power", "W", "chiller compressor power");
+        site("plant/chiller_cop", "1", "chiller coefficient of performance (NaN while it is off)");
+        site("plant/chiller_utilisation", "1", "chiller duty over its capacity at the current temperatures");
+        site("plant/water_rate", "m3/s", "cooling tower make-up water (evaporation and blow-down)");
+        site("plant/water_used", "m3", "make-up water since the start");
+    }
+    for (const auto& [name, state] : cs.energy_states())
+        w.add_series({fmt::format("/cooling/energy/{}", name), "J", "electrical energy drawn since the start", 0, {}});
+    if (cs.cdu_count() > 0) {
+        std::vector<std::string> paths;
+        for (std::size_t i = 0; i < cs.cdu_count(); ++i) paths.push_back(cs.cdu(i).path);
+        const std::size_t n = paths.size();
+        w.add_labels("/cooling/cdus/paths", paths, "CDU paths, the columns of every /cooling/cdus series");
+        w.add_series({"/cooling/cdus/supply_temperature", "degC", "secondary supply (header)", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/return_temperature", "degC", "secondary return, mixed", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/duty", "W", "heat passed to the facility water", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/utilisation", "1", "duty over rated capacity", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/valve", "1", "primary valve opening", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/primary_flow", "m3/s", "facility water through the exchanger", n, "/cooling/cdus/paths"});
+        w.add_series({"/cooling/cdus/secondary_flow", "m3/s", "secondary flow (0: pump stopped)", n, "/cooling/cdus/paths"});
+    }
+    w.add_series({"/halls/air_cooling_duty", "W", "heat taken from the hall air by air handlers or the held air supply",
+                  hall_names_.size(), "/halls/paths"});
+    bool any_class = false;
+    for (const auto& h : spec_.halls) any_class |= !std::isnan(air_class_limit(h.air_class));
+    if (any_class)
+        w.add_series({"/halls/air_class_utilisation", "1",
+                      "hall air (server inlet) over the air class's allowable maximum, both in degC (NaN: no class)",
+                      hall_names_.size(), "/halls/paths"});
+}
+
+void SiteModel::cooling_row(double t, const double* y, std::vector<double>& row) {
+    const EvalContext ctx = net_.view(t, y);
+    const auto& cs = *cooling_;
+    const auto [tdb, twb] = outdoor(t);
+    const PlantState p = cs.plant(ctx);
+    const double sup = cs.facility_supply(ctx);
+    const double flow = cs.facility_flow(ctx);
+    double ret = sup;
+    if (spec_.facility.plant.present) ret = y[cs.return_segment(0)];
+    else if (flow > 0) {
+        // Held supply: the mixed return carries the heat the supply boundary receives.
+        const auto acc = std::size_t(net_.boundaries()[std::size_t(facility_boundary_)].accumulator);
+        ret = sup + net_.last_flow()[acc] / (spec_.coolant.density * spec_.coolant.specific_heat * flow);
+    }
+    row.insert(row.end(), {tdb - kCelsius, twb - kCelsius, sup - kCelsius, ret - kCelsius, flow});
+    if (const double lim = liquid_class_limit(spec_.coolant.liquid_class); !std::isnan(lim))
+        row.push_back((sup - kCelsius) / lim);
+    if (spec_.facility.plant.present) {
+        row.insert(row.end(), {p.economiser_heat, p.fan_speed, p.chiller_heat, p.chiller_power,
+                               p.chiller_power > 0 ? p.chiller_heat / p.chiller_power : std::nan(""),
+                               p.chiller_capacity > 0 ? p.chiller_heat / p.chiller_capacity : 0.0, p.water_rate,
+                               y[cs.water_state()]});
+    }
+    for (const auto& [name, state] : cs.energy_states()) row.push_back(y[state]);
+    if (cs.cdu_count() > 0) {
+        std::vector<CoolingSystem::CduPoint> pts;
+        for (std::size_t i = 0; i < cs.cdu_count(); ++i) pts.push_back(cs.cdu_point(ctx, i));
+        for (std::size_t i = 0; i < pts.size(); ++i) row.push_back(y[cs.cdu_supply_state(i)] - kCelsius);
+        for (const auto& c : pts) row.push_back(c.return_T - kCelsius);
+        for (const auto& c : pts) row.push_back(c.duty);
+        for (std::size_t i = 0; i < pts.size(); ++i) row.push_back(pts[i].duty / cs.cdu(i).capacity);
+        for (const auto& c : pts) row.push_back(c.valve);
+        for (const auto& c : pts) row.push_back(c.primary_flow);
+        for (const auto& c : pts) row.push_back(c.secondary_flow);
+    }
+    std::size_t k = 0;
+    for (std::size_t h = 0; h < hall_air_.size(); ++h) {
+        const auto& hs = spec_.halls[h];
+        if (hs.crah.present) row.push_back(cs.crah_duty(ctx, k++));
+        else row.push_back(hs.air_cooling_conductance * (y[hall_air_[h]] - hs.air_supply_temperature));
+    }
+    bool any_class = false;
+    for (const auto& h : spec_.halls) any_class |= !std::isnan(air_class_limit(h.air_class));
+    if (any_class)
+        for (std::size_t h = 0; h < hall_air_.size(); ++h)
+            row.push_back((y[hall_air_[h]] - kCelsius) / air_class_limit(spec_.halls[h].air_class));
 }
 
 void SiteModel::declare_outputs(ResultsWriter& w) const {
@@ -450,6 +848,7 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     if (spec_.power.grid.present)
         w.add_series({"/power/grid/utilisation", "1", "grid import over the contracted capacity", 0, {}});
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
+    declare_cooling_outputs(w);
     if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
 
     if (spec_.simulation.write_states) {
@@ -475,7 +874,6 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     row.push_back(net_.stored_energy(y) - stored_at_start_);
     row.push_back(net_.rejected_energy(y));
 
-    const double supply = spec_.coolant.supply_temperature;
     const auto stage_in = net_.last_stage_input();
     const auto stage_out = net_.last_stage_output();
     for (const auto& r : racks_) row.push_back(stage_in[std::size_t(r.shelf)]);
@@ -491,7 +889,11 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
         row.push_back(n ? s / double(n) - kCelsius : std::nan(""));
     }
     for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
-    for (std::size_t k = 0; k < racks_.size(); ++k) row.push_back(supply - kCelsius);
+    {
+        const EvalContext ctx = net_.view(t, y);
+        const double fac = cooling_->facility_supply(ctx);
+        for (const auto& r : racks_) row.push_back((r.cdu >= 0 ? y[cooling_->cdu_supply_state(std::size_t(r.cdu))] : fac) - kCelsius);
+    }
     for (std::size_t k = 0; k < racks_.size(); ++k) row.push_back(rack_air_outlet(k, y) - kCelsius);
     for (const auto& r : racks_) {
         double m = r.end_device > r.first_device ? 1.0 : std::nan("");
@@ -513,6 +915,7 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_out[s] / net_.stages()[s].rating);
     if (spec_.power.grid.present) row.push_back(p.grid_power / spec_.power.grid.capacity);
     row.push_back(y[electrical_room_] - kCelsius);
+    cooling_row(t, y, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
 
     if (spec_.simulation.write_states) {

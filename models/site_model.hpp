@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "input/site_spec.hpp"
-#include "models/cooling/facility_plant.hpp"
+#include "models/cooling/cooling_system.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
 #include "solver/edges.hpp"
@@ -23,6 +23,7 @@ struct RackRecord {
     double x = 0, y = 0, z = 0;    ///< [m] floor position of the rack's corner
     double width = 0, depth = 0, height = 0;  ///< [m]
     int coolant = -1;              ///< coolant state
+    int cdu = -1;                  ///< index of its CDU, -1: on the facility water directly
     int shelf = -1;                ///< power shelf stage
     std::size_t first_device = 0, end_device = 0;  ///< [first, end) in the device array
     double air_flow = 0.0;         ///< [m3/s] server fan flow (racks with air-cooled devices)
@@ -60,6 +61,14 @@ public:
     const std::vector<Event>& scheduled_events() const { return scheduled_; }
     /// [J] UPS battery energy state, or -1.
     int battery_state() const;
+    const CoolingSystem& cooling() const { return *cooling_; }
+    /// Outdoor dry-bulb and wet-bulb [K] at t.
+    std::pair<double, double> outdoor(double t) const;
+    /// Throws InputError if the weather does not cover [0, duration] s.
+    void check_weather_span(double duration) const;
+    /// Cooling faults of the scenario (kinds cdu_pump_trip, chiller_trip, economiser_fan_loss,
+    /// facility_supply_step), sorted by time.
+    std::vector<Event> cooling_faults() const;
 
     /// Marks y0 as the start of a run: stored-energy changes are counted from it.
     void set_start(const double* y0) { stored_at_start_ = net_.stored_energy(y0); }
@@ -86,7 +95,16 @@ private:
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
     std::vector<double> device_air_conductance_;        ///< [W/K] heat sink to air, 0 for liquid
     DeviceArray* devices_ = nullptr;     ///< owned by net_
-    FacilityPlant* plant_ = nullptr;     ///< owned by net_
+    CoolingSystem* cooling_ = nullptr;   ///< owned by net_
+    int setpoint_input_ = -1;
+    int facility_boundary_ = -1;         ///< held supply boundary, -1 with a plant            ///< [K] facility supply set point
+    int dry_bulb_input_ = -1, wet_bulb_input_ = -1;  ///< [K] outdoor air
+    std::shared_ptr<const class Weather> weather_;
+    /// Cooling faults and set-point steps as inputs; fills the CoolingSystem's event inputs.
+    void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
+    void build_weather(const SiteSpec& spec);
+    void declare_cooling_outputs(ResultsWriter& w) const;
+    void cooling_row(double t, const double* y, std::vector<double>& row);
     std::vector<double> scratch_;
     double stored_at_start_ = 0.0;  ///< [J]
 };

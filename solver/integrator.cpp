@@ -282,6 +282,10 @@ void Integrator::start(double t0, std::span<const double> y0) {
     I.in_retry = false;
 }
 
+namespace {
+constexpr double kSaneStep = 1e-6;  // [s] far below any time constant of a site
+}
+
 bool Integrator::advance(double tout) {
     Impl& I = *impl_;
     void* m = I.mem.get();
@@ -308,6 +312,17 @@ bool Integrator::advance(double tout) {
         I.last_error.clear();
         double tret = t_;
         const int flag = CVode(m, tout, I.y.get(), &tret, CV_NORMAL);
+        if (flag == CV_TOO_MUCH_WORK && !I.in_retry && tret > t_) {
+            // A long stretch of many steps: go on while the steps are of a physical size. Steps
+            // below a microsecond mean the solution is lost; stop with an error rather than
+            // grind through millions of them.
+            double h = 0.0;
+            CVodeGetCurrentStep(m, &h);
+            if (std::abs(h) >= kSaneStep) {
+                t_ = tret;
+                continue;
+            }
+        }
         if (flag < 0) {
             // On failure CVODE leaves y at the last step it completed (time tret).
             t_ = tret;

@@ -19,7 +19,7 @@ struct SolverOptions {
     bool analytic_jacobian = true;       ///< false: CVODE's difference quotients (dense only)
     bool dense = false;                  ///< dense LU instead of KLU (tiny networks)
     double max_step = 0.0;               ///< [s], 0: unlimited
-    long max_steps_per_call = 1000000;   ///< CVODE's mxstep
+    long max_steps_per_call = 20000;     ///< CVODE's mxstep; more is fine while the steps stay above 1 us
 };
 
 struct SolverStats {

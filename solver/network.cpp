@@ -225,6 +225,24 @@ void Network::prepare(double t, const double* y, EvalContext& ctx) {
     ctx.boundary_accumulator = boundary_acc_;
 }
 
+EvalContext Network::view(double t, const double* y) {
+    EvalContext ctx;
+    if (!finalized_) throw std::logic_error("Network: view before finalize");
+    for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(t);
+    for (std::size_t b = 0; b < boundaries_.size(); ++b)
+        boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
+    view_flow_.assign(states_.size(), 0.0);
+    ctx.t = t;
+    ctx.y = {y, states_.size()};
+    ctx.flow = view_flow_;
+    ctx.inputs = input_values_;
+    ctx.boundary_temperature = boundary_T_;
+    ctx.load = load_;
+    ctx.powered = load_powered_;
+    ctx.boundary_accumulator = boundary_acc_;
+    return ctx;
+}
+
 void Network::eval_tree(EvalContext& ctx) {
     // Sum loads into stages, then stages into parents (children first), adding every watt
     // as heat where it is dissipated. A supply at a stage (a UPS battery) may provide part of

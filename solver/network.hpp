@@ -263,6 +263,11 @@ public:
     bool load_powered(std::size_t l) const { return load_powered_[l] != 0; }
     std::span<const double> last_flow() const { return flow_; }
 
+    /// A read-only view of (t, y) for inspecting blocks after an evaluation: inputs and
+    /// boundary temperatures at t, and the loads and powered flags of the last rhs().
+    /// Its flow span is a scratch array; what blocks add there is discarded.
+    EvalContext view(double t, const double* y);
+
     /// Energy stored [J]: heat in thermal states (unit "K", relative to 0 K: sum C_i T_i) plus
     /// storage states (batteries).
     double stored_energy(const double* y) const;
@@ -297,6 +302,7 @@ private:
     int nroots_ = 0;
 
     // Work arrays (sized once).
+    std::vector<double> view_flow_;
     std::vector<double> flow_, input_values_, boundary_T_, load_, dload_, stage_in_, stage_out_,
         stage_dloss_;
     std::vector<int> boundary_acc_;
