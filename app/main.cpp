@@ -19,7 +19,9 @@
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "solver/steady.hpp"
+#include "viz/render.hpp"
 #include "viz/results.hpp"
+#include "viz/xdmf.hpp"
 
 namespace {
 
@@ -71,6 +73,45 @@ private:
     std::chrono::steady_clock::time_point t0_, last_{};
 };
 
+// `render`, `plot` and `xdmf`: views of a results file (viz/). Built in place: the options
+// are bound to its members.
+struct ViewCommands {
+    explicit ViewCommands(CLI::App& app) {
+        render = app.add_subcommand("render", "render the floor view of a results file to a PNG (VTK)");
+        render->add_option("RESULTS", r.input, "results file (HDF5)")->required();
+        render->add_option("-o,--output", r.output, "picture (PNG)")->required();
+        render->add_option("--time", r.time, "output time shown, with its unit (10min) or in s; default: the last");
+        render->add_option("--field", r.field, "field colouring the boxes; default: max_junction_temperature");
+        render->add_option("--width", r.width, "[pixels]")->check(CLI::Range(64, 8192));
+        render->add_option("--height", r.height, "[pixels]")->check(CLI::Range(64, 8192));
+        plot = app.add_subcommand("plot", "draw time-series charts of a results file to a PNG (VTK)");
+        plot->add_option("RESULTS", p.input, "results file (HDF5)")->required();
+        plot->add_option("-o,--output", p.output, "picture (PNG)")->required();
+        plot->add_option("--series", p.series, "panels: power, pue, junction, constraints, or a series path")
+            ->delimiter(',');
+        plot->add_option("--width", p.width, "[pixels]")->check(CLI::Range(64, 8192));
+        plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));
+        xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF 2, OUT.xmf) of a results file");
+        xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
+        xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
+    }
+    ViewCommands(const ViewCommands&) = delete;
+    ViewCommands& operator=(const ViewCommands&) = delete;
+
+    /// The exit status of the view command given, or -1 for another command.
+    int run() const {
+        if (render->parsed()) return dctwin::viz::render_command(r);
+        if (plot->parsed()) return dctwin::viz::plot_command(p);
+        if (xdmf->parsed()) return dctwin::viz::xdmf_command(results, sidecar);
+        return -1;
+    }
+
+    CLI::App *render = nullptr, *plot = nullptr, *xdmf = nullptr;
+    dctwin::viz::RenderOptions r;
+    dctwin::viz::PlotOptions p;
+    std::string results, sidecar;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +144,7 @@ int main(int argc, char** argv) {
     run->add_flag("--cold-start", cold, "start from the declared initial temperatures, not the steady state");
 
     auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
+    const ViewCommands views(app);
 
     try {
         app.parse(argc, argv);
@@ -117,6 +159,7 @@ int main(int argc, char** argv) {
         return kBadInput;
     }
 
+    if (const int status = views.run(); status >= 0) return status;
     if (schema->parsed()) {
         std::cout << dctwin::format_reference_markdown();
         return kOk;
@@ -160,9 +203,12 @@ int main(int argc, char** argv) {
             std::cout << sum.to_json().dump(2) << "\n";
         else
             std::cout << sum.to_text();
+        std::cout.flush();
+        dctwin::viz::write_sidecar_after_run(output, !json);
         return sum.status == "interrupted" ? kInterrupted : kOk;
     } catch (const dctwin::SolverError& e) {
         std::cerr << fmt::format("{}: error: {}\n  results file {} is marked incomplete\n", site, e.what(), output);
+        dctwin::viz::write_sidecar_after_run(output, false);
     } catch (const dctwin::SteadyStateError& e) {
         std::cerr << fmt::format("{}: error: {}\n", site, e.what());
     } catch (const dctwin::ResultsError& e) {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Real ParaView (pvbatch) opens the XDMF sidecar of the example site: the right cells in each
+# group, the right time steps and values, fields from the right rows, and a screenshot.
+# The expectations come from `dctwin check` and h5dump, not from the sidecar writer.
+#
+#   tests/viz/paraview_sidecar.sh BUILD/bin/dctwin WORK_DIR
+# Exit 0 passed, 77 skipped (scripts/paraview.sh recorded that it could not install ParaView),
+# anything else failed.
+set -euo pipefail
+bin=$1
+work=$2
+src=$(cd "$(dirname "$0")/../.." && pwd)
+dir=${DCTWIN_PARAVIEW_DIR:-/opt/dctwin/paraview}
+if ! command -v pvbatch >/dev/null || [ ! -d "$dir/usr/lib/python3/dist-packages/paraview" ]; then
+    if [ -f "$dir.install-failed" ]; then
+        echo "SKIPPED: scripts/paraview.sh could not install ParaView: $(cat "$dir.install-failed")"
+        exit 77
+    fi
+    echo "FAILED: ParaView is not installed (pvbatch, $dir): run scripts/paraview.sh" >&2
+    exit 1
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+site="$src/sites/example-pod.yaml"
+"$bin" run "$site" -o "$work/pod.h5" --duration 10min >/dev/null
+[ -f "$work/pod.xmf" ] || { echo "FAILED: dctwin run wrote no sidecar $work/pod.xmf" >&2; exit 1; }
+
+# "...: ok: site example-pod, 4 racks, 160 devices, 1234 states"
+check=$("$bin" check "$site")
+racks=$(sed -E 's/.* ([0-9]+) racks.*/\1/' <<<"$check")
+devices=$(sed -E 's/.* ([0-9]+) devices.*/\1/' <<<"$check")
+halls=$(h5dump -H -d /halls/paths "$work/pod.h5" | sed -nE 's/.*SIMPLE \{ \( ([0-9]+) \).*/\1/p')
+dump() {  # dataset, file, [start count]: the values, one per line
+    h5dump -y -w 0 -m "%.17g" -d "$1" ${3:+-s "$3" -c "$4"} -o "$work/$2" "$work/pod.h5" >/dev/null
+}
+dump /time time.txt
+rows=$(tr -d ' ,' <"$work/time.txt" | grep -c .)
+dump /racks/power power_first.txt "0,0" "1,$racks"
+dump /racks/power power_last.txt "$((rows - 1)),0" "1,$racks"
+
+"$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" \
+    --cells "racks=$racks" "devices=$devices" "halls=$halls" --times "$work/time.txt" \
+    --first "$work/power_first.txt" --last "$work/power_last.txt" --screenshot "$work/paraview.png"

@@ -1,0 +1,177 @@
+"""Opens a dctwin results file in ParaView 5.11 with a good default view.
+
+The racks (or the group of the chosen field) coloured by the maximum junction temperature,
+the halls as a grey floor, a scalar bar with the field's units, the time and the site's name,
+and the animation set to the file's output times. It reads the XDMF 2 sidecar written next to
+the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again).
+
+    pvbatch viz/paraview/open_results.py OUT.h5 -o hall.png [--time 600] [--field devices/power]
+    pvpython viz/paraview/open_results.py OUT.h5            # then explore in Python
+    paraview --script=viz/paraview/open_results.py          # with DCTWIN_RESULTS=OUT.h5 set
+
+On Debian 12, python3-paraview is unpacked by scripts/paraview.sh into a private folder: run
+with PYTHONPATH=/opt/dctwin/paraview/usr/lib/python3/dist-packages (or viz/paraview/pvbatch.sh,
+which also starts a private X server when there is no display).
+"""
+
+import argparse
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+from paraview import simple as pv
+
+DEFAULT_FIELD = "max_junction_temperature"
+
+
+def sidecar_of(path):
+    """OUT.h5 -> OUT.xmf (as `dctwin xdmf` names it); a .xmf is taken as it is."""
+    base, ext = os.path.splitext(path)
+    if ext == ".xmf":
+        return path
+    return base + ".xmf" if ext in (".h5", ".hdf5") else path + ".xmf"
+
+
+def describe(xmf):
+    """The sidecar's site name and its fields' units: ("example-pod",
+    {"racks/max_junction_temperature": "degC", ...})."""
+    site, fields = "", {}
+    for info in ET.parse(xmf).getroot().iter("Information"):
+        name = info.get("Name", "")
+        if name == "site":
+            site = info.get("Value", "")
+        elif name.startswith("units:") and "/" in name:
+            fields[name[len("units:"):]] = info.get("Value", "")
+    return site, fields
+
+
+def display_unit(unit):
+    return {"degC": "\u00b0C", "1": "", "-": ""}.get(unit, unit)
+
+
+def find_field(fields, name):
+    """(group, field) for "max_junction_temperature" or "devices/power"."""
+    if "/" in name.strip("/"):
+        key = name.strip("/")
+        if key in fields:
+            return tuple(key.split("/", 1))
+    else:
+        for key in fields:  # racks come first in the sidecar
+            group, field = key.split("/", 1)
+            if field == name:
+                return group, field
+    raise SystemExit("unknown field '%s'; the fields are: %s" % (name, ", ".join(sorted(fields))))
+
+
+def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 800), whole_run=False):
+    """Builds the default view of a results file; returns (view, reader). `time` [s]: the
+    output time shown (default: the last); `size` [pixels]: the view's (fonts are sized for it);
+    `whole_run`: colour range over every time step (reads them all: slow for large sites),
+    else over the time shown."""
+    xmf = sidecar_of(path)
+    if not os.path.exists(xmf):
+        raise SystemExit("%s: no sidecar; write it with `dctwin xdmf %s`" % (xmf, path))
+    site, fields = describe(xmf)
+    group, name = find_field(fields, field)
+    unit = display_unit(fields["%s/%s" % (group, name)])
+
+    reader = pv.XDMFReader(registrationName=os.path.basename(xmf), FileNames=[xmf])
+    reader.UpdatePipelineInformation()
+    times = list(reader.TimestepValues) or [0.0]
+    shown = times[-1] if time is None else min(times, key=lambda t: abs(t - time))
+
+    view = view or pv.GetActiveViewOrCreate("RenderView")
+    view.ViewSize = list(size)
+    view.OrientationAxesVisibility = 0
+    view.Background = [0.98, 0.98, 0.99]
+    if hasattr(view, "UseColorPaletteForBackground"):
+        view.UseColorPaletteForBackground = 0
+
+    boxes = pv.ExtractBlock(registrationName=group, Input=reader, Selectors=["/Root/" + group])
+    shown_boxes = pv.Show(boxes, view)
+    shown_boxes.Representation = "Surface With Edges"
+    shown_boxes.EdgeColor = [0.15, 0.15, 0.18]
+    pv.ColorBy(shown_boxes, ("CELLS", name))
+    lut = pv.GetColorTransferFunction(name)
+    lut.ApplyPreset("Cool to Warm", True)
+    lut.NanColor = [0.6, 0.6, 0.6]
+    view.ViewTime = shown
+    boxes.UpdatePipeline(shown)
+    if whole_run:
+        shown_boxes.RescaleTransferFunctionToDataRangeOverTime()
+    else:
+        shown_boxes.RescaleTransferFunctionToDataRange(False, True)
+    shown_boxes.SetScalarBarVisibility(view, True)
+    bar = pv.GetScalarBar(lut, view)
+    bar.Title = name.replace("_", " ") + (" [%s]" % unit if unit else "")
+    bar.ComponentTitle = ""
+    bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.12]
+    bar.TitleFontSize, bar.LabelFontSize = 16, 14
+    bar.RangeLabelFormat = "%-#.4g"
+    bar.WindowLocation = "Lower Right Corner"
+
+    # The halls as floor (when the group shown is not the halls), the racks as glass around
+    # coloured devices.
+    context = []
+    if group != "halls" and any(k.startswith("halls/") for k in fields):
+        context.append(("halls", 1.0))
+    if group == "devices":
+        context.append(("racks", 0.15))
+    for other, opacity in context:
+        block = pv.ExtractBlock(registrationName=other, Input=reader, Selectors=["/Root/" + other])
+        d = pv.Show(block, view)
+        pv.ColorBy(d, None)
+        d.AmbientColor = d.DiffuseColor = [0.72, 0.73, 0.75]
+        d.Opacity = opacity
+
+    clock = pv.AnnotateTimeFilter(registrationName="time", Input=reader)
+    clock.Format = "t = {time:.0f} s"
+    c = pv.Show(clock, view)
+    c.WindowLocation = "Upper Right Corner"
+    c.FontSize, c.Color = 18, [0.1, 0.1, 0.12]
+    title = pv.Text(registrationName="title")
+    title.Text = "%s: %s of the %s" % (site or os.path.basename(path), name.replace("_", " "), group)
+    t = pv.Show(title, view)
+    t.WindowLocation = "Upper Left Corner"
+    t.FontSize, t.Color = 18, [0.1, 0.1, 0.12]
+
+    scene = pv.GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.AnimationTime = shown
+    view.ViewTime = shown
+
+    # From the front left, above: rows run along x, the aisles along y.
+    view.CameraViewUp = [0, 0, 1]
+    view.CameraFocalPoint = [0, 0, 0]
+    view.CameraPosition = [-0.55, -1.0, 0.85]
+    view.ResetCamera(False)
+    view.GetActiveCamera().Dolly(1.3)
+    pv.SetActiveSource(boxes)
+    pv.Render(view)
+    return view, reader
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="?", default=os.environ.get("DCTWIN_RESULTS"),
+                        help="results file (OUT.h5) or its sidecar (OUT.xmf)")
+    parser.add_argument("-o", "--output", help="save a screenshot (PNG)")
+    parser.add_argument("--time", type=float, help="output time shown [s] (default: the last)")
+    parser.add_argument("--field", default=DEFAULT_FIELD, help="cell field, e.g. power or devices/power")
+    parser.add_argument("--whole-run", action="store_true",
+                        help="colour range over every time step (reads them all), not the time shown")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=800)
+    args = parser.parse_args(argv)
+    if not args.results:
+        parser.error("give a results file (or set DCTWIN_RESULTS)")
+    view, _ = open_results(args.results, args.field, args.time, size=(args.width, args.height),
+                           whole_run=args.whole_run)
+    if args.output:
+        pv.SaveScreenshot(args.output, view, ImageResolution=[args.width, args.height])
+        print(args.output)
+
+
+if __name__ == "__main__":
+    # In the GUI (paraview --script) there is no command line: DCTWIN_RESULTS names the file.
+    main(sys.argv[1:] if len(sys.argv) > 1 or not os.environ.get("DCTWIN_RESULTS") else [])

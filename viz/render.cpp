@@ -1,0 +1,280 @@
+// The floor view with VTK, and the `dctwin render` / `dctwin plot` commands (viz/render.hpp).
+
+#include "viz/render.hpp"
+
+#include "input/units.hpp"
+#include "viz/render_common.hpp"
+#include "viz/render_display.hpp"
+#include "viz/results.hpp"
+#include "viz/scene.hpp"
+
+#include <fmt/format.h>
+
+#include <vtkActor.h>
+#include <vtkCamera.h>
+#include <vtkCellData.h>
+#include <vtkColorTransferFunction.h>
+#include <vtkCellArray.h>
+#include <vtkDoubleArray.h>
+#include <vtkNew.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
+#include <vtkRenderWindow.h>
+#include <vtkRenderer.h>
+#include <vtkScalarBarActor.h>
+#include <vtkTextActor.h>
+#include <vtkTextProperty.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <limits>
+
+namespace dctwin::viz {
+
+namespace {
+
+// Boxes as polygons, six quads each, with `values` (one per box, optional) on every face.
+// Polygons rather than hexahedra: VTK 9.1's surface extraction of unstructured grids leaks
+// (LeakSanitizer finds it), and the faces are all that is drawn anyway.
+vtkSmartPointer<vtkPolyData> box_faces(const std::vector<Box>& boxes, const std::vector<double>* values = nullptr,
+                                       const std::string& name = {}) {
+    static constexpr int corners[8][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0},
+                                          {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}};
+    // Counter-clockwise seen from outside: bottom, top, front (y min), right, back, left.
+    static constexpr int faces[6][4] = {{0, 3, 2, 1}, {4, 5, 6, 7}, {0, 1, 5, 4},
+                                        {1, 2, 6, 5}, {2, 3, 7, 6}, {3, 0, 4, 7}};
+    vtkNew<vtkPoints> points;
+    points->SetDataTypeToDouble();
+    vtkNew<vtkCellArray> polys;
+    vtkNew<vtkDoubleArray> scalars;
+    scalars->SetName(name.c_str());
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+        const Box& b = boxes[i];
+        vtkIdType first = 0;
+        for (int c = 0; c < 8; ++c) {
+            const vtkIdType id = points->InsertNextPoint(b.x + corners[c][0] * b.width, b.y + corners[c][1] * b.depth,
+                                                         b.z + corners[c][2] * b.height);
+            if (c == 0) first = id;
+        }
+        for (const auto& f : faces) {
+            const vtkIdType ids[4] = {first + f[0], first + f[1], first + f[2], first + f[3]};
+            polys->InsertNextCell(4, ids);
+            if (values != nullptr) scalars->InsertNextValue((*values)[i]);
+        }
+    }
+    auto data = vtkSmartPointer<vtkPolyData>::New();
+    data->SetPoints(points);
+    data->SetPolys(polys);
+    if (values != nullptr) data->GetCellData()->SetScalars(scalars);
+    return data;
+}
+
+vtkSmartPointer<vtkActor> box_actor(const std::vector<Box>& boxes, const double rgb[3], double opacity) {
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(box_faces(boxes));
+    mapper->ScalarVisibilityOff();
+    auto actor = vtkSmartPointer<vtkActor>::New();
+    actor->SetMapper(mapper);
+    actor->GetProperty()->SetColor(rgb[0], rgb[1], rgb[2]);
+    actor->GetProperty()->SetOpacity(opacity);
+    return actor;
+}
+
+vtkSmartPointer<vtkTextActor> text(const std::string& s, double x, double y, int size, bool top, bool right,
+                                   bool bold = false) {
+    auto a = vtkSmartPointer<vtkTextActor>::New();
+    a->SetInput(s.c_str());
+    a->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
+    a->GetPositionCoordinate()->SetValue(x, y);
+    auto* p = a->GetTextProperty();
+    p->SetFontSize(size);
+    p->SetColor(0.12, 0.12, 0.14);
+    p->SetBold(bold);
+    if (top) p->SetVerticalJustificationToTop();
+    if (right) p->SetJustificationToRight();
+    return a;
+}
+
+std::pair<const BoxGroup*, const CellField*> default_field(const Scene& s) {
+    for (const auto& g : s.groups)
+        for (const auto& f : g.fields)
+            if (f.name == "max_junction_temperature") return {&g, &f};
+    for (const auto& g : s.groups)
+        if (!g.fields.empty()) return {&g, &g.fields.front()};
+    throw ViewError(fmt::format("results file '{}' has no field to colour the boxes by", s.file));
+}
+
+}  // namespace
+
+void render_floor(const RenderOptions& o) {
+    const Scene s = load_scene(o.input);
+    const auto [group, field] = o.field.empty() ? default_field(s) : s.field(o.field);
+    std::size_t step = s.times.size() - 1;
+    if (!o.time.empty()) step = s.step_at(parse_quantity(o.time, dims::time));
+    const double t = s.times[step];
+    const std::vector<double> values = read_row(o.input, field->dataset, s.steps[step]);
+    check_output(o.output);
+
+    // The colour range of this picture: the finite values at this time, widened when they
+    // are all alike so that the bar still reads.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    std::size_t hottest = 0, finite = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values[i])) continue;
+        if (finite == 0 || values[i] > values[hottest]) hottest = i;
+        lo = std::min(lo, values[i]);
+        hi = std::max(hi, values[i]);
+        ++finite;
+    }
+    if (finite == 0) lo = 0, hi = 1;
+    if (hi - lo < 1e-9 * std::max(1.0, std::abs(hi))) {
+        const double pad = std::max(0.01 * std::abs(hi), 0.05);
+        lo -= pad, hi += pad;
+    }
+
+    XDisplay display(o.width, o.height);
+    vtkNew<vtkRenderer> renderer;
+    renderer->SetBackground(0.97, 0.97, 0.98);
+
+    // The coloured group.
+    const auto faces = box_faces(group->boxes, &values, field->name);
+    vtkNew<vtkColorTransferFunction> colours;  // diverging cool to warm
+    colours->SetColorSpaceToDiverging();
+    colours->AddRGBPoint(lo, 0.231, 0.299, 0.754);
+    colours->AddRGBPoint(hi, 0.706, 0.016, 0.150);
+    colours->SetNanColor(0.6, 0.6, 0.6);
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(faces);
+    mapper->SetScalarModeToUseCellData();
+    mapper->SetLookupTable(colours);
+    mapper->SetScalarRange(lo, hi);
+    mapper->UseLookupTableScalarRangeOn();
+    vtkNew<vtkActor> actor;
+    actor->SetMapper(mapper);
+    actor->GetProperty()->EdgeVisibilityOn();
+    actor->GetProperty()->SetEdgeColor(0.15, 0.15, 0.18);
+    actor->GetProperty()->SetAmbient(0.25);
+    actor->GetProperty()->SetDiffuse(0.8);
+    actor->GetProperty()->SetSpecular(0.1);
+    renderer->AddActor(actor);
+
+    // Context: halls as floor, other groups in grey, racks as glass around coloured devices.
+    const double floor_rgb[3] = {0.72, 0.73, 0.75}, grey[3] = {0.85, 0.86, 0.88};
+    bool has_floor = group->name == "halls";
+    std::vector<Box> everything;
+    for (const auto& g : s.groups) {
+        everything.insert(everything.end(), g.boxes.begin(), g.boxes.end());
+        if (&g == group) continue;
+        if (g.name == "halls") {
+            renderer->AddActor(box_actor(g.boxes, floor_rgb, 1.0));
+            has_floor = true;
+        } else if (g.name == "racks" && group->name == "devices") {
+            auto racks = box_actor(g.boxes, grey, 0.12);
+            racks->GetProperty()->EdgeVisibilityOn();
+            racks->GetProperty()->SetEdgeColor(0.3, 0.3, 0.35);
+            renderer->AddActor(racks);
+        } else if (g.name != "devices") {
+            auto other = box_actor(g.boxes, grey, 1.0);
+            other->GetProperty()->EdgeVisibilityOn();
+            other->GetProperty()->SetEdgeColor(0.4, 0.4, 0.45);
+            renderer->AddActor(other);
+        }
+    }
+    if (!has_floor) {
+        double x0 = 1e300, y0 = 1e300, z0 = 1e300, x1 = -1e300, y1 = -1e300;
+        for (const auto& b : everything) {
+            x0 = std::min(x0, b.x), y0 = std::min(y0, b.y), z0 = std::min(z0, b.z);
+            x1 = std::max(x1, b.x + b.width), y1 = std::max(y1, b.y + b.depth);
+        }
+        renderer->AddActor(box_actor({{x0 - 1, y0 - 1, z0 - 0.1, x1 - x0 + 2, y1 - y0 + 2, 0.1}}, floor_rgb, 1.0));
+    }
+
+    // From the front left, above: rows run along x, the aisles along y.
+    renderer->ResetCamera();
+    vtkCamera* camera = renderer->GetActiveCamera();
+    double focal[3];
+    camera->GetFocalPoint(focal);
+    camera->SetPosition(focal[0] - 0.55, focal[1] - 1.0, focal[2] + 0.85);
+    camera->SetViewUp(0, 0, 1);
+    renderer->ResetCamera();
+    camera->Zoom(1.0);
+    camera->SetWindowCenter(0, -0.2);  // room for the colour bar below
+
+    const int size = std::max(12, o.height / 45);
+    const std::string unit = display_unit(field->unit);
+    const std::string title = display_name(field->name) + (unit.empty() ? "" : " [" + unit + "]");
+    vtkNew<vtkScalarBarActor> bar;
+    bar->SetLookupTable(colours);
+    bar->SetOrientationToHorizontal();
+    bar->SetTitle(title.c_str());
+    bar->SetNumberOfLabels(5);
+    bar->SetLabelFormat("%-#.4g");
+    bar->UnconstrainedFontSizeOn();
+    bar->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
+    bar->GetPositionCoordinate()->SetValue(0.3, 0.02);
+    bar->SetWidth(0.4);
+    bar->SetHeight(0.1);
+    for (auto* p : {bar->GetTitleTextProperty(), bar->GetLabelTextProperty()}) {
+        p->SetColor(0.12, 0.12, 0.14);
+        p->ShadowOff();
+        p->ItalicOff();
+        p->SetFontSize(p == bar->GetTitleTextProperty() ? size : size * 4 / 5);
+    }
+    renderer->AddActor2D(bar);
+
+    const std::string site = s.site.empty() ? std::string("site") : s.site;
+    renderer->AddActor2D(text(fmt::format("{}: {} of the {}", site, display_name(field->name), group->name), 0.02, 0.97,
+                              size * 3 / 2, true, false, true));
+    std::string sub = field->description;
+    if (s.status != "complete" && !s.status.empty())
+        sub += fmt::format("{}run {} at {}", sub.empty() ? "" : "; ", s.status, clock_text(s.times.back()));
+    const double line = 1.6 * size / o.height;  // [normalised viewport]
+    renderer->AddActor2D(text(sub, 0.02, 0.97 - 1.2 * line - 1.5 * size / o.height, size, true, false));
+    renderer->AddActor2D(text(fmt::format("t = {}", clock_text(t)), 0.98, 0.97, size * 3 / 2, true, true, true));
+    if (finite > 0)
+        renderer->AddActor2D(text(fmt::format("highest {:.4g}{} at {}", values[hottest], unit.empty() ? "" : " " + unit,
+                                              group->paths[hottest]),
+                                  0.02, 0.97 - 2.2 * line - 1.5 * size / o.height, size, true, false));
+
+    vtkNew<vtkRenderWindow> window;
+    window->SetOffScreenRendering(1);
+    window->SetSize(o.width, o.height);
+    window->AddRenderer(renderer);
+    window->Render();
+    save_png(window, o.output, o.width, o.height);
+}
+
+namespace {
+
+template <class Draw>
+int command(const std::string& input, Draw draw) {
+    try {
+        draw();
+        return 0;
+    } catch (const ResultsError& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    } catch (const ViewError& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    } catch (const UnitError& e) {
+        std::cerr << fmt::format("dctwin: error: --time: {}\n", e.what());
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: {}: {}\n", input, e.what());
+        return 1;
+    }
+    return 2;
+}
+
+}  // namespace
+
+int render_command(const RenderOptions& options) {
+    return command(options.input, [&] { render_floor(options); });
+}
+
+int plot_command(const PlotOptions& options) {
+    return command(options.input, [&] { render_plot(options); });
+}
+
+}  // namespace dctwin::viz

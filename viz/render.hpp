@@ -1,0 +1,54 @@
+#pragma once
+// Pictures of a results file with VTK: the floor view (boxes coloured by a field at one time)
+// and time-series charts. Built into the dctwin_vtk library, not dctwin: only the command
+// line and the viz tests link VTK.
+//
+// Debian's VTK renders through X only (no EGL, no OSMesa): without a usable display, a
+// private Xvfb is started for the picture and stopped after it (package xvfb).
+
+#include <string>
+#include <vector>
+
+namespace dctwin::viz {
+
+struct RenderOptions {
+    std::string input;   ///< results file
+    std::string output;  ///< PNG
+    std::string time;    ///< "" = the last output time; else "10min", "600 s", "600" (s)
+    std::string field;   ///< "" = max_junction_temperature (else the first rack field); "devices/power", ...
+    int width = 1280, height = 800;  ///< [pixels]
+};
+
+struct PlotOptions {
+    std::string input;   ///< results file
+    std::string output;  ///< PNG
+    /// Panels, top to bottom: "power" (grid, IT, cooling), "pue", "junction" (max junction
+    /// temperature), "constraints" (the utilisations that come closest to their limit), or
+    /// a series' path ("/site/throughput_fraction"; a 2-D series shows its highest columns).
+    /// Empty: power, pue, junction, and constraints when the file has utilisations.
+    std::vector<std::string> series;
+    int width = 1200, height = 1000;  ///< [pixels]
+};
+
+/// Renders the floor view to options.output. Throws ResultsError / ViewError (bad input),
+/// UnitError (bad --time), std::runtime_error (no display, cannot write).
+void render_floor(const RenderOptions& options);
+/// Draws the charts to options.output; throws like render_floor.
+void render_plot(const PlotOptions& options);
+
+/// What a check needs to know of a PNG: its size and whether it shows anything.
+struct PngStats {
+    int width = 0, height = 0;  ///< [pixels]
+    double variance = 0;        ///< of the grey level (0-255), over every pixel
+    double covered = 0;         ///< fraction of the pixels unlike the top-left corner's (the background)
+};
+/// Reads a PNG. Throws std::runtime_error if it is missing or not a PNG.
+PngStats png_stats(const std::string& png);
+
+/// `dctwin render` and `dctwin plot`: print errors; return the exit status: 0, 1 (cannot
+/// render or write the picture), 2 (bad input: missing or foreign file, unknown field or
+/// series, time outside the run).
+int render_command(const RenderOptions& options);
+int plot_command(const PlotOptions& options);
+
+}  // namespace dctwin::viz

@@ -1,0 +1,17 @@
+#pragma once
+// Helpers shared by the VTK pictures (viz/render.cpp, viz/render_plot.cpp).
+
+#include <string>
+
+class vtkRenderWindow;
+
+namespace dctwin::viz {
+
+/// Throws std::runtime_error unless `png` can be written (its folder exists and is
+/// writable, it is not a folder), before any rendering is spent on it.
+void check_output(const std::string& png);
+/// Saves what `window` rendered as a PNG; checks that it is width x height [pixels].
+/// Throws std::runtime_error.
+void save_png(vtkRenderWindow* window, const std::string& png, int width, int height);
+
+}  // namespace dctwin::viz
