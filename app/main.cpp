@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     run->add_flag("--cold-start", cold, "start from the declared initial temperatures, not the steady state");
 
     auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
-    const ViewCommands views(app);
+    ViewCommands views(app);  // not const: parsing writes its members
 
     try {
         app.parse(argc, argv);

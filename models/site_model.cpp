@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <numeric>
 #include <random>
-#include <tuple>
 
 #include <fmt/format.h>
 
@@ -62,18 +60,31 @@ StageInfo shelf_stage(std::string path, const PowerShelfSpec& sh, int parent, No
             LossModel::efficiency_curve(x, e, sh.psu_rating, sh.psu_count), group};
 }
 
+// The weather at the last time asked: dry-bulb and wet-bulb are two inputs read at the same t
+// in every evaluation, and one look-up serves both. A network is evaluated by one thread at a
+// time, and each site model has its own cache.
+struct WeatherCache {
+    std::shared_ptr<const Weather> weather;
+    double t = std::nan("");
+    WeatherSample sample;
+    const WeatherSample& at(double time) {
+        if (time != t) sample = weather->at(time), t = time;
+        return sample;
+    }
+};
+
 // One field of the outdoor weather as an input signal (continuous: no discontinuities).
 class WeatherSignal final : public InputSignal {
 public:
-    WeatherSignal(std::shared_ptr<const Weather> w, bool wet) : w_(std::move(w)), wet_(wet) {}
+    WeatherSignal(std::shared_ptr<WeatherCache> w, bool wet) : w_(std::move(w)), wet_(wet) {}
     double value(double t) const override {
-        const WeatherSample s = w_->at(t);
+        const WeatherSample& s = w_->at(t);
         return wet_ ? s.wet_bulb : s.dry_bulb;
     }
     double next_discontinuity(double) const override { return HUGE_VAL; }
 
 private:
-    std::shared_ptr<const Weather> w_;
+    std::shared_ptr<WeatherCache> w_;
     bool wet_;
 };
 
@@ -102,16 +113,13 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         // Conductance from the rating: at capacity the water leaves `approach` above the design
         // sink temperature, at the facility's rated flow, with the air rising by its rated rise.
         const double cw = f.rho_cp * rated_flow, ca = e.capacity / e.air_temperature_rise;
-        const double t_in = e.design_temperature + e.approach + e.capacity / cw;
-        const double cmin = std::min(cw, ca), cmax = std::max(cw, ca);
-        const double eps = e.capacity / (cmin * (t_in - e.design_temperature));
-        const double ntu = cooling::counterflow_ntu(eps, cmin / cmax);
-        if (!std::isfinite(ntu))
+        double eps = 0;
+        ep.ua = cooling::rated_conductance(e.capacity, cw, ca, e.approach + e.capacity / cw, &eps);
+        if (!std::isfinite(ep.ua))
             throw InputError(e.loc, "facility.plant.economiser",
                              fmt::format("no exchanger rejects {:.0f} kW at a {:.1f} K approach with this air flow "
                                          "(effectiveness {:.3f} needed): raise the approach or the air temperature rise",
                                          e.capacity / 1e3, e.approach, eps));
-        ep.ua = ntu * cmin;
         ep.c_air = ca;
     }
     if (const auto& c = pl.chiller; c.present) {
@@ -133,6 +141,34 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
     }
     if (f.economiser.kind == 2 && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
         throw InputError(spec.ambient.loc, "ambient.wet_bulb", "cooling towers need the outdoor wet-bulb temperature");
+}
+
+// ASHRAE limits [degC]: liquid classes name the maximum facility supply; air classes the
+// allowable maximum inlet (A1 15-32, A2 10-35, A3 5-40, A4 5-45) [S].
+double liquid_class_limit(const std::string& c) {
+    if (c.size() == 3 && c[0] == 'W' && c != "W+") return std::stod(c.substr(1));
+    return std::nan("");
+}
+double air_class_limit(const std::string& c) {
+    if (c == "A1") return 32;
+    if (c == "A2") return 35;
+    if (c == "A3") return 40;
+    if (c == "A4") return 45;
+    return std::nan("");
+}
+
+using Change = std::pair<double, double>;  // (time [s], value from then on)
+
+// A piecewise-constant input from changes in the order they were written: sorted by time
+// (stably), and at equal times the last change wins.
+std::unique_ptr<StepSchedule> step_schedule(std::vector<Change> c) {
+    std::stable_sort(c.begin(), c.end(), [](const Change& a, const Change& b) { return a.first < b.first; });
+    std::vector<double> t, v;
+    for (const auto& [at, value] : c) {
+        if (!t.empty() && at == t.back()) v.back() = value;
+        else t.push_back(at), v.push_back(value);
+    }
+    return std::make_unique<StepSchedule>(t, v);
 }
 
 struct Spread {
@@ -248,8 +284,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         for (std::size_t j = 0; j < jobs.size(); ++j) {
             const auto& members = jobs[j].members;
             const bool in = members.empty() || std::any_of(members.begin(), members.end(), [&](const std::string& m) {
-                                return device_path.compare(0, m.size(), m) == 0 &&
-                                       (device_path.size() == m.size() || device_path[m.size()] == '/');
+                                return has_prefix(device_path, m);
                             });
             if (!in) continue;
             if (found >= 0)
@@ -414,16 +449,14 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
             throw InputError(c.loc, "cdus." + c.name + ".racks", "these prefixes match no rack of the site");
         p.pump_power = cdu_flow[i] * c.pump_head / c.pump_efficiency;
         // Exchanger conductance from the approach at rated duty with the valve open.
-        const double cs = p.rho_cp * cdu_flow[i], cpr = rho_cp_f * c.primary_flow;
-        const double cmin = std::min(cs, cpr), cmax = std::max(cs, cpr);
-        const double eps = c.capacity / (cmin * (c.capacity / cs + c.approach));
-        const double ntu = cooling::counterflow_ntu(eps, cmin / cmax);
-        if (!std::isfinite(ntu))
+        const double cs = p.rho_cp * cdu_flow[i];
+        double eps = 0;
+        p.ua = cooling::rated_conductance(c.capacity, cs, rho_cp_f * c.primary_flow, c.capacity / cs + c.approach, &eps);
+        if (!std::isfinite(p.ua))
             throw InputError(c.loc, "cdus." + c.name + ".approach",
                              fmt::format("no exchanger reaches a {:.1f} K approach at {:.0f} kW with these flows "
                                          "(effectiveness {:.3f} needed): raise the approach or the primary flow",
                                          c.approach, c.capacity / 1e3, eps));
-        p.ua = ntu * cmin;
         rated_flow += c.primary_flow;
     }
     for (const auto& r : rack_loops)
@@ -443,6 +476,9 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     net.add_block(std::move(cooling));
     net.finalize();
     scratch_.resize(net.size());
+    liquid_limit_ = liquid_class_limit(spec.coolant.liquid_class);
+    for (const auto& h : spec.halls) air_limits_.push_back(air_class_limit(h.air_class));
+    any_air_class_ = std::any_of(air_limits_.begin(), air_limits_.end(), [](double l) { return !std::isnan(l); });
 }
 
 // Outages and the generator as inputs with known discontinuities; the UPS battery as the
@@ -489,14 +525,10 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         scheduled_.push_back({t1, "power/grid", "utility_restored", "the utility supply is back"});
     }
     std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
-    auto schedule_of = [](std::vector<double> t, std::vector<double> v) {
-        // Merge equal times (the last value wins), keep the order.
-        std::vector<double> tt, vv;
-        for (std::size_t i = 0; i < t.size(); ++i) {
-            if (!tt.empty() && t[i] == tt.back()) vv.back() = v[i];
-            else tt.push_back(t[i]), vv.push_back(v[i]);
-        }
-        return std::make_unique<StepSchedule>(tt, vv);
+    auto schedule_of = [](const std::vector<double>& t, const std::vector<double>& v) {
+        std::vector<Change> c;
+        for (std::size_t i = 0; i < t.size(); ++i) c.emplace_back(t[i], v[i]);
+        return step_schedule(std::move(c));
     };
     const int utility = net.add_input(schedule_of(tu, vu));
     const int gen_limit = net.add_input(schedule_of(tg, vg));
@@ -530,8 +562,10 @@ void SiteModel::build_weather(const SiteSpec& spec) {
     } catch (const std::exception& e) {
         throw InputError(a.loc, "ambient", e.what());
     }
-    dry_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(weather_, false));
-    wet_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(weather_, true));
+    auto cache = std::make_shared<WeatherCache>();
+    cache->weather = weather_;
+    dry_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(cache, false));
+    wet_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(cache, true));
 }
 
 std::pair<double, double> SiteModel::outdoor(double t) const {
@@ -551,7 +585,7 @@ void SiteModel::check_weather_span(double duration) const {
 // known discontinuities.
 void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus) {
     Network& net = net_;
-    std::vector<double> ts{0}, vs{spec.coolant.supply_temperature};
+    std::vector<Change> setpoint{{0.0, spec.coolant.supply_temperature}};
     std::vector<std::pair<double, double>> chiller_off, fans_lost;
     std::vector<std::vector<std::pair<double, double>>> pump_off(spec.cdus.size());
     std::vector<double> fan_fraction;
@@ -559,7 +593,7 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
     for (const auto& e : spec.scenario) {
         const double end = e.duration > 0 ? e.at + e.duration : forever;
         if (e.kind == "facility_supply_step") {
-            ts.push_back(e.at), vs.push_back(e.temperature);
+            setpoint.emplace_back(e.at, e.temperature);
             scheduled_.push_back({e.at, "cooling/facility", "facility_supply_step",
                                   fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
         } else if (e.kind == "cdu_pump_trip") {
@@ -591,34 +625,16 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
                 scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
         }
     }
-    // A schedule from intervals during which the value is `off` (overlaps merge by the last).
+    // A schedule that is `on` except during intervals, where it takes that interval's value.
     auto intervals = [&](const std::vector<std::pair<double, double>>& iv, const std::vector<double>& off, double on) {
-        std::vector<std::pair<double, double>> pts{{0.0, on}};  // (time, value), applied in order
-        std::vector<std::tuple<double, int, double>> ev;       // time, order, value
+        std::vector<Change> c{{0.0, on}};
         for (std::size_t k = 0; k < iv.size(); ++k) {
-            ev.emplace_back(iv[k].first, 1, off[k]);
-            if (iv[k].second < forever) ev.emplace_back(iv[k].second, 0, on);
+            c.emplace_back(iv[k].first, off[k]);
+            if (iv[k].second < forever) c.emplace_back(iv[k].second, on);
         }
-        std::stable_sort(ev.begin(), ev.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
-        std::vector<double> t{0.0}, v{on};
-        for (const auto& [at, order, val] : ev) {
-            (void)order;
-            if (at == t.back()) v.back() = val;
-            else t.push_back(at), v.push_back(val);
-        }
-        return std::make_unique<StepSchedule>(t, v);
+        return step_schedule(std::move(c));
     };
-    {
-        std::vector<std::size_t> order(ts.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ts[a] < ts[b]; });
-        std::vector<double> t, v;
-        for (auto k : order) {
-            if (!t.empty() && ts[k] == t.back()) v.back() = vs[k];
-            else t.push_back(ts[k]), v.push_back(vs[k]);
-        }
-        setpoint_input_ = net.add_input(std::make_unique<StepSchedule>(t, v));
-    }
+    setpoint_input_ = net.add_input(step_schedule(std::move(setpoint)));
     for (std::size_t i = 0; i < cdus.size(); ++i)
         cdus[i].speed_input = pump_off[i].empty()
                                   ? -1
@@ -679,22 +695,6 @@ double SiteModel::rack_air_outlet(std::size_t r, const double* y) const {
     return Tin + q / (kAirDensity * kAirSpecificHeat * rec.air_flow);
 }
 
-namespace {
-// ASHRAE limits [degC]: liquid classes name the maximum facility supply; air classes the
-// allowable maximum inlet (A1 15-32, A2 10-35, A3 5-40, A4 5-45) [S].
-double liquid_class_limit(const std::string& c) {
-    if (c.size() == 3 && c[0] == 'W' && c != "W+") return std::stod(c.substr(1));
-    return std::nan("");
-}
-double air_class_limit(const std::string& c) {
-    if (c == "A1") return 32;
-    if (c == "A2") return 35;
-    if (c == "A3") return 40;
-    if (c == "A4") return 45;
-    return std::nan("");
-}
-}  // namespace
-
 void SiteModel::declare_cooling_outputs(ResultsWriter& w) const {
     const auto& cs = *cooling_;
     auto site = [&](const char* name, const char* unit, const char* desc) {
@@ -705,7 +705,7 @@ void SiteModel::declare_cooling_outputs(ResultsWriter& w) const {
     site("facility_supply_temperature", "degC", "facility water reaching the consumers");
     site("facility_return_temperature", "degC", "facility water returned by the consumers, mixed");
     site("facility_flow", "m3/s", "facility water flow");
-    if (!std::isnan(liquid_class_limit(spec_.coolant.liquid_class)))
+    if (!std::isnan(liquid_limit_))
         site("liquid_class_utilisation", "1",
              "facility supply over the liquid class's maximum, both in degC (1: at the limit)");
     if (spec_.facility.plant.present) {
@@ -735,21 +735,19 @@ void SiteModel::declare_cooling_outputs(ResultsWriter& w) const {
     }
     w.add_series({"/halls/air_cooling_duty", "W", "heat taken from the hall air by air handlers or the held air supply",
                   hall_names_.size(), "/halls/paths"});
-    bool any_class = false;
-    for (const auto& h : spec_.halls) any_class |= !std::isnan(air_class_limit(h.air_class));
-    if (any_class)
+    if (any_air_class_)
         w.add_series({"/halls/air_class_utilisation", "1",
                       "hall air (server inlet) over the air class's allowable maximum, both in degC (NaN: no class)",
                       hall_names_.size(), "/halls/paths"});
 }
 
-void SiteModel::cooling_row(double t, const double* y, std::vector<double>& row) {
-    const EvalContext ctx = net_.view(t, y);
+void SiteModel::cooling_row(const EvalContext& ctx, std::vector<double>& row) {
+    const double* y = ctx.y.data();
     const auto& cs = *cooling_;
-    const auto [tdb, twb] = outdoor(t);
+    const double tdb = ctx.inputs[std::size_t(dry_bulb_input_)], twb = ctx.inputs[std::size_t(wet_bulb_input_)];
     const PlantState p = cs.plant(ctx);
     const double sup = cs.facility_supply(ctx);
-    const double flow = cs.facility_flow(ctx);
+    const double flow = p.flow;
     double ret = sup;
     if (spec_.facility.plant.present) ret = y[cs.return_segment(0)];
     else if (flow > 0) {
@@ -758,8 +756,7 @@ void SiteModel::cooling_row(double t, const double* y, std::vector<double>& row)
         ret = sup + net_.last_flow()[acc] / (spec_.coolant.density * spec_.coolant.specific_heat * flow);
     }
     row.insert(row.end(), {tdb - kCelsius, twb - kCelsius, sup - kCelsius, ret - kCelsius, flow});
-    if (const double lim = liquid_class_limit(spec_.coolant.liquid_class); !std::isnan(lim))
-        row.push_back((sup - kCelsius) / lim);
+    if (!std::isnan(liquid_limit_)) row.push_back((sup - kCelsius) / liquid_limit_);
     if (spec_.facility.plant.present) {
         row.insert(row.end(), {p.economiser_heat, p.fan_speed, p.chiller_heat, p.chiller_power,
                                p.chiller_power > 0 ? p.chiller_heat / p.chiller_power : std::nan(""),
@@ -784,11 +781,8 @@ void SiteModel::cooling_row(double t, const double* y, std::vector<double>& row)
         if (hs.crah.present) row.push_back(cs.crah_duty(ctx, k++));
         else row.push_back(hs.air_cooling_conductance * (y[hall_air_[h]] - hs.air_supply_temperature));
     }
-    bool any_class = false;
-    for (const auto& h : spec_.halls) any_class |= !std::isnan(air_class_limit(h.air_class));
-    if (any_class)
-        for (std::size_t h = 0; h < hall_air_.size(); ++h)
-            row.push_back((y[hall_air_[h]] - kCelsius) / air_class_limit(spec_.halls[h].air_class));
+    if (any_air_class_)
+        for (std::size_t h = 0; h < hall_air_.size(); ++h) row.push_back((y[hall_air_[h]] - kCelsius) / air_limits_[h]);
 }
 
 void SiteModel::declare_outputs(ResultsWriter& w) const {
@@ -889,8 +883,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
         row.push_back(n ? s / double(n) - kCelsius : std::nan(""));
     }
     for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
+    const EvalContext ctx = net_.view(t, y);
     {
-        const EvalContext ctx = net_.view(t, y);
         const double fac = cooling_->facility_supply(ctx);
         for (const auto& r : racks_) row.push_back((r.cdu >= 0 ? y[cooling_->cdu_supply_state(std::size_t(r.cdu))] : fac) - kCelsius);
     }
@@ -915,7 +909,7 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_out[s] / net_.stages()[s].rating);
     if (spec_.power.grid.present) row.push_back(p.grid_power / spec_.power.grid.capacity);
     row.push_back(y[electrical_room_] - kCelsius);
-    cooling_row(t, y, row);
+    cooling_row(ctx, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
 
     if (spec_.simulation.write_states) {

@@ -104,7 +104,10 @@ private:
     void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
     void build_weather(const SiteSpec& spec);
     void declare_cooling_outputs(ResultsWriter& w) const;
-    void cooling_row(double t, const double* y, std::vector<double>& row);
+    void cooling_row(const EvalContext& ctx, std::vector<double>& row);
+    double liquid_limit_ = 0.0;          ///< [degC] the liquid class's maximum supply, NaN: no class
+    std::vector<double> air_limits_;     ///< [degC] per hall, the air class's allowable maximum, NaN: none
+    bool any_air_class_ = false;
     std::vector<double> scratch_;
     double stored_at_start_ = 0.0;  ///< [J]
 };

@@ -209,15 +209,15 @@ std::vector<double> Network::initial_state() const {
     return y;
 }
 
-void Network::prepare(double t, const double* y, EvalContext& ctx) {
+void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow) {
     if (!finalized_) throw std::logic_error("Network: evaluate before finalize");
     for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(t);
     for (std::size_t b = 0; b < boundaries_.size(); ++b)
         boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
-    std::fill(flow_.begin(), flow_.end(), 0.0);
+    std::fill(flow.begin(), flow.end(), 0.0);
     ctx.t = t;
     ctx.y = {y, states_.size()};
-    ctx.flow = flow_;
+    ctx.flow = flow;
     ctx.inputs = input_values_;
     ctx.boundary_temperature = boundary_T_;
     ctx.load = load_;
@@ -227,19 +227,8 @@ void Network::prepare(double t, const double* y, EvalContext& ctx) {
 
 EvalContext Network::view(double t, const double* y) {
     EvalContext ctx;
-    if (!finalized_) throw std::logic_error("Network: view before finalize");
-    for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(t);
-    for (std::size_t b = 0; b < boundaries_.size(); ++b)
-        boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
-    view_flow_.assign(states_.size(), 0.0);
-    ctx.t = t;
-    ctx.y = {y, states_.size()};
-    ctx.flow = view_flow_;
-    ctx.inputs = input_values_;
-    ctx.boundary_temperature = boundary_T_;
-    ctx.load = load_;
-    ctx.powered = load_powered_;
-    ctx.boundary_accumulator = boundary_acc_;
+    view_flow_.resize(states_.size());
+    prepare(t, y, ctx, view_flow_);
     return ctx;
 }
 
@@ -309,7 +298,7 @@ void Network::shed(int stage) {
 
 void Network::rhs(double t, const double* y, double* ydot) {
     EvalContext ctx;
-    prepare(t, y, ctx);
+    prepare(t, y, ctx, flow_);
     for (auto& b : blocks_) b->eval(ctx);
     eval_tree(ctx);
     for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] / states_[i].capacity;
@@ -318,7 +307,7 @@ void Network::rhs(double t, const double* y, double* ydot) {
 void Network::jacobian(double t, const double* y, std::span<double> values) {
     if (values.size() != nnz()) throw std::logic_error("Network::jacobian: wrong value count");
     EvalContext ctx;
-    prepare(t, y, ctx);
+    prepare(t, y, ctx, flow_);
     // Loads and stage slopes at this point: a full evaluation keeps them consistent.
     for (auto& b : blocks_) b->eval(ctx);
     eval_tree(ctx);
@@ -364,14 +353,14 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
 
 void Network::roots(double t, const double* y, double* g) {
     EvalContext ctx;
-    prepare(t, y, ctx);
+    prepare(t, y, ctx, flow_);
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         if (blocks_[b]->num_roots() > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
 }
 
 bool Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
     EvalContext ctx;
-    prepare(t, y, ctx);
+    prepare(t, y, ctx, flow_);
     bool changed = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         for (int i = 0; i < blocks_[b]->num_roots(); ++i) {

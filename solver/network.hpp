@@ -275,7 +275,8 @@ public:
     double rejected_energy(const double* y) const;
 
 private:
-    void prepare(double t, const double* y, EvalContext& ctx);
+    /// Inputs at t and the context's spans; `flow` is zeroed and receives the blocks' flows.
+    void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow);
     void eval_tree(EvalContext& ctx);
 
     std::vector<std::unique_ptr<InputSignal>> inputs_;

@@ -41,9 +41,8 @@ namespace {
 // (LeakSanitizer finds it), and the faces are all that is drawn anyway.
 vtkSmartPointer<vtkPolyData> box_faces(const std::vector<Box>& boxes, const std::vector<double>* values = nullptr,
                                        const std::string& name = {}) {
-    static constexpr int corners[8][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0},
-                                          {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}};
-    // Counter-clockwise seen from outside: bottom, top, front (y min), right, back, left.
+    // Corners as in kBoxCorners; counter-clockwise seen from outside: bottom, top, front
+    // (y min), right, back, left.
     static constexpr int faces[6][4] = {{0, 3, 2, 1}, {4, 5, 6, 7}, {0, 1, 5, 4},
                                         {1, 2, 6, 5}, {2, 3, 7, 6}, {3, 0, 4, 7}};
     vtkNew<vtkPoints> points;
@@ -53,12 +52,9 @@ vtkSmartPointer<vtkPolyData> box_faces(const std::vector<Box>& boxes, const std:
     scalars->SetName(name.c_str());
     for (std::size_t i = 0; i < boxes.size(); ++i) {
         const Box& b = boxes[i];
-        vtkIdType first = 0;
-        for (int c = 0; c < 8; ++c) {
-            const vtkIdType id = points->InsertNextPoint(b.x + corners[c][0] * b.width, b.y + corners[c][1] * b.depth,
-                                                         b.z + corners[c][2] * b.height);
-            if (c == 0) first = id;
-        }
+        const vtkIdType first = points->GetNumberOfPoints();
+        for (const auto& c : kBoxCorners)
+            points->InsertNextPoint(b.x + c[0] * b.width, b.y + c[1] * b.depth, b.z + c[2] * b.height);
         for (const auto& f : faces) {
             const vtkIdType ids[4] = {first + f[0], first + f[1], first + f[2], first + f[3]};
             polys->InsertNextCell(4, ids);
@@ -183,14 +179,7 @@ void render_floor(const RenderOptions& o) {
             renderer->AddActor(other);
         }
     }
-    if (!has_floor) {
-        double x0 = 1e300, y0 = 1e300, z0 = 1e300, x1 = -1e300, y1 = -1e300;
-        for (const auto& b : everything) {
-            x0 = std::min(x0, b.x), y0 = std::min(y0, b.y), z0 = std::min(z0, b.z);
-            x1 = std::max(x1, b.x + b.width), y1 = std::max(y1, b.y + b.depth);
-        }
-        renderer->AddActor(box_actor({{x0 - 1, y0 - 1, z0 - 0.1, x1 - x0 + 2, y1 - y0 + 2, 0.1}}, floor_rgb, 1.0));
-    }
+    if (!has_floor) renderer->AddActor(box_actor({floor_under(everything)}, floor_rgb, 1.0));
 
     // From the front left, above: rows run along x, the aisles along y.
     renderer->ResetCamera();
@@ -200,7 +189,6 @@ void render_floor(const RenderOptions& o) {
     camera->SetPosition(focal[0] - 0.55, focal[1] - 1.0, focal[2] + 0.85);
     camera->SetViewUp(0, 0, 1);
     renderer->ResetCamera();
-    camera->Zoom(1.0);
     camera->SetWindowCenter(0, -0.2);  // room for the colour bar below
 
     const int size = std::max(12, o.height / 45);

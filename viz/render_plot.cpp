@@ -50,18 +50,13 @@ struct Panel {
 // Reads the file's series with its valid rows only.
 class Series {
 public:
-    explicit Series(const std::string& file) : file_(file), reader_(file), info_(catalogue(file)) {
-        time_ = reader_.time();
-        try {
-            const AttributeValue count = reader_.attribute("/", "rows");
-            if (const auto* n = std::get_if<std::int64_t>(&count))
-                time_.resize(std::min(time_.size(), static_cast<std::size_t>(std::max<std::int64_t>(*n, 0))));
-        } catch (const ResultsError&) {
-        }
+    explicit Series(const std::string& file)
+        : file_(file), reader_(file), info_(catalogue(file)), time_(output_times(reader_)) {
         while (!time_.empty() && !std::isfinite(time_.back())) time_.pop_back();
         if (time_.empty()) throw ViewError(fmt::format("results file '{}' has no output rows: nothing to plot", file));
     }
     const std::vector<double>& time() const { return time_; }
+    std::string site() const { return text_attribute(reader_, "/", "site"); }
     const DatasetInfo* find(std::string path) const {
         if (path.empty() || path.front() != '/') path = "/" + path;
         for (const auto& d : info_)
@@ -263,12 +258,7 @@ void render_plot(const PlotOptions& o) {
     if (panels.empty()) throw ViewError(fmt::format("results file '{}' has none of the site series to plot", o.input));
     check_output(o.output);
 
-    std::string site;
-    try {
-        const AttributeValue v = ResultsReader(o.input).attribute("/", "site");
-        if (const auto* t = std::get_if<std::string>(&v)) site = *t;
-    } catch (const ResultsError&) {
-    }
+    const std::string site = s.site();
 
     XDisplay display(o.width, o.height);
     vtkNew<vtkContextView> view;

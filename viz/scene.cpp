@@ -10,8 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <map>
 #include <set>
 
@@ -35,32 +33,8 @@ Handle open_file(const std::string& path) {
     return {id, H5Fclose};
 }
 
-// A string attribute (variable or fixed length); "" if absent or not a string.
-std::string string_attribute(hid_t object, const char* name) {
-    if (H5Aexists(object, name) <= 0) return {};
-    Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
-    if (!attribute.valid()) return {};
-    Handle type(H5Aget_type(attribute.get()), H5Tclose);
-    if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING) return {};
-    if (H5Tis_variable_str(type.get()) > 0) {
-        Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(memory.get(), H5T_VARIABLE);
-        H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
-        char* text = nullptr;
-        if (H5Aread(attribute.get(), memory.get(), &text) < 0 || text == nullptr) return {};
-        std::string out(text);
-        H5free_memory(text);
-        return out;
-    }
-    const std::size_t size = H5Tget_size(type.get());
-    std::string out(size, '\0');
-    if (H5Aread(attribute.get(), type.get(), out.data()) < 0) return {};
-    out.resize(std::strlen(out.c_str()));
-    return out;
-}
-
 struct Walk {
-    hid_t file;
+    const ResultsReader* reader;  // for the attributes
     std::string prefix;
     std::vector<DatasetInfo>* out;
 };
@@ -72,7 +46,7 @@ herr_t visit(hid_t group, const char* name, const H5L_info_t*, void* data) {
     const std::string path = walk.prefix + name;
     const H5I_type_t kind = H5Iget_type(object.get());
     if (kind == H5I_GROUP) {
-        Walk inner{walk.file, path + "/", walk.out};
+        Walk inner{walk.reader, path + "/", walk.out};
         hsize_t index = 0;
         H5Literate(object.get(), H5_INDEX_NAME, H5_ITER_INC, &index, visit, &inner);
         return 0;
@@ -95,18 +69,22 @@ herr_t visit(hid_t group, const char* name, const H5L_info_t*, void* data) {
             d.extendible = max_dims[0] == H5S_UNLIMITED;
         }
     }
-    d.unit = string_attribute(object.get(), "units");
-    d.description = string_attribute(object.get(), "description");
-    d.columns = string_attribute(object.get(), "columns");
+    auto attribute = [&](const char* name) {
+        return H5Aexists(object.get(), name) > 0 ? text_attribute(*walk.reader, path, name) : std::string();
+    };
+    d.unit = attribute("units");
+    d.description = attribute("description");
+    d.columns = attribute("columns");
     walk.out->push_back(std::move(d));
     return 0;
 }
 
-std::vector<DatasetInfo> list_datasets(const std::string& results) {
+// `reader` has checked that `results` is a results file.
+std::vector<DatasetInfo> list_datasets(const ResultsReader& reader, const std::string& results) {
     QuietErrors quiet;
     Handle file = open_file(results);
     std::vector<DatasetInfo> out;
-    Walk walk{file.get(), "/", &out};
+    Walk walk{&reader, "/", &out};
     hsize_t index = 0;
     if (H5Literate(file.get(), H5_INDEX_NAME, H5_ITER_INC, &index, visit, &walk) < 0)
         fail(results, "/", "cannot list the datasets");
@@ -140,57 +118,66 @@ bool derive_devices(const BoxGroup& racks, BoxGroup& devices) {
     return true;
 }
 
-// A hall as a thin floor slab under its racks, 1 m beyond them on every side.
+// A hall as a floor slab under its racks.
 bool derive_halls(const BoxGroup& racks, BoxGroup& halls) {
-    constexpr double kMargin = 1.0, kThickness = 0.1;  // [m]
     for (const auto& hall : halls.paths) {
-        double lo[3] = {1e300, 1e300, 1e300}, hi[2] = {-1e300, -1e300};
-        bool any = false;
-        for (std::size_t i = 0; i < racks.paths.size(); ++i) {
-            if (racks.paths[i].rfind(hall + "/", 0) != 0) continue;
-            const Box& b = racks.boxes[i];
-            lo[0] = std::min(lo[0], b.x), lo[1] = std::min(lo[1], b.y), lo[2] = std::min(lo[2], b.z);
-            hi[0] = std::max(hi[0], b.x + b.width), hi[1] = std::max(hi[1], b.y + b.depth);
-            any = true;
-        }
-        if (!any) return false;
-        halls.boxes.push_back({lo[0] - kMargin, lo[1] - kMargin, lo[2] - kThickness, hi[0] - lo[0] + 2 * kMargin,
-                               hi[1] - lo[1] + 2 * kMargin, kThickness});
+        std::vector<Box> under;
+        for (std::size_t i = 0; i < racks.paths.size(); ++i)
+            if (racks.paths[i].rfind(hall + "/", 0) == 0) under.push_back(racks.boxes[i]);
+        if (under.empty()) return false;
+        halls.boxes.push_back(floor_under(under));
     }
     return true;
 }
 
 }  // namespace
 
-std::vector<DatasetInfo> catalogue(const std::string& results) {
-    ResultsReader check(results);  // missing file, not HDF5, not a results file: named errors
-    return list_datasets(results);
+Box floor_under(const std::vector<Box>& boxes) {
+    constexpr double kMargin = 1.0, kThickness = 0.1;  // [m]
+    double lo[3] = {1e300, 1e300, 1e300}, hi[2] = {-1e300, -1e300};
+    for (const Box& b : boxes) {
+        lo[0] = std::min(lo[0], b.x), lo[1] = std::min(lo[1], b.y), lo[2] = std::min(lo[2], b.z);
+        hi[0] = std::max(hi[0], b.x + b.width), hi[1] = std::max(hi[1], b.y + b.depth);
+    }
+    return {lo[0] - kMargin, lo[1] - kMargin, lo[2] - kThickness, hi[0] - lo[0] + 2 * kMargin,
+            hi[1] - lo[1] + 2 * kMargin, kThickness};
 }
 
-Scene load_scene(const std::string& results) {
-    ResultsReader reader(results);
-    Scene s;
-    s.file = results;
-    auto text_attribute = [&](const char* name) -> std::string {
-        try {
-            const auto v = reader.attribute("/", name);
-            if (const auto* t = std::get_if<std::string>(&v)) return *t;
-        } catch (const ResultsError&) {
-        }
-        return {};
-    };
-    s.status = text_attribute("status");
-    s.site = text_attribute("site");
-    const std::vector<double> time = reader.time();  // a running file's: up to `rows`
-    std::size_t rows = time.size();
+std::string text_attribute(const ResultsReader& reader, const std::string& object, const std::string& name) {
+    try {
+        const AttributeValue v = reader.attribute(object, name);
+        if (const auto* t = std::get_if<std::string>(&v)) return *t;
+    } catch (const ResultsError&) {
+    }
+    return {};
+}
+
+std::vector<double> output_times(const ResultsReader& reader) {
+    std::vector<double> time = reader.time();  // a running file's: up to `rows`
     try {
         const AttributeValue count = reader.attribute("/", "rows");
         if (const auto* n = std::get_if<std::int64_t>(&count))
-            rows = std::min(rows, static_cast<std::size_t>(std::max<std::int64_t>(*n, 0)));
+            time.resize(std::min(time.size(), static_cast<std::size_t>(std::max<std::int64_t>(*n, 0))));
     } catch (const ResultsError&) {
     }
+    return time;
+}
 
-    const std::vector<DatasetInfo> all = list_datasets(results);
+std::vector<DatasetInfo> catalogue(const std::string& results) {
+    const ResultsReader reader(results);  // missing file, not HDF5, not a results file: named errors
+    return list_datasets(reader, results);
+}
+
+Scene load_scene(const std::string& results) {
+    const ResultsReader reader(results);
+    Scene s;
+    s.file = results;
+    s.status = text_attribute(reader, "/", "status");
+    s.site = text_attribute(reader, "/", "site");
+    const std::vector<double> time = output_times(reader);
+    std::size_t rows = time.size();
+
+    const std::vector<DatasetInfo> all = list_datasets(reader, results);
     std::map<std::string, const DatasetInfo*> by_path;
     std::set<std::string> top;
     for (const auto& d : all) {
@@ -244,7 +231,8 @@ Scene load_scene(const std::string& results) {
         return std::any_of(s.groups.begin(), s.groups.end(), [&](const BoxGroup& g) { return g.name == name; });
     };
     if (has("racks")) {
-        const BoxGroup racks = s.groups.front();
+        s.groups.reserve(s.groups.size() + 2);  // `racks` stays valid
+        const BoxGroup& racks = s.groups.front();
         for (const char* name : {"devices", "halls"}) {
             if (has(name)) continue;
             BoxGroup g;

@@ -16,6 +16,10 @@
 #include <utility>
 #include <vector>
 
+namespace dctwin {
+class ResultsReader;
+}
+
 namespace dctwin::viz {
 
 /// A request that the results file cannot answer (unknown field, time outside the run, a file
@@ -44,6 +48,15 @@ std::vector<DatasetInfo> catalogue(const std::string& results);
 struct Box {
     double x = 0, y = 0, z = 0, width = 0, depth = 0, height = 0;
 };
+
+/// The corners of a box in VTK's hexahedron order, as fractions of its extent: the bottom
+/// face counter-clockwise seen from above, then the top face. Corner c of box b is
+/// (b.x + kBoxCorners[c][0] * b.width, b.y + kBoxCorners[c][1] * b.depth, b.z + kBoxCorners[c][2] * b.height).
+inline constexpr int kBoxCorners[8][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0},
+                                          {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}};
+
+/// A floor slab under `boxes` (at least one): 0.1 m thick, 1 m beyond them on every side.
+Box floor_under(const std::vector<Box>& boxes);
 
 /// A cell field of a box group: one value per box and output row.
 struct CellField {
@@ -86,6 +99,12 @@ struct Scene {
 /// Reads the layout of a results file. Throws ResultsError (missing, not a results file,
 /// unreadable) or ViewError (no output rows, no box group).
 Scene load_scene(const std::string& results);
+
+/// A string attribute of an object of the file; "" if either is missing or it is not a string.
+std::string text_attribute(const ResultsReader& reader, const std::string& object, const std::string& name);
+/// The output times of the file's valid rows: `/time` (a `running` file's up to its `rows`),
+/// cut to the `rows` attribute. Throws ResultsError.
+std::vector<double> output_times(const ResultsReader& reader);
 
 /// Row `row` of a 1-D or 2-D series, read alone (a hyperslab). Throws ResultsError.
 std::vector<double> read_row(const std::string& results, const std::string& dataset, std::size_t row);

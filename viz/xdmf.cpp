@@ -35,10 +35,6 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
-// The corners of a box in VTK's hexahedron order: the bottom face counter-clockwise seen
-// from above, then the top face.
-constexpr int kCorners[8][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}};
-
 std::string document(const Scene& s, const std::string& h5_reference) {
     std::string x;
     x += "<?xml version=\"1.0\" ?>\n";
@@ -61,7 +57,7 @@ std::string document(const Scene& s, const std::string& h5_reference) {
         x += fmt::format("   <DataItem Dimensions=\"{} 3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">\n",
                          8 * g.boxes.size());
         for (const auto& b : g.boxes)
-            for (const auto& c : kCorners)
+            for (const auto& c : kBoxCorners)
                 x += fmt::format("    {} {} {}\n", b.x + c[0] * b.width, b.y + c[1] * b.depth, b.z + c[2] * b.height);
         x += "   </DataItem>\n  </Geometry>\n";
     }

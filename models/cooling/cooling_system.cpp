@@ -86,6 +86,11 @@ void CoolingSystem::declare(Network& net) {
     for (const auto& r : racks_) return_deps_.push_back(r.coolant);
     for (const auto& c : cdu_) return_deps_.insert(return_deps_.end(), {c.supply, c.integrator});
     for (const auto& h : crah_) return_deps_.push_back(h.air);
+    cdu_eval_.resize(cdu_.size());
+    crah_eval_.resize(crah_.size());
+    dcf_.assign(flow_deps_.size(), 0.0);
+    dret_.assign(return_deps_.size(), 0.0);
+    slope_.reserve(2 + flow_deps_.size());
 
     // --- loads ----------------------------------------------------------------------------
     for (auto& c : cdu_)
@@ -198,10 +203,6 @@ CoolingSystem::CduEval CoolingSystem::eval_cdu(const EvalContext& ctx, std::size
     r.dvdu = (r.u > c.min_valve && r.u < 1.0) ? 1.0 : 0.0;
     r.cp = f_.rho_cp * c.primary_max * r.v * flow_factor(ctx);
     r.e = exchange(c.ua, r.cs, r.cp);
-    if (r.cp > 0 && r.cs > 0) {
-        const double h = 1e-6 * r.cp;
-        r.de_dcp = (exchange(c.ua, r.cs, r.cp + h) - exchange(c.ua, r.cs, r.cp - h)) / (2 * h);
-    }
     r.q = r.e * (r.tmix - ctx.temperature(supply_node()));
     return r;
 }
@@ -273,7 +274,7 @@ void CoolingSystem::eval(EvalContext& ctx) const {
 
     for (std::size_t i = 0; i < cdu_.size(); ++i) {
         const Cdu& c = cdu_[i];
-        const CduEval r = eval_cdu(ctx, i);
+        const CduEval& r = cdu_eval_[i] = eval_cdu(ctx, i);
         const double ths = ctx.y[std::size_t(c.supply)];
         for (std::size_t k : c.racks) {
             const double cr = c.rho_cp * racks_[k].flow * r.speed;
@@ -298,7 +299,8 @@ void CoolingSystem::eval(EvalContext& ctx) const {
     }
     for (std::size_t i = 0; i < crah_.size(); ++i) {
         const Crah& h = crah_[i];
-        const double q = crah_exchange(ctx, i) * (ctx.y[std::size_t(h.air)] - tpin);
+        crah_eval_[i] = crah_exchange(ctx, i);
+        const double q = crah_eval_[i] * (ctx.y[std::size_t(h.air)] - tpin);
         ctx.flow[std::size_t(h.air)] -= q;
         q_ret += q;
         cf += f_.rho_cp * h.water_flow * m;
@@ -307,6 +309,7 @@ void CoolingSystem::eval(EvalContext& ctx) const {
         crah_fans += fans;
     }
     ctx.add_heat(return_node(), q_ret);
+    cf_ = cf, q_ret_ = q_ret;
 
     const bool plant_on = input_or(ctx, f_.powered_input, 1.0) > 0.5 && ctx.powered[std::size_t(pump_load_)];
     const double qf = cf / f_.rho_cp;
@@ -348,19 +351,27 @@ void CoolingSystem::eval(EvalContext& ctx) const {
 void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
     const NodeRef pin = supply_node();
     const double tpin = ctx.temperature(pin);
+    // The network evaluates every block at this point just before: eval()'s values stand.
     const double m = flow_factor(ctx);
-    double dret_dpin = 0.0, cf = 0.0, q_ret_sign = 0.0;
+    const double cf = cf_;
+    double dret_dpin = 0.0;
     // d(C_f)/d(flow dep) and d(returned heat)/d(return dep), in declaration order.
-    std::vector<double> dcf(flow_deps_.size(), 0.0);
-    std::vector<double> dret(return_deps_.size(), 0.0);
+    std::vector<double>& dcf = dcf_;
+    std::vector<double>& dret = dret_;
+    std::fill(dret.begin(), dret.end(), 0.0);
     std::size_t rd = racks_.size();  // CDU part of return_deps_ starts after the racks
 
     for (std::size_t i = 0; i < cdu_.size(); ++i) {
         const Cdu& c = cdu_[i];
-        const CduEval r = eval_cdu(ctx, i);
+        const CduEval& r = cdu_eval_[i];
         const auto& e = cdu_e_[i];
         const double dcp_dv = f_.rho_cp * c.primary_max * m;
-        const double dq_dI = r.de_dcp * dcp_dv * r.dvdu * (r.tmix - tpin);
+        double de_dcp = 0.0;  // the exchanger's d(conductance)/d(primary capacity rate)
+        if (r.cp > 0 && r.cs > 0 && r.dvdu > 0) {
+            const double h = 1e-6 * r.cp;
+            de_dcp = (exchange(c.ua, r.cs, r.cp + h) - exchange(c.ua, r.cs, r.cp - h)) / (2 * h);
+        }
+        const double dq_dI = de_dcp * dcp_dv * r.dvdu * (r.tmix - tpin);
         const double dq_dT = dq_dI * c.gain;
         for (std::size_t k : c.racks) {
             const double cr = c.rho_cp * racks_[k].flow * r.speed;
@@ -375,7 +386,7 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
         jac.add(e.hdr_hdr, -r.cs - dq_dT);
         jac.add(e.hdr_i, -dq_dI);
         if (e.hdr_pin >= 0) jac.add(e.hdr_pin, r.e);
-        jac.add(e.i_hdr, c.gain / c.integral_time + (r.dvdu - 1.0) * c.gain / c.integral_time);
+        jac.add(e.i_hdr, r.dvdu * c.gain / c.integral_time);
         jac.add(e.i_i, (r.dvdu - 1.0) / c.integral_time);
         jac.add(e.ret_hdr, dq_dT);
         jac.add(e.ret_i, dq_dI);
@@ -384,8 +395,6 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
         dcf[2 * i] = dcp_dv * r.dvdu * c.gain;
         dcf[2 * i + 1] = dcp_dv * r.dvdu;
         dret_dpin -= r.e;
-        cf += r.cp;
-        q_ret_sign += r.q;
     }
     for (std::size_t k = 0; k < racks_.size(); ++k) {
         const auto& r = racks_[k];
@@ -396,20 +405,16 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
         jac.add(rack_e_[k].ret, cd);
         dret[k] = cd;
         dret_dpin -= cd;
-        cf += cd;
-        q_ret_sign += cd * (ctx.y[std::size_t(r.coolant)] - tpin);
     }
     rd += 2 * cdu_.size();
     for (std::size_t h = 0; h < crah_.size(); ++h) {
-        const double eh = crah_exchange(ctx, h);
+        const double eh = crah_eval_[h];
         const auto& e = crah_e_[h];
         jac.add(e.air_air, -eh);
         if (e.air_pin >= 0) jac.add(e.air_pin, eh);
         jac.add(e.ret_air, eh);
         dret[rd + h] = eh;
         dret_dpin -= eh;
-        cf += f_.rho_cp * crah_[h].water_flow * m;
-        q_ret_sign += eh * (ctx.y[std::size_t(crah_[h].air)] - tpin);
     }
     if (ret_pin_ >= 0) jac.add(ret_pin_, dret_dpin);
 
@@ -425,7 +430,7 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
         }
     }
     if (!f_.loop) {
-        const bool on = plant_on && q_ret_sign > 0;
+        const bool on = plant_on && q_ret_ > 0;
         const auto off = std::size_t(dl.offset[std::size_t(reject_load_)]);
         for (std::size_t k = 0; k < return_deps_.size(); ++k) {
             dl.dvalues[off + k] = on ? f_.specific_rejection * dret[k] : 0.0;
@@ -445,9 +450,7 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
     // the same numbers enter the supply row and the outdoor row, so energy stays balanced.
     const double t_in = ctx.y[std::size_t(seg_r_.back())];
     const double fan_i = fan_i_ >= 0 ? ctx.y[std::size_t(fan_i_)] : 0.0;
-    struct Out {
-        double q, te, chiller, cond;
-    };
+    using Out = PlantSlope;
     auto at = [&](double t, double fi, double c) {
         const PlantState p = plant_at(ctx, t, fi, c);
         return Out{p.economiser_heat + p.chiller_heat, p.economiser_outlet, p.chiller_power, p.condenser_fan_power};
@@ -461,7 +464,9 @@ void CoolingSystem::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeri
     const Out dC = cf > hC ? diff(at(t_in, fan_i, cf + hC), at(t_in, fan_i, cf - hC), 2 * hC)
                            : diff(at(t_in, fan_i, cf + hC), at(t_in, fan_i, cf), hC);
     // Derivatives against plant_deps: T_in, [I_f], flow deps.
-    std::vector<Out> d{dT};
+    std::vector<Out>& d = slope_;
+    d.clear();
+    d.push_back(dT);
     if (fan_i_ >= 0) d.push_back(dI);
     for (double g : dcf) d.push_back({dC.q * g, dC.te * g, dC.chiller * g, dC.cond * g});
     const double ti = f_.economiser.integral_time;
@@ -512,6 +517,7 @@ double CoolingSystem::crah_supply_air(const EvalContext& ctx, std::size_t i) con
 PlantState CoolingSystem::plant(const EvalContext& ctx) const {
     if (!f_.loop) {
         PlantState p;
+        p.flow = facility_flow(ctx);
         p.inlet = p.outlet = p.economiser_outlet = ctx.temperature(f_.supply);
         return p;
     }

@@ -162,7 +162,11 @@ private:
     };
     // Evaluation-time values of one CDU.
     struct CduEval {
-        double speed = 0, cs = 0, tmix = 0, u = 0, v = 0, dvdu = 0, cp = 0, e = 0, de_dcp = 0, q = 0;
+        double speed = 0, cs = 0, tmix = 0, u = 0, v = 0, dvdu = 0, cp = 0, e = 0, q = 0;
+    };
+    // d(plant heat, economiser outlet, chiller power, condenser fans) against one input.
+    struct PlantSlope {
+        double q = 0, te = 0, chiller = 0, cond = 0;
     };
     NodeRef supply_node() const { return f_.loop ? NodeRef::state(seg_s_.back()) : f_.supply; }
     NodeRef return_node() const { return f_.loop ? NodeRef::state(seg_r_.front()) : f_.supply; }
@@ -186,6 +190,14 @@ private:
     std::vector<int> flow_deps_;      // states C_f depends on: (T_cs, I) per CDU
     std::vector<int> return_deps_;    // states the returned heat depends on
     int e_acc_pumps_ = -1, e_acc_fans_ = -1, e_acc_chiller_ = -1, e_acc_cdu_ = -1, e_acc_crah_ = -1;
+
+    // What eval() saw, for jacobian() at the same point (the network evaluates first), and
+    // scratch sized once.
+    mutable std::vector<CduEval> cdu_eval_;
+    mutable std::vector<double> crah_eval_;   // [W/K] air handlers' exchange conductances
+    mutable double cf_ = 0.0, q_ret_ = 0.0;   // [W/K] facility capacity rate, [W] heat returned
+    mutable std::vector<double> dcf_, dret_;
+    mutable std::vector<PlantSlope> slope_;
 
     // Jacobian entries.
     struct RackEntries {

@@ -36,6 +36,15 @@ inline double exchange(double ua, double c1, double c2) {
     return counterflow_effectiveness(ua / cmin, cmin / cmax) * cmin;
 }
 
+/// The counterflow exchanger that passes q [W] between streams of capacity rates c1, c2 [W/K]
+/// whose inlets differ by dt_in [K] (the inverse of exchange()). `eps` receives the
+/// effectiveness needed; the conductance UA [W/K] is NaN when no exchanger reaches it.
+inline double rated_conductance(double q, double c1, double c2, double dt_in, double* eps) {
+    const double cmin = std::min(c1, c2), cmax = std::max(c1, c2);
+    *eps = q / (cmin * dt_in);
+    return counterflow_ntu(*eps, cmin / cmax) * cmin;
+}
+
 /// Affinity laws at speed ratio n: flow ~ n, head ~ n^2, power ~ n^3.
 inline double affinity_flow(double rated, double n) { return rated * n; }
 inline double affinity_head(double rated, double n) { return rated * n * n; }

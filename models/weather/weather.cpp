@@ -163,7 +163,8 @@ constexpr std::array<double, 25> kFraction = {0.82, 0.88, 0.92, 0.95, 0.98, 1.00
 
 class DesignDayWeather final : public Weather {
 public:
-    DesignDayWeather(const DesignDay& d, double wet_bulb_range) : d_(d), wbr_(wet_bulb_range) {}
+    /// `d` as checked by design_day(): its wet_bulb_range resolved (never NaN).
+    explicit DesignDayWeather(const DesignDay& d) : d_(d) {}
 
     WeatherSample at(double t) const override {
         if (!std::isfinite(t)) throw std::out_of_range(fmt::format("weather: design day at t = {} s", t));
@@ -174,7 +175,7 @@ public:
         const double f = (1 - u) * kFraction[std::size_t(i)] + u * kFraction[std::size_t(i) + 1];
         WeatherSample s;
         s.dry_bulb = d_.max_dry_bulb - f * d_.daily_range;
-        s.wet_bulb = std::min(d_.max_wet_bulb - f * wbr_, s.dry_bulb);
+        s.wet_bulb = std::min(d_.max_wet_bulb - f * d_.wet_bulb_range, s.dry_bulb);
         s.pressure = d_.pressure;
         // The construction checked every hour; between hours rounding could only nudge it.
         s.relative_humidity = std::clamp(rh_from_wet_bulb(s.dry_bulb, s.wet_bulb, d_.pressure), 0.0, 1.0);
@@ -185,13 +186,12 @@ public:
         const int minutes = static_cast<int>(std::lround(d_.start_hour * 60));
         return fmt::format("design day: {} max dry bulb, {:.1f} K range, {} max wet bulb ({:.1f} K range), "
                            "{:.0f} Pa, from {:02d}:{:02d}",
-                           celsius(d_.max_dry_bulb), d_.daily_range, celsius(d_.max_wet_bulb), wbr_, d_.pressure,
-                           minutes / 60 % 24, minutes % 60);
+                           celsius(d_.max_dry_bulb), d_.daily_range, celsius(d_.max_wet_bulb), d_.wet_bulb_range,
+                           d_.pressure, minutes / 60 % 24, minutes % 60);
     }
 
 private:
     DesignDay d_;
-    double wbr_;  // [K]
 };
 
 }  // namespace
@@ -240,6 +240,7 @@ std::unique_ptr<Weather> design_day(const DesignDay& d) {
         throw std::invalid_argument(fmt::format("design day: wet-bulb range {} K must be at least 0", wbr));
     DesignDay dd = d;
     dd.max_wet_bulb = std::min(d.max_wet_bulb, d.max_dry_bulb);
+    dd.wet_bulb_range = wbr;
     for (std::size_t h = 0; h < 24; ++h) {
         const double T = dd.max_dry_bulb - kFraction[h] * dd.daily_range;
         const double Twb = std::min(dd.max_wet_bulb - kFraction[h] * wbr, T);
@@ -248,7 +249,7 @@ std::unique_ptr<Weather> design_day(const DesignDay& d) {
                                                     "wet bulb {} is below that of dry air at {} dry bulb",
                                                     wbr, h, celsius(Twb), celsius(T)));
     }
-    return std::make_unique<DesignDayWeather>(dd, wbr);
+    return std::make_unique<DesignDayWeather>(dd);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -130,7 +130,6 @@ std::vector<RangeStats> dynamic_range(const UniformSeries& p, std::span<const do
                 r.time = p.time(first);
             }
         }
-        if (m == 0) r.max_range = 0.0;
         out.push_back(r);
     }
     return out;
@@ -161,7 +160,7 @@ Spectrum power_spectrum(const UniformSeries& p, const SpectrumOptions& o) {
     w2 /= double(M);
 
     R2C fft(M);
-    const std::size_t hop = M == N ? N : std::max<std::size_t>(1, M / 2);
+    const std::size_t hop = M / 2;  // half-overlapping segments (M >= 2); M == N: one segment
     for (std::size_t first = 0; first + M <= N; first += hop) {
         double m = 0.0;
         for (std::size_t n = 0; n < M; ++n) m += p.v[first + n];
@@ -175,7 +174,6 @@ Spectrum power_spectrum(const UniformSeries& p, const SpectrumOptions& o) {
             s.power[k] += c * (re * re + im * im) * norm;
         }
         ++s.segments;
-        if (M == N) break;
     }
     for (double& x : s.power) x /= double(s.segments);
     return s;

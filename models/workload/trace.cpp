@@ -1,6 +1,7 @@
 #include "models/workload/trace.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cerrno>
 #include <cmath>
@@ -144,7 +145,6 @@ public:
         last_time_[std::size_t(d)] = t;
         last_line_[std::size_t(d)] = in.number();
     }
-    const std::vector<std::string>& names() const { return names_; }
 
 private:
     std::map<std::string, int> index_;
@@ -258,9 +258,16 @@ std::string read_file(const std::string& path, const std::string& key) {
         throw InputError(SourceLoc{path, 0, 0}, key, std::string("cannot read the trace: ") + std::strerror(errno),
                          std::string_view{});
     // Read at most one byte over the cap: a file that grew after the size check is still refused.
-    std::string text(std::size_t(kMaxTraceBytes) + 1, '\0');
-    in.read(text.data(), std::streamsize(text.size()));
-    text.resize(std::size_t(in.gcount()));
+    // In blocks, so that a small file does not cost a buffer of the cap.
+    const std::size_t cap = std::size_t(kMaxTraceBytes) + 1;
+    std::string text;
+    if (!ec) text.reserve(std::size_t(size));
+    std::array<char, 1 << 16> block;
+    while (text.size() < cap) {
+        in.read(block.data(), std::streamsize(std::min(block.size(), cap - text.size())));
+        text.append(block.data(), std::size_t(in.gcount()));
+        if (!in) break;  // the end of the file (or a read error: what was read, as a single read gives)
+    }
     return text;
 }
 

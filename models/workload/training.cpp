@@ -155,14 +155,29 @@ std::int64_t TrainingSignal::locate(double t, double* next) const {
 
 // ---- checkpoints and the ramp ------------------------------------------------------------------
 
+double TrainingSignal::checkpoint_start(double k) const { return p_.start + k * p_.checkpoint_interval; }
+
+double TrainingSignal::last_checkpoint(double t) const {
+    double k = std::max(0.0, std::floor((t - p_.start) / p_.checkpoint_interval));
+    while (checkpoint_start(k + 1) <= t) k += 1;
+    while (k > 0 && checkpoint_start(k) > t) k -= 1;
+    return k;
+}
+
 int TrainingSignal::checkpoint_at(double t) const {
-    const double I = p_.checkpoint_interval;
-    if (I <= 0.0) return 0;
-    auto c = [&](double k) { return p_.start + k * I; };
-    double k = std::max(0.0, std::floor((t - p_.start) / I));
-    while (c(k + 1) <= t) k += 1;
-    while (k > 0 && c(k) > t) k -= 1;
-    return k >= 1 && t < c(k) + p_.checkpoint_duration ? 1 : 0;
+    if (p_.checkpoint_interval <= 0.0) return 0;
+    const double k = last_checkpoint(t);
+    return k >= 1 && t < checkpoint_start(k) + p_.checkpoint_duration ? 1 : 0;
+}
+
+double TrainingSignal::ramp_step_start(double j) const { return p_.start + p_.ramp_duration * j / p_.ramp_steps; }
+
+double TrainingSignal::last_ramp_step(double t) const {
+    const int n = p_.ramp_steps;
+    double j = std::clamp(std::floor((t - p_.start) / p_.ramp_duration * n), 0.0, double(n));
+    while (j < n && ramp_step_start(j + 1) <= t) j += 1;
+    while (j > 0 && ramp_step_start(j) > t) j -= 1;
+    return j;
 }
 
 double TrainingSignal::envelope(double t) const {
@@ -170,22 +185,17 @@ double TrainingSignal::envelope(double t) const {
     if (r <= 0.0) return 1.0;
     const int n = p_.ramp_steps;
     if (n == 0) return t >= p_.start + r ? 1.0 : (t - p_.start) / r;
-    auto at = [&](double j) { return p_.start + r * j / n; };
-    double j = std::clamp(std::floor((t - p_.start) / r * n), 0.0, double(n));
-    while (j < n && at(j + 1) <= t) j += 1;
-    while (j > 0 && at(j) > t) j -= 1;
-    return std::min(1.0, (j + 1) / n);
+    return std::min(1.0, (last_ramp_step(t) + 1) / n);
 }
 
 // ---- the signal --------------------------------------------------------------------------------
 
 double TrainingSignal::value(double t) const {
     if (!(t >= p_.start && t < p_.stop)) return p_.idle_activity;
-    double a;
     if (beyond(t)) return avg_;
+    double a = avg_;
     if (checkpoint_at(t)) a = p_.checkpoint_activity;
-    else if (res_ == TrainingResolution::averaged) a = avg_;
-    else a = (locate(t) & 1) ? p_.comm_activity : p_.compute_activity;
+    else if (res_ == TrainingResolution::iterations) a = (locate(t) & 1) ? p_.comm_activity : p_.compute_activity;
     return p_.idle_activity + envelope(t) * (a - p_.idle_activity);
 }
 
@@ -203,26 +213,20 @@ double TrainingSignal::next_discontinuity(double t) const {
     if (beyond(t)) return p_.stop;
     double best = p_.stop;
 
+    // The same searches as envelope() and checkpoint_at(), so that value() changes exactly here.
     const double r = p_.ramp_duration;
     if (r > 0.0) {
         const int n = p_.ramp_steps;
         if (n == 0) {
             if (t < p_.start + r) best = std::min(best, p_.start + r);
-        } else {
-            auto at = [&](double j) { return p_.start + r * j / n; };
-            for (double j = std::max(1.0, std::floor((t - p_.start) / r * n)); j < n; j += 1)
-                if (at(j) > t) { best = std::min(best, at(j)); break; }
+        } else if (const double j = last_ramp_step(t) + 1; j < n) {
+            best = std::min(best, ramp_step_start(j));
         }
     }
 
-    const double I = p_.checkpoint_interval;
-    if (I > 0.0) {
-        auto c = [&](double k) { return p_.start + k * I; };
-        double k = std::max(0.0, std::floor((t - p_.start) / I));
-        while (c(k + 1) <= t) k += 1;
-        while (k > 0 && c(k) > t) k -= 1;
-        const double end = c(k) + p_.checkpoint_duration;
-        best = std::min(best, k >= 1 && t < end ? end : c(k + 1));
+    if (p_.checkpoint_interval > 0.0) {
+        const double k = last_checkpoint(t), end = checkpoint_start(k) + p_.checkpoint_duration;
+        best = std::min(best, k >= 1 && t < end ? end : checkpoint_start(k + 1));
     }
 
     if (res_ == TrainingResolution::iterations) {

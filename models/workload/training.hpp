@@ -108,7 +108,11 @@ private:
     double wall_time(double tau) const;   // earliest wall time after the pauses with that clock
     // The last phase start g with wall_of(g) <= t; *next = wall_of(g + 1) if asked.
     std::int64_t locate(double t, double* next = nullptr) const;
-    int checkpoint_at(double t) const;    // 1 inside a checkpoint, else 0
+    double checkpoint_start(double k) const;  // wall time of checkpoint k (k >= 1)
+    double last_checkpoint(double t) const;   // the last k with checkpoint_start(k) <= t, 0 if none; interval > 0
+    int checkpoint_at(double t) const;        // 1 inside a checkpoint, else 0
+    double ramp_step_start(double j) const;   // wall time of ramp step j (ramp_steps > 0)
+    double last_ramp_step(double t) const;    // the last j in [0, ramp_steps] with ramp_step_start(j) <= t, else 0
     double envelope(double t) const;
     bool beyond(double t) const { return t - p_.start > kTrainingHorizon; }
     const std::vector<double>& block(std::int64_t b) const;  // under mutex_

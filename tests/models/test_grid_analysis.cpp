@@ -264,7 +264,11 @@ TEST_CASE("smoothing: the max ramp rate of a training job stays under the limit,
     CHECK(ramp_violations(smoothed, limit, dt).count == 0);
     // The cost: extra energy burnt (floor and hold) against what the job asked for.
     CHECK(out.extra_energy > 0);
+    // (An identity of the bookkeeping: max(x, 0) - max(-x, 0) = x, sample by sample.)
     CHECK(out.extra_energy - out.deficit_energy == doctest::Approx(out.drawn_energy - out.request_energy));
+    // The request's energy against the job's own integral (not via the filter's bookkeeping):
+    // the trapezoids at 10 ms misplace each phase switch by at most half a step.
+    CHECK(out.request_energy == doctest::Approx(100 * 120 + 600 * integrate_signal(job, 0, 120)).epsilon(1e-3));
     // The comm phase lasts 0.6 s: after the 0.5 s hold the power falls 0.1 s at 500 W/s, so a
     // 700 W compute level dips to 650 W instead of 280 W.
     double lo = 1e9;

@@ -37,6 +37,13 @@ double sampled_mean(const InputSignal& s, double t0, double t1, double dt) {
     return sum / double(n);
 }
 
+// Steps through the signal's discontinuities from `from` until `to` or past it; where it lands.
+double step_until(const InputSignal& s, double from, double to) {
+    double t = from;
+    while (t < to) t = s.next_discontinuity(t);
+    return t;
+}
+
 }  // namespace
 
 TEST_CASE("workload: a periodic training job's average power equals the duty-weighted phase powers") {
@@ -197,9 +204,7 @@ TEST_CASE("workload: a checkpoint dips the power by the configured amount at the
     for (int k = 1; k <= 5; ++k) {
         const double c = 100 + 600.0 * k, e = c + 30;
         // Stepping through the discontinuities from before lands on c and on e exactly.
-        double t = c - 5;
-        while (t < c) t = s.next_discontinuity(t);
-        CHECK(t == c);
+        CHECK(step_until(s, c - 5, c) == c);
         CHECK(s.next_discontinuity(c) == e);
         CHECK(s.phase(c) == TrainingPhase::checkpoint);
         CHECK(s.phase(e) != TrainingPhase::checkpoint);
@@ -264,12 +269,7 @@ TEST_CASE("workload: start ramp, linear or in steps, and idle outside start to s
         CHECK(s.value(50) == doctest::Approx(1.0));
         CHECK(s.next_discontinuity(0) == 10);
         // The ramp's end is reported (a kink), so that the integral is exact piecewise.
-        double t = 10, found = 0;
-        while (t < 50) {
-            t = s.next_discontinuity(t);
-            if (t == 50) found = 1;
-        }
-        CHECK(found == 1);
+        CHECK(step_until(s, 10, 50) == 50);
         CHECK(integrate_signal(s, 10, 50) == doctest::Approx(40 * (0.1 + 0.5 * 0.9)).epsilon(1e-12));
     }
     SUBCASE("steps") {
@@ -280,11 +280,7 @@ TEST_CASE("workload: start ramp, linear or in steps, and idle outside start to s
         CHECK(s.value(20) == doctest::Approx(0.1 + 0.5 * 0.9));
         CHECK(s.value(39.99) == doctest::Approx(0.1 + 0.75 * 0.9));
         CHECK(s.value(40) == doctest::Approx(1.0));  // the last step, at start + (n-1)/n of the ramp
-        for (double c : {20.0, 30.0, 40.0}) {
-            double t = c - 1;
-            while (t < c) t = s.next_discontinuity(t);
-            CHECK(t == c);
-        }
+        for (double c : {20.0, 30.0, 40.0}) CHECK(step_until(s, c - 1, c) == c);
         CHECK(integrate_signal(s, 10, 50) == doctest::Approx(10 * 0.9 * (0.25 + 0.5 + 0.75 + 1) + 40 * 0.1));
     }
     const TrainingSignal s(p);

@@ -8,7 +8,7 @@
 #include <Eigen/Dense>
 #include <fmt/format.h>
 
-#include "models/cooling/facility_plant.hpp"
+#include "models/cooling/cooling_system.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
 #include "solver/edges.hpp"
@@ -166,9 +166,6 @@ struct Mixed {
         g->add(NodeRef::state(p0), NodeRef::state(coolant), 50);
         g->add(NodeRef::state(j1), NodeRef::state(p1), 40);
         g->add(NodeRef::state(p1), NodeRef::state(coolant), 45);
-        auto a = std::make_unique<AdvectionBlock>("flow");
-        a->add(NodeRef::boundary(fac), NodeRef::state(coolant), 2000);
-        a->add(NodeRef::state(coolant), NodeRef::boundary(fac), 2000);
         auto d = std::make_unique<DeviceArray>();
         DeviceParams p;
         p.idle_power = 70, p.dynamic_power = 570, p.leakage_power = 60, p.leakage_coeff = 0.015;
@@ -178,10 +175,18 @@ struct Mixed {
         d->add("gpu1", {j1, -1}, p, act, -1, shelf, job);
         auto f = std::make_unique<FixedLoads>();
         f->add("nic", 300, shelf, LoadCategory::it, NodeRef::state(air));
-        auto plant = std::make_unique<FacilityPlant>(1000, 0.02, NodeRef::boundary(out), sup);
-        plant->add_return(coolant, 2000);
+        // The rack on a held facility supply: 2000 W/K of coolant, a 1 kW pump, fans at 2 %.
+        FacilityParams fp;
+        fp.supply = NodeRef::boundary(fac);
+        fp.outdoor = NodeRef::boundary(out);
+        fp.rho_cp = 4.18e6;
+        fp.pump_power = 1000;
+        fp.rated_flow = 2000 / fp.rho_cp;
+        fp.specific_rejection = 0.02;
+        fp.setpoint_input = sup;
+        auto plant = std::make_unique<CoolingSystem>(fp);
+        plant->add_rack({coolant, fp.rated_flow, -1});
         net.add_block(std::move(g));
-        net.add_block(std::move(a));
         net.add_block(std::move(d));
         net.add_block(std::move(f));
         net.add_block(std::move(plant));

@@ -3,51 +3,46 @@
 // refused with exit status 2 (1 for an output that cannot be written), never a crash.
 
 #include "viz/render.hpp"
+#include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
+using viz_test::contains;
+using viz_test::TempDir;
 
 namespace {
 
-struct Scratch {
-    fs::path path;
-    Scratch() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() / ("dctwin_render_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
+// Sets (value) or unsets (nullptr) an environment variable of this process while alive, so
+// that the children started meanwhile inherit it; then restores it.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        if (value != nullptr)
+            ::setenv(name, value, 1);
+        else
+            ::unsetenv(name);
     }
-    ~Scratch() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
+    ~ScopedEnv() {
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
     }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-struct Ran {
-    int status = -1;  ///< exit status; -1 if killed by a signal (a crash)
-    std::string out, err;
-    double seconds = 0;
+private:
+    const char* name_;
+    std::optional<std::string> old_;
 };
 
 enum class Leaks { checked, mesa_3d };
@@ -59,83 +54,68 @@ enum class Leaks { checked, mesa_3d };
 // them from "<unknown module>" (with the driver kept loaded, LD_PRELOAD, there is nothing to
 // report; the charts do not allocate them). The sanitizer build runs those children without
 // leak detection, still checking every memory access.
-Ran run_cli(const Scratch& dir, const std::string& args, Leaks leaks = Leaks::checked) {
-    static int n = 0;
-    const std::string o = dir.file("out" + std::to_string(++n)), e = dir.file("err" + std::to_string(n));
-    std::string env = "env -u DISPLAY ";
+robust::Result run_headless(const TempDir& dir, const std::string& args, Leaks leaks = Leaks::checked) {
+    const ScopedEnv no_display("DISPLAY", nullptr);
+    std::optional<ScopedEnv> no_leak_check;
     if (leaks == Leaks::mesa_3d) {
         const char* asan = std::getenv("ASAN_OPTIONS");
-        env += "ASAN_OPTIONS='" + std::string(asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "") +
-               "detect_leaks=0' ";
+        const std::string options =
+            (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : std::string()) + "detect_leaks=0";
+        no_leak_check.emplace("ASAN_OPTIONS", options.c_str());
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    const int raw = std::system((env + std::string(DCTWIN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
-    Ran r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(o), slurp(e)};
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return r;
+    return viz_test::run_cli(dir, args);
 }
 
 // The example site's results, 10 minutes (the job ramps up at the end).
-std::string example_results(const Scratch& dir) {
+std::string example_results(const TempDir& dir) {
     const std::string out = dir.file("pod.h5");
-    const auto r = run_cli(dir, "run " + std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml -o " + out +
-                                    " --duration 10min --json");
+    const auto r = run_headless(dir, "run " + robust::site() + " -o " + out + " --duration 10min --json");
     INFO(r.err);
-    REQUIRE(r.status == 0);
+    REQUIRE(r.exit_code == 0);
     return out;
 }
 
-// A picture that shows something: a blank one has variance 0 and covers nothing.
-void check_picture(const std::string& png, int width, int height, double min_covered) {
-    const auto s = dctwin::viz::png_stats(png);
+// Runs `args -o DIR/png`, which must succeed, and checks the picture: the size asked, and
+// something drawn (a blank one has variance 0 and covers nothing). Returns the run's wall
+// time [s].
+double draws(const TempDir& dir, const std::string& args, const std::string& png, int width, int height,
+             double min_covered, Leaks leaks = Leaks::checked) {
+    const auto r = run_headless(dir, args + " -o " + dir.file(png), leaks);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto s = dctwin::viz::png_stats(dir.file(png));
     CHECK(s.width == width);
     CHECK(s.height == height);
     CHECK(s.variance > 100.0);
     CHECK(s.covered > min_covered);
     MESSAGE(png << ": grey-level variance " << s.variance << ", " << 100 * s.covered << " % drawn");
+    return r.wall_s;
 }
 
 }  // namespace
 
 TEST_CASE("dctwin render: the floor view at the size asked, coloured, without a display") {
-    Scratch dir;
+    TempDir dir;
     const auto h5 = example_results(dir);
-    auto r = run_cli(dir, "render " + h5 + " -o " + dir.file("hall.png") + " --width 640 --height 480", Leaks::mesa_3d);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    MESSAGE("render took " << r.seconds << " s");
-    check_picture(dir.file("hall.png"), 640, 480, 0.10);
-
-    r = run_cli(dir, "render " + h5 + " -o " + dir.file("devices.png") +
-                         " --time 5min --field devices/junction_temperature --width 500 --height 700",
-                Leaks::mesa_3d);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    check_picture(dir.file("devices.png"), 500, 700, 0.10);
-
-    r = run_cli(dir, "render " + h5 + " -o " + dir.file("default.png") + " --field power --time 0", Leaks::mesa_3d);
-    REQUIRE(r.status == 0);
-    check_picture(dir.file("default.png"), 1280, 800, 0.10);
+    const double took =
+        draws(dir, "render " + h5 + " --width 640 --height 480", "hall.png", 640, 480, 0.10, Leaks::mesa_3d);
+    MESSAGE("render took " << took << " s");
+    draws(dir, "render " + h5 + " --time 5min --field devices/junction_temperature --width 500 --height 700",
+          "devices.png", 500, 700, 0.10, Leaks::mesa_3d);
+    draws(dir, "render " + h5 + " --field power --time 0", "default.png", 1280, 800, 0.10, Leaks::mesa_3d);
 }
 
 TEST_CASE("dctwin plot: the site's charts at the size asked, without a display") {
-    Scratch dir;
+    TempDir dir;
     const auto h5 = example_results(dir);
-    auto r = run_cli(dir, "plot " + h5 + " -o " + dir.file("series.png") + " --width 900 --height 700");
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    MESSAGE("plot took " << r.seconds << " s");
-    check_picture(dir.file("series.png"), 900, 700, 0.02);
-
-    r = run_cli(dir, "plot " + h5 + " -o " + dir.file("chosen.png") +
-                         " --series pue,/site/throughput_fraction --series racks/max_junction_temperature");
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    check_picture(dir.file("chosen.png"), 1200, 1000, 0.02);
+    const double took = draws(dir, "plot " + h5 + " --width 900 --height 700", "series.png", 900, 700, 0.02);
+    MESSAGE("plot took " << took << " s");
+    draws(dir, "plot " + h5 + " --series pue,/site/throughput_fraction --series racks/max_junction_temperature",
+          "chosen.png", 1200, 1000, 0.02);
 }
 
 TEST_CASE("dctwin render and plot: bad input is exit status 2 with the reason, never a crash") {
-    Scratch dir;
+    TempDir dir;
     const auto h5 = example_results(dir);
     const std::string png = " -o " + dir.file("x.png");
     std::ofstream(dir.file("notes.h5")) << "not a results file\n";
@@ -159,30 +139,30 @@ TEST_CASE("dctwin render and plot: bad input is exit status 2 with the reason, n
              {"plot " + h5 + png + " --series nonsense", "unknown series 'nonsense'"},
              {"plot " + h5 + png + " --height 100000", "--height"},
          }) {
-        const auto r = run_cli(dir, c.args);
+        const auto r = run_headless(dir, c.args);
         INFO(c.args);
         INFO(r.err);
-        CHECK(r.status == 2);
+        CHECK(r.exit_code == 2);
         CHECK(contains(r.err, c.says));
         CHECK_FALSE(fs::exists(dir.file("x.png")));
     }
 }
 
 TEST_CASE("dctwin render and plot: an output that cannot be written is exit status 1") {
-    Scratch dir;
+    TempDir dir;
     const auto h5 = example_results(dir);
     for (const char* command : {"render", "plot"}) {
-        auto r = run_cli(dir, std::string(command) + " " + h5 + " -o " + dir.file("missing/x.png"));
-        CHECK(r.status == 1);
+        auto r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.file("missing/x.png"));
+        CHECK(r.exit_code == 1);
         CHECK(contains(r.err, "no directory"));
-        r = run_cli(dir, std::string(command) + " " + h5 + " -o " + dir.path.string());
-        CHECK(r.status == 1);
+        r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.path.string());
+        CHECK(r.exit_code == 1);
         CHECK(contains(r.err, "is a directory"));
     }
 }
 
 TEST_CASE("png_stats refuses what is not a PNG") {
-    Scratch dir;
+    TempDir dir;
     std::ofstream(dir.file("fake.png")) << "text";
     CHECK_THROWS_AS(dctwin::viz::png_stats(dir.file("fake.png")), std::runtime_error);
     CHECK_THROWS_AS(dctwin::viz::png_stats(dir.file("absent.png")), std::runtime_error);

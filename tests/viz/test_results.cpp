@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "viz_test_util.hpp"
+
 namespace fs = std::filesystem;
 using dctwin::AttributeValue;
 using dctwin::ResultsError;
@@ -27,21 +29,7 @@ using dctwin::SeriesSpec;
 namespace {
 
 /// A fresh directory under the system temp folder, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("dctwin_viz_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using viz_test::TempDir;
 
 std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

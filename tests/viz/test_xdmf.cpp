@@ -5,18 +5,15 @@
 #include "viz/xdmf.hpp"
 
 #include "viz/results.hpp"
+#include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>
 #include <hdf5.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,38 +21,18 @@ namespace fs = std::filesystem;
 using dctwin::ResultsError;
 using dctwin::ResultsWriter;
 using dctwin::viz::ViewError;
+using viz_test::contains;
+using viz_test::run_cli;
+using viz_test::slurp;
+using viz_test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() / ("dctwin_xdmf_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
 
 std::size_t count(const std::string& text, const std::string& part) {
     std::size_t n = 0;
     for (auto i = text.find(part); i != std::string::npos; i = text.find(part, i + 1)) ++n;
     return n;
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 const std::vector<std::string> kRacks = {"hallA/row1/rack01", "hallA/row1/rack02", "hallA/row2/rack01"};
 const std::vector<std::string> kDevices = {"hallA/row1/rack01/gpu0", "hallA/row1/rack01/gpu1",
@@ -122,6 +99,14 @@ void pretend_killed(const std::string& path, std::int64_t rows) {
     H5Fclose(f);
 }
 
+// A results file of `make_results` whose run looks killed with `rows` rows counted.
+std::string killed_results(const TempDir& dir, std::int64_t rows) {
+    const auto file = dir.file("killed.h5");
+    make_results(file);
+    pretend_killed(file, rows);
+    return file;
+}
+
 std::string error_of(const auto& action) {
     try {
         action();
@@ -129,18 +114,6 @@ std::string error_of(const auto& action) {
         return e.what();
     }
     return "(no error)";
-}
-
-struct Ran {
-    int status = -1;
-    std::string out, err;
-};
-
-Ran run_cli(const TempDir& dir, const std::string& args) {
-    static int n = 0;
-    const std::string o = dir.file("out" + std::to_string(++n)), e = dir.file("err" + std::to_string(n));
-    const int raw = std::system((std::string(DCTWIN_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(o), slurp(e)};
 }
 
 }  // namespace
@@ -238,10 +211,7 @@ TEST_CASE("scene: fields by name, time steps by time, rows by hyperslab") {
 
 TEST_CASE("scene: a killed run shows its valid rows only") {
     TempDir dir;
-    const auto file = dir.file("killed.h5");
-    make_results(file);
-    pretend_killed(file, 2);
-    const auto s = dctwin::viz::load_scene(file);
+    const auto s = dctwin::viz::load_scene(killed_results(dir, 2));
     CHECK(s.status == "running");
     CHECK(s.rows == 2);
     CHECK(s.times == std::vector<double>{0, 10});
@@ -327,10 +297,7 @@ TEST_CASE("xdmf: the sidecar points into the results file, one temporal grid per
 
 TEST_CASE("xdmf: a killed run's sidecar covers its valid rows with the on-disk dimensions") {
     TempDir dir;
-    const auto file = dir.file("killed.h5");
-    make_results(file);
-    pretend_killed(file, 3);
-    const auto sum = dctwin::viz::write_xdmf(file);
+    const auto sum = dctwin::viz::write_xdmf(killed_results(dir, 3));
     CHECK(sum.steps == 2);  // rows 0, 1, 2: times 0, 10, 10
     const std::string x = slurp(sum.path);
     CHECK(count(x, "<Time Value=") == 3 * 2);
@@ -359,37 +326,37 @@ TEST_CASE("clock text") {
 
 TEST_CASE("dctwin xdmf and dctwin run write the sidecar, bad input is exit status 2") {
     TempDir dir;
-    const std::string site = std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml";
+    const std::string site = robust::site();
     auto r = run_cli(dir, "run " + site + " -o " + dir.file("pod.h5") + " --duration 2min");
     INFO(r.err);
-    REQUIRE(r.status == 0);
+    REQUIRE(r.exit_code == 0);
     CHECK(fs::exists(dir.file("pod.xmf")));
     CHECK(contains(r.out, "ParaView: " + dir.file("pod.xmf")));
 
     // --json: stdout stays one JSON document.
     r = run_cli(dir, "run " + site + " -o " + dir.file("pod2.h5") + " --duration 1min --json");
-    REQUIRE(r.status == 0);
+    REQUIRE(r.exit_code == 0);
     CHECK(r.out.find('{') == 0);
     CHECK_FALSE(contains(r.out, "ParaView"));
     CHECK(fs::exists(dir.file("pod2.xmf")));
 
     fs::remove(dir.file("pod.xmf"));
     r = run_cli(dir, "xdmf " + dir.file("pod.h5"));
-    CHECK(r.status == 0);
+    CHECK(r.exit_code == 0);
     CHECK(contains(r.out, dir.file("pod.xmf") + ": 13 time steps, 0 s to 120 s; racks: 4 boxes"));
     CHECK(fs::exists(dir.file("pod.xmf")));
     r = run_cli(dir, "xdmf " + dir.file("pod.h5") + " -o " + dir.file("other.xmf"));
-    CHECK(r.status == 0);
+    CHECK(r.exit_code == 0);
     CHECK(fs::exists(dir.file("other.xmf")));
 
     r = run_cli(dir, "xdmf " + dir.file("absent.h5"));
-    CHECK(r.status == 2);
+    CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "absent.h5': No such file or directory"));
     std::ofstream(dir.file("notes.h5")) << "hello\n";
     r = run_cli(dir, "xdmf " + dir.file("notes.h5"));
-    CHECK(r.status == 2);
+    CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "not an HDF5 file"));
     r = run_cli(dir, "xdmf " + dir.file("pod.h5") + " -o " + dir.file("no/such/dir.xmf"));
-    CHECK(r.status == 1);
+    CHECK(r.exit_code == 1);
     CHECK(contains(r.err, "cannot write"));
 }
