@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include "app/constraints_cli.hpp"
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
 
     auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
     ViewCommands views(app);  // not const: parsing writes its members
+    ConstraintCommands limits(app);
 
     try {
         app.parse(argc, argv);
@@ -160,6 +162,7 @@ int main(int argc, char** argv) {
     }
 
     if (const int status = views.run(); status >= 0) return status;
+    if (const int status = limits.run(); status >= 0) return status;
     if (schema->parsed()) {
         std::cout << dctwin::format_reference_markdown();
         return kOk;

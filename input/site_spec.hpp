@@ -307,6 +307,9 @@ struct AmbientSpec {
     double start_hour = 0.0;         ///< [h] design_day: hour of day at t = 0
     std::string file;                ///< epw: path (relative paths from the site file's folder)
     double start_offset = 0.0;       ///< [s] epw: from Jan 1 00:00 to t = 0
+    /// [K] added to the dry and wet bulb of whichever source (not in the site format: set by
+    /// `dctwin headroom` along its outdoor-temperature axis).
+    double shift = 0.0;
     double pressure = 101325.0;      ///< [Pa] constant and design_day: barometric pressure
     SourceLoc loc;
 };

@@ -66,24 +66,33 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         y0 = solve_steady(net, y0, so).y;
         sum.initial_state = "steady";
     }
-    model.set_start(y0.data());
+    model.set_start(t0, y0.data());
 
     ResultsWriter::Options wo;
     wo.flush_interval_s = spec.simulation.flush_interval;
     wo.overwrite = opt.force;
     wo.max_buffer_bytes = 32u << 20;  // wide sites get fewer rows per chunk
-    ResultsWriter w(opt.output, wo);
+    // Without an output path (summary-only sweeps) the row layout is still declared, since
+    // the summary is made from the same rows, but no file is created.
+    const bool to_file = !opt.output.empty();
+    ResultsWriter w(to_file ? opt.output : std::string("(no results file)"), wo);
     model.declare_outputs(w);
     write_metadata(w, model);
-    w.begin();
-    w.set_attribute("/", "dctwin_version", std::string(DCTWIN_VERSION));
-    w.set_attribute("/", "site", spec.name);
-    w.set_attribute("/", "mode", std::string(opt.steady ? "steady" : "transient"));
-    w.set_attribute("/", "duration", sum.duration_s);
-    w.set_attribute("/", "initial_state", sum.initial_state);
+    if (to_file) {
+        w.begin();
+        w.set_attribute("/", "dctwin_version", std::string(DCTWIN_VERSION));
+        w.set_attribute("/", "site", spec.name);
+        w.set_attribute("/", "mode", std::string(opt.steady ? "steady" : "transient"));
+        w.set_attribute("/", "duration", sum.duration_s);
+        w.set_attribute("/", "initial_state", sum.initial_state);
+    }
 
     std::vector<double> row;
     const auto& acct = net.accounting();
+    std::vector<Family> families;
+    for (const auto& c : model.constraints()) families.push_back(c.family);
+    ConstraintTracker tracker(families);
+    sum.limits.constraints = model.constraints();
     auto record = [&](double t, const double* y) {
         const SitePoint p = model.output_row(t, y, row);
         sum.throttled_devices_at_end = p.throttled_devices;
@@ -93,7 +102,8 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             sum.max_junction_T = p.max_junction_T;
             sum.hottest_device = model.device_count() ? model.devices().path(p.hottest_device) : "";
         }
-        w.append(t, row.data());
+        if (to_file) w.append(t, row.data());
+        tracker.add(t, model.constraint_utilisation().data());
         ++sum.rows;
         return p;
     };
@@ -131,6 +141,11 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             sum.cooling_by_component.emplace_back(name, y[st] - y0[std::size_t(st)]);
         sum.has_plant = cs.water_state() >= 0;
         if (sum.has_plant) sum.water_m3 = y[cs.water_state()] - y0[std::size_t(cs.water_state())];
+        const std::vector<double> lost = model.lost_work(y);
+        sum.limits.lost_total = 0;
+        for (int c = 0; c < kLostCauseCount; ++c) sum.limits.lost[c] = lost[std::size_t(c)], sum.limits.lost_total += lost[std::size_t(c)];
+        sum.limits.possible = model.possible_work(sum.t_reached_s);
+        sum.limits.duration = span;
     };
 
     if (opt.steady) {
@@ -141,7 +156,11 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.energy_balance_error = p.grid_power > 0 ? std::abs(p.grid_power - p.heat_rejection) / p.grid_power : 0.0;
         sum.status = "complete";
         sum.t_reached_s = t0;
-        w.finish(sum.status, t0);
+        sum.limits.take(tracker);
+        if (to_file) {
+            w.set_attribute("/", "summary_json", sum.to_json().dump());
+            w.finish(sum.status, t0);
+        }
         return sum;
     }
 
@@ -160,7 +179,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             found.push_back(scheduled[next_scheduled++]);
         std::stable_sort(found.begin(), found.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
         for (auto& e : found) {
-            w.append_event(e.time, e.path, e.kind, e.message);
+            if (to_file) w.append_event(e.time, e.path, e.kind, e.message);
             sum.events.push_back(std::move(e));
         }
     };
@@ -181,9 +200,11 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         drain_events();
         sum.status = "incomplete";
         sum.solver = integ.stats();
-        write_solver_stats(w, sum.solver);
-        w.set_attribute("/", "error", std::string(e.what()));
-        w.finish(sum.status, integ.t());
+        if (to_file) {
+            write_solver_stats(w, sum.solver);
+            w.set_attribute("/", "error", std::string(e.what()));
+            w.finish(sum.status, integ.t());
+        }
         throw;
     }
     sum.t_reached_s = integ.t();
@@ -202,10 +223,13 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         }
     }
     close_energies(integ.y().data());
-    write_solver_stats(w, sum.solver);
-    w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
-    w.set_attribute("/", "summary_json", sum.to_json().dump());
-    w.finish(sum.status, sum.t_reached_s);
+    sum.limits.take(tracker);
+    if (to_file) {
+        write_solver_stats(w, sum.solver);
+        w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
+        w.set_attribute("/", "summary_json", sum.to_json().dump());
+        w.finish(sum.status, sum.t_reached_s);
+    }
     return sum;
 }
 
@@ -248,6 +272,11 @@ nlohmann::json RunSummary::to_json() const {
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
                    {"retries", solver.retries},
                    {"wall_s", solver.wall_s}};
+    j["binding"] = limits.binding_json();
+    j["constraints"] = limits.constraints_json(10);
+    j["constraint_count"] = limits.constraints.size();
+    j["binding_family_s"] = limits.families_json();
+    j["lost_work_device_s"] = limits.lost_work_json();
     auto outages = nlohmann::json::array();
     for (const auto& e : events)
         if (e.path.rfind("power/", 0) == 0)
@@ -296,6 +325,20 @@ std::string RunSummary::to_text() const {
                  ? fmt::format("  ride-through: {:.1f} s from the first cooling fault to the first throttle ({})\n",
                                ride_through_s, ride_through_device)
                  : std::string("  ride-through: no device throttled after the cooling fault before the end\n");
+    if (limits.binding.index >= 0) {
+        const auto& c = limits.constraints[std::size_t(limits.binding.index)];
+        s += limits.binding.at_limit
+                 ? fmt::format("  binding: {} ({}) at its limit from t = {:.0f} s, peak {:.1f} %\n", c.path,
+                               family_name(c.family), limits.binding.first_limit_time, 100 * limits.binding.utilisation)
+                 : fmt::format("  nearest limit: {} ({}), peak {:.1f} %\n", c.path, family_name(c.family),
+                               100 * limits.binding.utilisation);
+    }
+    if (limits.lost_total > 0 && limits.possible > 0) {
+        s += fmt::format("  lost work {:.3f} % of possible:", 100 * limits.lost_total / limits.possible);
+        for (int c = 0; c < kLostCauseCount; ++c)
+            if (limits.lost[c] > 0) s += fmt::format(" {} {:.3f} device-h", kLostCauseNames[c], limits.lost[c] / 3600);
+        s += "\n";
+    }
     s += fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
     if (!events.empty()) {
         s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,

@@ -10,13 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/constraints.hpp"
 #include "models/site_model.hpp"
 #include "solver/integrator.hpp"
 
 namespace dctwin {
 
 struct RunOptions {
-    std::string output;           ///< results file path
+    std::string output;           ///< results file path; empty: no file (the summary only)
     double duration = -1.0;       ///< [s] overrides the site's simulation.duration when >= 0
     bool steady = false;          ///< design-point solve instead of a transient run
     double steady_at = 0.0;       ///< [s] time whose inputs the steady solve freezes
@@ -47,6 +48,7 @@ struct RunSummary {
     double ride_through_s = std::nan("");
     std::string ride_through_device;          ///< the first device to throttle
     std::size_t states = 0, devices = 0, rows = 0;
+    ConstraintReport limits;                  ///< constraints over the output rows, lost work by cause
     SolverStats solver;
     std::vector<Event> events;
 

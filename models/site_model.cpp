@@ -73,6 +73,23 @@ struct WeatherCache {
     }
 };
 
+// A source with its dry and wet bulb moved by the same amount (a warmer site, same swings).
+class ShiftedWeather final : public Weather {
+public:
+    ShiftedWeather(std::shared_ptr<const Weather> w, double shift) : w_(std::move(w)), shift_(shift) {}
+    WeatherSample at(double t) const override {
+        WeatherSample s = w_->at(t);
+        s.dry_bulb += shift_, s.wet_bulb += shift_;
+        return s;
+    }
+    std::string describe() const override { return fmt::format("{}, shifted by {:+.2f} K", w_->describe(), shift_); }
+    std::pair<double, double> valid_range() const override { return w_->valid_range(); }
+
+private:
+    std::shared_ptr<const Weather> w_;
+    double shift_;
+};
+
 // One field of the outdoor weather as an input signal (continuous: no discontinuities).
 class WeatherSignal final : public InputSignal {
 public:
@@ -399,6 +416,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 rec.air_flow = n_air > 0 ? rt.server_air_flow : 0.0;
                 rec.other_power = rt.other_power;
                 for (const auto& g : rt.devices) {
+                    rec.groups.push_back({g.name, devices->size(), devices->size() + std::size_t(g.count)});
                     const DeviceTypeSpec& dt = spec.device_types.at(g.type);
                     const bool air_cooled = dt.cooling == "air";
                     // Identical plates in parallel on one manifold share the flow equally.
@@ -468,6 +486,11 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (const auto& r : rack_loops) cooling->add_rack(r);
     for (const auto& c : crahs) cooling->add_crah(c);
 
+    // Thermal limits count as a cooling fault's doing once the first cooling fault has begun.
+    if (const auto faults = cooling_faults(); !faults.empty()) {
+        cooling_fault_input_ = net.add_input(step_schedule({{0.0, 0.0}, {faults.front().time, 1.0}}));
+        devices->set_cooling_fault_input(cooling_fault_input_);
+    }
     devices_ = devices.get();
     cooling_ = cooling.get();
     net.add_block(std::move(conduct));
@@ -479,6 +502,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     liquid_limit_ = liquid_class_limit(spec.coolant.liquid_class);
     for (const auto& h : spec.halls) air_limits_.push_back(air_class_limit(h.air_class));
     any_air_class_ = std::any_of(air_limits_.begin(), air_limits_.end(), [](double l) { return !std::isnan(l); });
+    build_constraints();
 }
 
 // Outages and the generator as inputs with known discontinuities; the UPS battery as the
@@ -562,6 +586,7 @@ void SiteModel::build_weather(const SiteSpec& spec) {
     } catch (const std::exception& e) {
         throw InputError(a.loc, "ambient", e.what());
     }
+    if (a.shift != 0.0) weather_ = std::make_shared<ShiftedWeather>(weather_, a.shift);
     auto cache = std::make_shared<WeatherCache>();
     cache->weather = weather_;
     dry_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(cache, false));
@@ -844,6 +869,7 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
     declare_cooling_outputs(w);
     if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
+    declare_constraint_outputs(w);
 
     if (spec_.simulation.write_states) {
         w.add_series({"/devices/junction_temperature", "degC", "junction temperature", nd, "/devices/paths"});
@@ -911,6 +937,7 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     row.push_back(y[electrical_room_] - kCelsius);
     cooling_row(ctx, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
+    constraint_row(ctx, p, t, row);
 
     if (spec_.simulation.write_states) {
         const std::size_t nd = devices_->size();

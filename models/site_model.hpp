@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "input/site_spec.hpp"
+#include "models/constraints.hpp"
 #include "models/cooling/cooling_system.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
@@ -26,6 +27,11 @@ struct RackRecord {
     int cdu = -1;                  ///< index of its CDU, -1: on the facility water directly
     int shelf = -1;                ///< power shelf stage
     std::size_t first_device = 0, end_device = 0;  ///< [first, end) in the device array
+    struct DeviceGroup {
+        std::string name;              ///< the key under the rack type's `devices:`
+        std::size_t first = 0, end = 0;
+    };
+    std::vector<DeviceGroup> groups;   ///< its devices by group, in file order
     double air_flow = 0.0;         ///< [m3/s] server fan flow (racks with air-cooled devices)
     double other_power = 0.0;      ///< [W] constant non-device load
 };
@@ -71,13 +77,23 @@ public:
     std::vector<Event> cooling_faults() const;
 
     /// Marks y0 as the start of a run: stored-energy changes are counted from it.
-    void set_start(const double* y0) { stored_at_start_ = net_.stored_energy(y0); }
+    void set_start(double t0, const double* y0);
 
     /// Declares every output series and static dataset on the writer.
     void declare_outputs(ResultsWriter& w) const;
     /// One output row at (t, y), in the order of declare_outputs; returns the site figures it
-    /// was made from (one evaluation of the network serves both).
+    /// was made from (one evaluation of the network serves both). Rows must come in time
+    /// order (the grid's ramp rate is taken between consecutive rows).
     SitePoint output_row(double t, const double* y, std::vector<double>& row);
+
+    /// Every limit of the site (see models/constraints.hpp), in a fixed order.
+    const std::vector<Constraint>& constraints() const { return constraints_; }
+    /// [1] utilisations at the last output_row(), in the order of constraints().
+    const std::vector<double>& constraint_utilisation() const { return c_util_; }
+    /// Work accumulators: lost by cause [device-s] (LostCause order) and possible
+    /// (members x elapsed time) [device-s] at y, counted from the start of the run.
+    std::vector<double> lost_work(const double* y) const;
+    double possible_work(double t) const;
 
 private:
     SiteSpec spec_;
@@ -110,6 +126,25 @@ private:
     bool any_air_class_ = false;
     std::vector<double> scratch_;
     double stored_at_start_ = 0.0;  ///< [J]
+    std::vector<double> lost_at_start_;  ///< [device-s]
+    double t_start_ = 0.0;               ///< [s]
+
+    // Constraints: what each is made from, and its value, limit and utilisation at the last row.
+    struct ConstraintSource {
+        enum Kind : std::uint8_t {
+            junction, memory, power_cap, cdu_duty, liquid_class, air_class, plant_rejection, stage_load,
+            grid_import, grid_ramp, generator_load, battery_depth
+        } kind;
+        std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
+    };
+    void build_constraints();
+    void declare_constraint_outputs(ResultsWriter& w) const;
+    void constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row);
+    std::vector<Constraint> constraints_;
+    std::vector<ConstraintSource> c_source_;
+    std::vector<double> c_value_, c_limit_, c_util_;
+    double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
+    int cooling_fault_input_ = -1;
 };
 
 }  // namespace dctwin

@@ -347,6 +347,15 @@ std::vector<double> read_row(const std::string& results, const std::string& data
     return s.block(row, 1, 0, s.dims[1]);
 }
 
+std::vector<double> read_rows(const std::string& results, const std::string& dataset, std::size_t first,
+                              std::size_t count, std::size_t* width) {
+    QuietErrors quiet;
+    const Series2D s(results, dataset);
+    if (width) *width = static_cast<std::size_t>(s.dims[1]);
+    if (first >= s.dims[0]) return {};
+    return s.block(first, std::min<hsize_t>(count, s.dims[0] - first), 0, s.dims[1]);
+}
+
 std::vector<double> column_peaks(const std::string& results, const std::string& dataset, std::size_t rows) {
     QuietErrors quiet;
     const Series2D s(results, dataset);

@@ -109,6 +109,11 @@ std::vector<double> output_times(const ResultsReader& reader);
 /// Row `row` of a 1-D or 2-D series, read alone (a hyperslab). Throws ResultsError.
 std::vector<double> read_row(const std::string& results, const std::string& dataset, std::size_t row);
 
+/// Rows [first, first + count) of a 1-D or 2-D series, row-major, cut to the rows it has;
+/// *width gets its columns. Throws ResultsError.
+std::vector<double> read_rows(const std::string& results, const std::string& dataset, std::size_t first,
+                              std::size_t count, std::size_t* width);
+
 /// The highest finite value of each column of a 2-D series over its first `rows` rows (NaN
 /// for a column without one), read in blocks of rows: a wide series is never held whole.
 /// Throws ResultsError.

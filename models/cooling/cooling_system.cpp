@@ -525,6 +525,16 @@ PlantState CoolingSystem::plant(const EvalContext& ctx) const {
     return plant_at(ctx, ctx.y[std::size_t(seg_r_.back())], fan_i_ >= 0 ? ctx.y[std::size_t(fan_i_)] : 0.0, cf);
 }
 
+std::pair<double, double> CoolingSystem::rejection_need_capacity(const EvalContext& ctx) const {
+    if (!f_.loop) return {0.0, 0.0};
+    const double cf = f_.rho_cp * facility_flow(ctx);
+    const double t_in = ctx.y[std::size_t(seg_r_.back())];
+    const double tset = ctx.inputs[std::size_t(f_.setpoint_input)];
+    // Fan state far above 1: the controller's clamp gives the highest speed available.
+    const PlantState full = plant_at(ctx, t_in, 1e9, cf);
+    return {cf * std::max(0.0, t_in - tset), full.economiser_heat + full.chiller_capacity};
+}
+
 double CoolingSystem::facility_flow(const EvalContext& ctx) const {
     double q = 0.0;
     const double m = flow_factor(ctx);

@@ -10,6 +10,7 @@
 // Sign convention: every heat flow [W] is positive into the node that receives it.
 
 #include <array>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,11 @@ public:
     /// [W] heat the air handlers of hall air state `i` take.
     double crah_duty(const EvalContext& ctx, std::size_t i) const;
     PlantState plant(const EvalContext& ctx) const;
+    /// The plant's load and capacity [W]: the heat it must take from the water to bring its
+    /// inlet down to the set point, and what it could take now (economiser fans at their
+    /// highest available speed at the current sink temperature, plus the chiller's capacity
+    /// at the current temperatures). {0, 0} without a plant.
+    std::pair<double, double> rejection_need_capacity(const EvalContext& ctx) const;
     /// [m3/s] facility water drawn by all consumers.
     double facility_flow(const EvalContext& ctx) const;
     /// [K] supply air leaving the coils of air handler i.

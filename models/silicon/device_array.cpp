@@ -5,12 +5,17 @@
 
 #include <fmt/format.h>
 
+#include "models/constraints.hpp"
+
 namespace dctwin {
 
 namespace {
 constexpr double kCelsius = 273.15;
 constexpr double kNoLimit = 1e3;  // clock fraction standing for "this limit does not bind"
 }  // namespace
+
+static_assert(kLostCauses == kLostCauseCount, "one name per cause of lost work");
+const char* lost_cause_name(LostCause c) { return kLostCauseNames[std::size_t(c)]; }
 
 int DeviceArray::add_job(std::string name, bool synchronous) {
     Job j;
@@ -58,10 +63,50 @@ void DeviceArray::declare(Network& net) {
         s.accumulator = true;
         throttle_acc_[r] = net.add_state(s);
     }
+    for (int c = 0; c < kLostCauses; ++c) {
+        StateInfo s{fmt::format("site/lost_work/{}", lost_cause_name(LostCause(c))), "s", 1.0, 0.0, 1e-6};
+        s.accumulator = true;
+        lost_acc_[std::size_t(c)] = net.add_state(s);
+    }
+    lost_entries_.clear();
+    lost_entry_offset_.clear();
+    for (const auto& j : jobs_) {
+        lost_entry_offset_.push_back(lost_entries_.size());
+        for (int m : j.members) {
+            std::array<int, 4> e{};
+            for (std::size_t c = 0; c < 4; ++c) e[c] = net.jac_entry(lost_acc_[c], nodes_[std::size_t(m)].junction);
+            lost_entries_.push_back(e);
+        }
+    }
     x_.assign(n, 1.0);
     dxdT_.assign(n, 0.0);
     dPdT_.assign(n, 0.0);
     reason_.assign(n, 0);
+    unpowered_.assign(n, 0);
+}
+
+LostCause DeviceArray::cause(std::size_t k, const EvalContext& ctx) const {
+    if (unpowered_[k]) return LostCause::outage;
+    const bool fault = fault_input_ >= 0 && ctx.inputs[std::size_t(fault_input_)] > 0.5;
+    switch (Throttle(reason_[k])) {
+        case Throttle::power_cap: return LostCause::power_cap;
+        case Throttle::external: return LostCause::site_power_limit;
+        default: return fault ? LostCause::cooling_fault : LostCause::thermal;  // thermal, or dropped out hot
+    }
+}
+
+double DeviceArray::cap_utilisation(std::size_t k, const EvalContext& ctx) const {
+    if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) return 0.0;
+    const auto& p = p_[k];
+    const double T = ctx.y[std::size_t(nodes_[k].junction)];
+    const double a = ctx.inputs[std::size_t(activity_[k])];
+    const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
+    const Clock c = solve_clock(k, T, a, lim);
+    const double x = std::max(p.clock.x_min, std::min(c.x_unc, c.x_ext));
+    const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+    const double power = p.idle_power + a * p.dynamic_power * p.clock.g(x) + leak + p.memory_idle_power +
+                         a * p.memory_dynamic_power;
+    return power / p.power_cap;
 }
 
 DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, double limit) const {
@@ -106,7 +151,8 @@ DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, d
 void DeviceArray::eval(EvalContext& ctx) const {
     for (std::size_t k = 0; k < size(); ++k) {
         const auto& p = p_[k];
-        if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) {  // out, or its feed was shed
+        unpowered_[k] = !ctx.powered[std::size_t(load_[k])];
+        if (dropped_[k] || unpowered_[k]) {  // out, or its feed was shed
             x_[k] = 0.0, dxdT_[k] = 0.0, dPdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
             ctx.load[std::size_t(load_[k])] = 0.0;
             if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
@@ -139,21 +185,35 @@ void DeviceArray::eval(EvalContext& ctx) const {
             j.pace = s / double(j.members.size());
         }
         ctx.flow[std::size_t(j.work)] += j.pace;
+        if (j.synchronous) {
+            if (j.slowest >= 0)
+                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(j.slowest), ctx))])] +=
+                    double(j.members.size()) * (1.0 - j.pace);
+        } else {
+            for (int d : j.members)
+                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(d), ctx))])] += 1.0 - x_[std::size_t(d)];
+        }
     }
     for (std::size_t k = 0; k < size(); ++k)
         if (reason_[k] != 0) ctx.flow[std::size_t(throttle_acc_[reason_[k] - 1u])] += 1.0;
 }
 
-void DeviceArray::jacobian(const EvalContext&, JacobianFill& jac, LoadDerivatives& dl) const {
+void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
     for (std::size_t k = 0; k < size(); ++k) dl.dvalues[std::size_t(dl.offset[std::size_t(load_[k])])] = dPdT_[k];
-    for (const auto& j : jobs_) {
+    for (std::size_t jj = 0; jj < jobs_.size(); ++jj) {
+        const auto& j = jobs_[jj];
         if (j.members.empty()) continue;
         for (std::size_t i = 0; i < j.members.size(); ++i) {
             const auto d = std::size_t(j.members[i]);
+            if (dxdT_[d] == 0.0) continue;
+            const auto c = std::size_t(cause(d, ctx));
             if (j.synchronous) {
-                if (j.members[i] == j.slowest) jac.add(j.entries[i], dxdT_[d]);
+                if (j.members[i] != j.slowest) continue;
+                jac.add(j.entries[i], dxdT_[d]);
+                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -double(j.members.size()) * dxdT_[d]);
             } else {
                 jac.add(j.entries[i], dxdT_[d] / double(j.members.size()));
+                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -dxdT_[d]);
             }
         }
     }

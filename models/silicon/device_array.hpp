@@ -12,7 +12,10 @@
 //
 // A synchronous (training) job advances at the pace of its slowest member; its work is
 // integrated by an accumulator state [s of full-speed work]. Device-seconds spent throttled
-// are integrated per reason [s].
+// are integrated per reason [s]. Work lost (members x (1 - pace)) is integrated per cause
+// [device-s]: the cause is the throttle reason of the member that sets the pace, thermal
+// limits count as a cooling fault once the scenario's first cooling fault has begun, and a
+// member whose feed was shed counts as an outage. The causes add up to the lost work exactly.
 
 #include <array>
 #include <string>
@@ -38,6 +41,11 @@ struct DeviceParams {
     double shutdown_T = 1e30;          ///< [K]
     double memory_max_T = 1e30;        ///< [K]
 };
+
+/// Why work was lost (see DeviceArray::lost_work_state).
+enum class LostCause : std::uint8_t { power_cap = 0, thermal = 1, site_power_limit = 2, cooling_fault = 3, outage = 4 };
+constexpr int kLostCauses = 5;
+const char* lost_cause_name(LostCause c);
 
 struct DeviceNodes {
     int junction = -1;  ///< junction state
@@ -68,6 +76,14 @@ public:
     int job_work_state(std::size_t j) const { return jobs_[j].work; }
     /// Accumulator of device-seconds throttled for reason r (power_cap, thermal, external, shutdown).
     int throttle_state(Throttle r) const { return throttle_acc_[std::size_t(r) - 1]; }
+    /// Accumulator of work lost for cause c [device-s].
+    int lost_work_state(LostCause c) const { return lost_acc_[std::size_t(c)]; }
+    /// The input (0 or 1) telling whether a cooling fault has begun; -1: never (before declare).
+    void set_cooling_fault_input(int input) { fault_input_ = input; }
+
+    /// [1] the device's power at the clock its other limits allow, over its power cap: above 1
+    /// exactly when the cap lowers the clock; 0 for a device that is out or unpowered.
+    double cap_utilisation(std::size_t k, const EvalContext& ctx) const;
 
     // What the last evaluation found (valid after Network::rhs).
     double clock(std::size_t k) const { return x_[k]; }
@@ -107,9 +123,17 @@ private:
     std::vector<char> dropped_;
     std::vector<Job> jobs_;
     std::array<int, 4> throttle_acc_{-1, -1, -1, -1};
+    std::array<int, kLostCauses> lost_acc_{-1, -1, -1, -1, -1};
+    int fault_input_ = -1;
+    /// Per member of every job (in job order), Jacobian entries (lost_c, junction) for the
+    /// causes whose loss depends on the temperature (power_cap .. cooling_fault).
+    std::vector<std::array<int, 4>> lost_entries_;
+    std::vector<std::size_t> lost_entry_offset_;  ///< job -> first member in lost_entries_
+    LostCause cause(std::size_t k, const EvalContext& ctx) const;
     // Per evaluation.
     mutable std::vector<double> x_, dxdT_, dPdT_;  ///< clock [1], its d/dT [1/K], d(power)/dT [W/K]
     mutable std::vector<std::uint8_t> reason_;
+    mutable std::vector<std::uint8_t> unpowered_;  ///< its feed was shed
 };
 
 }  // namespace dctwin

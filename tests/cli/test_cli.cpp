@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -201,4 +203,82 @@ TEST_CASE("the hot-spot example: a weak rack throttles and the whole job slows d
     const auto paths = rr.read_strings("/devices/paths");
     CHECK(pace.back() < 0.9);
     CHECK(paths.at(std::size_t(slowest.back())).rfind("hall1/rowB-weak/", 0) == 0);
+}
+
+// Every shipped example, run as a user would and reported on. Sites beyond 20,000 devices
+// are the benchmarks' (bench/): a run of them does not belong in the timed suite.
+TEST_CASE("dctwin report on every shipped example: the table, and JSON that agrees with run --json") {
+    std::vector<fs::path> sites;
+    for (const auto& e : fs::directory_iterator(fs::path(DCTWIN_SOURCE_DIR) / "sites"))
+        if (e.path().extension() == ".yaml") sites.push_back(e.path());
+    std::sort(sites.begin(), sites.end());
+    REQUIRE(sites.size() >= 5);
+    for (const auto& site : sites) {
+        CAPTURE(site.string());
+        const auto chk = run_cli("check " + site.string());
+        REQUIRE(chk.status == 0);
+        const auto at = chk.out.find(" devices");
+        const auto from = chk.out.rfind(' ', at - 1);
+        const long devices = std::stol(chk.out.substr(from + 1, at - from - 1));
+        if (devices > 20000) {
+            MESSAGE("skipped (benchmark-sized): " << site.filename().string());
+            continue;
+        }
+        const auto out = scratch(site.stem().string() + "-report.h5");
+        const auto run = run_cli("run " + site.string() + " -o " + out.string() + " --force --json --duration 10min");
+        INFO(run.err);
+        REQUIRE(run.status == 0);
+        const auto rj = nlohmann::json::parse(run.out);
+        REQUIRE(rj.contains("binding"));
+
+        const auto table = run_cli("report " + out.string());
+        CHECK(table.status == 0);
+        CHECK(table.out.find("constraint") != std::string::npos);
+        CHECK(table.out.find("lost work") != std::string::npos);
+        const bool limit = rj["binding"]["at_limit"].get<bool>();
+        CHECK(table.out.find(limit ? "binds first:" : "nothing reached its limit") != std::string::npos);
+
+        const auto json = run_cli("report " + out.string() + " --json");
+        REQUIRE(json.status == 0);
+        const auto j = nlohmann::json::parse(json.out);
+        for (const char* k : {"family", "constraint", "utilisation"}) CHECK(j["binding"].contains(k));
+        CHECK(j["binding"]["constraint"] == rj["binding"]["constraint"]);
+        CHECK(j["binding"]["family"] == rj["binding"]["family"]);
+        CHECK(j["binding"]["utilisation"].get<double>() == doctest::Approx(rj["binding"]["utilisation"].get<double>()));
+        REQUIRE(j["constraints"].is_array());
+        CHECK(j["constraints"].size() == rj["constraint_count"].get<std::size_t>());
+        for (const auto& c : j["constraints"])
+            for (const char* k : {"name", "family", "peak_utilisation", "first_binding_time_s", "seconds_over_limit"})
+                CHECK(c.contains(k));
+        // Lost work: the report's by-cause figures are the run's.
+        CHECK(j["lost_work_device_s"]["total"].get<double>() ==
+              doctest::Approx(rj["lost_work_device_s"]["total"].get<double>()).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("dctwin report and headroom refuse what they cannot read with exit status 2") {
+    const auto missing = run_cli("report " + scratch("no-such.h5").string());
+    CHECK(missing.status == 2);
+    CHECK(missing.err.find("no-such.h5") != std::string::npos);
+    const auto axis = run_cli("headroom " + kSite + " --axis sideways");
+    CHECK(axis.status == 2);
+    const auto bad = run_cli("headroom " + kSite + " --set power.ups.rating=-1kW");
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("power.ups.rating") != std::string::npos);
+    const auto factor = run_cli("headroom " + kSite + " --max-factor 0.5");
+    CHECK(factor.status == 2);
+}
+
+TEST_CASE("dctwin headroom on the example site: which family binds first, as text and JSON") {
+    const auto t = run_cli("headroom " + kSite);
+    INFO(t.err);
+    REQUIRE(t.status == 0);
+    CHECK(t.out.find("binds first: power") != std::string::npos);
+    const auto j = run_cli("headroom " + kSite + " --json --axis racks");
+    REQUIRE(j.status == 0);
+    const auto h = nlohmann::json::parse(j.out);
+    CHECK(h["axis"] == "racks");
+    for (const char* f : {"silicon", "cooling", "power"}) CHECK(h["families"].contains(f));
+    CHECK(h["binds_first"].is_string());
+    CHECK(h["binds_first_at_factor"].get<double>() > 1.0);
 }

@@ -142,4 +142,14 @@ TEST_CASE("kill -9 during a run: the file opens, says `running`, and holds the r
     REQUIRE(t.size() >= std::size_t(rows));
     CHECK(t[std::size_t(rows) - 1] == t_reached);  // `t_reached` is the time of the last row on disk
     check_rows_readable(rr, std::size_t(rows));
+
+    // `dctwin report` reads what the killed run left: its valid rows, said to be partial.
+    const auto rep = dir / "report.txt";
+    CHECK(shell(std::string(DCTWIN_BINARY) + " report " + out.string() + " >" + rep.string() + " 2>&1") == 0);
+    const std::string text = slurp(rep);
+    CHECK(text.find("the run is running") != std::string::npos);
+    CHECK(text.find(std::to_string(rows) + " output rows") != std::string::npos);
+    const auto js = dir / "report.json";
+    CHECK(shell(std::string(DCTWIN_BINARY) + " report --json " + out.string() + " >" + js.string()) == 0);
+    CHECK(slurp(js).find("\"rows\": " + std::to_string(rows)) != std::string::npos);
 }

@@ -1,0 +1,226 @@
+// The site's constraints (models/constraints.hpp): which limits exist, their values at an
+// output row, and the lost-work accounting.
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "models/power/ups_battery.hpp"
+#include "models/site_model.hpp"
+#include "viz/results.hpp"
+
+namespace dctwin {
+
+namespace {
+constexpr double kCelsius = 273.15;
+}  // namespace
+
+void SiteModel::build_constraints() {
+    auto add = [&](std::string path, Family f, const char* unit, std::string desc, ConstraintSource src) {
+        constraints_.push_back({std::move(path), f, unit, std::move(desc)});
+        c_source_.push_back(src);
+    };
+    using S = ConstraintSource;
+    // Silicon, per rack and device group: the device nearest its limit speaks for the group.
+    for (const auto& r : racks_)
+        for (const auto& g : r.groups) {
+            if (g.first == g.end) continue;
+            const std::string base = r.path + "/" + g.name;
+            add(base + "/junction_temperature", Family::silicon, "degC",
+                "hottest junction (relative to its limit) against the slowdown temperature", {S::junction, g.first, g.end});
+            add(base + "/power_cap", Family::silicon, "W",
+                "power at the clock the other limits allow against the power cap (above 1: the cap lowers the clock)",
+                {S::power_cap, g.first, g.end});
+            if (devices_->nodes(g.first).memory >= 0)
+                add(base + "/memory_temperature", Family::silicon, "degC",
+                    "hottest memory (HBM) against its maximum temperature", {S::memory, g.first, g.end});
+        }
+    // Cooling.
+    for (std::size_t i = 0; i < cooling_->cdu_count(); ++i)
+        add(cooling_->cdu(i).path + "/duty", Family::cooling, "W", "heat passed to the facility water against the rated duty",
+            {S::cdu_duty, i});
+    if (!std::isnan(liquid_limit_))
+        add("cooling/facility/supply_temperature", Family::cooling, "degC",
+            fmt::format("facility supply against the liquid class {} maximum", spec_.coolant.liquid_class),
+            {S::liquid_class});
+    for (std::size_t h = 0; h < hall_air_.size(); ++h)
+        if (!std::isnan(air_limits_[h]))
+            add(hall_names_[h] + "/air/inlet_temperature", Family::cooling, "degC",
+                fmt::format("hall air (server inlet) against the air class {} allowable maximum", spec_.halls[h].air_class),
+                {S::air_class, h});
+    if (spec_.facility.plant.present)
+        add("cooling/plant/heat_rejection", Family::cooling, "W",
+            "heat to take from the water to reach the set point against what the economiser at full fans and the "
+            "chiller can take at the current outdoor conditions",
+            {S::plant_rejection});
+    // Power.
+    const auto& stages = net_.stages();
+    for (std::size_t s = 0; s < stages.size(); ++s)
+        if (stages[s].rating > 0)
+            add(stages[s].path + "/load", Family::power, "W", "output against the rating", {S::stage_load, s});
+    const auto& g = spec_.power.grid;
+    if (g.present && g.capacity > 0)
+        add("power/grid/import", Family::power, "W", "grid import against the contracted capacity", {S::grid_import});
+    if (g.present && g.ramp_limit > 0)
+        add("power/grid/ramp_rate", Family::power, "W/s",
+            "rate of change of the grid import between output times against the interconnect's ramp limit",
+            {S::grid_ramp});
+    if (spec_.power.generator.present && spec_.power.generator.rating > 0)
+        add("power/generator/load", Family::power, "W", "generator output against its rating", {S::generator_load});
+    if (battery_ && spec_.power.ups.battery.capacity > 0)
+        add("power/ups/battery/depth_of_discharge", Family::power, "J", "energy taken from the UPS battery against its usable energy",
+            {S::battery_depth});
+    c_value_.assign(constraints_.size(), 0.0);
+    c_limit_.assign(constraints_.size(), 0.0);
+    c_util_.assign(constraints_.size(), std::nan(""));
+}
+
+void SiteModel::declare_constraint_outputs(ResultsWriter& w) const {
+    const std::size_t n = constraints_.size();
+    std::vector<std::string> paths, families, units;
+    for (const auto& c : constraints_) {
+        paths.push_back(c.path);
+        families.push_back(family_name(c.family));
+        units.push_back(c.unit);
+    }
+    if (n > 0) {
+        w.add_labels("/constraints/paths", paths, "constraint paths, the columns of every /constraints series");
+        w.add_labels("/constraints/families", families, "family of each constraint: silicon, cooling or power");
+        w.add_labels("/constraints/units", units, "unit of each constraint's value and limit");
+        w.add_series({"/constraints/value", "see /constraints/units", "current value of each constraint", n, "/constraints/paths"});
+        w.add_series({"/constraints/limit", "see /constraints/units", "current limit of each constraint", n, "/constraints/paths"});
+        w.add_series({"/constraints/utilisation", "1", "value over limit (temperatures in degC); 1: at the limit", n,
+                      "/constraints/paths"});
+    }
+    w.add_labels("/constraints/family_names", {"silicon", "cooling", "power"}, "the families, columns of family_utilisation");
+    w.add_series({"/constraints/family_utilisation", "1", "highest utilisation in each family (NaN: none)", kFamilies,
+                  "/constraints/family_names"});
+    w.add_series({"/constraints/binding_index", "1", "index into /constraints/paths of the binding constraint (-1: none)", 0, {}});
+    w.add_series({"/constraints/binding_utilisation", "1", "utilisation of the binding constraint", 0, {}});
+    w.add_series({"/constraints/binding_family", "1", "family of the binding constraint: 0 silicon, 1 cooling, 2 power, -1 none",
+                  0, {}});
+    std::vector<std::string> causes;
+    for (int c = 0; c < kLostCauses; ++c) causes.push_back(lost_cause_name(LostCause(c)));
+    w.add_labels("/work/causes", causes, "causes of lost work, the columns of /work/lost_by_cause");
+    w.add_series({"/work/lost_by_cause", "s", "device-seconds of work lost since the start, by cause", causes.size(), "/work/causes"});
+    w.add_series({"/work/lost", "s", "device-seconds of work lost since the start: possible minus done", 0, {}});
+    w.add_series({"/work/possible", "s", "device-seconds of work the jobs' members could have done since the start", 0, {}});
+}
+
+void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row) {
+    const double* y = ctx.y.data();
+    const DeviceArray& d = *devices_;
+    // Ramp: between this row and the previous one (0 at the first row, and for a repeated time).
+    if (!std::isnan(ramp_t_) && t > ramp_t_) ramp_ = std::abs(p.grid_power - ramp_p_) / (t - ramp_t_);
+    if (std::isnan(ramp_t_) || t > ramp_t_) ramp_t_ = t, ramp_p_ = p.grid_power;
+    const auto stage_out = net_.last_stage_output();
+    for (std::size_t i = 0; i < constraints_.size(); ++i) {
+        const ConstraintSource& s = c_source_[i];
+        double value = std::nan(""), limit = std::nan(""), u = std::nan("");
+        switch (s.kind) {
+            case ConstraintSource::junction:
+            case ConstraintSource::memory:
+                for (std::size_t k = s.a; k < s.b; ++k) {
+                    const int node = s.kind == ConstraintSource::junction ? d.nodes(k).junction : d.nodes(k).memory;
+                    const double lim = (s.kind == ConstraintSource::junction ? d.params(k).slowdown_T
+                                                                              : d.params(k).memory_max_T) - kCelsius;
+                    const double v = y[node] - kCelsius, uk = utilisation(v, lim);
+                    if (std::isnan(u) || uk > u) u = uk, value = v, limit = lim;
+                }
+                break;
+            case ConstraintSource::power_cap:
+                for (std::size_t k = s.a; k < s.b; ++k) {
+                    const double uk = d.cap_utilisation(k, ctx);
+                    if (std::isnan(u) || uk > u) u = uk, limit = d.params(k).power_cap, value = uk * limit;
+                }
+                break;
+            case ConstraintSource::cdu_duty:
+                value = cooling_->cdu_point(ctx, s.a).duty;
+                limit = cooling_->cdu(s.a).capacity;
+                break;
+            case ConstraintSource::liquid_class:
+                value = cooling_->facility_supply(ctx) - kCelsius;
+                limit = liquid_limit_;
+                break;
+            case ConstraintSource::air_class:
+                value = y[hall_air_[s.a]] - kCelsius;
+                limit = air_limits_[s.a];
+                break;
+            case ConstraintSource::plant_rejection: {
+                const auto [need, cap] = cooling_->rejection_need_capacity(ctx);
+                value = need, limit = cap;
+                // No capacity left (chiller tripped on a hot day with the fans lost) but heat to
+                // reject: far over; nothing to reject: idle.
+                if (!(cap > 0)) u = need > 0 ? 1e3 : 0.0;
+                break;
+            }
+            case ConstraintSource::stage_load:
+                value = stage_out[s.a];
+                limit = net_.stages()[s.a].rating;
+                break;
+            case ConstraintSource::grid_import:
+                value = p.grid_power;
+                limit = spec_.power.grid.capacity;
+                break;
+            case ConstraintSource::grid_ramp:
+                value = ramp_;
+                limit = spec_.power.grid.ramp_limit;
+                break;
+            case ConstraintSource::generator_load:
+                value = p.generator_power;
+                limit = spec_.power.generator.rating;
+                break;
+            case ConstraintSource::battery_depth:
+                limit = spec_.power.ups.battery.capacity;
+                value = limit - y[battery_->energy_state()];
+                break;
+        }
+        if (std::isnan(u)) u = utilisation(value, limit);
+        c_value_[i] = value, c_limit_[i] = limit, c_util_[i] = u;
+    }
+    row.insert(row.end(), c_value_.begin(), c_value_.end());
+    row.insert(row.end(), c_limit_.begin(), c_limit_.end());
+    row.insert(row.end(), c_util_.begin(), c_util_.end());
+    double fam[kFamilies];
+    std::fill(fam, fam + kFamilies, std::nan(""));
+    for (std::size_t i = 0; i < constraints_.size(); ++i) {
+        double& f = fam[std::size_t(constraints_[i].family)];
+        if (std::isfinite(c_util_[i]) && (std::isnan(f) || c_util_[i] > f)) f = c_util_[i];
+    }
+    row.insert(row.end(), fam, fam + kFamilies);
+    const int b = binding_now(c_util_.data(), c_util_.size());
+    row.push_back(double(b));
+    row.push_back(b >= 0 ? c_util_[std::size_t(b)] : std::nan(""));
+    row.push_back(b >= 0 ? double(constraints_[std::size_t(b)].family) : -1.0);
+    const std::vector<double> lost = lost_work(y);
+    double total = 0;
+    for (double x : lost) total += x;
+    row.insert(row.end(), lost.begin(), lost.end());
+    row.push_back(total);
+    row.push_back(possible_work(t));
+}
+
+void SiteModel::set_start(double t0, const double* y0) {
+    stored_at_start_ = net_.stored_energy(y0);
+    t_start_ = t0;
+    lost_at_start_.assign(kLostCauses, 0.0);
+    for (int c = 0; c < kLostCauses; ++c) lost_at_start_[std::size_t(c)] = y0[devices_->lost_work_state(LostCause(c))];
+    ramp_t_ = std::nan(""), ramp_ = 0.0;
+}
+
+std::vector<double> SiteModel::lost_work(const double* y) const {
+    std::vector<double> out(kLostCauses);
+    for (int c = 0; c < kLostCauses; ++c)
+        out[std::size_t(c)] = y[devices_->lost_work_state(LostCause(c))] -
+                              (lost_at_start_.empty() ? 0.0 : lost_at_start_[std::size_t(c)]);
+    return out;
+}
+
+double SiteModel::possible_work(double t) const {
+    double members = 0;
+    for (std::size_t j = 0; j < devices_->job_count(); ++j) members += double(devices_->job_size(j));
+    return members * std::max(0.0, t - t_start_);
+}
+
+}  // namespace dctwin
