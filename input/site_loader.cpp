@@ -492,12 +492,16 @@ Field<T> quantity(std::string key, const Dimension& dim, double T::*m, Range ran
 }
 
 template <class T>
-Field<T> integer(std::string key, int T::*m, int lo, int hi, std::string desc) {
+Field<T> integer(std::string key, int T::*m, int lo, int hi, std::string desc, std::optional<int> def = std::nullopt) {
     Param p;
     p.key = key;
     p.kind = Kind::integer;
     p.range = in(lo, hi);
     p.description = desc;
+    if (def) {
+        p.required = false;
+        p.default_text = std::to_string(*def);
+    }
     return {p, [m](T& t, const Param& p, const Slot& s, Reader& r) {
                 if (s.entry) t.*m = static_cast<int>(r.integer(s.entry->value, p, s.path));
             }};
@@ -588,7 +592,7 @@ Field<T> optional_section(std::string key, const Table<U>& table, U& (*get)(T&),
     p.key = key;
     p.kind = Kind::section;
     p.required = false;
-    p.default_text = "(absent: no such stage)";
+    p.default_text = "(absent)";
     p.ref = table.title;
     p.description = desc;
     return {p, [&table, get](T& t, const Param&, const Slot& s, Reader& r) {
@@ -790,6 +794,11 @@ const Table<SimulationSpec>& simulation_table() {
                                      "flushed."),
             boolean<SimulationSpec>("write_states", &SimulationSpec::write_states, true,
                                     "Write the series of every state (every temperature, every device) to the results file."),
+            quantity<SimulationSpec>("grid_sample_interval", dims::time, &SimulationSpec::grid_sample_interval,
+                                     in(0, kDay), 0.0,
+                                     "Step at which the grid power is sampled for the grid analysis of the summary "
+                                     "(ramp rates, dynamic range, spectrum); 0 s: at the output rows. Resolving the "
+                                     "2-20 Hz band takes 25 ms or less. At most 20 million samples per run."),
             section<SimulationSpec, SolverSpec>("solver", solver_table(), solver_of, false, "Integrator settings."),
         }};
     return t;
@@ -1635,6 +1644,84 @@ void check_steps(const std::vector<ActivityStep>& steps, const Node* list_node, 
     }
 }
 
+const Table<TrainingSpec>& training_table() {
+    using T = TrainingSpec;
+    static const Table<T> t{
+        "workload.jobs.<name>.training",
+        "A training profile: every iteration is a compute phase and a communication phase, every member in step; "
+        "checkpoints pause the iterations at start + k interval; a start ramp scales the activity above idle.",
+        {
+            quantity<T>("start", dims::time, &T::start, in(0, 100 * kYear), 0.0, "The first iteration."),
+            quantity<T>("stop", dims::time, &T::stop, in(0, 100 * kYear), 0.0, "Idle from then on; 0 s: never."),
+            quantity<T>("iteration_period", dims::time, &T::iteration_period, above(0, kDay), kRequired,
+                        "Mean period of one iteration."),
+            quantity<T>("compute_fraction", dims::dimensionless, &T::compute_fraction, above(0, 1), 0.7,
+                        "Share of each iteration in the compute phase."),
+            quantity<T>("compute_activity", dims::dimensionless, &T::compute_activity, in(0, 1), 1.0,
+                        "Activity in the compute phase."),
+            quantity<T>("communication_activity", dims::dimensionless, &T::communication_activity, in(0, 1), 0.3,
+                        "Activity in the communication phase."),
+            quantity<T>("idle_activity", dims::dimensionless, &T::idle_activity, in(0, 1), 0.0,
+                        "Activity before start and after stop."),
+            quantity<T>("jitter", dims::dimensionless, &T::jitter, in(0, 0.3), 0.0,
+                        "Relative standard deviation of the iteration period (seeded: the same seed, the same run)."),
+            integer<T>("seed", &T::seed, 0, 2147483647, "Seed of the jitter.", 0),
+            quantity<T>("checkpoint_interval", dims::time, &T::checkpoint_interval, in(0, kYear), 0.0,
+                        "Between checkpoint starts (wall-clock, from start); 0 s: no checkpoints."),
+            quantity<T>("checkpoint_duration", dims::time, &T::checkpoint_duration, in(0, kDay), 0.0,
+                        "Length of each checkpoint; less than the interval."),
+            quantity<T>("checkpoint_activity", dims::dimensionless, &T::checkpoint_activity, in(0, 1), 0.0,
+                        "Activity during a checkpoint."),
+            quantity<T>("ramp_duration", dims::time, &T::ramp_duration, in(0, kDay), 0.0,
+                        "Start ramp of the activity above idle; 0 s: full activity at start."),
+            integer<T>("ramp_steps", &T::ramp_steps, 0, 1000, "0: a linear ramp; n: n equal steps.", 0),
+            choice<T>("resolution", &T::resolution, {"iterations", "averaged"}, std::string("iterations"),
+                      "iterations: every phase resolved; averaged: the iteration-averaged activity (long runs), the "
+                      "swing reported in the summary."),
+        },
+        [](const T& p, const Node& n, Reader& r, const std::string& path) {
+            if (p.stop > 0 && !(p.stop > p.start))
+                r.fail(value_loc(n, "stop"), join(path, "stop"), "stop must come after start");
+            if (p.checkpoint_interval > 0 && !(p.checkpoint_duration < p.checkpoint_interval))
+                r.fail(value_loc(n, "checkpoint_duration"), join(path, "checkpoint_duration"),
+                       "a checkpoint must be shorter than the interval between checkpoints");
+        }};
+    return t;
+}
+
+const Table<InferenceSpec>& inference_table() {
+    using I = InferenceSpec;
+    static const Table<I> t{
+        "workload.jobs.<name>.inference",
+        "An inference profile: activity = batch_utilisation x (mean_demand + amplitude cos(2 pi (clock - peak_time) "
+        "/ 1 d)) between start and stop, idle otherwise.",
+        {
+            quantity<I>("start", dims::time, &I::start, in(0, 100 * kYear), 0.0, "Serving begins."),
+            quantity<I>("stop", dims::time, &I::stop, in(0, 100 * kYear), 0.0, "Idle from then on; 0 s: never."),
+            quantity<I>("mean_demand", dims::dimensionless, &I::mean_demand, in(0, 1), 0.6,
+                        "Daily mean demand, a fraction of capacity."),
+            quantity<I>("amplitude", dims::dimensionless, &I::amplitude, in(0, 1), 0.3,
+                        "Half the peak-to-trough swing of the demand; mean +- amplitude stays within 0..1."),
+            quantity<I>("peak_time", dims::time, &I::peak_time, in(0, kDay), 14 * 3600.0,
+                        "Clock time (after midnight) of the daily peak."),
+            quantity<I>("time_of_day_at_start", dims::time, &I::time_of_day_at_start, in(0, kDay), 0.0,
+                        "Clock time (after midnight) at t = 0."),
+            quantity<I>("batch_utilisation", dims::dimensionless, &I::batch_utilisation, in(0, 1), 0.8,
+                        "Activity at full demand."),
+            quantity<I>("idle_activity", dims::dimensionless, &I::idle_activity, in(0, 1), 0.0,
+                        "Activity outside serving."),
+        },
+        [](const I& p, const Node& n, Reader& r, const std::string& path) {
+            if (p.stop > 0 && !(p.stop > p.start))
+                r.fail(value_loc(n, "stop"), join(path, "stop"), "stop must come after start");
+            if (p.mean_demand - p.amplitude < 0 || p.mean_demand + p.amplitude > 1)
+                r.fail(value_loc(n, "amplitude"), join(path, "amplitude"),
+                       fmt::format("mean_demand +- amplitude must stay within 0..1 (found {:.3g} +- {:.3g})",
+                                   p.mean_demand, p.amplitude));
+        }};
+    return t;
+}
+
 const Table<JobSpec>& job_table() {
     using J = JobSpec;
     static const Table<J> t{
@@ -1647,11 +1734,24 @@ const Table<JobSpec>& job_table() {
                      "`hall1/rowA/rack02`) or a device (`hall1/rowA/rack02/gpu3`). A device is in one job at most."),
             choice<J>("kind", &J::kind, {"training", "independent"}, std::string("training"),
                       "training: synchronous, at the slowest member's pace; independent: the members' mean pace."),
-            list<J, ActivityStep>("activity", step_table(), &J::activity, "Activity steps: sorted, the first at 0 s."),
+            list<J, ActivityStep>("activity", step_table(), &J::activity,
+                                  "Activity steps: sorted, the first at 0 s. Give this, `training` or `inference`.",
+                                  false),
+            optional_section<J, TrainingSpec>("training", training_table(),
+                                              +[](J& j) -> TrainingSpec& { return j.training; },
+                                              "A training profile (iterations, checkpoints, start ramp)."),
+            optional_section<J, InferenceSpec>("inference", inference_table(),
+                                               +[](J& j) -> InferenceSpec& { return j.inference; },
+                                               "An inference profile (daily demand)."),
             list<J, ActivityStep>("power_limit", power_step_table(), &J::power_limit,
                                   "External power limit steps per device: sorted, the first at 0 s.", false),
         },
         [](const J& j, const Node& n, Reader& r, const std::string& path) {
+            const int given = int(n.find("activity") != nullptr) + int(j.training.present) + int(j.inference.present);
+            if (given != 1)
+                r.fail(n.loc, path,
+                       given == 0 ? "missing `activity`, `training` or `inference`: what the job does"
+                                  : "give one of `activity`, `training` or `inference`, not several");
             check_steps(j.activity, child(n, "activity"), join(path, "activity"), r);
             check_steps(j.power_limit, child(n, "power_limit"), join(path, "power_limit"), r);
         }};
@@ -2154,7 +2254,7 @@ std::string format_reference_markdown() {
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
-        doc(job_table()),           doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
+        doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
     };
     std::string out = fmt::format(
         "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"

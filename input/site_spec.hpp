@@ -323,11 +323,48 @@ struct ActivityStep {
 
 /// A job over a group of devices. Its members switch activity together; a synchronous job
 /// runs at the pace of its slowest member.
+/// A training job's activity (models/workload/training.hpp): iterations of a compute and a
+/// communication phase, checkpoints, a start ramp.
+struct TrainingSpec {
+    bool present = false;
+    double start = 0.0;                  ///< [s] first iteration
+    double stop = 0.0;                   ///< [s] idle from then on; 0: never
+    double iteration_period = 2.0;       ///< [s]
+    double compute_fraction = 0.7;       ///< [1] of each iteration
+    double compute_activity = 1.0;       ///< [1]
+    double communication_activity = 0.3; ///< [1]
+    double idle_activity = 0.0;          ///< [1] before start and after stop
+    double jitter = 0.0;                 ///< [1] relative standard deviation of the period
+    int seed = 0;                        ///< of the jitter
+    double checkpoint_interval = 0.0;    ///< [s] 0: no checkpoints
+    double checkpoint_duration = 0.0;    ///< [s]
+    double checkpoint_activity = 0.0;    ///< [1]
+    double ramp_duration = 0.0;          ///< [s] start ramp
+    int ramp_steps = 0;                  ///< 0: linear
+    std::string resolution = "iterations";  ///< "iterations" or "averaged"
+    SourceLoc loc;
+};
+
+/// An inference job's activity: a daily cosine of demand times the batch utilisation.
+struct InferenceSpec {
+    bool present = false;
+    double start = 0.0, stop = 0.0;      ///< [s] stop 0: never
+    double mean_demand = 0.6;            ///< [1]
+    double amplitude = 0.3;              ///< [1]
+    double peak_time = 14 * 3600.0;      ///< [s] after midnight
+    double time_of_day_at_start = 0.0;   ///< [s] after midnight at t = 0
+    double batch_utilisation = 0.8;      ///< [1]
+    double idle_activity = 0.0;          ///< [1]
+    SourceLoc loc;
+};
+
 struct JobSpec {
     std::string name;
     std::vector<std::string> members;        ///< path prefixes ("hall1", "hall1/rowA", "hall1/rowA/rack02"); empty: every device
     std::string kind = "training";           ///< "training" (synchronous) or "independent"
-    std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0
+    std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0; empty with a profile
+    TrainingSpec training;                   ///< or a training profile
+    InferenceSpec inference;                 ///< or an inference profile
     std::vector<ActivityStep> power_limit;   ///< [W per device] external limit steps; empty: none
     SourceLoc loc;
 };
@@ -353,6 +390,7 @@ struct SimulationSpec {
     double output_interval = 10.0;     ///< [s] simulated time between output rows
     double flush_interval = 5.0;       ///< [s] wall-clock time between flushes of the results file
     bool write_states = true;          ///< write every state's series into the results file
+    double grid_sample_interval = 0.0; ///< [s] grid power sampled for the grid analysis; 0: at output rows
     SolverSpec solver;
     SourceLoc loc;
 };

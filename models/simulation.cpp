@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include "dctwin_version.hpp"
+#include "input/site_loader.hpp"
+#include "models/workload/grid_analysis.hpp"
+#include "models/workload/training.hpp"
 #include "solver/steady.hpp"
 #include "viz/results.hpp"
 
@@ -33,6 +36,73 @@ void write_solver_stats(ResultsWriter& w, const SolverStats& s) {
     w.set_attribute(g, "wall_s", s.wall_s);
 }
 }  // namespace
+
+// What the grid sees (models/workload/grid_analysis.hpp) from the sampled grid power.
+nlohmann::json grid_json(const std::vector<double>& t, const std::vector<double>& p, double dt, const SiteSpec& spec) {
+    if (t.size() < 3 || !(dt > 0)) return nullptr;
+    const UniformSeries u = resample_uniform(t, p, dt);
+    if (u.v.size() < 3) return nullptr;
+    GridAnalysisOptions o;
+    o.ramp_window = std::max(1.0, dt);
+    o.ramp_limit = spec.power.grid.present ? spec.power.grid.ramp_limit : 0.0;
+    const GridReport g = analyse_grid(u, o);
+    nlohmann::json range = nlohmann::json::object(), bands = nlohmann::json::object();
+    for (const auto& r : g.ranges) range[fmt::format("{:g} s", r.window)] = r.max_range;
+    const double nyquist = 0.5 / dt;
+    for (const auto& b : g.bands) {
+        const std::string k = fmt::format("{:g}-{:g} Hz", b.band.f_lo, b.band.f_hi);
+        // A band the sampling cannot see is unknown, not empty.
+        bands[k] = b.band.f_hi > nyquist ? nlohmann::json()
+                                         : nlohmann::json{{"energy_W2", b.energy}, {"fraction", b.fraction}, {"rms_W", b.rms}};
+    }
+    nlohmann::json j{{"sample_interval_s", dt},
+                     {"samples", u.v.size()},
+                     {"ramp_window_s", g.ramp.window},
+                     {"max_ramp_W_per_s", g.ramp.max_abs},
+                     {"max_ramp_time_s", g.ramp.time_of_max},
+                     {"dynamic_range_W", range},
+                     {"band_energy", bands}};
+    if (o.ramp_limit > 0) {
+        j["ramp_limit_W_per_s"] = o.ramp_limit;
+        j["ramp_limit_violations"] = {{"count", g.violations.count},
+                                      {"total_time_s", g.violations.total_time},
+                                      {"first_time_s", g.violations.first_time >= 0 ? nlohmann::json(g.violations.first_time)
+                                                                                    : nlohmann::json()},
+                                      {"worst_W_per_s", g.violations.worst}};
+    } else {
+        j["ramp_limit_W_per_s"] = nullptr;
+        j["ramp_limit_violations"] = nullptr;
+    }
+    return j;
+}
+
+// Per job: how its activity is given, and in averaged mode the swing it no longer resolves.
+nlohmann::json jobs_json(const SiteModel& m) {
+    auto out = nlohmann::json::array();
+    const SiteSpec& spec = m.spec();
+    const DeviceArray& d = m.devices();
+    for (std::size_t k = 0; k < d.job_count(); ++k) {
+        const std::string& name = d.job_name(k);
+        nlohmann::json j{{"name", name}, {"members", d.job_size(k)}, {"dynamic_power_W", d.job_dynamic_power(k)}};
+        const JobSpec* js = nullptr;
+        for (const auto& x : spec.jobs)
+            if (x.name == name) js = &x;
+        if (js && js->training.present) {
+            TrainingProfile p;
+            p.compute_fraction = js->training.compute_fraction;
+            p.compute_activity = js->training.compute_activity;
+            p.comm_activity = js->training.communication_activity;
+            j["profile"] = "training";
+            j["resolution"] = js->training.resolution;
+            j["training_activity"] = average_activity(p);
+            j["swing_W"] = swing_amplitude(p) * d.job_dynamic_power(k);
+        } else {
+            j["profile"] = js && js->inference.present ? "inference" : "activity_steps";
+        }
+        out.push_back(j);
+    }
+    return out;
+}
 
 SolverOptions solver_options(const SiteSpec& spec) {
     const auto& s = spec.simulation.solver;
@@ -93,6 +163,13 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     for (const auto& c : model.constraints()) families.push_back(c.family);
     ConstraintTracker tracker(families);
     sum.limits.constraints = model.constraints();
+    // Grid power samples: at the output rows, or every grid_sample_interval inside the steps.
+    const double gdt = opt.steady ? 0.0 : spec.simulation.grid_sample_interval;
+    std::vector<double> grid_t, grid_p;
+    if (gdt > 0 && sum.duration_s / gdt > 2e7)
+        throw InputError(spec.simulation.loc, "simulation.grid_sample_interval",
+                         fmt::format("{:.3g} samples over the run: at most 20 million (a longer interval, or a shorter run)",
+                                     sum.duration_s / gdt));
     auto record = [&](double t, const double* y) {
         const SitePoint p = model.output_row(t, y, row);
         sum.throttled_devices_at_end = p.throttled_devices;
@@ -104,6 +181,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         }
         if (to_file) w.append(t, row.data());
         tracker.add(t, model.constraint_utilisation().data());
+        if (gdt == 0 || sum.rows == 0) grid_t.push_back(t), grid_p.push_back(p.grid_power);
         ++sum.rows;
         return p;
     };
@@ -166,6 +244,17 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
 
     Integrator integ(net, solver_options(spec));
     integ.start(t0, y0);
+    std::vector<double> ys;  // outlives the observer's calls
+    if (gdt > 0) {
+        long next = 1;
+        integ.set_step_observer([&, next](double, double b) mutable {
+            for (double ts = t0 + double(next) * gdt; ts <= b && ts <= t0 + sum.duration_s; ts = t0 + double(++next) * gdt) {
+                integ.interpolate(ts, ys);
+                grid_t.push_back(ts);
+                grid_p.push_back(model.point(ts, ys.data()).grid_power);
+            }
+        });
+    }
     record(t0, y0.data());
     const double T = sum.duration_s, dt = spec.simulation.output_interval;
     // Events found by the solver, merged in time order with the scenario's own (outages,
@@ -224,6 +313,8 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     }
     close_energies(integ.y().data());
     sum.limits.take(tracker);
+    sum.grid = grid_json(grid_t, grid_p, gdt > 0 ? gdt : spec.simulation.output_interval, spec);
+    sum.jobs = jobs_json(model);
     if (to_file) {
         write_solver_stats(w, sum.solver);
         w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
@@ -272,6 +363,8 @@ nlohmann::json RunSummary::to_json() const {
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
                    {"retries", solver.retries},
                    {"wall_s", solver.wall_s}};
+    j["grid"] = grid;
+    j["jobs"] = jobs;
     j["binding"] = limits.binding_json();
     j["constraints"] = limits.constraints_json(10);
     j["constraint_count"] = limits.constraints.size();

@@ -49,6 +49,8 @@ struct RunSummary {
     std::string ride_through_device;          ///< the first device to throttle
     std::size_t states = 0, devices = 0, rows = 0;
     ConstraintReport limits;                  ///< constraints over the output rows, lost work by cause
+    nlohmann::json grid;                      ///< grid analysis of the site power (null: too few samples)
+    nlohmann::json jobs;                      ///< per job: profile, resolution, swing
     SolverStats solver;
     std::vector<Event> events;
 

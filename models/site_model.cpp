@@ -11,6 +11,7 @@
 #include "models/cooling/physics.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
+#include "models/workload/training.hpp"
 #include "viz/results.hpp"
 
 namespace dctwin {
@@ -188,6 +189,53 @@ std::unique_ptr<StepSchedule> step_schedule(std::vector<Change> c) {
     return std::make_unique<StepSchedule>(t, v);
 }
 
+TrainingProfile training_profile(const TrainingSpec& t) {
+    TrainingProfile p;
+    p.start = t.start;
+    p.stop = t.stop > 0 ? t.stop : HUGE_VAL;
+    p.iteration_period = t.iteration_period;
+    p.compute_fraction = t.compute_fraction;
+    p.compute_activity = t.compute_activity;
+    p.comm_activity = t.communication_activity;
+    p.idle_activity = t.idle_activity;
+    p.jitter = t.jitter;
+    p.seed = std::uint64_t(t.seed);
+    p.checkpoint_interval = t.checkpoint_interval;
+    p.checkpoint_duration = t.checkpoint_duration;
+    p.checkpoint_activity = t.checkpoint_activity;
+    p.ramp_duration = t.ramp_duration;
+    p.ramp_steps = t.ramp_steps;
+    return p;
+}
+
+InferenceProfile inference_profile(const InferenceSpec& i) {
+    InferenceProfile p;
+    p.start = i.start;
+    p.stop = i.stop > 0 ? i.stop : HUGE_VAL;
+    p.mean_demand = i.mean_demand;
+    p.amplitude = i.amplitude;
+    p.peak_time_of_day = i.peak_time;
+    p.time_of_day_at_zero = i.time_of_day_at_start;
+    p.batch_utilisation = i.batch_utilisation;
+    p.idle_activity = i.idle_activity;
+    return p;
+}
+
+// A job's activity: its steps, or its training or inference profile.
+std::unique_ptr<InputSignal> activity_signal(const JobSpec& j) {
+    try {
+        if (j.training.present)
+            return std::make_unique<TrainingSignal>(training_profile(j.training), j.training.resolution == "averaged"
+                                                                                      ? TrainingResolution::averaged
+                                                                                      : TrainingResolution::iterations);
+        if (j.inference.present) return std::make_unique<InferenceSignal>(inference_profile(j.inference));
+    } catch (const std::invalid_argument& e) {
+        throw InputError(j.training.present ? j.training.loc : j.inference.loc,
+                         "workload.jobs." + j.name + (j.training.present ? ".training" : ".inference"), e.what());
+    }
+    return schedule(j.activity);
+}
+
 struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
@@ -292,7 +340,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (const auto& j : jobs) {
         JobInput ji;
         ji.job = devices->add_job(j.name, j.kind == "training");
-        ji.activity = net.add_input(schedule(j.activity));
+        ji.activity = net.add_input(activity_signal(j));
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
         job_inputs.push_back(ji);
     }

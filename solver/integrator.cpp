@@ -33,6 +33,7 @@ struct Integrator::Impl {
     sun::LinSol LS;
     std::unique_ptr<void, CvodeDeleter> mem;
     std::string last_error;     // SUNDIALS' message, or an exception from a callback
+    std::function<void(double, double)> observer;
     std::vector<Event> events;
     std::vector<int> root_found;
     std::vector<double> jac_values;
@@ -311,7 +312,10 @@ bool Integrator::advance(double tout) {
         I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
         I.last_error.clear();
         double tret = t_;
-        const int flag = CVode(m, tout, I.y.get(), &tret, CV_NORMAL);
+        // A discontinuity at t_disc: the inputs of the stretch before it, up to it.
+        if (std::isfinite(I.t_disc)) I.net.set_input_horizon(std::nextafter(I.t_disc, -HUGE_VAL));
+        const int flag = CVode(m, tout, I.y.get(), &tret, I.observer ? CV_ONE_STEP : CV_NORMAL);
+        I.net.set_input_horizon(HUGE_VAL);
         if (flag == CV_TOO_MUCH_WORK && !I.in_retry && tret > t_) {
             // A long stretch of many steps: go on while the steps are of a physical size. Steps
             // below a microsecond mean the solution is lost; stop with an error rather than
@@ -330,7 +334,9 @@ bool Integrator::advance(double tout) {
             I.retry(flag, t_);
             continue;
         }
+        const double t_prev = t_;
         t_ = tret;
+        if (I.observer && t_ > t_prev) I.observer(t_prev, t_);
         if (I.in_retry) {
             if (t_ >= I.retry_until) I.end_retry_window(t_);
         } else {
@@ -349,6 +355,15 @@ bool Integrator::advance(double tout) {
 
 std::span<const double> Integrator::y() const {
     return {N_VGetArrayPointer(impl_->y.get()), impl_->net.size()};
+}
+
+void Integrator::set_step_observer(std::function<void(double, double)> f) { impl_->observer = std::move(f); }
+
+void Integrator::interpolate(double t, std::vector<double>& y) const {
+    Impl& I = *impl_;
+    y.resize(I.net.size());
+    sun::Vector v(N_VMake_Serial(sunindextype(y.size()), y.data(), I.ctx.get()));
+    I.check(CVodeGetDky(I.mem.get(), t, 0, v.get()), "CVodeGetDky", t);
 }
 
 std::vector<Event> Integrator::take_events() { return std::exchange(impl_->events, {}); }

@@ -3,6 +3,7 @@
 // Stops at every input discontinuity (and re-initialises there), finds threshold crossings
 // with CVODE's root-finding, and names the worst states by path when it fails.
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -55,6 +56,13 @@ public:
     std::span<const double> y() const;
     std::vector<Event> take_events();
     SolverStats stats() const;
+
+    /// Called after every internal step with the step's ends (t_prev, t_now]; while it is set
+    /// the solver returns after each step (CV_ONE_STEP), so that interpolate() can sample
+    /// inside the step without forcing the solver to stop at the sample times.
+    void set_step_observer(std::function<void(double, double)> f);
+    /// y at t within the last step (CVodeGetDky), into y (resized to the state count).
+    void interpolate(double t, std::vector<double>& y) const;
 
 private:
     struct Impl;

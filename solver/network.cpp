@@ -211,7 +211,10 @@ std::vector<double> Network::initial_state() const {
 
 void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow) {
     if (!finalized_) throw std::logic_error("Network: evaluate before finalize");
-    for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(t);
+    // Inside a solver step that ends on a discontinuity, inputs hold their value from the
+    // left: the step integrates the stretch before the switch, not the value after it.
+    const double ti = std::min(t, input_horizon_);
+    for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(ti);
     for (std::size_t b = 0; b < boundaries_.size(); ++b)
         boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
     std::fill(flow.begin(), flow.end(), 0.0);

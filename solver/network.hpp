@@ -253,6 +253,10 @@ public:
     bool on_roots(double t, const double* y, const int* found, std::vector<Event>& events);
     /// The first input discontinuity strictly after t, or +inf.
     double next_discontinuity(double t) const;
+    /// Inputs are evaluated at min(t, horizon): the integrator sets it just before the next
+    /// discontinuity while it steps towards it, so that a step ending there sees the inputs
+    /// of the stretch it integrates; +inf (the default) elsewhere.
+    void set_input_horizon(double t) { input_horizon_ = t; }
 
     // What the last rhs() saw.
     std::span<const double> last_loads() const { return load_; }
@@ -309,6 +313,7 @@ private:
     std::vector<int> boundary_acc_;
     double grid_power_ = 0.0, source_power_ = 0.0, grid_share_ = 1.0;
     int grid_input_ = -1;
+    double input_horizon_ = std::numeric_limits<double>::infinity();
     std::vector<char> load_powered_, stage_powered_;
     std::vector<double> stage_dsplit_, supply_drows_;
     std::vector<int> supply_rows_offset_;  // per stage: first index into supply_drows_

@@ -74,6 +74,12 @@ public:
     const std::string& job_name(std::size_t j) const { return jobs_[j].name; }
     std::size_t job_size(std::size_t j) const { return jobs_[j].members.size(); }
     int job_work_state(std::size_t j) const { return jobs_[j].work; }
+    /// [W] the members' dynamic power (logic and memory) at activity 1 and full clock.
+    double job_dynamic_power(std::size_t j) const {
+        double w = 0;
+        for (int m : jobs_[j].members) w += p_[std::size_t(m)].dynamic_power + p_[std::size_t(m)].memory_dynamic_power;
+        return w;
+    }
     /// Accumulator of device-seconds throttled for reason r (power_cap, thermal, external, shutdown).
     int throttle_state(Throttle r) const { return throttle_acc_[std::size_t(r) - 1]; }
     /// Accumulator of work lost for cause c [device-s].

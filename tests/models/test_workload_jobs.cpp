@@ -1,0 +1,149 @@
+// Training and inference jobs in the site format, driving the site, and what the grid sees.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "input/site_loader.hpp"
+#include "models/simulation.hpp"
+#include "models/site_model.hpp"
+#include "models/workload/grid_analysis.hpp"
+#include "viz/results.hpp"
+
+using namespace dctwin;
+
+namespace {
+const std::string kPod = std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml";
+
+// Leakage held at its reference value: device power depends on the activity alone, so the
+// hand calculation below is exact.
+std::vector<std::string> job(const std::string& training, std::vector<std::string> more = {}) {
+    std::vector<std::string> s = {"device_types.h100.leakage_temperature_coefficient=0 1/K",
+                                  "device_types.grace.leakage_temperature_coefficient=0 1/K",
+                                  "simulation.write_states=false",
+                                  "workload={jobs: {train: {training: {" + training + "}}}}"};
+    s.insert(s.end(), more.begin(), more.end());
+    return s;
+}
+
+// [W] IT power of example-pod at activity a (device_array.hpp: idle, leakage and idle memory
+// power are fixed, the rest scales with a): 128 GPUs, 32 CPUs, 4 racks of 4 kW other load.
+double it_power(const SiteSpec& s, double a) {
+    auto device = [&](const DeviceTypeSpec& d) {
+        const double fixed = d.idle_power + d.leakage_power + (d.memory_power > 0 ? d.memory_idle_power : 0.0);
+        return fixed + a * (d.max_power - fixed);
+    };
+    return 128 * device(s.device_types.at("h100")) + 32 * device(s.device_types.at("grace")) + 4 * 4000.0;
+}
+
+std::string scratch(const std::string& name) {
+    const auto d = std::filesystem::temp_directory_path() / ("dctwin-jobs-" + std::to_string(getpid()));
+    std::filesystem::create_directories(d);
+    return (d / name).string();
+}
+}  // namespace
+
+TEST_CASE("a periodic training job draws the duty-weighted mean of its phase powers") {
+    const auto sets = job("iteration_period: 2 s, compute_fraction: 0.7, compute_activity: 1, communication_activity: 0.3");
+    const SiteSpec spec = load_site(kPod, sets);
+    SiteModel m(spec);
+    RunOptions o;
+    o.duration = 300;  // 150 whole iterations
+    const RunSummary s = run_site(m, o);
+    const double expected = 0.7 * it_power(spec, 1.0) + 0.3 * it_power(spec, 0.3);
+    CHECK(s.e_it / 300 == doctest::Approx(expected).epsilon(1e-6));
+    REQUIRE(s.jobs.size() == 1);
+    CHECK(s.jobs[0]["swing_W"].get<double>() == doctest::Approx(0.7 * s.jobs[0]["dynamic_power_W"].get<double>()));
+}
+
+TEST_CASE("a checkpoint dips the site power by the configured amount at the configured times") {
+    const auto sets = job("iteration_period: 2 s, checkpoint_interval: 2 min, checkpoint_duration: 20 s, "
+                          "checkpoint_activity: 0.1",
+                          {"simulation.output_interval=1 s"});
+    const SiteSpec spec = load_site(kPod, sets);
+    SiteModel m(spec);
+    RunOptions o;
+    o.duration = 180;
+    o.output = scratch("checkpoint.h5");
+    o.force = true;
+    run_site(m, o);
+    ResultsReader r(o.output);
+    const auto t = r.time();
+    const auto p = r.read("/site/it_power");
+    const double dip = it_power(spec, 0.1);
+    for (std::size_t k = 0; k < t.size(); ++k) {
+        CAPTURE(t[k]);
+        if (t[k] > 120 && t[k] < 140) CHECK(p[k] == doctest::Approx(dip).epsilon(1e-6));
+        if (t[k] < 120 || t[k] > 140) CHECK(p[k] > dip + 0.1 * (it_power(spec, 0.3) - dip));
+    }
+}
+
+TEST_CASE("the spectrum of a steady training job peaks at one over the iteration period") {
+    const auto sets = job("iteration_period: 2.5 s, compute_fraction: 0.6", {"simulation.output_interval=0.05 s"});
+    SiteModel m(load_site(kPod, sets));
+    RunOptions o;
+    o.duration = 200;  // 80 iterations
+    o.output = scratch("spectrum.h5");
+    o.force = true;
+    const RunSummary s = run_site(m, o);
+    ResultsReader r(o.output);
+    const auto t = r.time();
+    const auto p = r.read("/site/grid_power");
+    const UniformSeries u = resample_uniform(t, p, 0.05);
+    const Spectrum sp = power_spectrum(u);
+    CHECK(peak_frequency(sp, 0.05) == doctest::Approx(1 / 2.5).epsilon(sp.df * 2.5 + 1e-12));
+    // The summary's grid analysis sees the swing in the 0.1-2 Hz band, and the example's
+    // 50 kW/s interconnect limit violated by it.
+    REQUIRE(s.grid.is_object());
+    CHECK(s.grid["band_energy"]["0.1-2 Hz"]["fraction"].get<double>() > 0.5);
+    CHECK(s.grid["ramp_limit_violations"]["count"].get<int>() > 0);
+}
+
+TEST_CASE("averaged mode matches the resolved iterations' energy within 1 %") {
+    const std::string profile = "iteration_period: 2 s, compute_fraction: 0.7, communication_activity: 0.3, "
+                                "checkpoint_interval: 4 min, checkpoint_duration: 30 s";
+    double e[2];
+    int steps[2];
+    for (int k = 0; k < 2; ++k) {
+        SiteModel m(load_site(kPod, job(profile + (k ? ", resolution: averaged" : ""))));
+        RunOptions o;
+        o.duration = 600;
+        const RunSummary s = run_site(m, o);
+        e[k] = s.e_grid;
+        steps[k] = int(s.solver.steps);
+    }
+    CHECK(e[1] == doctest::Approx(e[0]).epsilon(0.01));
+    CHECK(steps[1] * 10 < steps[0]);  // what averaging is for
+}
+
+TEST_CASE("an inference job follows its daily demand") {
+    const std::vector<std::string> sets = {
+        "simulation.write_states=false",
+        "workload={jobs: {serve: {kind: independent, inference: {mean_demand: 0.5, amplitude: 0.4, "
+        "peak_time: 14 h, batch_utilisation: 1}}}}"};
+    SiteModel m(load_site(kPod, sets));
+    // Steady at the peak and at the trough: the peak draws more.
+    auto at = [&](double t) {
+        RunOptions o;
+        o.steady = true;
+        o.steady_at = t;
+        return run_site(m, o).peak_it;
+    };
+    CHECK(at(14 * 3600.0) > at(2 * 3600.0) + 20e3);
+}
+
+TEST_CASE("a job gives exactly one of activity, training or inference") {
+    CHECK_THROWS_WITH_AS(load_site(kPod, {"workload={jobs: {a: {training: {iteration_period: 2 s}, "
+                                          "activity: [{at: 0 s, value: 1}]}}}"}),
+                         doctest::Contains("not several"), InputError);
+    CHECK_THROWS_WITH_AS(load_site(kPod, {"workload={jobs: {a: {members: [hall1]}}}"}),
+                         doctest::Contains("missing `activity`, `training` or `inference`"), InputError);
+    CHECK_THROWS_WITH_AS(load_site(kPod, {"workload={jobs: {a: {training: {iteration_period: 2 s, "
+                                          "checkpoint_interval: 10 s, checkpoint_duration: 20 s}}}}"}),
+                         doctest::Contains("shorter than the interval"), InputError);
+}
