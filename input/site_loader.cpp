@@ -1722,6 +1722,29 @@ const Table<InferenceSpec>& inference_table() {
     return t;
 }
 
+const Table<SmoothingSpec>& smoothing_table() {
+    using S = SmoothingSpec;
+    static const Table<S> t{
+        "workload.jobs.<name>.smoothing",
+        "GPU power smoothing on every member (the settings of NVIDIA's power-smoothing profiles): a floor the power "
+        "never drops below, and limits on how fast it rises and falls, the fall only after the request has stayed "
+        "below for the hysteresis. It acts on the job's activity, with the power figures of the job's first member "
+        "(put GPUs and CPUs in separate jobs). The summary reports the energy it burns and holds back.",
+        {
+            quantity<S>("floor", dims::dimensionless, &S::floor, in(0, 0.9), 0.0,
+                        "Minimum power as a fraction of the device's max_power (products: 20-90 %); 0: none."),
+            quantity<S>("ramp_up_rate", dims::power_ramp, &S::ramp_up_rate, in(0, 1e9), 0.0,
+                        "Largest rise of a device's power; 0: unlimited."),
+            quantity<S>("ramp_down_rate", dims::power_ramp, &S::ramp_down_rate, in(0, 1e9), 0.0,
+                        "Largest fall of a device's power; 0: unlimited."),
+            quantity<S>("ramp_down_hysteresis", dims::time, &S::ramp_down_hysteresis, in(0, 3600), 0.0,
+                        "How long the request must stay below the drawn power before it falls."),
+            quantity<S>("sample_interval", dims::time, &S::sample_interval, in(1e-4, 1), 0.01,
+                        "Step of the filter (at most 20 million steps per run)."),
+        }};
+    return t;
+}
+
 const Table<JobSpec>& job_table() {
     using J = JobSpec;
     static const Table<J> t{
@@ -1743,6 +1766,9 @@ const Table<JobSpec>& job_table() {
             optional_section<J, InferenceSpec>("inference", inference_table(),
                                                +[](J& j) -> InferenceSpec& { return j.inference; },
                                                "An inference profile (daily demand)."),
+            optional_section<J, SmoothingSpec>("smoothing", smoothing_table(),
+                                               +[](J& j) -> SmoothingSpec& { return j.smoothing; },
+                                               "Power smoothing of its members (floor, ramp rates)."),
             list<J, ActivityStep>("power_limit", power_step_table(), &J::power_limit,
                                   "External power limit steps per device: sorted, the first at 0 s.", false),
         },
@@ -2254,7 +2280,7 @@ std::string format_reference_markdown() {
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
-        doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
+        doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
     };
     std::string out = fmt::format(
         "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"

@@ -358,6 +358,18 @@ struct InferenceSpec {
     SourceLoc loc;
 };
 
+/// GPU power smoothing on a job's members: a power floor and ramp-rate limits (the settings
+/// of NVIDIA's power-smoothing profiles), per device.
+struct SmoothingSpec {
+    bool present = false;
+    double floor = 0.0;                  ///< [1] minimum power as a fraction of the device's max power (TDP)
+    double ramp_up_rate = 0.0;           ///< [W/s] per device; 0: unlimited
+    double ramp_down_rate = 0.0;         ///< [W/s] per device; 0: unlimited
+    double ramp_down_hysteresis = 0.0;   ///< [s]
+    double sample_interval = 0.01;       ///< [s] step of the filter
+    SourceLoc loc;
+};
+
 struct JobSpec {
     std::string name;
     std::vector<std::string> members;        ///< path prefixes ("hall1", "hall1/rowA", "hall1/rowA/rack02"); empty: every device
@@ -365,6 +377,7 @@ struct JobSpec {
     std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0; empty with a profile
     TrainingSpec training;                   ///< or a training profile
     InferenceSpec inference;                 ///< or an inference profile
+    SmoothingSpec smoothing;                 ///< optional power smoothing of its members
     std::vector<ActivityStep> power_limit;   ///< [W per device] external limit steps; empty: none
     SourceLoc loc;
 };

@@ -8,6 +8,7 @@
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
 #include "models/workload/grid_analysis.hpp"
+#include "models/workload/smoothed_signal.hpp"
 #include "models/workload/training.hpp"
 #include "solver/steady.hpp"
 #include "viz/results.hpp"
@@ -77,7 +78,7 @@ nlohmann::json grid_json(const std::vector<double>& t, const std::vector<double>
 }
 
 // Per job: how its activity is given, and in averaged mode the swing it no longer resolves.
-nlohmann::json jobs_json(const SiteModel& m) {
+nlohmann::json jobs_json(const SiteModel& m, double t_end) {
     auto out = nlohmann::json::array();
     const SiteSpec& spec = m.spec();
     const DeviceArray& d = m.devices();
@@ -98,6 +99,11 @@ nlohmann::json jobs_json(const SiteModel& m) {
             j["swing_W"] = swing_amplitude(p) * d.job_dynamic_power(k);
         } else {
             j["profile"] = js && js->inference.present ? "inference" : "activity_steps";
+        }
+        if (const SmoothedActivity* sm = m.smoothing(k)) {
+            const auto [extra, deficit] = sm->costs(t_end);
+            j["smoothing"] = {{"extra_energy_J", extra * double(d.job_size(k))},
+                              {"deferred_energy_J", deficit * double(d.job_size(k))}};
         }
         out.push_back(j);
     }
@@ -314,7 +320,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     close_energies(integ.y().data());
     sum.limits.take(tracker);
     sum.grid = grid_json(grid_t, grid_p, gdt > 0 ? gdt : spec.simulation.output_interval, spec);
-    sum.jobs = jobs_json(model);
+    sum.jobs = jobs_json(model, sum.t_reached_s);
     if (to_file) {
         write_solver_stats(w, sum.solver);
         w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);

@@ -11,6 +11,7 @@
 #include "models/cooling/physics.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
+#include "models/workload/smoothed_signal.hpp"
 #include "models/workload/training.hpp"
 #include "viz/results.hpp"
 
@@ -236,6 +237,42 @@ std::unique_ptr<InputSignal> activity_signal(const JobSpec& j) {
     return schedule(j.activity);
 }
 
+// The device type of a job's first member, in build order (racks by hall, row and position,
+// devices by group).
+const DeviceTypeSpec* first_member_type(const SiteSpec& spec, const JobSpec& j) {
+    for (const auto& hall : spec.halls)
+        for (const auto& row : hall.rows) {
+            const RackTypeSpec& rt = spec.rack_types.at(row.rack);
+            for (int r = 0; r < row.count; ++r) {
+                const std::string rack = fmt::format("{}/{}/rack{:02d}", hall.name, row.name, r + 1);
+                for (const auto& g : rt.devices)
+                    for (int i = 0; i < g.count; ++i) {
+                        const std::string dp = fmt::format("{}/{}{}", rack, g.name, i);
+                        const bool in = j.members.empty() || std::any_of(j.members.begin(), j.members.end(),
+                                                                           [&](const std::string& m) { return has_prefix(dp, m); });
+                        if (in) return &spec.device_types.at(g.type);
+                    }
+            }
+        }
+    return nullptr;
+}
+
+SmoothedActivityParams smoothing_params(const SiteSpec& spec, const JobSpec& j) {
+    const DeviceTypeSpec* d = first_member_type(spec, j);
+    if (!d) throw InputError(j.loc, "workload.jobs." + j.name + ".members", "these members match no device of the site");
+    const auto& s = j.smoothing;
+    SmoothedActivityParams p;
+    p.fixed_power = d->idle_power + d->leakage_power + (d->memory_power > 0 ? d->memory_idle_power : 0.0);
+    p.dynamic_power = d->max_power - p.fixed_power;
+    p.sample_interval = s.sample_interval;
+    p.smoothing.tdp = d->max_power;
+    p.smoothing.floor_fraction = s.floor;
+    p.smoothing.ramp_up_rate = s.ramp_up_rate > 0 ? s.ramp_up_rate : 1e300;
+    p.smoothing.ramp_down_rate = s.ramp_down_rate > 0 ? s.ramp_down_rate : 1e300;
+    p.smoothing.ramp_down_hysteresis = s.ramp_down_hysteresis;
+    return p;
+}
+
 struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
@@ -340,7 +377,15 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (const auto& j : jobs) {
         JobInput ji;
         ji.job = devices->add_job(j.name, j.kind == "training");
-        ji.activity = net.add_input(activity_signal(j));
+        std::unique_ptr<InputSignal> a = activity_signal(j);
+        if (j.smoothing.present) {
+            auto sm = std::make_unique<SmoothedActivity>(std::move(a), smoothing_params(spec, j));
+            job_smoothing_.push_back(sm.get());
+            a = std::move(sm);
+        } else {
+            job_smoothing_.push_back(nullptr);
+        }
+        ji.activity = net.add_input(std::move(a));
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
         job_inputs.push_back(ji);
     }

@@ -70,6 +70,8 @@ public:
     const CoolingSystem& cooling() const { return *cooling_; }
     /// Outdoor dry-bulb and wet-bulb [K] at t.
     std::pair<double, double> outdoor(double t) const;
+    /// The power-smoothing filter of job j (DeviceArray job order), or null.
+    const class SmoothedActivity* smoothing(std::size_t j) const { return job_smoothing_.at(j); }
     /// Throws InputError if the weather does not cover [0, duration] s.
     void check_weather_span(double duration) const;
     /// Cooling faults of the scenario (kinds cdu_pump_trip, chiller_trip, economiser_fan_loss,
@@ -145,6 +147,7 @@ private:
     std::vector<double> c_value_, c_limit_, c_util_;
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
+    std::vector<const class SmoothedActivity*> job_smoothing_;  ///< by job, owned by net_
 };
 
 }  // namespace dctwin

@@ -147,3 +147,35 @@ TEST_CASE("a job gives exactly one of activity, training or inference") {
                                           "checkpoint_interval: 10 s, checkpoint_duration: 20 s}}}}"}),
                          doctest::Contains("shorter than the interval"), InputError);
 }
+
+TEST_CASE("power smoothing holds the grid ramp under the interconnect limit, at an energy cost it reports") {
+    // example-pod's interconnect allows 50 kW/s; 160 devices swinging 0.7 of their dynamic power
+    // every second ramp at ~74 kW/s. 250 W/s per device bounds the IT ramp at 40 kW/s.
+    const std::string profile = "iteration_period: 2 s, checkpoint_interval: 5 min, checkpoint_duration: 20 s, "
+                                "checkpoint_activity: 0.1";
+    double ramp[2], energy[2];
+    nlohmann::json smoothing;
+    for (int k = 0; k < 2; ++k) {
+        const std::string sm = k ? ", smoothing: {floor: 0.5, ramp_up_rate: 250 W/s, ramp_down_rate: 250 W/s, "
+                                   "ramp_down_hysteresis: 2 s}"
+                                 : "";
+        SiteModel m(load_site(kPod, {"simulation.write_states=false", "simulation.grid_sample_interval=0.05 s",
+                                     "workload={jobs: {train: {training: {" + profile + "}" + sm + "}}}"}));
+        RunOptions o;
+        o.duration = 400;
+        const RunSummary s = run_site(m, o);
+        ramp[k] = s.grid["max_ramp_W_per_s"].get<double>();
+        energy[k] = s.e_grid;
+        if (k) smoothing = s.jobs[0]["smoothing"];
+        CHECK((s.grid["ramp_limit_violations"]["count"].get<int>() > 0) == (k == 0));
+    }
+    CHECK(ramp[0] > 50e3);
+    CHECK(ramp[1] < 50e3);
+    // The floor and the hold burn energy; the summary's figure is what the grid paid, give or
+    // take the losses on the way and the ramp-up deficit.
+    REQUIRE(smoothing.is_object());
+    const double extra = smoothing["extra_energy_J"].get<double>();
+    CHECK(extra > 0);
+    CHECK(energy[1] - energy[0] > 0.9 * (extra - smoothing["deferred_energy_J"].get<double>()));
+    CHECK(energy[1] - energy[0] < 1.3 * extra);
+}
