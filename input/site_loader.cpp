@@ -1334,6 +1334,35 @@ const Table<PowerSpec>& electrical_room_table() {
 ConversionSpec& distribution_of(PowerSpec& p) { return p.distribution; }
 PowerSpec& self(PowerSpec& p) { return p; }
 
+const Table<SiteBatterySpec>& site_battery_table() {
+    using B = SiteBatterySpec;
+    static const Table<B> t{
+        "power.site_battery",
+        "A site battery (BESS) at the MV transformer: the grid-facing power follows the site's demand at most at "
+        "`ramp_limit` (a rate-limited tracker with `response_time`), the battery delivering or absorbing the "
+        "difference and returning to `target_soc` over `recharge_time`. Idle during utility outages.",
+        {
+            boolean<B>("enabled", &B::enabled, true,
+                       "false: the battery is described but not built (`--set power.site_battery.enabled=false` "
+                       "compares the site without it)."),
+            quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e14), kRequired, "Usable energy."),
+            quantity<B>("power", dims::power, &B::power, above(0, 1e10), kRequired, "Largest charge or discharge power."),
+            quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
+                        "Stored over drawn."),
+            quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,
+                        "Delivered over taken from storage."),
+            quantity<B>("target_soc", dims::dimensionless, &B::target_soc, in(0.05, 0.95), 0.5,
+                        "State of charge it holds between swings (and starts at)."),
+            quantity<B>("ramp_limit", dims::power_ramp, &B::ramp_limit, in(0, 100e9), 0.0,
+                        "Largest rate of change of the grid-facing power; 0: the grid's `ramp_limit`."),
+            quantity<B>("response_time", dims::time, &B::response_time, in(0.01, 3600), 1.0,
+                        "Time constant of the grid-facing power following slow changes of demand."),
+            quantity<B>("recharge_time", dims::time, &B::recharge_time, in(1, 30 * kDay), 900.0,
+                        "Time constant of the return to the target state of charge."),
+        }};
+    return t;
+}
+
 const Table<PowerSpec>& power_table() {
     static const Table<PowerSpec> t{
         "power", "The electrical path from the grid to the racks.",
@@ -1348,10 +1377,23 @@ const Table<PowerSpec>& power_table() {
             optional_section<PowerSpec, GeneratorSpec>("generator", generator_table(),
                                                        +[](PowerSpec& p) -> GeneratorSpec& { return p.generator; },
                                                        "The standby generator."),
+            optional_section<PowerSpec, SiteBatterySpec>("site_battery", site_battery_table(),
+                                                         +[](PowerSpec& p) -> SiteBatterySpec& { return p.site_battery; },
+                                                         "A site battery holding the grid-facing ramp rate."),
             section<PowerSpec, ConversionSpec>("distribution", distribution_table(), distribution_of, true,
                                                "Switchgear and PDUs between the UPS (or grid) and the halls."),
             section<PowerSpec, PowerSpec>("electrical_room", electrical_room_table(), self, true,
                                           "Where the distribution losses go."),
+        },
+        [](const PowerSpec& p, const Node& n, Reader& r, const std::string& path) {
+            if (!p.site_battery.present || !p.site_battery.enabled) return;
+            const Entry* e = n.find("site_battery");
+            if (!p.transformer.present)
+                r.fail(e->key_loc, join(path, "site_battery"),
+                       "the site battery sits at the MV transformer: give `power.transformer`");
+            if (!(p.site_battery.ramp_limit > 0) && !(p.grid.present && p.grid.ramp_limit > 0))
+                r.fail(e->key_loc, join(join(path, "site_battery"), "ramp_limit"),
+                       "the battery holds a ramp limit: give it `ramp_limit`, or the grid one (`power.grid.ramp_limit`)");
         }};
     return t;
 }
@@ -2274,7 +2316,7 @@ std::string format_reference_markdown() {
         doc(root_table()),          doc(site_info_table()),   doc(simulation_table()), doc(solver_table()),
         doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
         doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(battery_table()),
-        doc(generator_table()),     doc(distribution_table()),
+        doc(generator_table()),     doc(site_battery_table()),  doc(distribution_table()),
         doc(electrical_room_table()), doc(plant_table()),  doc(economiser_table()), doc(chiller_table()),
         doc(cdu_table()),           doc(crah_table()),        doc(device_type_table()),
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),

@@ -285,11 +285,27 @@ struct FacilitySpec {
     SourceLoc loc;
 };
 
+/// A site battery (BESS) at the MV transformer, holding the grid-facing ramp under a limit.
+struct SiteBatterySpec {
+    bool present = false;
+    bool enabled = true;                 ///< false: described but not built (what-if without it)
+    double capacity = 0.0;               ///< [J] usable energy
+    double power = 0.0;                  ///< [W] largest charge or discharge
+    double charge_efficiency = 0.95;     ///< [1]
+    double discharge_efficiency = 0.95;  ///< [1]
+    double target_soc = 0.5;             ///< [1]
+    double ramp_limit = 0.0;             ///< [W/s] 0: the grid's ramp_limit
+    double response_time = 1.0;          ///< [s]
+    double recharge_time = 900.0;        ///< [s]
+    SourceLoc loc;
+};
+
 struct PowerSpec {
     GridSpec grid;
     TransformerSpec transformer;
     UpsSpec ups;
     GeneratorSpec generator;
+    SiteBatterySpec site_battery;
     ConversionSpec distribution;          ///< switchgear and PDUs between UPS (or grid) and halls
     double electrical_room_heat_capacity = 0.0;  ///< [J/K]
     double electrical_room_conductance = 0.0;    ///< [W/K] room to outdoor air

@@ -207,6 +207,8 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             const std::string& path = net.states()[std::size_t(g)].path;
             sum.losses_by_stage.emplace_back(path.substr(path.rfind('/') + 1), y[g] - y0[std::size_t(g)]);
         }
+        if (const int b = model.site_battery_loss_state(); b >= 0)
+            sum.losses_by_stage.emplace_back("site_battery", y[b] - y0[std::size_t(b)]);
         const DeviceArray& d = model.devices();
         const double span = sum.t_reached_s - t0;
         double work = 0, members = 0;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "models/power/site_battery.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/site_model.hpp"
 #include "viz/results.hpp"
@@ -71,6 +72,9 @@ void SiteModel::build_constraints() {
     if (battery_ && spec_.power.ups.battery.capacity > 0)
         add("power/ups/battery/depth_of_discharge", Family::power, "J", "energy taken from the UPS battery against its usable energy",
             {S::battery_depth});
+    if (site_battery_)
+        add("power/site_battery/power", Family::power, "W", "site battery charge or discharge against its power rating",
+            {S::site_battery_power});
     c_value_.assign(constraints_.size(), 0.0);
     c_limit_.assign(constraints_.size(), 0.0);
     c_util_.assign(constraints_.size(), std::nan(""));
@@ -170,6 +174,10 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
             case ConstraintSource::generator_load:
                 value = p.generator_power;
                 limit = spec_.power.generator.rating;
+                break;
+            case ConstraintSource::site_battery_power:
+                value = std::abs(site_battery_->last_power());
+                limit = spec_.power.site_battery.power;
                 break;
             case ConstraintSource::battery_depth:
                 limit = spec_.power.ups.battery.capacity;

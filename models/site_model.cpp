@@ -9,6 +9,7 @@
 
 #include "input/site_loader.hpp"
 #include "models/cooling/physics.hpp"
+#include "models/power/site_battery.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
 #include "models/workload/smoothed_signal.hpp"
@@ -350,6 +351,17 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         ups_ = upstream;
     }
     const int mech_on = build_scenario(spec, room);
+    if (const auto& b = spec.power.site_battery; b.present && b.enabled) {
+        SiteBatteryParams bp;
+        bp.capacity = b.capacity, bp.power = b.power;
+        bp.charge_efficiency = b.charge_efficiency, bp.discharge_efficiency = b.discharge_efficiency;
+        bp.target_soc = b.target_soc;
+        bp.ramp_limit = b.ramp_limit > 0 ? b.ramp_limit : spec.power.grid.ramp_limit;
+        bp.response_time = b.response_time, bp.recharge_time = b.recharge_time;
+        auto sb = std::make_unique<SiteBattery>("power/site_battery", bp, mechanical_stage_, utility_input_, room);
+        site_battery_ = sb.get();
+        net.add_block(std::move(sb));
+    }
     {
         const auto& d = spec.power.distribution;
         distribution_ = net.add_stage({"power/distribution", upstream, d.rating, room,
@@ -647,7 +659,7 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         for (std::size_t i = 0; i < t.size(); ++i) c.emplace_back(t[i], v[i]);
         return step_schedule(std::move(c));
     };
-    const int utility = net.add_input(schedule_of(tu, vu));
+    const int utility = utility_input_ = net.add_input(schedule_of(tu, vu));
     const int gen_limit = net.add_input(schedule_of(tg, vg));
     const int mech_on = net.add_input(schedule_of(tm, vm));
     net.set_grid_available_input(utility);
@@ -777,6 +789,7 @@ std::vector<Event> SiteModel::cooling_faults() const {
 }
 
 int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }
+int SiteModel::site_battery_loss_state() const { return site_battery_ ? site_battery_->loss_state() : -1; }
 
 SitePoint SiteModel::point(double t, const double* y) {
     net_.rhs(t, y, scratch_.data());
@@ -962,6 +975,11 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
     declare_cooling_outputs(w);
     if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
+    if (site_battery_) {
+        w.add_series({"/power/site_battery/energy", "J", "energy in the site battery", 0, {}});
+        w.add_series({"/power/site_battery/power", "W", "power the site battery delivers (negative: charging)", 0, {}});
+        w.add_series({"/power/site_battery/grid_target", "W", "the rate-limited grid-facing power it holds to", 0, {}});
+    }
     declare_constraint_outputs(w);
 
     if (spec_.simulation.write_states) {
@@ -1030,6 +1048,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     row.push_back(y[electrical_room_] - kCelsius);
     cooling_row(ctx, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
+    if (site_battery_)
+        row.insert(row.end(), {y[site_battery_->energy_state()], site_battery_->last_power(), y[site_battery_->target_state()]});
     constraint_row(ctx, p, t, row);
 
     if (spec_.simulation.write_states) {

@@ -67,6 +67,8 @@ public:
     const std::vector<Event>& scheduled_events() const { return scheduled_; }
     /// [J] UPS battery energy state, or -1.
     int battery_state() const;
+    /// [J] accumulator of the site battery's losses, or -1 without one.
+    int site_battery_loss_state() const;
     const CoolingSystem& cooling() const { return *cooling_; }
     /// Outdoor dry-bulb and wet-bulb [K] at t.
     std::pair<double, double> outdoor(double t) const;
@@ -107,6 +109,8 @@ private:
     int distribution_ = -1;              ///< stage
     int ups_ = -1;                       ///< stage, -1 without one
     class UpsBattery* battery_ = nullptr;  ///< owned by net_, null without one
+    class SiteBattery* site_battery_ = nullptr;  ///< owned by net_, null without one
+    int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
     int build_scenario(const SiteSpec& spec, NodeRef room);
     int mechanical_stage_ = -1;          ///< stage feeding cooling loads (-1: the grid)
@@ -135,7 +139,7 @@ private:
     struct ConstraintSource {
         enum Kind : std::uint8_t {
             junction, memory, power_cap, cdu_duty, liquid_class, air_class, plant_rejection, stage_load,
-            grid_import, grid_ramp, generator_load, battery_depth
+            grid_import, grid_ramp, generator_load, battery_depth, site_battery_power
         } kind;
         std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
     };

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include <fmt/format.h>
@@ -118,13 +119,15 @@ TEST_CASE("every catalogue entry builds a site that reaches a steady state") {
 }
 
 namespace {
-void check_site_jacobian(const std::string& file, const std::vector<std::string>& sets) {
+void check_site_jacobian(const std::string& file, const std::vector<std::string>& sets,
+                         const std::function<void(const Network&, std::vector<double>&)>& tweak = {}) {
     INFO(file);
     SiteModel m(load_site(kDir + file, sets));
     Network& net = m.network();
     auto y = steady(m, 600);
     for (std::size_t i = 0; i < y.size(); ++i)
         if (net.states()[i].accumulator) y[i] = 1e5;
+    if (tweak) tweak(net, y);
     const std::size_t n = net.size();
     const auto Ja = dense_jacobian(net, 600, y);
     const auto Jf = finite_difference_jacobian(net, 600, y, 1e-7);
@@ -145,4 +148,18 @@ TEST_CASE("the whole site's analytic Jacobian matches finite differences") {
     check_site_jacobian("hotspot-pod.yaml", {"halls.hall1.rows.rowA.count=1"});
     // The example: transformer, UPS curve, busway, linear shelves.
     check_site_jacobian("example-pod.yaml", {"halls.hall1.rows.rowA.count=1", "halls.hall1.rows.rowB.count=1"});
+    // A site battery discharging 10 kW from the last 1 % of its energy (the taper), and charging
+    // at 10 kW near full: the tracker, the clamp and the taper against g, E and the loads.
+    for (const double soc : {0.01, 0.995}) {
+        check_site_jacobian("example-pod.yaml",
+                            {"halls.hall1.rows.rowA.count=1", "halls.hall1.rows.rowB.count=1",
+                             "power.site_battery={capacity: 5 kWh, power: 150 kW}"},
+                            [soc](const Network& net, std::vector<double>& y) {
+                                for (std::size_t i = 0; i < y.size(); ++i) {
+                                    if (net.states()[i].path == "power/site_battery/grid_target")
+                                        y[i] += soc < 0.5 ? -10e3 : 10e3;
+                                    if (net.states()[i].path == "power/site_battery/energy") y[i] = soc * 18e6;
+                                }
+                            });
+    }
 }
