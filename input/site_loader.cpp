@@ -1764,6 +1764,25 @@ const Table<InferenceSpec>& inference_table() {
     return t;
 }
 
+const Table<TraceJobSpec>& trace_job_table() {
+    using T = TraceJobSpec;
+    static const Table<T> t{
+        "workload.jobs.<name>.trace",
+        "Replays measured logs: `nvidia-smi --query-gpu=timestamp,index,power.draw,utilization.gpu --format=csv` "
+        "output or a `time, device, value` table (see the trace formats below the reference). Member k of the job, in "
+        "build order, replays the trace's device k modulo their number, interpolated linearly. Power becomes activity "
+        "through the member's own power figures at the leakage reference temperature: (P - idle - leakage - idle "
+        "memory) / (max - the same), at least 0.",
+        {
+            text<T>("file", &T::file, std::nullopt, "The trace file; a relative path is taken from the site file's folder."),
+            choice<T>("quantity", &T::quantity, {"power", "utilization"}, std::string("power"),
+                      "Which series drives the activity: power draw, or GPU utilisation taken as the activity."),
+            quantity<T>("start", dims::time, &T::start, in(0, 100 * kYear), 0.0, "Simulation time of the trace's first sample."),
+            boolean<T>("repeat", &T::repeat, false, "Loop the trace; otherwise its first and last values hold outside it."),
+        }};
+    return t;
+}
+
 const Table<SmoothingSpec>& smoothing_table() {
     using S = SmoothingSpec;
     static const Table<S> t{
@@ -1808,6 +1827,9 @@ const Table<JobSpec>& job_table() {
             optional_section<J, InferenceSpec>("inference", inference_table(),
                                                +[](J& j) -> InferenceSpec& { return j.inference; },
                                                "An inference profile (daily demand)."),
+            optional_section<J, TraceJobSpec>("trace", trace_job_table(),
+                                              +[](J& j) -> TraceJobSpec& { return j.trace; },
+                                              "A replayed trace of measured power or utilisation."),
             optional_section<J, SmoothingSpec>("smoothing", smoothing_table(),
                                                +[](J& j) -> SmoothingSpec& { return j.smoothing; },
                                                "Power smoothing of its members (floor, ramp rates)."),
@@ -1815,11 +1837,12 @@ const Table<JobSpec>& job_table() {
                                   "External power limit steps per device: sorted, the first at 0 s.", false),
         },
         [](const J& j, const Node& n, Reader& r, const std::string& path) {
-            const int given = int(n.find("activity") != nullptr) + int(j.training.present) + int(j.inference.present);
+            const int given = int(n.find("activity") != nullptr) + int(j.training.present) + int(j.inference.present) +
+                              int(j.trace.present);
             if (given != 1)
                 r.fail(n.loc, path,
-                       given == 0 ? "missing `activity`, `training` or `inference`: what the job does"
-                                  : "give one of `activity`, `training` or `inference`, not several");
+                       given == 0 ? "missing `activity`, `training`, `inference` or `trace`: what the job does"
+                                  : "give one of `activity`, `training`, `inference` or `trace`, not several");
             check_steps(j.activity, child(n, "activity"), join(path, "activity"), r);
             check_steps(j.power_limit, child(n, "power_limit"), join(path, "power_limit"), r);
         }};
@@ -2322,7 +2345,7 @@ std::string format_reference_markdown() {
         doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
-        doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
+        doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(trace_job_table()), doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
     };
     std::string out = fmt::format(
         "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"

@@ -374,6 +374,17 @@ struct InferenceSpec {
     SourceLoc loc;
 };
 
+/// A job replaying measured per-device logs (models/workload/trace.hpp): member k, in build
+/// order, replays the trace's device k modulo their number.
+struct TraceJobSpec {
+    bool present = false;
+    std::string file;                    ///< nvidia-smi CSV or a time, device, value table; relative to the site file
+    std::string quantity = "power";      ///< "power" or "utilization"
+    double start = 0.0;                  ///< [s] simulation time of trace time 0
+    bool repeat = false;                 ///< loop the trace; otherwise hold its end values
+    SourceLoc loc;
+};
+
 /// GPU power smoothing on a job's members: a power floor and ramp-rate limits (the settings
 /// of NVIDIA's power-smoothing profiles), per device.
 struct SmoothingSpec {
@@ -393,6 +404,7 @@ struct JobSpec {
     std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0; empty with a profile
     TrainingSpec training;                   ///< or a training profile
     InferenceSpec inference;                 ///< or an inference profile
+    TraceJobSpec trace;                      ///< or a replayed trace
     SmoothingSpec smoothing;                 ///< optional power smoothing of its members
     std::vector<ActivityStep> power_limit;   ///< [W per device] external limit steps; empty: none
     SourceLoc loc;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -13,6 +15,7 @@
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
 #include "models/workload/smoothed_signal.hpp"
+#include "models/workload/trace.hpp"
 #include "models/workload/training.hpp"
 #include "viz/results.hpp"
 
@@ -274,6 +277,19 @@ SmoothedActivityParams smoothing_params(const SiteSpec& spec, const JobSpec& j) 
     return p;
 }
 
+// A signal held at or above a floor (a trace's power below a device's fixed power is no
+// negative activity).
+class ClampedSignal final : public InputSignal {
+public:
+    ClampedSignal(std::unique_ptr<InputSignal> s, double lo) : s_(std::move(s)), lo_(lo) {}
+    double value(double t) const override { return std::max(lo_, s_->value(t)); }
+    double next_discontinuity(double t) const override { return s_->next_discontinuity(t); }
+
+private:
+    std::unique_ptr<InputSignal> s_;
+    double lo_;
+};
+
 struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
@@ -386,9 +402,39 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     }
     std::vector<JobInput> job_inputs;
     std::vector<int> job_members(jobs.size(), 0);
-    for (const auto& j : jobs) {
+    // Replayed traces: one input per (trace device, member device type), made as members come.
+    std::vector<Trace> traces(jobs.size());
+    std::map<std::tuple<std::size_t, std::size_t, std::string>, int> trace_inputs;
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+        const JobSpec& j = jobs[k];
+        if (!j.trace.present) continue;
+        const std::string key = "workload.jobs." + j.name + ".trace";
+        if (j.smoothing.present)
+            throw InputError(j.smoothing.loc, "workload.jobs." + j.name + ".smoothing",
+                             "smoothing filters a job's one activity signal: a replayed trace has one per device");
+        std::filesystem::path file(j.trace.file);
+        if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
+        if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
+            throw InputError(j.trace.loc, key + ".file",
+                             fmt::format("cannot read the trace {}: no such file (relative paths start at the site "
+                                         "file's folder)",
+                                         file.string()));
+        GpuTrace g = read_trace_csv(file.string(), key + ".file");
+        traces[k] = j.trace.quantity == "utilization" ? std::move(g.utilization) : std::move(g.power);
+        if (traces[k].devices.empty())
+            throw InputError(j.trace.loc, key + ".quantity",
+                             fmt::format("the trace {} has no {} series", j.trace.file, j.trace.quantity));
+    }
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+        const JobSpec& j = jobs[k];
         JobInput ji;
         ji.job = devices->add_job(j.name, j.kind == "training");
+        if (j.trace.present) {  // per member: see job_of
+            job_smoothing_.push_back(nullptr);
+            if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
+            job_inputs.push_back(ji);
+            continue;
+        }
         std::unique_ptr<InputSignal> a = activity_signal(j);
         if (j.smoothing.present) {
             auto sm = std::make_unique<SmoothedActivity>(std::move(a), smoothing_params(spec, j));
@@ -401,7 +447,27 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
         job_inputs.push_back(ji);
     }
-    auto job_of = [&](const std::string& device_path) {
+    // The activity input of member number `member` of trace job k, a device of type `type`.
+    auto trace_input = [&](std::size_t k, int member, const std::string& type) {
+        const Trace& tr = traces[k];
+        const std::size_t d = std::size_t(member) % tr.devices.size();
+        const auto key = std::make_tuple(k, d, type);
+        if (auto it = trace_inputs.find(key); it != trace_inputs.end()) return it->second;
+        const TraceJobSpec& t = jobs[k].trace;
+        TraceSignalOptions o;
+        o.start = t.start;
+        o.repeat = t.repeat;
+        if (t.quantity == "power") {
+            const DeviceTypeSpec& dt = spec.device_types.at(type);
+            const double fixed = dt.idle_power + dt.leakage_power + (dt.memory_power > 0 ? dt.memory_idle_power : 0.0);
+            o.gain = 1.0 / (dt.max_power - fixed);
+            o.offset = -fixed * o.gain;
+        }
+        const int in = net.add_input(std::make_unique<ClampedSignal>(std::make_unique<TraceSignal>(tr.devices[d], o), 0.0));
+        trace_inputs.emplace(key, in);
+        return in;
+    };
+    auto job_of = [&](const std::string& device_path, const std::string& type) {
         int found = -1;
         for (std::size_t j = 0; j < jobs.size(); ++j) {
             const auto& members = jobs[j].members;
@@ -416,8 +482,10 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
             found = int(j);
         }
         if (found < 0) return JobInput{-1, idle, -1};
-        ++job_members[std::size_t(found)];
-        return job_inputs[std::size_t(found)];
+        const int member = job_members[std::size_t(found)]++;
+        JobInput ji = job_inputs[std::size_t(found)];
+        if (jobs[std::size_t(found)].trace.present) ji.activity = trace_input(std::size_t(found), member, type);
+        return ji;
     };
     Variability spread(spec.variability);
 
@@ -545,7 +613,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                             nd.memory = net.add_state({dp + "/T_memory", "K", dt.memory_heat_capacity, supply});
                             conduct->add(NodeRef::state(nd.memory), NodeRef::state(pl), 1.0 / dt.memory_to_plate_resistance);
                         }
-                        const JobInput ji = job_of(dp);
+                        const JobInput ji = job_of(dp, g.type);
                         devices->add(dp, nd, p, ji.activity, ji.limit, rec.shelf, ji.job);
                         device_junction_.push_back(nd.junction);
                         device_plate_.push_back(pl);

@@ -9,10 +9,13 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "models/workload/grid_analysis.hpp"
+#include "models/workload/trace.hpp"
 #include "viz/results.hpp"
 
 using namespace dctwin;
@@ -142,7 +145,7 @@ TEST_CASE("a job gives exactly one of activity, training or inference") {
                                           "activity: [{at: 0 s, value: 1}]}}}"}),
                          doctest::Contains("not several"), InputError);
     CHECK_THROWS_WITH_AS(load_site(kPod, {"workload={jobs: {a: {members: [hall1]}}}"}),
-                         doctest::Contains("missing `activity`, `training` or `inference`"), InputError);
+                         doctest::Contains("missing `activity`, `training`, `inference` or `trace`"), InputError);
     CHECK_THROWS_WITH_AS(load_site(kPod, {"workload={jobs: {a: {training: {iteration_period: 2 s, "
                                           "checkpoint_interval: 10 s, checkpoint_duration: 20 s}}}}"}),
                          doctest::Contains("shorter than the interval"), InputError);
@@ -221,4 +224,45 @@ TEST_CASE("training-campus: checkpoints break the interconnect's ramp limit with
     CHECK(grid[0]["max_ramp_W_per_s"].get<double>() > 2 * 200e3);
     CHECK(grid[1]["ramp_limit_violations"]["count"].get<int>() == 0);
     CHECK(grid[1]["max_ramp_W_per_s"].get<double>() <= 200e3);
+}
+
+TEST_CASE("trace replay reproduces the energy of the fixture nvidia-smi trace within 0.1 %") {
+    // Eight GPUs of rack01 replay the eight GPUs of the fixture; every other device idles. With
+    // the fixed power (idle, leakage at its reference, idle memory) at 70 W, below the trace's
+    // lowest sample, and leakage held at its reference, each GPU draws exactly the trace.
+    const std::string trace = std::string(DCTWIN_SOURCE_DIR) + "/sites/traces/h100-training-8gpu.csv";
+    std::vector<std::string> sets = {"device_types.h100.leakage_temperature_coefficient=0 1/K",
+                                     "device_types.grace.leakage_temperature_coefficient=0 1/K",
+                                     "device_types.h100.idle_power=40 W", "device_types.h100.leakage_power=20 W",
+                                     "device_types.h100.memory_idle_power=10 W", "simulation.write_states=false"};
+    const double T = 110;  // [s] within the trace's two minutes
+    auto it_energy = [&](const std::string& workload) {
+        auto s = sets;
+        s.push_back(workload);
+        SiteModel m(load_site(kPod, s));
+        RunOptions o;
+        o.duration = T;
+        return run_site(m, o).e_it;
+    };
+    std::string members;
+    for (int k = 0; k < 8; ++k) members += (k ? ", " : "") + fmt::format("hall1/rowA/rack01/gpu{}", k);
+    const double replay = it_energy("workload={jobs: {replay: {members: [" + members + "], kind: independent, trace: {file: " +
+                                    trace + "}}}}");
+    const double idle = it_energy("workload={jobs: {replay: {members: [" + members +
+                                  "], kind: independent, activity: [{at: 0 s, value: 0}]}}}");
+    // The trace's own energy over [0, T]: trapezoids inside each series, its end values held
+    // outside it, less the fixed power the idle run already draws.
+    const GpuTrace g = read_trace_csv(trace);
+    REQUIRE(g.power.devices.size() == 8);
+    double expected = 0;
+    for (const auto& d : g.power.devices) {
+        double e = d.value.front() * d.time.front();
+        for (std::size_t i = 1; i < d.time.size() && d.time[i - 1] < T; ++i) {
+            const double t1 = std::min(d.time[i], T);
+            const double v1 = d.value[i - 1] + (d.value[i] - d.value[i - 1]) * (t1 - d.time[i - 1]) / (d.time[i] - d.time[i - 1]);
+            e += 0.5 * (d.value[i - 1] + v1) * (t1 - d.time[i - 1]);
+        }
+        expected += e - 70.0 * T;
+    }
+    CHECK(replay - idle == doctest::Approx(expected).epsilon(1e-3));
 }
