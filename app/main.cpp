@@ -23,6 +23,7 @@
 #include "viz/render.hpp"
 #include "viz/results.hpp"
 #include "viz/xdmf.hpp"
+#include "app/sweep_cli.hpp"
 
 namespace {
 
@@ -92,6 +93,8 @@ struct ViewCommands {
             ->delimiter(',');
         plot->add_option("--width", p.width, "[pixels]")->check(CLI::Range(64, 8192));
         plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));
+        plot->add_option("--map", p.map, "of a sweep summary (DIR/summary.h5): the binding family over two swept "
+                                         "parameters X,Y")->delimiter(',')->expected(2);
         xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF 2, OUT.xmf) of a results file");
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
@@ -147,6 +150,7 @@ int main(int argc, char** argv) {
     auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
     ViewCommands views(app);  // not const: parsing writes its members
     ConstraintCommands limits(app);
+    dctwin::app::SweepCommand sweep(app);
 
     try {
         app.parse(argc, argv);
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
 
     if (const int status = views.run(); status >= 0) return status;
     if (const int status = limits.run(); status >= 0) return status;
+    if (const int status = sweep.run(); status >= 0) return status;
     if (schema->parsed()) {
         std::cout << dctwin::format_reference_markdown();
         return kOk;

@@ -27,14 +27,21 @@ struct PlotOptions {
     /// a series' path ("/site/throughput_fraction"; a 2-D series shows its highest columns).
     /// Empty: power, pue, junction, and constraints when the file has utilisations.
     std::vector<std::string> series;
+    /// Of a sweep summary (DIR/summary.h5) instead: two swept parameters X, Y (by name or
+    /// column); each case is drawn at its (X, Y), coloured by its binding family.
+    std::vector<std::string> map;
     int width = 1200, height = 1000;  ///< [pixels]
 };
 
 /// Renders the floor view to options.output. Throws ResultsError / ViewError (bad input),
 /// UnitError (bad --time), std::runtime_error (no display, cannot write).
 void render_floor(const RenderOptions& options);
-/// Draws the charts to options.output; throws like render_floor.
+/// Draws the charts to options.output (or, with options.map, the constraint map of a sweep
+/// summary: render_map); throws like render_floor.
 void render_plot(const PlotOptions& options);
+/// The constraint map of a sweep: the binding family of every case over two swept
+/// parameters. Throws ViewError for a file that is not a summary or unknown parameters.
+void render_map(const PlotOptions& options);
 
 /// What a check needs to know of a PNG: its size and whether it shows anything.
 struct PngStats {

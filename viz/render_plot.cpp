@@ -246,6 +246,7 @@ constexpr unsigned char kPalette[][3] = {{31, 119, 180}, {214, 39, 40},  {44, 16
 }  // namespace
 
 void render_plot(const PlotOptions& o) {
+    if (!o.map.empty()) return render_map(o);
     const Series s(o.input);
     std::vector<Panel> panels;
     const bool asked = !o.series.empty();

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <optional>
 
 namespace dctwin {
@@ -23,6 +24,14 @@ namespace dctwin {
 namespace {
 
 using h5::Handle;
+
+// Debian's HDF5 is a serial build, not thread-safe: every writer and reader method that calls
+// into HDF5 holds this lock, so that runs on several threads (a sweep) may each write their
+// own file. Recursive: public methods call each other.
+std::recursive_mutex& hdf5_mutex() {
+    static std::recursive_mutex m;
+    return m;
+}
 using h5::QuietErrors;
 
 constexpr const char* kFormat = "dctwin-results";
@@ -557,6 +566,7 @@ ResultsWriter::ResultsWriter(std::string path, Options options) : impl_(std::mak
 }
 
 ResultsWriter::~ResultsWriter() {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     if (!impl_) return;
     QuietErrors quiet;
     if (impl_->state == Impl::State::open) {
@@ -623,6 +633,7 @@ void ResultsWriter::add_text(const std::string& path, const std::string& text, c
 
 void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name,
                                   const AttributeValue& value) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     if (d.state == Impl::State::finished) fail_plain(d.path, object_path, "set_attribute() called after finish()");
     if (object_path != "/" && !valid_path(object_path))
@@ -641,6 +652,7 @@ void ResultsWriter::set_attribute(const std::string& object_path, const std::str
 }
 
 void ResultsWriter::begin() {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     if (d.state != Impl::State::declaring) fail_plain(d.path, "begin()", "called twice");
     QuietErrors quiet;
@@ -693,6 +705,7 @@ void ResultsWriter::begin() {
 }
 
 void ResultsWriter::append(double time_s, const double* row) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     d.require_open("append()");
     if (!std::isfinite(time_s)) fail_plain(d.path, "/time", fmt::format("non-finite output time {}", time_s));
@@ -715,6 +728,7 @@ void ResultsWriter::append(double time_s, const double* row) {
 
 void ResultsWriter::append_event(double time_s, const std::string& path, const std::string& kind,
                                  const std::string& message) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     d.require_open("append_event()");
     d.events_time.push_back(time_s);
@@ -729,6 +743,7 @@ void ResultsWriter::append_event(double time_s, const std::string& path, const s
 }
 
 void ResultsWriter::flush() {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     d.require_open("flush()");
     QuietErrors quiet;
@@ -736,6 +751,7 @@ void ResultsWriter::flush() {
 }
 
 void ResultsWriter::finish(const std::string& status, double t_reached_s) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     Impl& d = *impl_;
     d.require_open("finish()");
     if (status != "complete" && status != "incomplete" && status != "interrupted")
@@ -839,51 +855,59 @@ struct ResultsReader::Impl {
 };
 
 ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     impl_->path = path;
     QuietErrors quiet;
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0)
-        throw ResultsError(fmt::format("results file '{}': {}", path, std::strerror(errno)));
-    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-    if (is_hdf5 <= 0) {
-        h5::error_stack();
-        throw ResultsError(fmt::format("results file '{}': not an HDF5 file", path));
-    }
-    const Checker c = impl_->check();
-    impl_->file = c.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "/", "cannot open the file");
-    Handle root = c.handle(H5Oopen(impl_->file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
-    const htri_t has_format = H5Aexists(root.get(), "format");
-    c.ok(has_format, "/", "cannot check for the format attribute");
-    if (has_format == 0) fail_plain(path, "/", "not a dctwin results file (no `format` attribute)");
-    Handle attribute = c.handle(H5Aopen(root.get(), "format", H5P_DEFAULT), H5Aclose, "/", "cannot open `format`");
-    const std::string format = read_one_string(c, attribute.get(), true, "attribute 'format' of '/'");
-    if (format != kFormat)
-        fail_plain(path, "/", fmt::format("not a dctwin results file (format '{}', expected '{}')", format, kFormat));
-    const AttributeValue version = this->attribute("/", "format_version");
-    const auto* number = std::get_if<std::int64_t>(&version);
-    if (number == nullptr || *number < 1)
-        fail_plain(path, "/", "attribute `format_version` is not a positive integer");
-    if (*number > kFormatVersion)
-        fail_plain(path, "/",
-                   fmt::format("format_version {} is newer than this dctwin reads ({}); update dctwin", *number,
-                               kFormatVersion));
-    if (H5Aexists(root.get(), "status") > 0 && H5Aexists(root.get(), "rows") > 0) {
-        const AttributeValue status = this->attribute("/", "status");
-        const AttributeValue rows = this->attribute("/", "rows");
-        const auto* text = std::get_if<std::string>(&status);
-        const auto* count = std::get_if<std::int64_t>(&rows);
-        if (text != nullptr && *text == "running" && count != nullptr && *count >= 0)
-            impl_->rows_limit = static_cast<hsize_t>(*count);
+    try {
+        struct stat info {};
+        if (::stat(path.c_str(), &info) != 0)
+            throw ResultsError(fmt::format("results file '{}': {}", path, std::strerror(errno)));
+        const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+        if (is_hdf5 <= 0) {
+            h5::error_stack();
+            throw ResultsError(fmt::format("results file '{}': not an HDF5 file", path));
+        }
+        const Checker c = impl_->check();
+        impl_->file = c.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "/", "cannot open the file");
+        Handle root = c.handle(H5Oopen(impl_->file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
+        const htri_t has_format = H5Aexists(root.get(), "format");
+        c.ok(has_format, "/", "cannot check for the format attribute");
+        if (has_format == 0) fail_plain(path, "/", "not a dctwin results file (no `format` attribute)");
+        Handle attribute = c.handle(H5Aopen(root.get(), "format", H5P_DEFAULT), H5Aclose, "/", "cannot open `format`");
+        const std::string format = read_one_string(c, attribute.get(), true, "attribute 'format' of '/'");
+        if (format != kFormat)
+            fail_plain(path, "/", fmt::format("not a dctwin results file (format '{}', expected '{}')", format, kFormat));
+        const AttributeValue version = this->attribute("/", "format_version");
+        const auto* number = std::get_if<std::int64_t>(&version);
+        if (number == nullptr || *number < 1)
+            fail_plain(path, "/", "attribute `format_version` is not a positive integer");
+        if (*number > kFormatVersion)
+            fail_plain(path, "/",
+                       fmt::format("format_version {} is newer than this dctwin reads ({}); update dctwin", *number,
+                                   kFormatVersion));
+        if (H5Aexists(root.get(), "status") > 0 && H5Aexists(root.get(), "rows") > 0) {
+            const AttributeValue status = this->attribute("/", "status");
+            const AttributeValue rows = this->attribute("/", "rows");
+            const auto* text = std::get_if<std::string>(&status);
+            const auto* count = std::get_if<std::int64_t>(&rows);
+            if (text != nullptr && *text == "running" && count != nullptr && *count >= 0)
+                impl_->rows_limit = static_cast<hsize_t>(*count);
+        }
+    } catch (...) {
+        impl_->file.reset();  // closed under the lock, not by the unwinding after it
+        throw;
     }
 }
 
 ResultsReader::~ResultsReader() {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     if (!impl_) return;
     QuietErrors quiet;
     impl_->file.reset();
 }
 
 bool ResultsReader::exists(const std::string& object_path) const {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     QuietErrors quiet;
     return link_exists(impl_->file.get(), object_path);
 }
@@ -891,6 +915,7 @@ bool ResultsReader::exists(const std::string& object_path) const {
 std::vector<double> ResultsReader::time() const { return read("/time"); }
 
 std::vector<double> ResultsReader::read(const std::string& path, std::vector<std::size_t>* shape) const {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     QuietErrors quiet;
     const Checker c = impl_->check();
     Handle dataset = impl_->open_dataset(path);
@@ -932,11 +957,13 @@ std::vector<double> ResultsReader::read(const std::string& path, std::vector<std
 }
 
 std::vector<std::string> ResultsReader::read_strings(const std::string& path) const {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     QuietErrors quiet;
     return impl_->strings(path);
 }
 
 std::string ResultsReader::read_text(const std::string& path) const {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     QuietErrors quiet;
     Handle dataset = impl_->open_dataset(path);
     return read_one_string(impl_->check(), dataset.get(), false, path);
@@ -950,6 +977,7 @@ std::string ResultsReader::unit(const std::string& dataset_path) const {
 }
 
 AttributeValue ResultsReader::attribute(const std::string& object_path, const std::string& name) const {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     QuietErrors quiet;
     const Checker c = impl_->check();
     if (!link_exists(impl_->file.get(), object_path)) fail_plain(impl_->path, object_path, "no such object");
