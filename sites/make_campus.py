@@ -23,11 +23,12 @@ HEADER = f"""\
 # their sources. Further:
 #   Meta: 150 MW for 83k GB200, about 1.8 kW per GPU all-in [D] arXiv 2605.24461.
 #   Utilities state the ramp rate allowed at the interconnect [P] arXiv 2508.14318; the
-#   10 MW/s here is [E]. The twin reports the ramp against it; it does not enforce it yet.
+#   10 MW/s here is [E].
 #   UPS batteries for 3-5 min of load [S].
-# The site battery (BESS) that such campuses add to smooth the grid import (xAI Colossus:
-# 150 MW grid + 150 MW battery [S]) arrives with the workload and BESS work; the format has
-# no site battery yet, so this campus has UPS batteries only.
+# A site battery (BESS) at the substation holds the grid import's ramp under the 10 MW/s, as
+# such campuses do (xAI Colossus: 150 MW grid + 150 MW battery [S]); its 150 MW / 100 MWh
+# and 95 % efficiencies are [E]. `--set power.site_battery.enabled=false` runs the campus
+# without it.
 # Engineering assumptions [E]: the substation transformers lumped as one 200 MVA stage; each
 # hall's busways lumped as one run; fan walls, dry-cooler fans and chiller sizes scaled
 # from gb200-hall; the design day.
@@ -115,6 +116,11 @@ power:
     rating: 170 MW
     mode: eco
     battery: {{ capacity: 12 MWh, max_charge: 10 MW }}   # about 5 min of the IT load
+  site_battery:
+    capacity: 100 MWh
+    power: 150 MW
+    response_time: 5 s
+    recharge_time: 1 h
   distribution:
     efficiency: 0.995
     no_load_loss: 50 kW

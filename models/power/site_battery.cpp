@@ -7,6 +7,7 @@ namespace dctwin {
 
 namespace {
 constexpr double kTaper = 0.02;  // share of the capacity over which charge or discharge fades out
+constexpr double kBlend = 1e-3;  // share of the power rating over which the efficiencies blend
 }
 
 void SiteBattery::declare(Network& net) {
@@ -61,11 +62,18 @@ double SiteBattery::split(double p_in, EvalContext& ctx, double* dup, double* dr
     dd_dg_ = -ddc * f;
     dd_de_ = dc * df;
 
+    // Discharge and charge efficiencies blend smoothly over a band around d = 0: a hard switch
+    // there is a kink the solver would keep stepping across while the battery idles.
     const double etad = p_.discharge_efficiency, etac = p_.charge_efficiency;
-    dflowe_dd_ = d_ > 0 ? -1.0 / etad : -etac;        // d(E flow)/d(d)
-    dloss_dd_ = d_ > 0 ? 1.0 / etad - 1.0 : -(1.0 - etac);
-    loss_ = d_ > 0 ? d_ * (1.0 / etad - 1.0) : -d_ * (1.0 - etac);
-    ctx.flow[std::size_t(e_)] += dflowe_dd_ * d_;
+    const double band_d = kBlend * p_.power;
+    const double th_d = std::tanh(d_ / band_d), s = 0.5 * (1.0 + th_d), ds = 0.5 * (1.0 - th_d * th_d) / band_d;
+    const double k_e = s / etad + (1.0 - s) * etac;            // storage taken per watt delivered
+    const double k_l = s * (1.0 / etad - 1.0) - (1.0 - s) * (1.0 - etac);  // loss per watt delivered
+    const double flow_e = -d_ * k_e;
+    loss_ = d_ * k_l;
+    dflowe_dd_ = -k_e - d_ * ds * (1.0 / etad - etac);        // d(E flow)/d(d)
+    dloss_dd_ = k_l + d_ * ds * ((1.0 / etad - 1.0) + (1.0 - etac));
+    ctx.flow[std::size_t(e_)] += flow_e;
     ctx.add_heat(heat_to_, loss_);
     ctx.flow[std::size_t(acc_)] += loss_;
 

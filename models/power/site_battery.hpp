@@ -9,7 +9,8 @@
 // so |dg/dt| <= R (the ramp limit), g follows p with time constant tau while p moves slowly,
 // and a recharge term P_r brings the stored energy back to its target over T_r. The battery
 // delivers the difference, d = clamp(p - g, -P_max, P_max), tapered to zero over the last
-// 2 % of its energy at either end; the grid sees p - d. Charge and discharge losses are heat
+// 2 % of its energy at either end; the grid sees p - d. Charge and discharge losses (their
+// efficiencies blended over 0.1 % of the rating around d = 0, so that idling is smooth) are heat
 // at the transformer's room and are integrated (site/energy/site_battery_losses). It stands
 // idle while the utility is out. E [J] is a storage state; g is a state in W.
 
