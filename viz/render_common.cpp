@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <vtkAxis.h>
 #include <vtkErrorCode.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkPNGReader.h>
 #include <vtkPNGWriter.h>
 #include <vtkRenderWindow.h>
+#include <vtkTextProperty.h>
 #include <vtkWindowToImageFilter.h>
 
 #include <algorithm>
@@ -95,6 +97,14 @@ PngStats png_stats(const std::string& png) {
     s.variance = sum2 / double(n) - mean * mean;
     s.covered = double(differ) / double(n);
     return s;
+}
+
+void fixed_axis(vtkAxis* axis, const std::string& title, double lo, double hi, int font) {
+    axis->SetTitle(title);
+    axis->SetBehavior(vtkAxis::FIXED);
+    axis->SetRange(lo, hi);
+    axis->GetTitleProperties()->SetFontSize(font);
+    axis->GetLabelProperties()->SetFontSize(font);
 }
 
 }  // namespace dctwin::viz

@@ -1,8 +1,9 @@
 #pragma once
-// Helpers shared by the VTK pictures (viz/render.cpp, viz/render_plot.cpp).
+// Helpers shared by the VTK pictures (viz/render.cpp, viz/render_plot.cpp, viz/render_map.cpp).
 
 #include <string>
 
+class vtkAxis;
 class vtkRenderWindow;
 
 namespace dctwin::viz {
@@ -13,5 +14,7 @@ void check_output(const std::string& png);
 /// Saves what `window` rendered as a PNG; checks that it is width x height [pixels].
 /// Throws std::runtime_error.
 void save_png(vtkRenderWindow* window, const std::string& png, int width, int height);
+/// A chart axis with its title, a fixed range [lo, hi] and the picture's font size [points].
+void fixed_axis(vtkAxis* axis, const std::string& title, double lo, double hi, int font);
 
 }  // namespace dctwin::viz

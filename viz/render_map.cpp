@@ -148,19 +148,10 @@ void render_map(const PlotOptions& o) {
         points->SetMarkerStyle(f.marker);
         points->SetMarkerSize(f.marker == vtkPlotPoints::CROSS ? marker * 0.6f : marker);
     }
-    vtkAxis* xa = chart->GetAxis(vtkAxis::BOTTOM);
-    vtkAxis* ya = chart->GetAxis(vtkAxis::LEFT);
-    xa->SetTitle(axis_title(t, xk));
-    ya->SetTitle(axis_title(t, yk));
-    xa->SetBehavior(vtkAxis::FIXED);
-    ya->SetBehavior(vtkAxis::FIXED);
-    xa->SetRange(xlo - padx, xhi + padx);
+    fixed_axis(chart->GetAxis(vtkAxis::BOTTOM), axis_title(t, xk), xlo - padx, xhi + padx, font);
     // Headroom above the top row for the legend (top right).
-    ya->SetRange(ylo - pady, yhi + pady + 0.05 * double(shown) * (yhi - ylo + 2 * pady));
-    for (vtkAxis* a : {xa, ya}) {
-        a->GetTitleProperties()->SetFontSize(font);
-        a->GetLabelProperties()->SetFontSize(font);
-    }
+    fixed_axis(chart->GetAxis(vtkAxis::LEFT), axis_title(t, yk), ylo - pady,
+               yhi + pady + 0.05 * double(shown) * (yhi - ylo + 2 * pady), font);
     view->GetRenderWindow()->Render();
     save_png(view->GetRenderWindow(), o.output, o.width, o.height);
 }

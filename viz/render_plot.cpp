@@ -322,18 +322,9 @@ void render_plot(const PlotOptions& o) {
         if (!(lo <= hi)) lo = 0, hi = 1;
         const double pad = hi - lo > 1e-9 * std::max(1.0, std::abs(hi)) ? 0.06 * (hi - lo)
                                                                          : std::max(0.01 * std::abs(hi), 0.05);
-        vtkAxis* y = chart->GetAxis(vtkAxis::LEFT);
-        y->SetTitle(unit);
-        y->SetBehavior(vtkAxis::FIXED);
-        y->SetRange(lo - pad, hi + pad);
-        vtkAxis* x = chart->GetAxis(vtkAxis::BOTTOM);
-        x->SetTitle(fmt::format("time [{}]", tunit));
-        x->SetBehavior(vtkAxis::FIXED);
-        x->SetRange(time.front() * tscale, std::max(time.back(), time.front() + 1e-9) * tscale);
-        for (vtkAxis* a : {x, y}) {
-            a->GetTitleProperties()->SetFontSize(font);
-            a->GetLabelProperties()->SetFontSize(font);
-        }
+        fixed_axis(chart->GetAxis(vtkAxis::LEFT), unit, lo - pad, hi + pad, font);
+        fixed_axis(chart->GetAxis(vtkAxis::BOTTOM), fmt::format("time [{}]", tunit), time.front() * tscale,
+                   std::max(time.back(), time.front() + 1e-9) * tscale, font);
     }
     view->GetRenderWindow()->Render();
     save_png(view->GetRenderWindow(), o.output, o.width, o.height);
