@@ -29,6 +29,7 @@ struct Constraint {
     Family family = Family::silicon;
     std::string unit;         ///< of value and limit: "degC", "W", "W/s", "J"
     std::string description;  ///< one line: what is compared with what
+    bool setting = false;     ///< the limit is an operating setting (a power cap), not a capacity
 };
 
 /// value / limit; NaN when the limit is not positive or either is not finite.

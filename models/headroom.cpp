@@ -18,10 +18,6 @@ namespace dctwin {
 namespace {
 constexpr double kCelsius = 273.15;
 
-bool is_power_cap(const Constraint& c) {
-    return c.path.size() >= 10 && c.path.compare(c.path.size() - 10, 10, "/power_cap") == 0;
-}
-
 // One design point: the highest utilisation of each family and the constraint that has it.
 struct Point {
     bool ok = false;
@@ -63,7 +59,7 @@ public:
             const auto& u = m.constraint_utilisation();
             for (std::size_t i = 0; i < cs.size(); ++i) {
                 if (!std::isfinite(u[i])) continue;
-                if (is_power_cap(cs[i])) {
+                if (cs[i].setting) {
                     if (std::isnan(p.cap) || u[i] > p.cap) p.cap = u[i];
                     continue;
                 }

@@ -89,10 +89,7 @@ nlohmann::json jobs_json(const SiteModel& m, double t_end) {
         for (const auto& x : spec.jobs)
             if (x.name == name) js = &x;
         if (js && js->training.present) {
-            TrainingProfile p;
-            p.compute_fraction = js->training.compute_fraction;
-            p.compute_activity = js->training.compute_activity;
-            p.comm_activity = js->training.communication_activity;
+            const TrainingProfile p = training_profile(js->training);
             j["profile"] = "training";
             j["resolution"] = js->training.resolution;
             j["training_activity"] = average_activity(p);

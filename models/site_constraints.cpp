@@ -19,7 +19,7 @@ constexpr double kCelsius = 273.15;
 
 void SiteModel::build_constraints() {
     auto add = [&](std::string path, Family f, const char* unit, std::string desc, ConstraintSource src) {
-        constraints_.push_back({std::move(path), f, unit, std::move(desc)});
+        constraints_.push_back({std::move(path), f, unit, std::move(desc), src.kind == ConstraintSource::power_cap});
         c_source_.push_back(src);
     };
     using S = ConstraintSource;

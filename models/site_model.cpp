@@ -115,6 +115,11 @@ bool has_prefix(const std::string& path, const std::string& prefix) {
     return path.compare(0, prefix.size(), prefix) == 0 && (path.size() == prefix.size() || path[prefix.size()] == '/');
 }
 
+// Whether `path` is under one of the prefixes (a job's members, a CDU's racks).
+bool under_any(const std::string& path, const std::vector<std::string>& prefixes) {
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& m) { return has_prefix(path, m); });
+}
+
 // The facility loop's pump, pipes and heat rejection, sized from the rated flow [m3/s].
 void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
     const auto& fac = spec.facility;
@@ -194,25 +199,6 @@ std::unique_ptr<StepSchedule> step_schedule(std::vector<Change> c) {
     return std::make_unique<StepSchedule>(t, v);
 }
 
-TrainingProfile training_profile(const TrainingSpec& t) {
-    TrainingProfile p;
-    p.start = t.start;
-    p.stop = t.stop > 0 ? t.stop : HUGE_VAL;
-    p.iteration_period = t.iteration_period;
-    p.compute_fraction = t.compute_fraction;
-    p.compute_activity = t.compute_activity;
-    p.comm_activity = t.communication_activity;
-    p.idle_activity = t.idle_activity;
-    p.jitter = t.jitter;
-    p.seed = std::uint64_t(t.seed);
-    p.checkpoint_interval = t.checkpoint_interval;
-    p.checkpoint_duration = t.checkpoint_duration;
-    p.checkpoint_activity = t.checkpoint_activity;
-    p.ramp_duration = t.ramp_duration;
-    p.ramp_steps = t.ramp_steps;
-    return p;
-}
-
 InferenceProfile inference_profile(const InferenceSpec& i) {
     InferenceProfile p;
     p.start = i.start;
@@ -241,35 +227,19 @@ std::unique_ptr<InputSignal> activity_signal(const JobSpec& j) {
     return schedule(j.activity);
 }
 
-// The device type of a job's first member, in build order (racks by hall, row and position,
-// devices by group).
-const DeviceTypeSpec* first_member_type(const SiteSpec& spec, const JobSpec& j) {
-    for (const auto& hall : spec.halls)
-        for (const auto& row : hall.rows) {
-            const RackTypeSpec& rt = spec.rack_types.at(row.rack);
-            for (int r = 0; r < row.count; ++r) {
-                const std::string rack = fmt::format("{}/{}/rack{:02d}", hall.name, row.name, r + 1);
-                for (const auto& g : rt.devices)
-                    for (int i = 0; i < g.count; ++i) {
-                        const std::string dp = fmt::format("{}/{}{}", rack, g.name, i);
-                        const bool in = j.members.empty() || std::any_of(j.members.begin(), j.members.end(),
-                                                                           [&](const std::string& m) { return has_prefix(dp, m); });
-                        if (in) return &spec.device_types.at(g.type);
-                    }
-            }
-        }
-    return nullptr;
+// [W] a device's power at activity 0 with its leakage at the reference temperature: the part
+// of its power no workload moves (activity scales the rest up to max_power).
+double fixed_power(const DeviceTypeSpec& d) {
+    return d.idle_power + d.leakage_power + (d.memory_power > 0 ? d.memory_idle_power : 0.0);
 }
 
-SmoothedActivityParams smoothing_params(const SiteSpec& spec, const JobSpec& j) {
-    const DeviceTypeSpec* d = first_member_type(spec, j);
-    if (!d) throw InputError(j.loc, "workload.jobs." + j.name + ".members", "these members match no device of the site");
-    const auto& s = j.smoothing;
+// The smoothing filter of a job whose first member is a device of type d.
+SmoothedActivityParams smoothing_params(const SmoothingSpec& s, const DeviceTypeSpec& d) {
     SmoothedActivityParams p;
-    p.fixed_power = d->idle_power + d->leakage_power + (d->memory_power > 0 ? d->memory_idle_power : 0.0);
-    p.dynamic_power = d->max_power - p.fixed_power;
+    p.fixed_power = fixed_power(d);
+    p.dynamic_power = d.max_power - p.fixed_power;
     p.sample_interval = s.sample_interval;
-    p.smoothing.tdp = d->max_power;
+    p.smoothing.tdp = d.max_power;
     p.smoothing.floor_fraction = s.floor;
     p.smoothing.ramp_up_rate = s.ramp_up_rate > 0 ? s.ramp_up_rate : 1e300;
     p.smoothing.ramp_down_rate = s.ramp_down_rate > 0 ? s.ramp_down_rate : 1e300;
@@ -315,6 +285,25 @@ private:
     VariabilitySpec spec_;
     std::mt19937_64 rng_;
 };
+}  // namespace
+
+TrainingProfile training_profile(const TrainingSpec& t) {
+    TrainingProfile p;
+    p.start = t.start;
+    p.stop = t.stop > 0 ? t.stop : HUGE_VAL;
+    p.iteration_period = t.iteration_period;
+    p.compute_fraction = t.compute_fraction;
+    p.compute_activity = t.compute_activity;
+    p.comm_activity = t.communication_activity;
+    p.idle_activity = t.idle_activity;
+    p.jitter = t.jitter;
+    p.seed = std::uint64_t(t.seed);
+    p.checkpoint_interval = t.checkpoint_interval;
+    p.checkpoint_duration = t.checkpoint_duration;
+    p.checkpoint_activity = t.checkpoint_activity;
+    p.ramp_duration = t.ramp_duration;
+    p.ramp_steps = t.ramp_steps;
+    return p;
 }
 
 SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
@@ -402,6 +391,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     }
     std::vector<JobInput> job_inputs;
     std::vector<int> job_members(jobs.size(), 0);
+    std::vector<std::unique_ptr<InputSignal>> unsmoothed(jobs.size());  // smoothed jobs' own activity
+    job_smoothing_.assign(jobs.size(), nullptr);
     // Replayed traces: one input per (trace device, member device type), made as members come.
     std::vector<Trace> traces(jobs.size());
     std::map<std::tuple<std::size_t, std::size_t, std::string>, int> trace_inputs;
@@ -429,22 +420,11 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         const JobSpec& j = jobs[k];
         JobInput ji;
         ji.job = devices->add_job(j.name, j.kind == "training");
-        if (j.trace.present) {  // per member: see job_of
-            job_smoothing_.push_back(nullptr);
-            if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
-            job_inputs.push_back(ji);
-            continue;
-        }
-        std::unique_ptr<InputSignal> a = activity_signal(j);
-        if (j.smoothing.present) {
-            auto sm = std::make_unique<SmoothedActivity>(std::move(a), smoothing_params(spec, j));
-            job_smoothing_.push_back(sm.get());
-            a = std::move(sm);
-        } else {
-            job_smoothing_.push_back(nullptr);
-        }
-        ji.activity = net.add_input(std::move(a));
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
+        // Trace jobs: an input per member (trace_input). Smoothed jobs: the filter needs the
+        // first member's power figures, so its input is made when that member comes (job_of).
+        if (j.smoothing.present) unsmoothed[k] = activity_signal(j);
+        else if (!j.trace.present) ji.activity = net.add_input(activity_signal(j));
         job_inputs.push_back(ji);
     }
     // The activity input of member number `member` of trace job k, a device of type `type`.
@@ -459,9 +439,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         o.repeat = t.repeat;
         if (t.quantity == "power") {
             const DeviceTypeSpec& dt = spec.device_types.at(type);
-            const double fixed = dt.idle_power + dt.leakage_power + (dt.memory_power > 0 ? dt.memory_idle_power : 0.0);
-            o.gain = 1.0 / (dt.max_power - fixed);
-            o.offset = -fixed * o.gain;
+            o.gain = 1.0 / (dt.max_power - fixed_power(dt));
+            o.offset = -fixed_power(dt) * o.gain;
         }
         const int in = net.add_input(std::make_unique<ClampedSignal>(std::make_unique<TraceSignal>(tr.devices[d], o), 0.0));
         trace_inputs.emplace(key, in);
@@ -470,11 +449,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     auto job_of = [&](const std::string& device_path, const std::string& type) {
         int found = -1;
         for (std::size_t j = 0; j < jobs.size(); ++j) {
-            const auto& members = jobs[j].members;
-            const bool in = members.empty() || std::any_of(members.begin(), members.end(), [&](const std::string& m) {
-                                return has_prefix(device_path, m);
-                            });
-            if (!in) continue;
+            if (!jobs[j].members.empty() && !under_any(device_path, jobs[j].members)) continue;
             if (found >= 0)
                 throw InputError(jobs[j].loc, "workload.jobs." + jobs[j].name + ".members",
                                  fmt::format("device {} is already in job {}: a device runs one job at a time",
@@ -482,9 +457,16 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
             found = int(j);
         }
         if (found < 0) return JobInput{-1, idle, -1};
-        const int member = job_members[std::size_t(found)]++;
-        JobInput ji = job_inputs[std::size_t(found)];
-        if (jobs[std::size_t(found)].trace.present) ji.activity = trace_input(std::size_t(found), member, type);
+        const auto k = std::size_t(found);
+        const int member = job_members[k]++;
+        if (unsmoothed[k]) {  // its first member: the filter takes this device's figures
+            auto sm = std::make_unique<SmoothedActivity>(std::move(unsmoothed[k]),
+                                                         smoothing_params(jobs[k].smoothing, spec.device_types.at(type)));
+            job_smoothing_[k] = sm.get();
+            job_inputs[k].activity = net.add_input(std::move(sm));
+        }
+        JobInput ji = job_inputs[k];
+        if (jobs[k].trace.present) ji.activity = trace_input(k, member, type);
         return ji;
     };
     Variability spread(spec.variability);
@@ -521,8 +503,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         int found = -1;
         for (std::size_t i = 0; i < spec.cdus.size(); ++i) {
             const auto& c = spec.cdus[i];
-            if (!std::any_of(c.racks.begin(), c.racks.end(), [&](const std::string& m) { return has_prefix(rack_path, m); }))
-                continue;
+            if (!under_any(rack_path, c.racks)) continue;
             if (found >= 0)
                 throw InputError(c.loc, "cdus." + c.name + ".racks",
                                  fmt::format("rack {} is already served by CDU {}: a rack is served by one CDU",

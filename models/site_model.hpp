@@ -11,12 +11,16 @@
 #include "models/cooling/cooling_system.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
+#include "models/workload/training.hpp"
 #include "solver/edges.hpp"
 #include "solver/network.hpp"
 
 namespace dctwin {
 
 class ResultsWriter;
+
+/// The workload model's profile for a job's `training` section (stop 0: never).
+TrainingProfile training_profile(const TrainingSpec& t);
 
 struct RackRecord {
     std::string path;              ///< hall/row/rackNN

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <vtkAxis.h>
+#include <vtkContextView.h>
+#include <vtkRenderer.h>
 #include <vtkErrorCode.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
@@ -97,6 +99,12 @@ PngStats png_stats(const std::string& png) {
     s.variance = sum2 / double(n) - mean * mean;
     s.covered = double(differ) / double(n);
     return s;
+}
+
+void offscreen_view(vtkContextView* view, int width, int height) {
+    view->GetRenderWindow()->SetOffScreenRendering(1);
+    view->GetRenderWindow()->SetSize(width, height);
+    view->GetRenderer()->SetBackground(1, 1, 1);
 }
 
 void fixed_axis(vtkAxis* axis, const std::string& title, double lo, double hi, int font) {

@@ -103,9 +103,7 @@ void render_map(const PlotOptions& o) {
 
     XDisplay display(o.width, o.height);
     vtkNew<vtkContextView> view;
-    view->GetRenderWindow()->SetOffScreenRendering(1);
-    view->GetRenderWindow()->SetSize(o.width, o.height);
-    view->GetRenderer()->SetBackground(1, 1, 1);
+    offscreen_view(view, o.width, o.height);
     vtkNew<vtkChartXY> chart;
     view->GetScene()->AddItem(chart);
     const int font = std::clamp(o.height / 45, 10, 20);

@@ -263,9 +263,7 @@ void render_plot(const PlotOptions& o) {
 
     XDisplay display(o.width, o.height);
     vtkNew<vtkContextView> view;
-    view->GetRenderWindow()->SetOffScreenRendering(1);
-    view->GetRenderWindow()->SetSize(o.width, o.height);
-    view->GetRenderer()->SetBackground(1, 1, 1);
+    offscreen_view(view, o.width, o.height);
     vtkNew<vtkChartMatrix> matrix;
     view->GetScene()->AddItem(matrix);
     const int n = int(panels.size());

@@ -3,9 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,17 +14,15 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "input/site_loader.hpp"
+#include "tests/robustness/child.hpp"
 #include "sweep/journal.hpp"
 #include "sweep/summary.hpp"
 #include "sweep/sweep_file.hpp"
 #include "viz/results.hpp"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace dctwin::sweep;
@@ -73,55 +69,13 @@ Ran shell(const std::string& cmd, const fs::path& dir) {
 
 Ran cli(const std::string& args, const fs::path& dir) { return shell(std::string(DCTWIN_BINARY) + " " + args, dir); }
 
-// The binary as a child process, for signals.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
-    std::vector<std::string> a{DCTWIN_BINARY};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, (dir / "child.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, (dir / "child.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, DCTWIN_BINARY, &fa, &attr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return pid;
-}
-
 std::size_t lines(const fs::path& p) {
     const std::string t = slurp(p);
     return std::size_t(std::count(t.begin(), t.end(), '\n'));
 }
 
-// Waits until the journal holds `n` records (or the child has ended); false on timeout.
-bool wait_for_records(pid_t pid, const fs::path& journal, std::size_t n, double timeout_s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < timeout_s) {
-        if (lines(journal) >= n) return true;
-        int st = 0;
-        if (waitpid(pid, &st, WNOHANG) == pid) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
-}
-
-int wait_exit(pid_t pid) {
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-}
+// How a child ended: its exit status, or minus the signal that ended it.
+int ending(const robust::Result& r) { return r.signal ? -r.signal : r.exit_code; }
 
 // Every case index in the journal, with how often it appears.
 std::map<std::size_t, int> journal_counts(const fs::path& dir) {
@@ -388,12 +342,12 @@ TEST_CASE("a sweep killed part-way and run again completes with every case exact
     const fs::path d = scratch("kill");
     spit(d / "slow.yaml", slow_sweep());
     const fs::path out = d / "out";
-    const pid_t pid = spawn({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "2"}, d);
-    const bool mid = wait_for_records(pid, out / "cases.jsonl", 5, 120);
+    robust::Child child({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "2"}, d);
+    const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 5; }, 120);
     // A second sweep into the same folder while the first runs is refused.
     const Ran second = cli("sweep " + (d / "slow.yaml").string() + " -o " + out.string(), d);
-    ::kill(pid, SIGKILL);
-    const int killed = wait_exit(pid);
+    child.signal(SIGKILL);
+    const int killed = ending(child.wait(60));
     REQUIRE(mid);
     CHECK(killed == -SIGKILL);
     CHECK(second.status == 2);
@@ -419,10 +373,10 @@ TEST_CASE("SIGINT stops launching cases, keeps those done and exits 130, and the
     const fs::path d = scratch("sigint");
     spit(d / "slow.yaml", slow_sweep());
     const fs::path out = d / "out";
-    const pid_t pid = spawn({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "1"}, d);
-    const bool mid = wait_for_records(pid, out / "cases.jsonl", 3, 120);
-    ::kill(pid, SIGINT);
-    const int status = wait_exit(pid);
+    robust::Child child({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "1"}, d);
+    const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 3; }, 120);
+    child.signal(SIGINT);
+    const int status = ending(child.wait(60));
     REQUIRE(mid);
     CHECK(status == 130);
     CHECK(slurp(d / "child.err").find("interrupted") != std::string::npos);
