@@ -1,6 +1,7 @@
 #include "models/simulation.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -136,8 +137,10 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     if (opt.steady || !opt.cold_start) {
         SteadyOptions so;
         so.t = t0;
-        y0 = solve_steady(net, y0, so).y;
+        const SteadyResult st = solve_steady(net, y0, so);
+        y0 = st.y;
         sum.initial_state = "steady";
+        sum.initial_state_s = st.wall_s;
     }
     model.set_start(t0, y0.data());
 
@@ -173,7 +176,10 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         throw InputError(spec.simulation.loc, "simulation.grid_sample_interval",
                          fmt::format("{:.3g} samples over the run: at most 20 million (a longer interval, or a shorter run)",
                                      sum.duration_s / gdt));
+    using Clock = std::chrono::steady_clock;
+    auto seconds_since = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
     auto record = [&](double t, const double* y) {
+        const auto wall0 = Clock::now();
         const SitePoint p = model.output_row(t, y, row);
         sum.throttled_devices_at_end = p.throttled_devices;
         sum.peak_grid = std::max(sum.peak_grid, p.grid_power);
@@ -186,6 +192,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         tracker.add(t, model.constraint_utilisation().data());
         if (gdt == 0 || sum.rows == 0) grid_t.push_back(t), grid_p.push_back(p.grid_power);
         ++sum.rows;
+        sum.output_s += seconds_since(wall0);
         return p;
     };
     auto close_energies = [&](const double* y) {
@@ -253,11 +260,13 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     if (gdt > 0) {
         long next = 1;
         integ.set_step_observer([&, next](double, double b) mutable {
+            const auto wall0 = Clock::now();
             for (double ts = t0 + double(next) * gdt; ts <= b && ts <= t0 + sum.duration_s; ts = t0 + double(++next) * gdt) {
                 integ.interpolate(ts, ys);
                 grid_t.push_back(ts);
                 grid_p.push_back(model.point(ts, ys.data()).grid_power);
             }
+            sum.output_s += seconds_since(wall0);
         });
     }
     record(t0, y0.data());
@@ -366,8 +375,13 @@ nlohmann::json RunSummary::to_json() const {
     j["output_rows"] = rows;
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
-                   {"retries", solver.retries},
-                   {"wall_s", solver.wall_s}};
+                   {"retries", solver.retries}, {"root_evals", solver.root_evals},
+                   {"wall_s", solver.wall_s},
+                   {"time_s", {{"rhs", solver.rhs_s}, {"jacobian", solver.jac_s}, {"roots", solver.roots_s},
+                               {"linear_setup", solver.lsetup_s}, {"linear_solve", solver.lsolve_s},
+                               {"integrator", std::max(0.0, solver.wall_s - solver.rhs_s - solver.jac_s - solver.roots_s -
+                                                                solver.lsetup_s - solver.lsolve_s)}}}};
+    j["wall_s"] = {{"initial_state", initial_state_s}, {"solver", solver.wall_s}, {"output", output_s}};
     j["grid"] = grid;
     j["jobs"] = jobs;
     j["binding"] = limits.binding_json();

@@ -22,6 +22,13 @@ namespace {
 struct CvodeDeleter {
     void operator()(void* m) const { CVodeFree(&m); }
 };
+
+/// Adds the wall time of its scope to *acc [s].
+struct ScopeTimer {
+    double* acc;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~ScopeTimer() { *acc += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
 }  // namespace
 
 struct Integrator::Impl {
@@ -45,6 +52,7 @@ struct Integrator::Impl {
 
     static int rhs(realtype t, N_Vector y, N_Vector ydot, void* ud) {
         auto* self = static_cast<Impl*>(ud);
+        ScopeTimer timer{&self->done.rhs_s};
         try {
             self->net.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot));
             const double* d = N_VGetArrayPointer(ydot);
@@ -57,27 +65,54 @@ struct Integrator::Impl {
         }
     }
 
+    // The analytic Jacobian into CVODE's dense matrix (the dense path, for tiny networks; the
+    // sparse path forms its Newton matrix in linsys).
     static int jac(realtype t, N_Vector y, N_Vector, SUNMatrix J, void* ud, N_Vector, N_Vector, N_Vector) {
         auto* self = static_cast<Impl*>(ud);
+        ScopeTimer timer{&self->done.jac_s};
         try {
             Network& net = self->net;
             self->jac_values.resize(net.nnz());
             net.jacobian(t, N_VGetArrayPointer(y), self->jac_values);
             const auto& cp = net.col_ptr();
             const auto& ri = net.row_idx();
-            if (SUNMatGetID(J) == SUNMATRIX_SPARSE) {
-                sunindextype* colptrs = SUNSparseMatrix_IndexPointers(J);
-                sunindextype* rowvals = SUNSparseMatrix_IndexValues(J);
-                realtype* data = SUNSparseMatrix_Data(J);
-                std::copy(cp.begin(), cp.end(), colptrs);
-                std::copy(ri.begin(), ri.end(), rowvals);
-                std::copy(self->jac_values.begin(), self->jac_values.end(), data);
+            SUNMatZero(J);
+            for (std::size_t c = 0; c + 1 < cp.size(); ++c)
+                for (auto k = cp[c]; k < cp[c + 1]; ++k)
+                    SM_ELEMENT_D(J, ri[std::size_t(k)], sunindextype(c)) = self->jac_values[std::size_t(k)];
+            return 0;
+        } catch (const std::exception& e) {
+            self->last_error = e.what();
+            return -1;
+        }
+    }
+
+    // The Newton matrix M = I - gamma J for the sparse path, formed in place: the pattern is
+    // fixed (set once in start()), J's values are kept between evaluations, and only the value
+    // array of M is written: no zeroing, copying or pattern checks of CVODE's generic
+    // sparse-matrix operations, which cost more than the factorisation on large sites.
+    std::vector<std::int64_t> diag_slots;   // position of every diagonal entry in the values
+
+    static int linsys(realtype t, N_Vector y, N_Vector, SUNMatrix M, booleantype jok, booleantype* jcur,
+                      realtype gamma, void* ud, N_Vector, N_Vector, N_Vector) {
+        auto* self = static_cast<Impl*>(ud);
+        try {
+            Network& net = self->net;
+            if (!jok || self->jac_values.size() != net.nnz()) {
+                ScopeTimer timer{&self->done.jac_s};
+                self->jac_values.resize(net.nnz());
+                net.jacobian(t, N_VGetArrayPointer(y), self->jac_values);
+                *jcur = SUNTRUE;
             } else {
-                SUNMatZero(J);
-                for (std::size_t c = 0; c + 1 < cp.size(); ++c)
-                    for (auto k = cp[c]; k < cp[c + 1]; ++k)
-                        SM_ELEMENT_D(J, ri[std::size_t(k)], sunindextype(c)) = self->jac_values[std::size_t(k)];
+                *jcur = SUNFALSE;
             }
+            ScopeTimer timer{&self->done.lsetup_s};
+            realtype* m = SUNSparseMatrix_Data(M);
+            const double* j = self->jac_values.data();
+            const auto& src = net.newton_source();
+            const std::size_t nz = src.size();
+            for (std::size_t k = 0; k < nz; ++k) m[k] = -gamma * j[src[k]];
+            for (const auto d : self->diag_slots) m[d] += 1.0;
             return 0;
         } catch (const std::exception& e) {
             self->last_error = e.what();
@@ -87,6 +122,7 @@ struct Integrator::Impl {
 
     static int roots(realtype t, N_Vector y, realtype* g, void* ud) {
         auto* self = static_cast<Impl*>(ud);
+        ScopeTimer timer{&self->done.roots_s};
         try {
             self->net.roots(t, N_VGetArrayPointer(y), g);
             return 0;
@@ -264,14 +300,30 @@ void Integrator::start(double t0, std::span<const double> y0) {
         I.A.reset(SUNDenseMatrix(n, n, I.ctx.get()));
         I.LS.reset(SUNLinSol_Dense(I.y.get(), I.A.get(), I.ctx.get()));
     } else {
-        I.A.reset(SUNSparseMatrix(n, n, sunindextype(net.nnz()), CSC_MAT, I.ctx.get()));
+        I.A.reset(SUNSparseMatrix(n, n, sunindextype(I.opt.analytic_jacobian ? net.newton_row_idx().size() : net.nnz()),
+                                  CSC_MAT, I.ctx.get()));
         I.LS.reset(SUNLinSol_KLU(I.y.get(), I.A.get(), I.ctx.get()));
         // AMD suits the nearly symmetric pattern of a thermal network better than COLAMD.
         if (I.LS) SUNLinSol_KLUSetOrdering(I.LS.get(), 0);
     }
+    I.LS = sun::fixed_pattern(std::move(I.LS), &I.done.lsetup_s, &I.done.lsolve_s);
     if (!I.A || !I.LS) throw std::runtime_error("SUNDIALS: cannot create the linear solver");
     I.check(CVodeSetLinearSolver(m, I.LS.get(), I.A.get()), "CVodeSetLinearSolver", t0);
-    if (I.opt.analytic_jacobian) I.check(CVodeSetJacFn(m, &Impl::jac), "CVodeSetJacFn", t0);
+    if (I.opt.analytic_jacobian && !I.opt.dense) {
+        // The pattern is fixed: written once here, only values change (Impl::linsys).
+        const auto& cp = net.newton_col_ptr();
+        const auto& ri = net.newton_row_idx();
+        std::copy(cp.begin(), cp.end(), SUNSparseMatrix_IndexPointers(I.A.get()));
+        std::copy(ri.begin(), ri.end(), SUNSparseMatrix_IndexValues(I.A.get()));
+        I.diag_slots.clear();
+        for (std::size_t c = 0; c + 1 < cp.size(); ++c)
+            for (auto k = cp[c]; k < cp[c + 1]; ++k)
+                if (ri[std::size_t(k)] == std::int64_t(c)) I.diag_slots.push_back(k);
+        I.jac_values.clear();  // a new start evaluates the Jacobian first
+        I.check(CVodeSetLinSysFn(m, &Impl::linsys), "CVodeSetLinSysFn", t0);
+    } else if (I.opt.analytic_jacobian) {
+        I.check(CVodeSetJacFn(m, &Impl::jac), "CVodeSetJacFn", t0);
+    }
     if (net.num_roots() > 0) {
         I.check(CVodeRootInit(m, net.num_roots(), &Impl::roots), "CVodeRootInit", t0);
         I.root_found.assign(std::size_t(net.num_roots()), 0);
@@ -292,11 +344,16 @@ bool Integrator::advance(double tout) {
     void* m = I.mem.get();
     if (!m) throw std::logic_error("Integrator::advance before start");
     const auto wall0 = std::chrono::steady_clock::now();
+    // The observer's time (sampling outputs inside steps) is not the solver's.
+    double observer_s = 0.0;
     struct WallClock {
         SolverStats& s;
         std::chrono::steady_clock::time_point t0;
-        ~WallClock() { s.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
-    } clock{I.done, wall0};
+        const double& excluded;
+        ~WallClock() {
+            s.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - excluded;
+        }
+    } clock{I.done, wall0, observer_s};
 
     while (t_ < tout) {
         if (I.reinit_needed) {
@@ -336,7 +393,10 @@ bool Integrator::advance(double tout) {
         }
         const double t_prev = t_;
         t_ = tret;
-        if (I.observer && t_ > t_prev) I.observer(t_prev, t_);
+        if (I.observer && t_ > t_prev) {
+            ScopeTimer timer{&observer_s};
+            I.observer(t_prev, t_);
+        }
         if (I.in_retry) {
             if (t_ >= I.retry_until) I.end_retry_window(t_);
         } else {
@@ -363,6 +423,7 @@ void Integrator::interpolate(double t, std::vector<double>& y) const {
     Impl& I = *impl_;
     y.resize(I.net.size());
     sun::Vector v(N_VMake_Serial(sunindextype(y.size()), y.data(), I.ctx.get()));
+    sun::use_fast_ops(v.get());
     I.check(CVodeGetDky(I.mem.get(), t, 0, v.get()), "CVodeGetDky", t);
 }
 

@@ -28,6 +28,13 @@ struct SolverStats {
          nonlin_conv_fails = 0, err_test_fails = 0, root_evals = 0, reinits = 0,
          retries = 0;  ///< recoverable failures retried with a smaller maximum step
     double wall_s = 0.0;  ///< [s] time spent inside the solver
+    // Where the solver's wall time went [s]; the rest of wall_s is CVODE's own work (vector
+    // operations, the copies of the iteration matrix, step and order selection).
+    double rhs_s = 0.0;       ///< right-hand sides
+    double jac_s = 0.0;       ///< Jacobian evaluations
+    double roots_s = 0.0;     ///< root functions
+    double lsetup_s = 0.0;    ///< linear solver set-ups (sparse LU refactorisations)
+    double lsolve_s = 0.0;    ///< linear solves
 };
 
 /// A solver failure: the message names the SUNDIALS flag, SUNDIALS' own words, the time, and

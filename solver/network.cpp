@@ -175,6 +175,25 @@ void Network::finalize() {
     for (std::size_t e = 0; e < entries_.size(); ++e)
         slot_[e] = int(std::lower_bound(keys.begin(), keys.end(), key(entries_[e].first, entries_[e].second)) -
                        keys.begin());
+    // The Newton pattern: tally rows reduced to their diagonal. A tally's column must hold
+    // only its diagonal (nothing may depend on a running total).
+    tally_.assign(std::size_t(n), 0);
+    for (int i = 0; i < n; ++i) tally_[std::size_t(i)] = states_[std::size_t(i)].tally;
+    newton_col_ptr_.assign(std::size_t(n) + 1, 0);
+    newton_row_idx_.clear();
+    newton_source_.clear();
+    for (int c = 0; c < n; ++c) {
+        for (auto k = col_ptr_[std::size_t(c)]; k < col_ptr_[std::size_t(c) + 1]; ++k) {
+            const auto r = row_idx_[std::size_t(k)];
+            if (tally_[std::size_t(c)] && r != c)
+                throw std::logic_error(fmt::format("Network: {} depends on the running total {}",
+                                                   states_[std::size_t(r)].path, states_[std::size_t(c)].path));
+            if (tally_[std::size_t(r)] && r != c) continue;
+            newton_row_idx_.push_back(r);
+            newton_source_.push_back(k);
+        }
+        newton_col_ptr_[std::size_t(c) + 1] = std::int64_t(newton_row_idx_.size());
+    }
     inv_cap_per_nz_.resize(keys.size());
     for (std::size_t k = 0; k < keys.size(); ++k)
         inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
@@ -186,6 +205,16 @@ void Network::finalize() {
         nroots_ += b->num_roots();
     }
 
+    inv_capacity_.resize(std::size_t(n));
+    for (int i = 0; i < n; ++i) inv_capacity_[std::size_t(i)] = 1.0 / states_[std::size_t(i)].capacity;
+    load_heat_row_.resize(loads_.size());
+    load_stage_.resize(loads_.size());
+    load_is_it_.resize(loads_.size());
+    for (std::size_t l = 0; l < loads_.size(); ++l) {
+        load_heat_row_[l] = flow_row(loads_[l].heat_to);
+        load_stage_[l] = loads_[l].stage;
+        load_is_it_[l] = loads_[l].category == LoadCategory::it;
+    }
     flow_.assign(std::size_t(n), 0.0);
     input_values_.assign(inputs_.size(), 0.0);
     boundary_T_.assign(boundaries_.size(), 0.0);
@@ -241,14 +270,14 @@ void Network::eval_tree(EvalContext& ctx) {
     // what the stage draws; what reaches the root comes from the grid or the generator.
     std::fill(stage_out_.begin(), stage_out_.end(), 0.0);
     double root = 0.0, it = 0.0, cooling = 0.0, losses = 0.0;
+    double* flow = ctx.flow.data();
     for (std::size_t l = 0; l < loads_.size(); ++l) {
         if (!load_powered_[l]) continue;
-        const auto& L = loads_[l];
         const double p = load_[l];
-        ctx.add_heat(L.heat_to, p);
-        (L.category == LoadCategory::it ? it : cooling) += p;
-        if (L.stage >= 0)
-            stage_out_[std::size_t(L.stage)] += p;
+        flow[load_heat_row_[l]] += p;
+        (load_is_it_[l] ? it : cooling) += p;
+        if (load_stage_[l] >= 0)
+            stage_out_[std::size_t(load_stage_[l])] += p;
         else
             root += p;
     }
@@ -304,7 +333,7 @@ void Network::rhs(double t, const double* y, double* ydot) {
     prepare(t, y, ctx, flow_);
     for (auto& b : blocks_) b->eval(ctx);
     eval_tree(ctx);
-    for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] / states_[i].capacity;
+    for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];
 }
 
 void Network::jacobian(double t, const double* y, std::span<double> values) {

@@ -35,6 +35,9 @@ struct StateInfo {
     double upper = std::numeric_limits<double>::infinity();   ///< when violated
     bool accumulator = false;  ///< an energy integral: pinned in steady-state solves
     bool storage = false;      ///< stored energy [J] (a battery): counted with the heat stored
+    /// An accumulator outside every energy balance (work done, time throttled, work lost):
+    /// its row is left out of the Newton matrix (see Network::newton_col_ptr).
+    bool tally = false;
 };
 
 /// An end of a thermal edge: either a state (index >= 0) or a boundary (-1 - boundary index).
@@ -247,6 +250,21 @@ public:
     const std::vector<std::int64_t>& row_idx() const { return row_idx_; }
     std::size_t nnz() const { return row_idx_.size(); }
 
+    /// The pattern of the Newton matrices (I - gamma J, and the steady solver's): the
+    /// Jacobian's without the off-diagonal entries of tally rows (StateInfo::tally). Nothing
+    /// depends on a tally, so Newton's method still converges for it, one iteration behind the
+    /// states it sums (to the iteration's tolerance); invariants among tallies alone (the
+    /// causes of lost work adding up to the work lost) stay exact, since all their rows are
+    /// left out alike. Their rows are dense across the devices of a site: on the Frontier
+    /// example they were a fifth of the matrix. Energy accumulators keep their rows, so the
+    /// energy balance and the sums of energy by category and stage stay exact.
+    const std::vector<std::int64_t>& newton_col_ptr() const { return newton_col_ptr_; }
+    const std::vector<std::int64_t>& newton_row_idx() const { return newton_row_idx_; }
+    /// For every entry of the Newton pattern, its position in the Jacobian's values.
+    const std::vector<std::int64_t>& newton_source() const { return newton_source_; }
+    /// True for a tally (see newton_col_ptr).
+    bool is_tally(std::size_t i) const { return tally_[i] != 0; }
+
     int num_roots() const { return nroots_; }
     void roots(double t, const double* y, double* g);
     /// Tells the blocks which roots were found; true if any changed its discrete state.
@@ -297,6 +315,8 @@ private:
     std::vector<std::pair<int, int>> entries_;  // (row, col)
     std::vector<int> slot_;
     std::vector<std::int64_t> col_ptr_, row_idx_;
+    std::vector<std::int64_t> newton_col_ptr_, newton_row_idx_, newton_source_;
+    std::vector<char> tally_;
     std::vector<double> inv_cap_per_nz_;
     // Electrical tree: per load dependency, the entries it feeds.
     std::vector<int> load_dep_offset_;   // load id -> first dependency index
@@ -305,6 +325,13 @@ private:
     std::vector<int> stage_order_;       // children before parents
     std::vector<int> block_root_offset_;
     int nroots_ = 0;
+
+    // Flat copies of what the evaluation reads per state and per load (the info structs hold
+    // strings: walking them strides through memory).
+    std::vector<double> inv_capacity_;   // [1/capacity]
+    std::vector<int> load_heat_row_;     // flow row receiving the load's heat
+    std::vector<int> load_stage_;
+    std::vector<char> load_is_it_;
 
     // Work arrays (sized once).
     std::vector<double> view_flow_;

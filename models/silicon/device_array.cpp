@@ -52,7 +52,7 @@ void DeviceArray::declare(Network& net) {
     }
     for (auto& j : jobs_) {
         StateInfo w{"jobs/" + j.name + "/work", "s", 1.0, 0.0, 1e-6};
-        w.accumulator = true;
+        w.accumulator = w.tally = true;
         j.work = net.add_state(w);
         j.entries.clear();
         for (int m : j.members) j.entries.push_back(net.jac_entry(j.work, nodes_[std::size_t(m)].junction));
@@ -60,12 +60,12 @@ void DeviceArray::declare(Network& net) {
     const char* reasons[] = {"power_cap", "thermal", "external", "shutdown"};
     for (std::size_t r = 0; r < 4; ++r) {
         StateInfo s{fmt::format("site/throttled_device_seconds/{}", reasons[r]), "s", 1.0, 0.0, 1e-6};
-        s.accumulator = true;
+        s.accumulator = s.tally = true;
         throttle_acc_[r] = net.add_state(s);
     }
     for (int c = 0; c < kLostCauses; ++c) {
         StateInfo s{fmt::format("site/lost_work/{}", lost_cause_name(LostCause(c))), "s", 1.0, 0.0, 1e-6};
-        s.accumulator = true;
+        s.accumulator = s.tally = true;
         lost_acc_[std::size_t(c)] = net.add_state(s);
     }
     lost_entries_.clear();
@@ -103,8 +103,7 @@ double DeviceArray::cap_utilisation(std::size_t k, const EvalContext& ctx) const
     const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
     const Clock c = solve_clock(k, T, a, lim);
     const double x = std::max(p.clock.x_min, std::min(c.x_unc, c.x_ext));
-    const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
-    const double power = p.idle_power + a * p.dynamic_power * p.clock.g(x) + leak + p.memory_idle_power +
+    const double power = p.idle_power + a * p.dynamic_power * p.clock.g(x) + c.leak + p.memory_idle_power +
                          a * p.memory_dynamic_power;
     return power / p.power_cap;
 }
@@ -112,23 +111,28 @@ double DeviceArray::cap_utilisation(std::size_t k, const EvalContext& ctx) const
 DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, double limit) const {
     const auto& p = p_[k];
     const auto& c = p.clock;
-    const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
-    const double dleak = p.leakage_coeff * leak;
-    const double base = p.idle_power + leak + p.memory_idle_power + a * p.memory_dynamic_power;
+    Clock r{};
+    r.leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+    const double dleak = p.leakage_coeff * r.leak;
+    const double base = p.idle_power + r.leak + p.memory_idle_power + a * p.memory_dynamic_power;
     const double apd = a * p.dynamic_power;
 
-    Clock r{};
     // Thermal slowdown: a linear ramp of the clock over the band above the slowdown temperature.
     const double over = (T - p.slowdown_T) / p.slowdown_band;
     const double x_th = over <= 0 ? 1.0 : std::max(c.x_min, 1.0 - (1.0 - c.x_min) * over);
     r.x_unc = std::min(1.0, x_th);
-    // A power limit P gives the clock whose dynamic power fills what is left above the base.
-    auto from_limit = [&](double P) { return apd > 1e-9 ? c.g_inverse((P - base) / apd) : kNoLimit; };
-    r.x_cap = from_limit(p.power_cap);
-    r.x_ext = limit >= 0 ? from_limit(limit) : kNoLimit;
+    r.g_unc = c.g(r.x_unc);
+    // A power limit P leaves the relative dynamic power (P - base) / apd; with no dynamic power
+    // to take away, no limit binds.
+    const bool dyn = apd > 1e-9;
+    r.r_cap = dyn ? (p.power_cap - base) / apd : HUGE_VAL;
+    r.r_ext = dyn && limit >= 0 ? (limit - base) / apd : HUGE_VAL;
+    // g is increasing, so comparing relative powers orders the clocks; invert only what binds.
+    const double x_cap = r.r_cap < r.g_unc ? c.g_inverse(r.r_cap) : kNoLimit;
+    r.x_ext = r.r_ext < r.g_unc ? c.g_inverse(r.r_ext) : kNoLimit;
 
-    r.x = std::min({r.x_unc, r.x_cap, r.x_ext});
-    if (r.x_cap < r.x_unc && r.x_cap <= r.x_ext)
+    r.x = std::min({r.x_unc, x_cap, r.x_ext});
+    if (x_cap < r.x_unc && x_cap <= r.x_ext)
         r.reason = Throttle::power_cap;
     else if (r.x_ext < r.x_unc)
         r.reason = Throttle::external;
@@ -163,10 +167,10 @@ void DeviceArray::eval(EvalContext& ctx) const {
         const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
         const Clock c = solve_clock(k, T, a, lim);
         x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
-        const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
-        ctx.load[std::size_t(load_[k])] = p.idle_power + a * p.dynamic_power * p.clock.g(c.x) + leak;
+        const double gx = c.x == c.x_unc ? c.g_unc : p.clock.g(c.x);
+        ctx.load[std::size_t(load_[k])] = p.idle_power + a * p.dynamic_power * gx + c.leak;
         // d(P)/d(T_junction), kept for jacobian(), which always follows an eval at the same point.
-        dPdT_[k] = p.leakage_coeff * leak + a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT;
+        dPdT_[k] = p.leakage_coeff * c.leak + (c.dxdT != 0.0 ? a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT : 0.0);
         if (mem_load_[k] >= 0)
             ctx.load[std::size_t(mem_load_[k])] = p.memory_idle_power + a * p.memory_dynamic_power;
     }
@@ -230,12 +234,24 @@ void DeviceArray::roots(const EvalContext& ctx, double* g) const {
         const double T = ctx.y[std::size_t(nodes_[k].junction)];
         const double a = ctx.inputs[std::size_t(activity_[k])];
         const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
-        const Clock c = solve_clock(k, T, a, lim);
         r[0] = T - p.slowdown_T;
         r[1] = T - p.shutdown_T;
-        // Where a limit starts or stops binding, the clock has a kink: stop there.
-        r[2] = c.x_cap - std::min(c.x_unc, c.x_ext);
-        r[3] = limit_[k] >= 0 ? c.x_ext - std::min(c.x_unc, c.x_cap) : 1.0;
+        // Where a limit starts or stops binding, the clock has a kink: stop there. In relative
+        // powers (see Clock), which order the clocks as g is increasing: no inversion needed.
+        const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+        const double apd = a * p.dynamic_power;
+        if (apd > 1e-9) {
+            const double base = p.idle_power + leak + p.memory_idle_power + a * p.memory_dynamic_power;
+            const double over = (T - p.slowdown_T) / p.slowdown_band;
+            const double x_unc = over <= 0 ? 1.0 : std::max(p.clock.x_min, 1.0 - (1.0 - p.clock.x_min) * over);
+            const double g_unc = p.clock.g(x_unc);
+            const double r_cap = (p.power_cap - base) / apd;
+            const double r_ext = lim >= 0 ? (lim - base) / apd : HUGE_VAL;
+            r[2] = r_cap - std::min(g_unc, r_ext);
+            r[3] = lim >= 0 ? r_ext - std::min(g_unc, r_cap) : 1.0;
+        } else {
+            r[2] = r[3] = 1.0;  // nothing to throttle: no limit binds
+        }
         r[4] = nodes_[k].memory >= 0 ? ctx.y[std::size_t(nodes_[k].memory)] - p.memory_max_T : -1.0;
     }
 }

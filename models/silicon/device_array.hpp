@@ -116,8 +116,17 @@ private:
         mutable double pace = 0.0;
         mutable int slowest = -1;
     };
+    /// The clock of device k at junction temperature T, activity a and external limit
+    /// (-1: none). Relative powers r = (P - P_base) / (a P_dyn) compare limits without
+    /// inverting g: a limit binds below the thermally allowed clock exactly when its r is
+    /// below g(x_unc), and g is inverted only then.
     struct Clock {
-        double x, dxdT, x_unc, x_cap, x_ext;
+        double x, dxdT;
+        double x_unc;        ///< [1] the clock the thermal ramp allows
+        double x_ext;        ///< [1] the clock the external limit allows, or kNoLimit when above x_unc
+        double g_unc;        ///< [1] g(x_unc)
+        double r_cap, r_ext; ///< [1] relative powers of the cap and the external limit (+inf: none)
+        double leak;         ///< [W] leakage power at T
         Throttle reason;
     };
     Clock solve_clock(std::size_t k, double T, double a, double limit) const;
