@@ -46,6 +46,7 @@ struct Integrator::Impl {
     std::vector<double> jac_values;
     SolverStats done;           // counters of previous CVODE lives (before ReInit)
     double t_disc = 0.0;        // next input discontinuity
+    double t_int = 0.0;         // [s] end of CVODE's last step
     bool reinit_needed = false;
 
     Impl(Network& n, SolverOptions o) : net(n), opt(o), ctx(sun::make_context()) {}
@@ -329,6 +330,7 @@ void Integrator::start(double t0, std::span<const double> y0) {
         I.root_found.assign(std::size_t(net.num_roots()), 0);
     }
     t_ = t0;
+    I.t_int = t0;
     I.t_disc = net.next_discontinuity(t0);
     I.reinit_needed = false;
     I.retries = 0;
@@ -355,6 +357,14 @@ bool Integrator::advance(double tout) {
         }
     } clock{I.done, wall0, observer_s};
 
+    // The integrator steps only as far as the next discontinuity: output times are served by
+    // interpolation (CVODE's in CV_NORMAL mode, CVodeGetDky here in CV_ONE_STEP mode), so that
+    // frequent outputs do not cut the steps short. t_ is the time of y; I.t_int the end of
+    // CVODE's last step (t_int >= t_).
+    auto interpolate_to = [&](double t) {
+        I.check(CVodeGetDky(m, t, 0, I.y.get()), "CVodeGetDky", t);
+        t_ = t;
+    };
     while (t_ < tout) {
         if (I.reinit_needed) {
             // The inputs jumped at t_: restart the multistep history from the current state.
@@ -362,11 +372,25 @@ bool Integrator::advance(double tout) {
             I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
             ++I.done.reinits;
             I.t_disc = I.net.next_discontinuity(t_);
+            I.t_int = t_;
             I.reinit_needed = false;
         }
-        double tstop = std::min(tout, I.t_disc);
+        if (I.t_int > t_) {
+            // The last step may already reach tout or the discontinuity.
+            if (I.t_int >= tout && tout < I.t_disc) {
+                interpolate_to(tout);
+                break;
+            }
+            if (I.t_int >= I.t_disc) {
+                interpolate_to(I.t_disc);
+                I.reinit_needed = true;
+                continue;
+            }
+        }
+        double tstop = I.t_disc;
         if (I.in_retry) tstop = std::min(tstop, I.retry_until);
-        I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
+        // No discontinuity ahead: a stop time beyond reach (this SUNDIALS cannot clear one).
+        I.check(CVodeSetStopTime(m, std::isfinite(tstop) ? tstop : 1e300), "CVodeSetStopTime", t_);
         I.last_error.clear();
         double tret = t_;
         // A discontinuity at t_disc: the inputs of the stretch before it, up to it.
@@ -380,23 +404,30 @@ bool Integrator::advance(double tout) {
             double h = 0.0;
             CVodeGetCurrentStep(m, &h);
             if (std::abs(h) >= kSaneStep) {
-                t_ = tret;
+                t_ = I.t_int = tret;
                 continue;
             }
         }
         if (flag < 0) {
             // On failure CVODE leaves y at the last step it completed (time tret).
-            t_ = tret;
+            t_ = I.t_int = tret;
             if (!I.retryable(flag) || I.retries >= Impl::kMaxRetries) I.fail(flag, "CVode", tret);
             I.retry(flag, t_);
             continue;
         }
-        const double t_prev = t_;
-        t_ = tret;
-        if (I.observer && t_ > t_prev) {
-            ScopeTimer timer{&observer_s};
-            I.observer(t_prev, t_);
+        if (I.observer) {
+            double tn = tret;
+            if (flag == CV_ROOT_RETURN) CVodeGetCurrentTime(m, &tn);
+            if (tn > I.t_int) {
+                ScopeTimer timer{&observer_s};
+                I.observer(I.t_int, tn);
+                I.t_int = tn;
+            }
+        } else {
+            I.check(CVodeGetCurrentTime(m, &I.t_int), "CVodeGetCurrentTime", tret);
         }
+        t_ = tret;
+        if (flag != CV_ROOT_RETURN && I.observer && t_ > tout) interpolate_to(tout);
         if (I.in_retry) {
             if (t_ >= I.retry_until) I.end_retry_window(t_);
         } else {

@@ -232,27 +232,9 @@ void DeviceArray::roots(const EvalContext& ctx, double* g) const {
         }
         const auto& p = p_[k];
         const double T = ctx.y[std::size_t(nodes_[k].junction)];
-        const double a = ctx.inputs[std::size_t(activity_[k])];
-        const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
         r[0] = T - p.slowdown_T;
         r[1] = T - p.shutdown_T;
-        // Where a limit starts or stops binding, the clock has a kink: stop there. In relative
-        // powers (see Clock), which order the clocks as g is increasing: no inversion needed.
-        const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
-        const double apd = a * p.dynamic_power;
-        if (apd > 1e-9) {
-            const double base = p.idle_power + leak + p.memory_idle_power + a * p.memory_dynamic_power;
-            const double over = (T - p.slowdown_T) / p.slowdown_band;
-            const double x_unc = over <= 0 ? 1.0 : std::max(p.clock.x_min, 1.0 - (1.0 - p.clock.x_min) * over);
-            const double g_unc = p.clock.g(x_unc);
-            const double r_cap = (p.power_cap - base) / apd;
-            const double r_ext = lim >= 0 ? (lim - base) / apd : HUGE_VAL;
-            r[2] = r_cap - std::min(g_unc, r_ext);
-            r[3] = lim >= 0 ? r_ext - std::min(g_unc, r_cap) : 1.0;
-        } else {
-            r[2] = r[3] = 1.0;  // nothing to throttle: no limit binds
-        }
-        r[4] = nodes_[k].memory >= 0 ? ctx.y[std::size_t(nodes_[k].memory)] - p.memory_max_T : -1.0;
+        r[2] = nodes_[k].memory >= 0 ? ctx.y[std::size_t(nodes_[k].memory)] - p.memory_max_T : -1.0;
     }
 }
 
@@ -281,13 +263,13 @@ bool DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
                                       fmt::format("member {} dropped out: the synchronous job stalls", path_[k])});
             }
             return true;
-        case 4:
+        case 2:
             events.push_back({ctx.t, path_[k], dir > 0 ? "memory_over_temperature" : "memory_temperature_normal",
                               fmt::format("memory temperature {} its limit {:.1f} degC",
                                           dir > 0 ? "rose through" : "fell below", p.memory_max_T - kCelsius)});
             return false;
         default:
-            return false;  // a limit started or stopped binding: only a kink to step onto
+            return false;
     }
 }
 

@@ -54,7 +54,10 @@ struct DeviceNodes {
 
 class DeviceArray final : public Block {
 public:
-    static constexpr int kRootsPerDevice = 5;  // slowdown, shutdown, cap switch, external switch, memory
+    /// Threshold crossings found by root-finding: slowdown, shutdown, memory limit. (Where a
+    /// power limit starts to bind the clock only has a kink: CVODE's error control handles it,
+    /// and a root there would not restart the integration anyway.)
+    static constexpr int kRootsPerDevice = 3;
 
     /// A job; synchronous jobs run at their slowest member's pace. Returns its id.
     int add_job(std::string name, bool synchronous);
