@@ -165,6 +165,19 @@ void DeviceArray::eval(EvalContext& ctx) const {
         const double T = ctx.y[std::size_t(nodes_[k].junction)];
         const double a = ctx.inputs[std::size_t(activity_[k])];
         const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
+        if (T <= p.slowdown_T) {
+            // The common case, checked first: full clock unless a power limit binds there.
+            const double leak = p.leakage_power * std::exp(p.leakage_coeff * (T - p.leakage_ref_T));
+            const double mem = p.memory_idle_power + a * p.memory_dynamic_power;
+            const double full = p.idle_power + a * p.dynamic_power + leak;  // g(1) = 1
+            if (full + mem <= p.power_cap && (lim < 0 || full + mem <= lim)) {
+                x_[k] = 1.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::none);
+                ctx.load[std::size_t(load_[k])] = full;
+                dPdT_[k] = p.leakage_coeff * leak;
+                if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = mem;
+                continue;
+            }
+        }
         const Clock c = solve_clock(k, T, a, lim);
         x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
         const double gx = c.x == c.x_unc ? c.g_unc : p.clock.g(c.x);
