@@ -34,6 +34,23 @@ struct CurvePoint {
     SourceLoc loc;
 };
 
+/// A store holding the power drawn from upstream under a ramp limit: the site battery
+/// (BESS) at the MV transformer, or in-rack storage at a rack's power shelf.
+struct StorageSpec {
+    bool present = false;
+    bool enabled = true;                 ///< false: described but not built (what-if without it)
+    double capacity = 0.0;               ///< [J] usable energy
+    double power = 0.0;                  ///< [W] largest charge or discharge
+    double charge_efficiency = 0.95;     ///< [1]
+    double discharge_efficiency = 0.95;  ///< [1]
+    double target_soc = 0.5;             ///< [1]
+    double ramp_limit = 0.0;             ///< [W/s] site battery: 0 is the grid's ramp_limit
+    double response_time = 1.0;          ///< [s]
+    double recharge_time = 900.0;        ///< [s]
+    SourceLoc loc;
+};
+using SiteBatterySpec = StorageSpec;
+
 /// The rack power shelf: either a lumped linear stage (ConversionSpec) or PSUs on an
 /// efficiency curve sharing the load, with spares.
 struct PowerShelfSpec : ConversionSpec {
@@ -285,20 +302,6 @@ struct FacilitySpec {
     SourceLoc loc;
 };
 
-/// A site battery (BESS) at the MV transformer, holding the grid-facing ramp under a limit.
-struct SiteBatterySpec {
-    bool present = false;
-    bool enabled = true;                 ///< false: described but not built (what-if without it)
-    double capacity = 0.0;               ///< [J] usable energy
-    double power = 0.0;                  ///< [W] largest charge or discharge
-    double charge_efficiency = 0.95;     ///< [1]
-    double discharge_efficiency = 0.95;  ///< [1]
-    double target_soc = 0.5;             ///< [1]
-    double ramp_limit = 0.0;             ///< [W/s] 0: the grid's ramp_limit
-    double response_time = 1.0;          ///< [s]
-    double recharge_time = 900.0;        ///< [s]
-    SourceLoc loc;
-};
 
 struct PowerSpec {
     GridSpec grid;

@@ -66,6 +66,16 @@ StageInfo shelf_stage(std::string path, const PowerShelfSpec& sh, int parent, No
             LossModel::efficiency_curve(x, e, sh.psu_rating, sh.psu_count), group};
 }
 
+StoreParams store_params(const StorageSpec& b) {
+    StoreParams p;
+    p.capacity = b.capacity, p.power = b.power;
+    p.charge_efficiency = b.charge_efficiency, p.discharge_efficiency = b.discharge_efficiency;
+    p.target_soc = b.target_soc;
+    p.ramp_limit = b.ramp_limit;
+    p.response_time = b.response_time, p.recharge_time = b.recharge_time;
+    return p;
+}
+
 // The weather at the last time asked: dry-bulb and wet-bulb are two inputs read at the same t
 // in every evaluation, and one look-up serves both. A network is evaluated by one thread at a
 // time, and each site model has its own cache.
@@ -357,12 +367,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     }
     const int mech_on = build_scenario(spec, room);
     if (const auto& b = spec.power.site_battery; b.present && b.enabled) {
-        SiteBatteryParams bp;
-        bp.capacity = b.capacity, bp.power = b.power;
-        bp.charge_efficiency = b.charge_efficiency, bp.discharge_efficiency = b.discharge_efficiency;
-        bp.target_soc = b.target_soc;
-        bp.ramp_limit = b.ramp_limit > 0 ? b.ramp_limit : spec.power.grid.ramp_limit;
-        bp.response_time = b.response_time, bp.recharge_time = b.recharge_time;
+        SiteBatteryParams bp = store_params(b);
+        if (!(b.ramp_limit > 0)) bp.ramp_limit = spec.power.grid.ramp_limit;
         auto sb = std::make_unique<SiteBattery>("power/site_battery", bp, mechanical_stage_, utility_input_, room);
         site_battery_ = sb.get();
         net.add_block(std::move(sb));

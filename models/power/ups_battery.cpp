@@ -22,7 +22,7 @@ void UpsBattery::declare(Network& net) {
 
 std::vector<int> UpsBattery::rows() const { return {e_, net_->flow_row(heat_to_)}; }
 
-double UpsBattery::split(double p_in, EvalContext& ctx, double* dup, double* drows) {
+double UpsBattery::split(double p_in, EvalContext& ctx, double* dup, double* drows, double*) {
     const bool utility = ctx.inputs[std::size_t(utility_)] > 0.5;
     const double avail = utility ? HUGE_VAL : ctx.inputs[std::size_t(gen_)];
     const double from_bus = std::min(p_in, avail);

@@ -44,7 +44,7 @@ public:
 
     // StageSupply
     std::vector<int> rows() const override;
-    double split(double p_in, EvalContext& ctx, double* dup, double* drows) override;
+    double split(double p_in, EvalContext& ctx, double* dup, double* drows, double* dcols) override;
     double last_loss() const override { return loss_; }
     double last_dloss() const override { return dloss_; }
 
