@@ -1183,12 +1183,17 @@ const Table<BatterySpec>& battery_table() {
     static const Table<B> t{
         "power.ups.battery",
         "The UPS battery: carries the UPS's load through a utility outage until the generator has taken it, and "
-        "recharges afterwards. When it is empty with load on it, the UPS drops its load.",
+        "recharges afterwards. When it is empty with load on it, or the load needs more than `max_discharge`, the "
+        "UPS drops its load.",
         {
             quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e13), kRequired,
                         "Usable energy, e.g. `50 kWh`. New designs carry 3-5 min of load [S]."),
             quantity<B>("max_charge", dims::power, &B::max_charge, above(0, 1e10), kRequired,
                         "Power drawn for recharging."),
+            quantity<B>("max_discharge", dims::power, &B::max_discharge, in(0, 1e10), 0.0,
+                        "Largest power the battery delivers (its inverter or BMS current limit). During an outage a "
+                        "load that would need more cannot be carried: the UPS drops its load at that moment (an "
+                        "event), as when the battery is empty. 0 W: no limit."),
             quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
                         "Stored over drawn while charging [E]."),
             quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,

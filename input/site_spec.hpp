@@ -83,6 +83,7 @@ struct BatterySpec {
     bool present = false;
     double capacity = 0.0;             ///< [J] usable energy
     double max_charge = 0.0;           ///< [W]
+    double max_discharge = 0.0;        ///< [W] largest power delivered; 0: no limit
     double charge_efficiency = 0.95;   ///< [1]
     double discharge_efficiency = 0.95;  ///< [1]
     double initial_soc = 1.0;          ///< [1]

@@ -72,6 +72,10 @@ void SiteModel::build_constraints() {
     if (battery_ && spec_.power.ups.battery.capacity > 0)
         add("power/ups/battery/depth_of_discharge", Family::power, "J", "energy taken from the UPS battery against its usable energy",
             {S::battery_depth});
+    if (battery_ && spec_.power.ups.battery.max_discharge > 0)
+        add("power/ups/battery/discharge_power", Family::power, "W",
+            "power the UPS battery delivers against its discharge limit (over it, the UPS drops its load)",
+            {S::battery_discharge});
     if (site_battery_)
         add("power/site_battery/power", Family::power, "W", "site battery charge or discharge against its power rating",
             {S::site_battery_power});
@@ -178,6 +182,10 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
             case ConstraintSource::site_battery_power:
                 value = std::abs(site_battery_->last_power());
                 limit = spec_.power.site_battery.power;
+                break;
+            case ConstraintSource::battery_discharge:
+                value = battery_->last_discharge();
+                limit = spec_.power.ups.battery.max_discharge;
                 break;
             case ConstraintSource::battery_depth:
                 limit = spec_.power.ups.battery.capacity;

@@ -720,8 +720,9 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
     net.set_grid_available_input(utility);
     if (ups_ >= 0 && spec.power.ups.battery.present) {
         const auto& b = spec.power.ups.battery;
-        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc};
-        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room);
+        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc,
+                         b.max_discharge};
+        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room, outages);
         battery_ = battery.get();
         net.add_block(std::move(battery));
     }

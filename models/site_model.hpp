@@ -143,7 +143,7 @@ private:
     struct ConstraintSource {
         enum Kind : std::uint8_t {
             junction, memory, power_cap, cdu_duty, liquid_class, air_class, plant_rejection, stage_load,
-            grid_import, grid_ramp, generator_load, battery_depth, site_battery_power
+            grid_import, grid_ramp, generator_load, battery_depth, battery_discharge, site_battery_power
         } kind;
         std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
     };
