@@ -1076,6 +1076,41 @@ void check_curve(const std::vector<CurvePoint>& c, const Node& owner, const std:
                    "curve points must be in increasing order of load");
 }
 
+const Table<StorageSpec>& rack_storage_table() {
+    using B = StorageSpec;
+    static const Table<B> t{
+        "rack_types.<name>.power_shelf.storage",
+        "In-rack energy storage at the input of the rack's power shelf, one per rack, for power smoothing: "
+        "what the rack draws from its feed follows its demand at most at `ramp_limit` (the same rate-limited "
+        "tracker as `power.site_battery`, with `response_time`), the store delivering or absorbing the "
+        "difference within `power` and its energy, and returning to `target_soc` over `recharge_time`. Its "
+        "losses heat the hall air (where the shelf's loss goes) and are reported as the loss group "
+        "`rack_storage`.",
+        {
+            boolean<B>("enabled", &B::enabled, true,
+                       "false: described but not built (`--set rack_types.<name>.power_shelf.storage.enabled=false` "
+                       "compares the racks without it)."),
+            quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e10), kRequired,
+                        "Usable energy, e.g. `2 kWh` (an OCP ORv3 battery backup shelf holds a few hundred Wh to a few "
+                        "kWh [E])."),
+            quantity<B>("power", dims::power, &B::power, above(0, 10e6), kRequired, "Largest charge or discharge power."),
+            quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
+                        "Stored over drawn [E]."),
+            quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,
+                        "Delivered over taken from storage [E]."),
+            quantity<B>("target_soc", dims::dimensionless, &B::target_soc, in(0.05, 0.95), 0.5,
+                        "State of charge it holds between swings (and starts at)."),
+            quantity<B>("ramp_limit", dims::power_ramp, &B::ramp_limit, above(0, 1e9), kRequired,
+                        "Largest rate of change of the power the rack draws from its feed, e.g. `2 kW/s`."),
+            quantity<B>("response_time", dims::time, &B::response_time, in(0.01, 3600), 10.0,
+                        "Time constant of the rack's draw following its demand; several iteration periods, so that "
+                        "the draw settles at the iterations' mean rather than chasing each phase."),
+            quantity<B>("recharge_time", dims::time, &B::recharge_time, in(1, 30 * kDay), 900.0,
+                        "Time constant of the return to the target state of charge."),
+        }};
+    return t;
+}
+
 const Table<PowerShelfSpec>& power_shelf_table() {
     using S = PowerShelfSpec;
     auto tag = [](Field<S> f, const char* def) {
@@ -1110,6 +1145,8 @@ const Table<PowerShelfSpec>& power_shelf_table() {
                                 "PSU form: efficiency over a PSU's load. Default 80 PLUS Titanium (230 V internal "
                                 "redundant): 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 % [S].",
                                 false),
+            optional_section<S, StorageSpec>("storage", rack_storage_table(), +[](S& s) -> StorageSpec& { return s.storage; },
+                                             "In-rack energy storage smoothing the rack's draw (either form)."),
         },
         [](const S& sh, const Node& n, Reader& r, const std::string& path) {
             if (sh.psu_count > 0) {
@@ -2347,7 +2384,8 @@ std::string format_reference_markdown() {
         doc(generator_table()),     doc(site_battery_table()),  doc(distribution_table()),
         doc(electrical_room_table()), doc(plant_table()),  doc(economiser_table()), doc(chiller_table()),
         doc(cdu_table()),           doc(crah_table()),        doc(device_type_table()),
-        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
+        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(rack_storage_table()),
+        doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
         doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(trace_job_table()), doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),

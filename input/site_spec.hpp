@@ -58,6 +58,7 @@ struct PowerShelfSpec : ConversionSpec {
     double psu_rating = 0.0;          ///< [W] output of one PSU
     int redundancy = 0;               ///< spare PSUs (N+1: 1; N+N: psu_count / 2)
     std::vector<CurvePoint> curve;    ///< default 80 PLUS Titanium
+    StorageSpec storage;              ///< optional in-rack store at the shelf's input
 };
 
 /// Grid interconnect: the site as seen by the utility.

@@ -12,6 +12,7 @@
 #include "input/site_loader.hpp"
 #include "models/cooling/physics.hpp"
 #include "models/power/site_battery.hpp"
+#include "models/power/rack_storage.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
 #include "models/workload/smoothed_signal.hpp"
@@ -379,6 +380,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                                        LossModel::linear(d.efficiency, d.no_load_loss), net.add_loss_group("distribution")});
     }
     const int busway_group = net.add_loss_group("busways");
+    auto storage = std::make_unique<RackStorage>();
     const int shelf_group = net.add_loss_group("power_shelves");
 
     // Jobs: each has its activity (and optional external power limit) as inputs; devices in
@@ -563,6 +565,9 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
 
                 rec.shelf = net.add_stage(shelf_stage(rec.path + "/power_shelf", rt.power_shelf, hall_feed,
                                                       NodeRef::state(air), shelf_group));
+                if (const auto& st = rt.power_shelf.storage; st.present && st.enabled)
+                    rec.storage = storage->add(rec.path + "/power_shelf/storage", store_params(st), rec.shelf,
+                                               NodeRef::state(air));
                 if (rt.other_power > 0.0)
                     fixed->add(rec.path + "/other", rt.other_power, rec.shelf, LoadCategory::it, NodeRef::state(air));
 
@@ -655,6 +660,10 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     cooling_ = cooling.get();
     net.add_block(std::move(conduct));
     net.add_block(std::move(fixed));
+    if (storage->size() > 0) {
+        rack_storage_ = storage.get();
+        net.add_block(std::move(storage));
+    }
     net.add_block(std::move(devices));
     net.add_block(std::move(cooling));
     net.finalize();
@@ -1002,7 +1011,9 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     std::vector<double> geo;
     for (const auto& r : racks_) geo.insert(geo.end(), {r.x, r.y, r.z, r.width, r.depth, r.height});
     w.add_static("/racks/geometry", geo, nr, 6, "m", "rack boxes: x, y, z of the corner, width, depth, height");
-    w.add_series({"/racks/power", "W", "electrical input of the rack power shelf", nr, "/racks/paths"});
+    w.add_series({"/racks/power", "W",
+                  "what the rack draws from its feed: the power shelf's input, less what an in-rack store delivers", nr,
+                  "/racks/paths"});
     w.add_series({"/racks/max_junction_temperature", "degC", "hottest junction in the rack", nr, "/racks/paths"});
     w.add_series({"/racks/mean_junction_temperature", "degC", "mean junction temperature in the rack", nr, "/racks/paths"});
     w.add_series({"/racks/coolant_return_temperature", "degC", "rack coolant return (well-mixed volume)", nr, "/racks/paths"});
@@ -1031,6 +1042,11 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
     declare_cooling_outputs(w);
     if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
+    if (rack_storage_) {
+        w.add_series({"/racks/storage_energy", "J", "energy in the in-rack store (NaN: none)", nr, "/racks/paths"});
+        w.add_series({"/racks/storage_power", "W", "power the in-rack store delivers (negative: charging; NaN: none)", nr,
+                      "/racks/paths"});
+    }
     if (site_battery_) {
         w.add_series({"/power/site_battery/energy", "J", "energy in the site battery", 0, {}});
         w.add_series({"/power/site_battery/power", "W", "power the site battery delivers (negative: charging)", 0, {}});
@@ -1063,7 +1079,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
 
     const auto stage_in = net_.last_stage_input();
     const auto stage_out = net_.last_stage_output();
-    for (const auto& r : racks_) row.push_back(stage_in[std::size_t(r.shelf)]);
+    for (const auto& r : racks_)
+        row.push_back(r.storage >= 0 ? rack_storage_->last_draw(std::size_t(r.storage)) : stage_in[std::size_t(r.shelf)]);
     for (const auto& r : racks_) {
         double m = -HUGE_VAL;
         for (std::size_t k = r.first_device; k < r.end_device; ++k) m = std::max(m, y[device_junction_[k]]);
@@ -1104,6 +1121,12 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     row.push_back(y[electrical_room_] - kCelsius);
     cooling_row(ctx, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
+    if (rack_storage_) {
+        for (const auto& r : racks_)
+            row.push_back(r.storage >= 0 ? y[rack_storage_->energy_state(std::size_t(r.storage))] : std::nan(""));
+        for (const auto& r : racks_)
+            row.push_back(r.storage >= 0 ? rack_storage_->last_power(std::size_t(r.storage)) : std::nan(""));
+    }
     if (site_battery_)
         row.insert(row.end(), {y[site_battery_->energy_state()], site_battery_->last_power(), y[site_battery_->target_state()]});
     constraint_row(ctx, p, t, row);
