@@ -1291,15 +1291,22 @@ const Table<ScenarioEvent>& scenario_event_table() {
             quantity<E>("at", dims::time, &E::at, in(0, 100 * kYear), kRequired, "When it happens."),
             choice<E>("kind", &E::kind,
                       {"utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip", "economiser_fan_loss",
-                       "facility_supply_step"},
+                       "facility_supply_step", "psu_failure", "pdu_failure"},
                       kRequired,
                       "utility_outage: the grid is lost for `duration`; generator_failure: the generator will not "
                       "start from `at` on; cdu_pump_trip: the secondary pump of CDU `target` stops; chiller_trip: "
                       "the chiller stops; economiser_fan_loss: `fraction` of the economiser's fans fail; "
-                      "facility_supply_step: the facility supply set point becomes `temperature`."),
+                      "facility_supply_step: the facility supply set point becomes `temperature`; psu_failure: "
+                      "`count` PSUs leave the shelf of rack `target` (until `duration` has passed), the rest carry "
+                      "its load if they can, otherwise the rack is shed; pdu_failure: the PDU `target` fails and "
+                      "everything it feeds is shed."),
             quantity<E>("duration", dims::time, &E::duration, in(0, 100 * kYear), 0.0,
-                        "How long it lasts; 0 s: to the end of the run (a utility_outage needs one)."),
-            text<E>("target", &E::target, std::string{}, "cdu_pump_trip: the name of the CDU."),
+                        "How long it lasts; 0 s: to the end of the run (a utility_outage needs one; a pdu_failure "
+                        "lasts to the end)."),
+            text<E>("target", &E::target, std::string{},
+                    "cdu_pump_trip: the name of the CDU; psu_failure: the rack's path (`hall1/rowA/rack01`); "
+                    "pdu_failure: a hall's busway (`hall1/busway`) or `power/distribution`."),
+            integer<E>("count", &E::count, 1, 1000, "psu_failure: PSUs that fail at once.", 1),
             quantity<E>("fraction", dims::dimensionless, &E::fraction, above(0, 1), 0.0,
                         "economiser_fan_loss: share of the fan capacity lost."),
             quantity<E>("temperature", dims::temperature, &E::temperature, kTemperatureRange, 0.0,
@@ -1308,18 +1315,24 @@ const Table<ScenarioEvent>& scenario_event_table() {
         [](const E& e, const Node& n, Reader& r, const std::string& path) {
             if (e.kind == "utility_outage" && !(e.duration > 0))
                 r.fail(n.loc, join(path, "duration"), "a utility_outage needs a positive duration");
-            auto only = [&](const char* key, const char* kind) {
+            // A key of some kinds only; needed by them unless optional.
+            auto only = [&](const char* key, std::vector<std::string> kinds, bool optional = false) {
                 const Entry* x = n.find(key);
-                if (x && e.kind != kind)
-                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, kind));
-                if (!x && e.kind == kind)
-                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", kind, key));
+                const bool applies = std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end();
+                if (x && !applies)
+                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, list_names(kinds)));
+                if (!x && applies && !optional)
+                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", e.kind, key));
             };
-            only("target", "cdu_pump_trip");
-            only("fraction", "economiser_fan_loss");
-            only("temperature", "facility_supply_step");
+            only("target", {"cdu_pump_trip", "psu_failure", "pdu_failure"});
+            only("count", {"psu_failure"}, true);
+            only("fraction", {"economiser_fan_loss"});
+            only("temperature", {"facility_supply_step"});
             if (e.kind == "facility_supply_step" && n.find("duration"))
                 r.fail(n.find("duration")->key_loc, join(path, "duration"), "a set-point step holds to the end of the run");
+            if (e.kind == "pdu_failure" && n.find("duration"))
+                r.fail(n.find("duration")->key_loc, join(path, "duration"),
+                       "what a failed PDU fed stays shed to the end of the run: a pdu_failure has no duration");
         }};
     return t;
 }
@@ -2045,7 +2058,8 @@ const Table<SiteSpec>& root_table() {
                                   false),
             section<S, S>("workload", workload_table(), site_self, true, "What the devices do."),
             list<S, ScenarioEvent>("scenario", scenario_event_table(), &S::scenario,
-                                   "Events: utility outages, generator failures, cooling faults; in order of time.", false),
+                                   "Events: utility outages, generator, PSU and PDU failures, cooling faults; in order of time.",
+                                   false),
             section<S, VariabilitySpec>("variability", variability_table(),
                                         +[](S& s) -> VariabilitySpec& { return s.variability; }, false,
                                         "Spread between devices (none by default)."),

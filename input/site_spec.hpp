@@ -115,10 +115,11 @@ struct GeneratorSpec {
 struct ScenarioEvent {
     double at = 0.0;          ///< [s]
     /// "utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip",
-    /// "economiser_fan_loss" or "facility_supply_step"
+    /// "economiser_fan_loss", "facility_supply_step", "psu_failure" or "pdu_failure"
     std::string kind;
     double duration = 0.0;    ///< [s] how long (0: to the end of the run, where allowed)
-    std::string target;       ///< cdu_pump_trip: the CDU's name
+    std::string target;       ///< cdu_pump_trip: the CDU's name; psu_failure: a rack path; pdu_failure: a stage path
+    int count = 1;            ///< psu_failure: PSUs that fail
     double fraction = 0.0;    ///< [1] economiser_fan_loss: share of the fan capacity lost
     double temperature = 0.0; ///< [K] facility_supply_step: the new set point
     SourceLoc loc;

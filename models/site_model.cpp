@@ -12,6 +12,7 @@
 #include "input/site_loader.hpp"
 #include "models/cooling/physics.hpp"
 #include "models/power/site_battery.hpp"
+#include "models/power/power_faults.hpp"
 #include "models/power/rack_storage.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
@@ -664,6 +665,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         rack_storage_ = storage.get();
         net.add_block(std::move(storage));
     }
+    build_power_faults(spec);
     net.add_block(std::move(devices));
     net.add_block(std::move(cooling));
     net.finalize();
@@ -736,6 +738,55 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         net.add_block(std::move(battery));
     }
     return mech_on;
+}
+
+// PSU and PDU failures of the scenario, on the shelves and busways just built.
+void SiteModel::build_power_faults(const SiteSpec& spec) {
+    auto faults = std::make_unique<PowerFaults>();
+    std::map<std::size_t, int> shelf_of;  // rack index -> shelf index in faults
+    for (const auto& e : spec.scenario) {
+        if (e.kind == "psu_failure") {
+            const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
+            if (r == racks_.end())
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("no rack \"{}\"; a psu_failure names a rack by its path, {} to {}", e.target,
+                                             racks_.front().path, racks_.back().path));
+            const std::size_t k = std::size_t(r - racks_.begin());
+            const StageInfo& st = net_.stages()[std::size_t(r->shelf)];
+            if (st.loss.kind != LossModel::Kind::curve)
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("the power shelf of {} is lumped: a psu_failure needs PSUs (psu_count, "
+                                             "psu_rating) in its rack type",
+                                             e.target));
+            if (e.count > st.loss.units)
+                throw InputError(e.loc, "scenario.count",
+                                 fmt::format("{} PSUs fail, but the shelf of {} has {}", e.count, e.target, st.loss.units));
+            auto [it, fresh] = shelf_of.try_emplace(k, -1);
+            if (fresh)  // the rating is (psu_count - redundancy) PSUs
+                it->second = faults->add_shelf(st.path, r->shelf, st.loss, int(std::lround(st.rating / st.loss.unit_rating)));
+            faults->add_psu_change(e.at, it->second, -e.count);
+            if (e.duration > 0) faults->add_psu_change(e.at + e.duration, it->second, e.count);
+        } else if (e.kind == "pdu_failure") {
+            std::vector<std::string> pdus;
+            int stage = -1;
+            for (std::size_t s = 0; s < net_.stages().size(); ++s) {
+                const std::string& path = net_.stages()[s].path;
+                const bool pdu = path == "power/distribution" ||
+                                 (path.size() > 7 && path.compare(path.size() - 7, 7, "/busway") == 0);
+                if (!pdu) continue;
+                pdus.push_back(path);
+                if (path == e.target) stage = int(s);
+            }
+            if (stage < 0)
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("no PDU \"{}\"; a pdu_failure names a hall's busway or the distribution: {}",
+                                             e.target, fmt::join(pdus, ", ")));
+            faults->add_pdu_failure(e.at, stage, e.target);
+        }
+    }
+    if (faults->empty()) return;
+    faults_ = faults.get();
+    net_.add_block(std::move(faults));
 }
 
 void SiteModel::build_weather(const SiteSpec& spec) {

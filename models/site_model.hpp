@@ -118,6 +118,8 @@ private:
     class UpsBattery* battery_ = nullptr;  ///< owned by net_, null without one
     class SiteBattery* site_battery_ = nullptr;  ///< owned by net_, null without one
     class RackStorage* rack_storage_ = nullptr;  ///< owned by net_, null without in-rack storage
+    class PowerFaults* faults_ = nullptr;        ///< owned by net_, null without PSU or PDU failures
+    void build_power_faults(const SiteSpec& spec);
     int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
     int build_scenario(const SiteSpec& spec, NodeRef room);
