@@ -45,7 +45,7 @@ bool PowerFaults::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
                           fmt::format("{} PSU(s) back in the shelf: {} of {} working", sh.working - before, sh.working, total)});
     } else {
         events.push_back({ctx.t, sh.path, "psu_failure",
-                          fmt::format("{} PSU(s) fail: {} of {} left, able to carry {:.1f} kW; the rack draws {:.1f} kW",
+                          fmt::format("{} PSU(s) fail: {} of {} left, able to carry {:.1f} kW of the rack's {:.1f} kW",
                                       before - sh.working, sh.working, total, sh.working * unit / 1e3, out / 1e3)});
         if (on && (sh.working == 0 || out > sh.working * unit)) {
             net_->shed(sh.stage);
