@@ -747,6 +747,7 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
     for (const auto& e : spec.scenario) {
         if (e.kind == "psu_failure") {
             const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
+            if (racks_.empty()) throw InputError(e.loc, "scenario.target", "the site has no racks");
             if (r == racks_.end())
                 throw InputError(e.loc, "scenario.target",
                                  fmt::format("no rack \"{}\"; a psu_failure names a rack by its path, {} to {}", e.target,
