@@ -1076,6 +1076,41 @@ void check_curve(const std::vector<CurvePoint>& c, const Node& owner, const std:
                    "curve points must be in increasing order of load");
 }
 
+const Table<StorageSpec>& rack_storage_table() {
+    using B = StorageSpec;
+    static const Table<B> t{
+        "rack_types.<name>.power_shelf.storage",
+        "In-rack energy storage at the input of the rack's power shelf, one per rack, for power smoothing: "
+        "what the rack draws from its feed follows its demand at most at `ramp_limit` (the same rate-limited "
+        "tracker as `power.site_battery`, with `response_time`), the store delivering or absorbing the "
+        "difference within `power` and its energy, and returning to `target_soc` over `recharge_time`. Its "
+        "losses heat the hall air (where the shelf's loss goes) and are reported as the loss group "
+        "`rack_storage`.",
+        {
+            boolean<B>("enabled", &B::enabled, true,
+                       "false: described but not built (`--set rack_types.<name>.power_shelf.storage.enabled=false` "
+                       "compares the racks without it)."),
+            quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e10), kRequired,
+                        "Usable energy, e.g. `2 kWh` (an OCP ORv3 battery backup shelf holds a few hundred Wh to a few "
+                        "kWh [E])."),
+            quantity<B>("power", dims::power, &B::power, above(0, 10e6), kRequired, "Largest charge or discharge power."),
+            quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
+                        "Stored over drawn [E]."),
+            quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,
+                        "Delivered over taken from storage [E]."),
+            quantity<B>("target_soc", dims::dimensionless, &B::target_soc, in(0.05, 0.95), 0.5,
+                        "State of charge it holds between swings (and starts at)."),
+            quantity<B>("ramp_limit", dims::power_ramp, &B::ramp_limit, above(0, 1e9), kRequired,
+                        "Largest rate of change of the power the rack draws from its feed, e.g. `2 kW/s`."),
+            quantity<B>("response_time", dims::time, &B::response_time, in(0.01, 3600), 10.0,
+                        "Time constant of the rack's draw following its demand; several iteration periods, so that "
+                        "the draw settles at the iterations' mean rather than chasing each phase."),
+            quantity<B>("recharge_time", dims::time, &B::recharge_time, in(1, 30 * kDay), 900.0,
+                        "Time constant of the return to the target state of charge."),
+        }};
+    return t;
+}
+
 const Table<PowerShelfSpec>& power_shelf_table() {
     using S = PowerShelfSpec;
     auto tag = [](Field<S> f, const char* def) {
@@ -1110,6 +1145,8 @@ const Table<PowerShelfSpec>& power_shelf_table() {
                                 "PSU form: efficiency over a PSU's load. Default 80 PLUS Titanium (230 V internal "
                                 "redundant): 90 / 94 / 96 / 91 % at 10 / 20 / 50 / 100 % [S].",
                                 false),
+            optional_section<S, StorageSpec>("storage", rack_storage_table(), +[](S& s) -> StorageSpec& { return s.storage; },
+                                             "In-rack energy storage smoothing the rack's draw (either form)."),
         },
         [](const S& sh, const Node& n, Reader& r, const std::string& path) {
             if (sh.psu_count > 0) {
@@ -1183,12 +1220,17 @@ const Table<BatterySpec>& battery_table() {
     static const Table<B> t{
         "power.ups.battery",
         "The UPS battery: carries the UPS's load through a utility outage until the generator has taken it, and "
-        "recharges afterwards. When it is empty with load on it, the UPS drops its load.",
+        "recharges afterwards. When it is empty with load on it, or the load needs more than `max_discharge`, the "
+        "UPS drops its load.",
         {
             quantity<B>("capacity", dims::energy, &B::capacity, above(0, 1e13), kRequired,
                         "Usable energy, e.g. `50 kWh`. New designs carry 3-5 min of load [S]."),
             quantity<B>("max_charge", dims::power, &B::max_charge, above(0, 1e10), kRequired,
                         "Power drawn for recharging."),
+            quantity<B>("max_discharge", dims::power, &B::max_discharge, in(0, 1e10), 0.0,
+                        "Largest power the battery delivers (its inverter or BMS current limit). During an outage a "
+                        "load that would need more cannot be carried: the UPS drops its load at that moment (an "
+                        "event), as when the battery is empty. 0 W: no limit."),
             quantity<B>("charge_efficiency", dims::dimensionless, &B::charge_efficiency, above(0, 1), 0.95,
                         "Stored over drawn while charging [E]."),
             quantity<B>("discharge_efficiency", dims::dimensionless, &B::discharge_efficiency, above(0, 1), 0.95,
@@ -1249,15 +1291,22 @@ const Table<ScenarioEvent>& scenario_event_table() {
             quantity<E>("at", dims::time, &E::at, in(0, 100 * kYear), kRequired, "When it happens."),
             choice<E>("kind", &E::kind,
                       {"utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip", "economiser_fan_loss",
-                       "facility_supply_step"},
+                       "facility_supply_step", "psu_failure", "pdu_failure"},
                       kRequired,
                       "utility_outage: the grid is lost for `duration`; generator_failure: the generator will not "
                       "start from `at` on; cdu_pump_trip: the secondary pump of CDU `target` stops; chiller_trip: "
                       "the chiller stops; economiser_fan_loss: `fraction` of the economiser's fans fail; "
-                      "facility_supply_step: the facility supply set point becomes `temperature`."),
+                      "facility_supply_step: the facility supply set point becomes `temperature`; psu_failure: "
+                      "`count` PSUs leave the shelf of rack `target` (until `duration` has passed), the rest carry "
+                      "its load if they can, otherwise the rack is shed; pdu_failure: the PDU `target` fails and "
+                      "everything it feeds is shed."),
             quantity<E>("duration", dims::time, &E::duration, in(0, 100 * kYear), 0.0,
-                        "How long it lasts; 0 s: to the end of the run (a utility_outage needs one)."),
-            text<E>("target", &E::target, std::string{}, "cdu_pump_trip: the name of the CDU."),
+                        "How long it lasts; 0 s: to the end of the run (a utility_outage needs one; a pdu_failure "
+                        "lasts to the end)."),
+            text<E>("target", &E::target, std::string{},
+                    "cdu_pump_trip: the name of the CDU; psu_failure: the rack's path (`hall1/rowA/rack01`); "
+                    "pdu_failure: a hall's busway (`hall1/busway`) or `power/distribution`."),
+            integer<E>("count", &E::count, 1, 1000, "psu_failure: PSUs that fail at once.", 1),
             quantity<E>("fraction", dims::dimensionless, &E::fraction, above(0, 1), 0.0,
                         "economiser_fan_loss: share of the fan capacity lost."),
             quantity<E>("temperature", dims::temperature, &E::temperature, kTemperatureRange, 0.0,
@@ -1266,18 +1315,24 @@ const Table<ScenarioEvent>& scenario_event_table() {
         [](const E& e, const Node& n, Reader& r, const std::string& path) {
             if (e.kind == "utility_outage" && !(e.duration > 0))
                 r.fail(n.loc, join(path, "duration"), "a utility_outage needs a positive duration");
-            auto only = [&](const char* key, const char* kind) {
+            // A key of some kinds only; needed by them unless optional.
+            auto only = [&](const char* key, std::vector<std::string> kinds, bool optional = false) {
                 const Entry* x = n.find(key);
-                if (x && e.kind != kind)
-                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, kind));
-                if (!x && e.kind == kind)
-                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", kind, key));
+                const bool applies = std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end();
+                if (x && !applies)
+                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, list_names(kinds)));
+                if (!x && applies && !optional)
+                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", e.kind, key));
             };
-            only("target", "cdu_pump_trip");
-            only("fraction", "economiser_fan_loss");
-            only("temperature", "facility_supply_step");
+            only("target", {"cdu_pump_trip", "psu_failure", "pdu_failure"});
+            only("count", {"psu_failure"}, true);
+            only("fraction", {"economiser_fan_loss"});
+            only("temperature", {"facility_supply_step"});
             if (e.kind == "facility_supply_step" && n.find("duration"))
                 r.fail(n.find("duration")->key_loc, join(path, "duration"), "a set-point step holds to the end of the run");
+            if (e.kind == "pdu_failure" && n.find("duration"))
+                r.fail(n.find("duration")->key_loc, join(path, "duration"),
+                       "what a failed PDU fed stays shed to the end of the run: a pdu_failure has no duration");
         }};
     return t;
 }
@@ -2003,7 +2058,8 @@ const Table<SiteSpec>& root_table() {
                                   false),
             section<S, S>("workload", workload_table(), site_self, true, "What the devices do."),
             list<S, ScenarioEvent>("scenario", scenario_event_table(), &S::scenario,
-                                   "Events: utility outages, generator failures, cooling faults; in order of time.", false),
+                                   "Events: utility outages, generator, PSU and PDU failures, cooling faults; in order of time.",
+                                   false),
             section<S, VariabilitySpec>("variability", variability_table(),
                                         +[](S& s) -> VariabilitySpec& { return s.variability; }, false,
                                         "Spread between devices (none by default)."),
@@ -2342,7 +2398,8 @@ std::string format_reference_markdown() {
         doc(generator_table()),     doc(site_battery_table()),  doc(distribution_table()),
         doc(electrical_room_table()), doc(plant_table()),  doc(economiser_table()), doc(chiller_table()),
         doc(cdu_table()),           doc(crah_table()),        doc(device_type_table()),
-        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(curve_point_table()),
+        doc(rack_type_table()),     doc(device_group_table()), doc(power_shelf_table()), doc(rack_storage_table()),
+        doc(curve_point_table()),
         doc(hall_table()),          doc(busway_table()),
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
         doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(trace_job_table()), doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),

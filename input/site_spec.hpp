@@ -34,6 +34,23 @@ struct CurvePoint {
     SourceLoc loc;
 };
 
+/// A store holding the power drawn from upstream under a ramp limit: the site battery
+/// (BESS) at the MV transformer, or in-rack storage at a rack's power shelf.
+struct StorageSpec {
+    bool present = false;
+    bool enabled = true;                 ///< false: described but not built (what-if without it)
+    double capacity = 0.0;               ///< [J] usable energy
+    double power = 0.0;                  ///< [W] largest charge or discharge
+    double charge_efficiency = 0.95;     ///< [1]
+    double discharge_efficiency = 0.95;  ///< [1]
+    double target_soc = 0.5;             ///< [1]
+    double ramp_limit = 0.0;             ///< [W/s] site battery: 0 is the grid's ramp_limit
+    double response_time = 1.0;          ///< [s]
+    double recharge_time = 900.0;        ///< [s]
+    SourceLoc loc;
+};
+using SiteBatterySpec = StorageSpec;
+
 /// The rack power shelf: either a lumped linear stage (ConversionSpec) or PSUs on an
 /// efficiency curve sharing the load, with spares.
 struct PowerShelfSpec : ConversionSpec {
@@ -41,6 +58,7 @@ struct PowerShelfSpec : ConversionSpec {
     double psu_rating = 0.0;          ///< [W] output of one PSU
     int redundancy = 0;               ///< spare PSUs (N+1: 1; N+N: psu_count / 2)
     std::vector<CurvePoint> curve;    ///< default 80 PLUS Titanium
+    StorageSpec storage;              ///< optional in-rack store at the shelf's input
 };
 
 /// Grid interconnect: the site as seen by the utility.
@@ -66,6 +84,7 @@ struct BatterySpec {
     bool present = false;
     double capacity = 0.0;             ///< [J] usable energy
     double max_charge = 0.0;           ///< [W]
+    double max_discharge = 0.0;        ///< [W] largest power delivered; 0: no limit
     double charge_efficiency = 0.95;   ///< [1]
     double discharge_efficiency = 0.95;  ///< [1]
     double initial_soc = 1.0;          ///< [1]
@@ -96,10 +115,11 @@ struct GeneratorSpec {
 struct ScenarioEvent {
     double at = 0.0;          ///< [s]
     /// "utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip",
-    /// "economiser_fan_loss" or "facility_supply_step"
+    /// "economiser_fan_loss", "facility_supply_step", "psu_failure" or "pdu_failure"
     std::string kind;
     double duration = 0.0;    ///< [s] how long (0: to the end of the run, where allowed)
-    std::string target;       ///< cdu_pump_trip: the CDU's name
+    std::string target;       ///< cdu_pump_trip: the CDU's name; psu_failure: a rack path; pdu_failure: a stage path
+    int count = 1;            ///< psu_failure: PSUs that fail
     double fraction = 0.0;    ///< [1] economiser_fan_loss: share of the fan capacity lost
     double temperature = 0.0; ///< [K] facility_supply_step: the new set point
     SourceLoc loc;
@@ -285,20 +305,6 @@ struct FacilitySpec {
     SourceLoc loc;
 };
 
-/// A site battery (BESS) at the MV transformer, holding the grid-facing ramp under a limit.
-struct SiteBatterySpec {
-    bool present = false;
-    bool enabled = true;                 ///< false: described but not built (what-if without it)
-    double capacity = 0.0;               ///< [J] usable energy
-    double power = 0.0;                  ///< [W] largest charge or discharge
-    double charge_efficiency = 0.95;     ///< [1]
-    double discharge_efficiency = 0.95;  ///< [1]
-    double target_soc = 0.5;             ///< [1]
-    double ramp_limit = 0.0;             ///< [W/s] 0: the grid's ramp_limit
-    double response_time = 1.0;          ///< [s]
-    double recharge_time = 900.0;        ///< [s]
-    SourceLoc loc;
-};
 
 struct PowerSpec {
     GridSpec grid;

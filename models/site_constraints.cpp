@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "models/power/rack_storage.hpp"
 #include "models/power/site_battery.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/site_model.hpp"
@@ -72,6 +73,14 @@ void SiteModel::build_constraints() {
     if (battery_ && spec_.power.ups.battery.capacity > 0)
         add("power/ups/battery/depth_of_discharge", Family::power, "J", "energy taken from the UPS battery against its usable energy",
             {S::battery_depth});
+    if (battery_ && spec_.power.ups.battery.max_discharge > 0)
+        add("power/ups/battery/discharge_power", Family::power, "W",
+            "power the UPS battery delivers against its discharge limit (over it, the UPS drops its load)",
+            {S::battery_discharge});
+    if (rack_storage_)
+        for (std::size_t k = 0; k < rack_storage_->size(); ++k)
+            add(rack_storage_->path(k) + "/power", Family::power, "W",
+                "in-rack store charge or discharge against its power rating", {S::rack_storage_power, k});
     if (site_battery_)
         add("power/site_battery/power", Family::power, "W", "site battery charge or discharge against its power rating",
             {S::site_battery_power});
@@ -178,6 +187,14 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
             case ConstraintSource::site_battery_power:
                 value = std::abs(site_battery_->last_power());
                 limit = spec_.power.site_battery.power;
+                break;
+            case ConstraintSource::battery_discharge:
+                value = battery_->last_discharge();
+                limit = spec_.power.ups.battery.max_discharge;
+                break;
+            case ConstraintSource::rack_storage_power:
+                value = std::abs(rack_storage_->last_power(s.a));
+                limit = rack_storage_->params(s.a).power;
                 break;
             case ConstraintSource::battery_depth:
                 limit = spec_.power.ups.battery.capacity;

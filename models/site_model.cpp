@@ -12,6 +12,8 @@
 #include "input/site_loader.hpp"
 #include "models/cooling/physics.hpp"
 #include "models/power/site_battery.hpp"
+#include "models/power/power_faults.hpp"
+#include "models/power/rack_storage.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/weather/weather.hpp"
 #include "models/workload/smoothed_signal.hpp"
@@ -64,6 +66,16 @@ StageInfo shelf_stage(std::string path, const PowerShelfSpec& sh, int parent, No
     }
     return {std::move(path), parent, (sh.psu_count - sh.redundancy) * sh.psu_rating, heat_to,
             LossModel::efficiency_curve(x, e, sh.psu_rating, sh.psu_count), group};
+}
+
+StoreParams store_params(const StorageSpec& b) {
+    StoreParams p;
+    p.capacity = b.capacity, p.power = b.power;
+    p.charge_efficiency = b.charge_efficiency, p.discharge_efficiency = b.discharge_efficiency;
+    p.target_soc = b.target_soc;
+    p.ramp_limit = b.ramp_limit;
+    p.response_time = b.response_time, p.recharge_time = b.recharge_time;
+    return p;
 }
 
 // The weather at the last time asked: dry-bulb and wet-bulb are two inputs read at the same t
@@ -357,12 +369,8 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     }
     const int mech_on = build_scenario(spec, room);
     if (const auto& b = spec.power.site_battery; b.present && b.enabled) {
-        SiteBatteryParams bp;
-        bp.capacity = b.capacity, bp.power = b.power;
-        bp.charge_efficiency = b.charge_efficiency, bp.discharge_efficiency = b.discharge_efficiency;
-        bp.target_soc = b.target_soc;
-        bp.ramp_limit = b.ramp_limit > 0 ? b.ramp_limit : spec.power.grid.ramp_limit;
-        bp.response_time = b.response_time, bp.recharge_time = b.recharge_time;
+        SiteBatteryParams bp = store_params(b);
+        if (!(b.ramp_limit > 0)) bp.ramp_limit = spec.power.grid.ramp_limit;
         auto sb = std::make_unique<SiteBattery>("power/site_battery", bp, mechanical_stage_, utility_input_, room);
         site_battery_ = sb.get();
         net.add_block(std::move(sb));
@@ -373,6 +381,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                                        LossModel::linear(d.efficiency, d.no_load_loss), net.add_loss_group("distribution")});
     }
     const int busway_group = net.add_loss_group("busways");
+    auto storage = std::make_unique<RackStorage>();
     const int shelf_group = net.add_loss_group("power_shelves");
 
     // Jobs: each has its activity (and optional external power limit) as inputs; devices in
@@ -557,6 +566,9 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
 
                 rec.shelf = net.add_stage(shelf_stage(rec.path + "/power_shelf", rt.power_shelf, hall_feed,
                                                       NodeRef::state(air), shelf_group));
+                if (const auto& st = rt.power_shelf.storage; st.present && st.enabled)
+                    rec.storage = storage->add(rec.path + "/power_shelf/storage", store_params(st), rec.shelf,
+                                               NodeRef::state(air));
                 if (rt.other_power > 0.0)
                     fixed->add(rec.path + "/other", rt.other_power, rec.shelf, LoadCategory::it, NodeRef::state(air));
 
@@ -649,6 +661,11 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     cooling_ = cooling.get();
     net.add_block(std::move(conduct));
     net.add_block(std::move(fixed));
+    if (storage->size() > 0) {
+        rack_storage_ = storage.get();
+        net.add_block(std::move(storage));
+    }
+    build_power_faults(spec);
     net.add_block(std::move(devices));
     net.add_block(std::move(cooling));
     net.finalize();
@@ -714,12 +731,63 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
     net.set_grid_available_input(utility);
     if (ups_ >= 0 && spec.power.ups.battery.present) {
         const auto& b = spec.power.ups.battery;
-        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc};
-        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room);
+        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc,
+                         b.max_discharge};
+        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room, outages);
         battery_ = battery.get();
         net.add_block(std::move(battery));
     }
     return mech_on;
+}
+
+// PSU and PDU failures of the scenario, on the shelves and busways just built.
+void SiteModel::build_power_faults(const SiteSpec& spec) {
+    auto faults = std::make_unique<PowerFaults>();
+    std::map<std::size_t, int> shelf_of;  // rack index -> shelf index in faults
+    for (const auto& e : spec.scenario) {
+        if (e.kind == "psu_failure") {
+            const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
+            if (racks_.empty()) throw InputError(e.loc, "scenario.target", "the site has no racks");
+            if (r == racks_.end())
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("no rack \"{}\"; a psu_failure names a rack by its path, {} to {}", e.target,
+                                             racks_.front().path, racks_.back().path));
+            const std::size_t k = std::size_t(r - racks_.begin());
+            const StageInfo& st = net_.stages()[std::size_t(r->shelf)];
+            if (st.loss.kind != LossModel::Kind::curve)
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("the power shelf of {} is lumped: a psu_failure needs PSUs (psu_count, "
+                                             "psu_rating) in its rack type",
+                                             e.target));
+            if (e.count > st.loss.units)
+                throw InputError(e.loc, "scenario.count",
+                                 fmt::format("{} PSUs fail, but the shelf of {} has {}", e.count, e.target, st.loss.units));
+            auto [it, fresh] = shelf_of.try_emplace(k, -1);
+            if (fresh)  // the rating is (psu_count - redundancy) PSUs
+                it->second = faults->add_shelf(st.path, r->shelf, st.loss, int(std::lround(st.rating / st.loss.unit_rating)));
+            faults->add_psu_change(e.at, it->second, -e.count);
+            if (e.duration > 0) faults->add_psu_change(e.at + e.duration, it->second, e.count);
+        } else if (e.kind == "pdu_failure") {
+            std::vector<std::string> pdus;
+            int stage = -1;
+            for (std::size_t s = 0; s < net_.stages().size(); ++s) {
+                const std::string& path = net_.stages()[s].path;
+                const bool pdu = path == "power/distribution" ||
+                                 (path.size() > 7 && path.compare(path.size() - 7, 7, "/busway") == 0);
+                if (!pdu) continue;
+                pdus.push_back(path);
+                if (path == e.target) stage = int(s);
+            }
+            if (stage < 0)
+                throw InputError(e.loc, "scenario.target",
+                                 fmt::format("no PDU \"{}\"; a pdu_failure names a hall's busway or the distribution: {}",
+                                             e.target, fmt::join(pdus, ", ")));
+            faults->add_pdu_failure(e.at, stage, e.target);
+        }
+    }
+    if (faults->empty()) return;
+    faults_ = faults.get();
+    net_.add_block(std::move(faults));
 }
 
 void SiteModel::build_weather(const SiteSpec& spec) {
@@ -995,7 +1063,9 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     std::vector<double> geo;
     for (const auto& r : racks_) geo.insert(geo.end(), {r.x, r.y, r.z, r.width, r.depth, r.height});
     w.add_static("/racks/geometry", geo, nr, 6, "m", "rack boxes: x, y, z of the corner, width, depth, height");
-    w.add_series({"/racks/power", "W", "electrical input of the rack power shelf", nr, "/racks/paths"});
+    w.add_series({"/racks/power", "W",
+                  "what the rack draws from its feed: the power shelf's input, less what an in-rack store delivers", nr,
+                  "/racks/paths"});
     w.add_series({"/racks/max_junction_temperature", "degC", "hottest junction in the rack", nr, "/racks/paths"});
     w.add_series({"/racks/mean_junction_temperature", "degC", "mean junction temperature in the rack", nr, "/racks/paths"});
     w.add_series({"/racks/coolant_return_temperature", "degC", "rack coolant return (well-mixed volume)", nr, "/racks/paths"});
@@ -1024,6 +1094,11 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
     declare_cooling_outputs(w);
     if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
+    if (rack_storage_) {
+        w.add_series({"/racks/storage_energy", "J", "energy in the in-rack store (NaN: none)", nr, "/racks/paths"});
+        w.add_series({"/racks/storage_power", "W", "power the in-rack store delivers (negative: charging; NaN: none)", nr,
+                      "/racks/paths"});
+    }
     if (site_battery_) {
         w.add_series({"/power/site_battery/energy", "J", "energy in the site battery", 0, {}});
         w.add_series({"/power/site_battery/power", "W", "power the site battery delivers (negative: charging)", 0, {}});
@@ -1056,7 +1131,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
 
     const auto stage_in = net_.last_stage_input();
     const auto stage_out = net_.last_stage_output();
-    for (const auto& r : racks_) row.push_back(stage_in[std::size_t(r.shelf)]);
+    for (const auto& r : racks_)
+        row.push_back(r.storage >= 0 ? rack_storage_->last_draw(std::size_t(r.storage)) : stage_in[std::size_t(r.shelf)]);
     for (const auto& r : racks_) {
         double m = -HUGE_VAL;
         for (std::size_t k = r.first_device; k < r.end_device; ++k) m = std::max(m, y[device_junction_[k]]);
@@ -1097,6 +1173,12 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     row.push_back(y[electrical_room_] - kCelsius);
     cooling_row(ctx, row);
     if (battery_) row.push_back(y[battery_->energy_state()]);
+    if (rack_storage_) {
+        for (const auto& r : racks_)
+            row.push_back(r.storage >= 0 ? y[rack_storage_->energy_state(std::size_t(r.storage))] : std::nan(""));
+        for (const auto& r : racks_)
+            row.push_back(r.storage >= 0 ? rack_storage_->last_power(std::size_t(r.storage)) : std::nan(""));
+    }
     if (site_battery_)
         row.insert(row.end(), {y[site_battery_->energy_state()], site_battery_->last_power(), y[site_battery_->target_state()]});
     constraint_row(ctx, p, t, row);

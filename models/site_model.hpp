@@ -30,6 +30,7 @@ struct RackRecord {
     int coolant = -1;              ///< coolant state
     int cdu = -1;                  ///< index of its CDU, -1: on the facility water directly
     int shelf = -1;                ///< power shelf stage
+    int storage = -1;              ///< its in-rack store (RackStorage unit), -1: none
     std::size_t first_device = 0, end_device = 0;  ///< [first, end) in the device array
     struct DeviceGroup {
         std::string name;              ///< the key under the rack type's `devices:`
@@ -73,6 +74,8 @@ public:
     int battery_state() const;
     /// [J] accumulator of the site battery's losses, or -1 without one.
     int site_battery_loss_state() const;
+    /// The in-rack stores (null without any); rack r's unit is racks()[r].storage.
+    const class RackStorage* rack_storage() const { return rack_storage_; }
     const CoolingSystem& cooling() const { return *cooling_; }
     /// Outdoor dry-bulb and wet-bulb [K] at t.
     std::pair<double, double> outdoor(double t) const;
@@ -114,6 +117,9 @@ private:
     int ups_ = -1;                       ///< stage, -1 without one
     class UpsBattery* battery_ = nullptr;  ///< owned by net_, null without one
     class SiteBattery* site_battery_ = nullptr;  ///< owned by net_, null without one
+    class RackStorage* rack_storage_ = nullptr;  ///< owned by net_, null without in-rack storage
+    class PowerFaults* faults_ = nullptr;        ///< owned by net_, null without PSU or PDU failures
+    void build_power_faults(const SiteSpec& spec);
     int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
     int build_scenario(const SiteSpec& spec, NodeRef room);
@@ -143,7 +149,8 @@ private:
     struct ConstraintSource {
         enum Kind : std::uint8_t {
             junction, memory, power_cap, cdu_duty, liquid_class, air_class, plant_rejection, stage_load,
-            grid_import, grid_ramp, generator_load, battery_depth, site_battery_power
+            grid_import, grid_ramp, generator_load, battery_depth, battery_discharge, site_battery_power,
+            rack_storage_power
         } kind;
         std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
     };

@@ -119,12 +119,19 @@ void Network::finalize() {
 
     // Each load dependency feeds: its own heat node; for every stage up the chain, its heat
     // node, its loss group and the rows of its supply; then grid, generator, its category and
-    // the losses accumulator.
+    // the losses accumulator. A supply's column feeds the same from its parent stage up, and the
+    // losses accumulator.
     supply_rows_offset_.assign(std::size_t(ns) + 1, 0);
-    std::vector<std::vector<int>> supply_rows(static_cast<std::size_t>(ns));
+    supply_cols_offset_.assign(std::size_t(ns) + 1, 0);
+    supply_rows_.assign(std::size_t(ns), {});
+    supply_cols_.clear();
     for (int s = 0; s < ns; ++s) {
-        if (stages_[std::size_t(s)].supply) supply_rows[std::size_t(s)] = stages_[std::size_t(s)].supply->rows();
-        supply_rows_offset_[std::size_t(s) + 1] = supply_rows_offset_[std::size_t(s)] + int(supply_rows[std::size_t(s)].size());
+        const auto si = std::size_t(s);
+        std::vector<int> cols;
+        if (stages_[si].supply) supply_rows_[si] = stages_[si].supply->rows(), cols = stages_[si].supply->columns();
+        supply_rows_offset_[si + 1] = supply_rows_offset_[si] + int(supply_rows_[si].size());
+        supply_cols_offset_[si + 1] = supply_cols_offset_[si] + int(cols.size());
+        supply_cols_.insert(supply_cols_.end(), cols.begin(), cols.end());
     }
     load_dep_offset_.assign(loads_.size() + 1, 0);
     for (std::size_t l = 0; l < loads_.size(); ++l)
@@ -135,19 +142,24 @@ void Network::finalize() {
         for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
             const int col = L.depends_on[k];
             load_dep_entries_.push_back(jac_entry(flow_row(L.heat_to), col));
-            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
-                const auto& S = stages_[std::size_t(s)];
-                load_dep_entries_.push_back(jac_entry(flow_row(S.heat_to), col));
-                if (S.group >= 0) load_dep_entries_.push_back(jac_entry(loss_groups_.at(std::size_t(S.group)), col));
-                for (int r : supply_rows[std::size_t(s)]) load_dep_entries_.push_back(jac_entry(r, col));
-            }
-            load_dep_entries_.push_back(jac_entry(acct_.grid, col));
-            load_dep_entries_.push_back(jac_entry(acct_.generator, col));
+            chain_entries(L.stage, col);
             load_dep_entries_.push_back(
                 jac_entry(L.category == LoadCategory::it ? acct_.it : acct_.cooling, col));
             load_dep_entries_.push_back(jac_entry(acct_.losses, col));
             const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
             load_dep_entry_offset_[dep + 1] = int(load_dep_entries_.size());
+        }
+    }
+    // Supply columns: their entries follow the loads' in load_dep_entries_.
+    supply_stages_.clear();
+    supply_col_entry_offset_.assign(supply_cols_.size() + 1, int(load_dep_entries_.size()));
+    for (int s = 0; s < ns; ++s) {
+        const auto si = std::size_t(s);
+        if (supply_cols_offset_[si + 1] > supply_cols_offset_[si]) supply_stages_.push_back(s);
+        for (int j = supply_cols_offset_[si]; j < supply_cols_offset_[si + 1]; ++j) {
+            chain_entries(stages_[si].parent, supply_cols_[std::size_t(j)]);
+            load_dep_entries_.push_back(jac_entry(acct_.losses, supply_cols_[std::size_t(j)]));
+            supply_col_entry_offset_[std::size_t(j) + 1] = int(load_dep_entries_.size());
         }
     }
 
@@ -227,6 +239,7 @@ void Network::finalize() {
     stage_dloss_.assign(std::size_t(ns), 0.0);
     stage_dsplit_.assign(std::size_t(ns), 1.0);
     supply_drows_.assign(std::size_t(supply_rows_offset_.back()), 0.0);
+    supply_dcols_.assign(2 * supply_cols_.size(), 0.0);
     load_powered_.assign(loads_.size(), 1);
     stage_powered_.assign(std::size_t(ns), 1);
     finalized_ = true;
@@ -297,7 +310,8 @@ void Network::eval_tree(EvalContext& ctx) {
         double up = in;
         stage_dsplit_[si] = 1.0;
         if (S.supply) {
-            up = S.supply->split(in, ctx, &stage_dsplit_[si], &supply_drows_[std::size_t(supply_rows_offset_[si])]);
+            up = S.supply->split(in, ctx, &stage_dsplit_[si], supply_drows_.data() + supply_rows_offset_[si],
+                                 supply_dcols_.data() + 2 * supply_cols_offset_[si]);
             losses += S.supply->last_loss();
         }
         if (S.parent >= 0)
@@ -328,6 +342,45 @@ void Network::shed(int stage) {
         if (below(loads_[l].stage)) load_powered_[l] = 0;
 }
 
+void Network::set_stage_loss(int stage, LossModel loss, double rating) {
+    auto& S = stages_.at(std::size_t(stage));
+    S.loss = std::move(loss);
+    S.rating = rating;
+}
+
+void Network::chain_entries(int stage, int col) {
+    for (int s = stage; s >= 0; s = stages_[std::size_t(s)].parent) {
+        const auto& S = stages_[std::size_t(s)];
+        load_dep_entries_.push_back(jac_entry(flow_row(S.heat_to), col));
+        if (S.group >= 0) load_dep_entries_.push_back(jac_entry(loss_groups_.at(std::size_t(S.group)), col));
+        for (int r : supply_rows_[std::size_t(s)]) load_dep_entries_.push_back(jac_entry(r, col));
+    }
+    load_dep_entries_.push_back(jac_entry(acct_.grid, col));
+    load_dep_entries_.push_back(jac_entry(acct_.generator, col));
+}
+
+void Network::chain_values(int stage, double v, double& dlosses, JacobianFill& jac, const int*& e) const {
+    double factor = 1.0;  // d(what the current stage outputs)/d(the change)
+    for (int s = stage; s >= 0; s = stages_[std::size_t(s)].parent) {
+        const auto si = std::size_t(s);
+        const auto& S = stages_[si];
+        const double dl_s = stage_dloss_[si] * factor * v;
+        jac.add(*e++, dl_s);
+        if (S.group >= 0) jac.add(*e++, dl_s);
+        dlosses += dl_s;
+        factor *= 1.0 + stage_dloss_[si];  // now d(stage input)/d(the change)
+        if (S.supply) {
+            const double* dr = &supply_drows_[std::size_t(supply_rows_offset_[si])];
+            const int nr = supply_rows_offset_[si + 1] - supply_rows_offset_[si];
+            for (int r = 0; r < nr; ++r) jac.add(*e++, dr[r] * factor * v);
+            dlosses += S.supply->last_dloss() * factor * v;
+            factor *= stage_dsplit_[si];
+        }
+    }
+    jac.add(*e++, grid_share_ * factor * v);          // grid
+    jac.add(*e++, (1.0 - grid_share_) * factor * v);  // generator
+}
+
 void Network::rhs(double t, const double* y, double* ydot) {
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
@@ -355,29 +408,24 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
             const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
             const double v = on ? dload_[dep] : 0.0;
             const int* e = &load_dep_entries_[std::size_t(load_dep_entry_offset_[dep])];
-            jac.add(*e++, v);  // the load's own heat
-            double factor = 1.0;   // d(what the current stage outputs)/d(load)
-            double dlosses = 0.0;  // d(all losses)/d(load)
-            for (int s = L.stage; s >= 0; s = stages_[std::size_t(s)].parent) {
-                const auto si = std::size_t(s);
-                const auto& S = stages_[si];
-                const double dl_s = stage_dloss_[si] * factor * v;
-                jac.add(*e++, dl_s);
-                if (S.group >= 0) jac.add(*e++, dl_s);
-                dlosses += dl_s;
-                factor *= 1.0 + stage_dloss_[si];  // now d(stage input)/d(load)
-                if (S.supply) {
-                    const double* dr = &supply_drows_[std::size_t(supply_rows_offset_[si])];
-                    const int nr = supply_rows_offset_[si + 1] - supply_rows_offset_[si];
-                    for (int r = 0; r < nr; ++r) jac.add(*e++, dr[r] * factor * v);
-                    dlosses += S.supply->last_dloss() * factor * v;
-                    factor *= stage_dsplit_[si];
-                }
-            }
-            jac.add(*e++, grid_share_ * factor * v);          // grid
-            jac.add(*e++, (1.0 - grid_share_) * factor * v);  // generator
-            jac.add(*e++, v);                                 // its category
-            jac.add(*e++, dlosses);                           // losses
+            jac.add(*e++, v);       // the load's own heat
+            double dlosses = 0.0;   // d(all losses)/d(load)
+            chain_values(L.stage, v, dlosses, jac, e);
+            jac.add(*e++, v);       // its category
+            jac.add(*e++, dlosses); // losses
+        }
+    }
+    // A supply's own states change what it takes from its parent: the same chain from there.
+    for (int s : supply_stages_) {
+        const auto si = std::size_t(s);
+        const bool on = stage_powered_[si] != 0;
+        const int c0 = supply_cols_offset_[si], nc = supply_cols_offset_[si + 1] - c0;
+        const double* dc = &supply_dcols_[2 * std::size_t(c0)];
+        for (int j = 0; j < nc; ++j) {
+            const int* e = &load_dep_entries_[std::size_t(supply_col_entry_offset_[std::size_t(c0 + j)])];
+            double dlosses = on ? dc[nc + j] : 0.0;  // its own loss
+            chain_values(stages_[si].parent, on ? dc[j] : 0.0, dlosses, jac, e);
+            jac.add(*e++, dlosses);
         }
     }
     for (std::size_t k = 0; k < values.size(); ++k) values[k] *= inv_cap_per_nz_[k];
@@ -386,6 +434,12 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
 void Network::roots(double t, const double* y, double* g) {
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
+    bool tree = false;
+    for (const auto& b : blocks_) tree = tree || (b->num_roots() > 0 && b->roots_read_tree(ctx));
+    if (tree) {
+        for (auto& b : blocks_) b->eval(ctx);
+        eval_tree(ctx);
+    }
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         if (blocks_[b]->num_roots() > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
 }
@@ -393,6 +447,8 @@ void Network::roots(double t, const double* y, double* g) {
 bool Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
+    for (auto& b : blocks_) b->eval(ctx);  // rare: what a discrete change decides on is up to date
+    eval_tree(ctx);
     bool changed = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         for (int i = 0; i < blocks_[b]->num_roots(); ++i) {

@@ -12,7 +12,9 @@
 //     sum(C_i T_i) + sum(E_boundary) - E_grid
 // is invariant: the energy balance of a run is read straight off the state vector.
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -81,6 +83,11 @@ private:
     double v_;
 };
 
+/// A time just after t [s], where a block checks a condition that an input discontinuity at t
+/// may have changed. The integrator restarts at t itself, so a root function that jumps there
+/// shows no sign change to CVODE; a root on time just after t, inside the first step, does.
+inline double just_after(double t) { return t + 1e-9 * std::max(1.0, std::abs(t)); }
+
 /// A record of something that happened during a run (threshold crossing, trip, ...).
 struct Event {
     double time = 0.0;   ///< [s]
@@ -140,22 +147,31 @@ public:
     /// there, so the integrator restarts).
     virtual bool on_root(int /*i*/, int /*dir*/, const EvalContext& /*ctx*/,
                          std::vector<Event>& /*events*/) { return false; }
+    /// True when roots() at ctx reads the electrical tree (loads, stage powers, a supply's
+    /// last split): the network then evaluates the blocks and the tree first. on_root() always
+    /// sees an evaluated tree.
+    virtual bool roots_read_tree(const EvalContext& /*ctx*/) const { return false; }
 };
 
 /// A category of electrical load, for the energy accounting.
 enum class LoadCategory : std::uint8_t { it = 0, cooling = 1 };
 
-/// Something at a stage that supplies part of what the stage draws (a UPS battery). The tree
-/// asks it, at every evaluation, how much of the stage's input comes from the parent.
+/// Something at a stage that supplies part of what the stage draws (a UPS battery, a store).
+/// The tree asks it, at every evaluation, how much of the stage's input comes from the parent.
 class StageSupply {
 public:
     virtual ~StageSupply() = default;
     /// The states whose flows split() changes as p_in changes (declared once).
     virtual std::vector<int> rows() const = 0;
+    /// The states what split() returns depends on besides p_in (a store's own states; declared
+    /// once). The network carries d(return)/d(column) up the chain from the parent stage, as it
+    /// does a load's dependency; the supply adds the derivatives of its own rows itself.
+    virtual std::vector<int> columns() const { return {}; }
     /// p_in [W]: what the stage draws. Returns what it takes from its parent [W]; adds its own
-    /// flows to ctx (storage, loss heat), sets *dup = d(return)/d(p_in) and drows[i] =
-    /// d(flow of rows()[i])/d(p_in).
-    virtual double split(double p_in, EvalContext& ctx, double* dup, double* drows) = 0;
+    /// flows to ctx (storage, loss heat), sets *dup = d(return)/d(p_in), drows[i] =
+    /// d(flow of rows()[i])/d(p_in) and, with n = columns().size(), dcols[j] =
+    /// d(return)/d(y of columns()[j]) and dcols[n + j] = d(last_loss())/d(y of columns()[j]).
+    virtual double split(double p_in, EvalContext& ctx, double* dup, double* drows, double* dcols) = 0;
     /// Its own conversion loss [W] in the last split (for the losses accumulator).
     virtual double last_loss() const = 0;
     virtual double last_dloss() const = 0;  ///< d(last_loss)/d(p_in)
@@ -218,6 +234,10 @@ public:
     /// Cuts the feed of a stage and everything below it: its loads and losses become zero
     /// (their owners see powered == 0). A discrete change: call from on_root.
     void shed(int stage);
+    bool stage_powered(int stage) const { return stage_powered_.at(std::size_t(stage)) != 0; }
+    /// Replaces a stage's loss model and rating (PSUs lost from a shelf). A discrete change:
+    /// call from on_root.
+    void set_stage_loss(int stage, LossModel loss, double rating);
     /// Declares the Jacobian entry d(flow_row)/d(y_col); returns its entry id. Repeated pairs
     /// share one slot. Entries with a boundary row or column are ignored (returns -1).
     int jac_entry(int row, int col);
@@ -300,6 +320,12 @@ private:
     /// Inputs at t and the context's spans; `flow` is zeroed and receives the blocks' flows.
     void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow);
     void eval_tree(EvalContext& ctx);
+    /// Jacobian entries of a power change entering at `stage` (-1: the root) that depends on
+    /// column col: every stage up the chain (heat, loss group, supply rows), grid, generator.
+    void chain_entries(int stage, int col);
+    /// Adds their values for a change v [W/unit of col]; adds the stages' and supplies' loss
+    /// slopes to dlosses; advances e past the entries.
+    void chain_values(int stage, double v, double& dlosses, JacobianFill& jac, const int*& e) const;
 
     std::vector<std::unique_ptr<InputSignal>> inputs_;
     std::vector<StateInfo> states_;
@@ -344,6 +370,12 @@ private:
     std::vector<char> load_powered_, stage_powered_;
     std::vector<double> stage_dsplit_, supply_drows_;
     std::vector<int> supply_rows_offset_;  // per stage: first index into supply_drows_
+    // Supply columns: per stage, first index into supply_dcols_ (2 values per column) and into
+    // supply_col_entry_offset_ (one entry range per column).
+    std::vector<int> supply_cols_offset_, supply_cols_, supply_col_entries_, supply_col_entry_offset_;
+    std::vector<double> supply_dcols_;
+    std::vector<int> supply_stages_;       // stages with a supply that has columns
+    std::vector<std::vector<int>> supply_rows_;  // per stage, its supply's rows()
 };
 
 inline double EvalContext::temperature(NodeRef n) const {

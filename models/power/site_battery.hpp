@@ -1,36 +1,19 @@
 #pragma once
 // A site battery (BESS) at the top of the power chain (the MV transformer), controlled to
-// hold the grid-facing ramp rate under a limit.
-//
-// The grid-facing power follows the site's demand p through a rate-limited tracker g [W]:
-//
-//     dg/dt = R tanh(u),   u = (p + P_r - g) / (R tau),   P_r = (E_target - E) / T_r
-//
-// so |dg/dt| <= R (the ramp limit), g follows p with time constant tau while p moves slowly,
-// and a recharge term P_r brings the stored energy back to its target over T_r. The battery
-// delivers the difference, d = clamp(p - g, -P_max, P_max), tapered to zero over the last
-// 2 % of its energy at either end; the grid sees p - d. Charge and discharge losses (their
-// efficiencies blended over 0.1 % of the rating around d = 0, so that idling is smooth) are heat
-// at the transformer's room and are integrated (site/energy/site_battery_losses). It stands
-// idle while the utility is out. E [J] is a storage state; g is a state in W.
+// hold the grid-facing ramp rate under a limit: the rate-limited store of store_law.hpp, with
+// the site's demand as p and the grid-facing power as the tracker g [W]. Its losses are heat at
+// the transformer's room and are integrated (site/energy/site_battery_losses). It stands idle
+// while the utility is out. E [J] is a storage state; g is a state in W.
 
 #include <string>
 #include <vector>
 
+#include "models/power/store_law.hpp"
 #include "solver/network.hpp"
 
 namespace dctwin {
 
-struct SiteBatteryParams {
-    double capacity = 0.0;               ///< [J] usable energy
-    double power = 0.0;                  ///< [W] largest charge or discharge
-    double charge_efficiency = 0.95;     ///< [1]
-    double discharge_efficiency = 0.95;  ///< [1]
-    double target_soc = 0.5;             ///< [1] the energy it returns to
-    double ramp_limit = 0.0;             ///< [W/s] R
-    double response_time = 1.0;          ///< [s] tau
-    double recharge_time = 900.0;        ///< [s] T_r
-};
+using SiteBatteryParams = StoreParams;
 
 class SiteBattery final : public Block, public StageSupply {
 public:
@@ -41,7 +24,7 @@ public:
     int target_state() const { return g_; }
     int loss_state() const { return acc_; }
     /// [W] what it delivered in the last evaluation (negative: charging).
-    double last_power() const { return d_; }
+    double last_power() const { return last_.d; }
 
     std::string name() const override { return "site_battery"; }
     void declare(Network& net) override;
@@ -49,8 +32,9 @@ public:
     void jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const override;
 
     std::vector<int> rows() const override;
-    double split(double p_in, EvalContext& ctx, double* dup, double* drows) override;
-    double last_loss() const override { return loss_; }
+    std::vector<int> columns() const override { return {g_, e_}; }
+    double split(double p_in, EvalContext& ctx, double* dup, double* drows, double* dcols) override;
+    double last_loss() const override { return last_.loss; }
     double last_dloss() const override { return dloss_; }
 
 private:
@@ -60,12 +44,11 @@ private:
     NodeRef heat_to_;
     Network* net_ = nullptr;
     int g_ = -1, e_ = -1, acc_ = -1;
-    // Jacobian entries: rows g, E, heat, loss accumulator, grid, losses against columns g, E.
-    int e_gg_ = -1, e_ge_ = -1, e_eg_ = -1, e_ee_ = -1, e_hg_ = -1, e_he_ = -1, e_ag_ = -1, e_ae_ = -1, e_rg_ = -1,
-        e_re_ = -1, e_lg_ = -1, e_le_ = -1;
-    // The last split: power, loss and their partials against g and E.
-    double d_ = 0.0, loss_ = 0.0, dloss_ = 0.0;
-    double dgdot_dg_ = 0.0, dgdot_de_ = 0.0, dd_dg_ = 0.0, dd_de_ = 0.0, dflowe_dd_ = 0.0, dloss_dd_ = 0.0;
+    // Jacobian entries of its own rows g, E, heat, loss accumulator against columns g, E (the
+    // network carries what it takes from upstream to the grid and the losses).
+    int e_gg_ = -1, e_ge_ = -1, e_eg_ = -1, e_ee_ = -1, e_hg_ = -1, e_he_ = -1, e_ag_ = -1, e_ae_ = -1;
+    StorePoint last_;        // the last split
+    double dloss_ = 0.0;     // d(loss)/d(p_in)
 };
 
 }  // namespace dctwin

@@ -80,3 +80,14 @@ TEST_CASE("broken sites: the example becomes broken by a single bad override") {
     CHECK_THROWS_WITH_AS(load_site(example, {"halls.hall1.rows.rowA.rack=nvl72"}),
                          doctest::Contains("unknown rack type \"nvl72\""), InputError);
 }
+
+TEST_CASE("broken sites: an invalid in-rack store and a PSU failure of a missing rack are among them") {
+    // Both are checked by the test above like every other file; this one keeps them from
+    // disappearing unnoticed.
+    const fs::path dir = fs::path(DCTWIN_SOURCE_DIR) / "sites" / "broken";
+    for (const char* name : {"rack-storage-zero-capacity.yaml", "psu-failure-unknown-rack.yaml"}) {
+        INFO(name);
+        REQUIRE(fs::exists(dir / name));
+        CHECK_THROWS_AS(SiteModel(load_site((dir / name).string())), InputError);
+    }
+}

@@ -140,3 +140,55 @@ TEST_CASE("the Jacobian with the battery discharging, and charging with limited 
         CHECK(bad == 0);
     }
 }
+
+namespace {
+// The constraint's peak utilisation over the run, by path.
+double peak(const RunSummary& s, const std::string& path) {
+    for (std::size_t i = 0; i < s.limits.constraints.size(); ++i)
+        if (s.limits.constraints[i].path == path) return s.limits.stats[i].peak;
+    FAIL("no constraint " << path);
+    return 0;
+}
+}  // namespace
+
+TEST_CASE("UPS discharge limit: a load above it is shed at the outage start, one below it rides through") {
+    // The UPS input at 0.95 activity is about 121 kW; the battery must carry all
+    // of it for the generator's 10 s start delay.
+    const auto over = run(outage_site(), "over-limit", {"power.ups.battery.max_discharge=100 kW"});
+    const double p_in = ups_input_before(over.file, 1200);
+    REQUIRE(p_in > 100e3);
+    const auto shed = of_kind(over.sum, "load_shed");
+    REQUIRE(shed.size() == 1);
+    CHECK(shed[0].path == "power/ups/battery");
+    CHECK(shed[0].time == doctest::Approx(1200).epsilon(1e-8));
+    CHECK(shed[0].message.find("discharge limit of 100.0 kW") != std::string::npos);
+    // In the summary's outages, after the outage itself.
+    const auto j = over.sum.to_json();
+    bool listed = false;
+    for (const auto& e : j["outages"])
+        listed |= e["kind"] == "load_shed" && e["time_s"].get<double>() == doctest::Approx(1200).epsilon(1e-8);
+    CHECK(listed);
+    CHECK(over.sum.limits.lost[4] > 0.9 * 160 * 1200);  // outage: every device for the last 20 min
+    CHECK(over.sum.energy_balance_error < 1e-6);
+
+    const auto under = run(outage_site(), "under-limit", {"power.ups.battery.max_discharge=200 kW"});
+    CHECK(of_kind(under.sum, "load_shed").empty());
+    CHECK(!of_kind(under.sum, "battery_full").empty());
+    CHECK(under.sum.throughput_fraction == doctest::Approx(1.0));
+    // The constraint saw the battery carry the whole UPS input against its limit at the outage's row.
+    CHECK(peak(under.sum, "power/ups/battery/discharge_power") == doctest::Approx(p_in / 200e3).epsilon(0.02));
+}
+
+TEST_CASE("UPS discharge limit: a load step during the battery's bridge past the limit sheds at the step") {
+    // 0.3 activity when the utility goes; the job steps to 0.95 at 1205 s, before the generator
+    // takes load at 1210 s. The limit lies between the two loads.
+    std::string s = outage_site();
+    const std::string w = "workload:\n  activity:\n    - { at: 0 s, value: 0.95 }\n";
+    s.replace(s.find(w), w.size(),
+              "workload:\n  activity:\n    - { at: 0 s, value: 0.3 }\n    - { at: 1205 s, value: 0.95 }\n");
+    const auto r = run(s, "step-over-limit", {"power.ups.battery.max_discharge=100 kW"});
+    const auto shed = of_kind(r.sum, "load_shed");
+    REQUIRE(shed.size() == 1);
+    CHECK(shed[0].time == doctest::Approx(1205).epsilon(1e-8));
+    CHECK(r.sum.energy_balance_error < 1e-6);
+}
