@@ -1,6 +1,7 @@
 #include "solver/integrator.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -46,7 +47,9 @@ struct Integrator::Impl {
     std::vector<double> jac_values;
     SolverStats done;           // counters of previous CVODE lives (before ReInit)
     double t_disc = 0.0;        // next input discontinuity
-    double t_int = 0.0;         // [s] end of CVODE's last step
+    double t_int = 0.0;         // [s] end of CVODE's last step (one-step mode)
+    bool step_end_returned = true;  // CVODE returned t_int itself, not a root inside the step
+    double tstop_set = HUGE_VAL;    // [s] the stop time CVODE holds (HUGE_VAL: none)
     bool reinit_needed = false;
 
     Impl(Network& n, SolverOptions o) : net(n), opt(o), ctx(sun::make_context()) {}
@@ -189,6 +192,9 @@ struct Integrator::Impl {
         accumulate_stats();  // CVodeReInit zeroes CVODE's counters
         check(CVodeReInit(m, t, y.get()), "CVodeReInit", t);
         ++done.reinits;
+        t_int = t;
+        step_end_returned = true;
+        tstop_set = HUGE_VAL;
         check(CVodeSetMaxStep(m, retry_max_step), "CVodeSetMaxStep", t);
         check(CVodeSetInitStep(m, retry_max_step), "CVodeSetInitStep", t);
         check(CVodeSetMaxNumSteps(m, kRetrySteps), "CVodeSetMaxNumSteps", t);
@@ -331,6 +337,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
     }
     t_ = t0;
     I.t_int = t0;
+    I.step_end_returned = true;
+    I.tstop_set = HUGE_VAL;
     I.t_disc = net.next_discontinuity(t0);
     I.reinit_needed = false;
     I.retries = 0;
@@ -373,10 +381,13 @@ bool Integrator::advance(double tout) {
             ++I.done.reinits;
             I.t_disc = I.net.next_discontinuity(t_);
             I.t_int = t_;
+            I.step_end_returned = true;
+            I.tstop_set = HUGE_VAL;
             I.reinit_needed = false;
         }
-        if (I.t_int > t_) {
-            // The last step may already reach tout or the discontinuity.
+        if (I.observer && I.step_end_returned && I.t_int > t_) {
+            // One-step mode, and CVODE has returned the end of its last step (so every root in
+            // it too): what lies inside that step is served from it.
             if (I.t_int >= tout && tout < I.t_disc) {
                 interpolate_to(tout);
                 break;
@@ -387,10 +398,22 @@ bool Integrator::advance(double tout) {
                 continue;
             }
         }
+        if (tout - t_ <= 8 * DBL_EPSILON * std::max(std::abs(t_), std::abs(tout))) {
+            // An output within rounding of where the solver stands (an output time computed as
+            // k * dt next to a discontinuity): it is here; CVODE would refuse to start towards it.
+            t_ = tout;
+            break;
+        }
+        // No discontinuity ahead: a stop time beyond reach (this SUNDIALS cannot clear one).
+        // Set only when it changes: CVODE refuses a stop time equal to where it stands, which
+        // is where it waits after stepping onto a discontinuity while serving earlier outputs.
         double tstop = I.t_disc;
         if (I.in_retry) tstop = std::min(tstop, I.retry_until);
-        // No discontinuity ahead: a stop time beyond reach (this SUNDIALS cannot clear one).
-        I.check(CVodeSetStopTime(m, std::isfinite(tstop) ? tstop : 1e300), "CVodeSetStopTime", t_);
+        if (!std::isfinite(tstop)) tstop = 1e300;
+        if (tstop != I.tstop_set) {
+            I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
+            I.tstop_set = tstop;
+        }
         I.last_error.clear();
         double tret = t_;
         // A discontinuity at t_disc: the inputs of the stretch before it, up to it.
@@ -405,6 +428,7 @@ bool Integrator::advance(double tout) {
             CVodeGetCurrentStep(m, &h);
             if (std::abs(h) >= kSaneStep) {
                 t_ = I.t_int = tret;
+                I.step_end_returned = true;
                 continue;
             }
         }
@@ -415,6 +439,7 @@ bool Integrator::advance(double tout) {
             I.retry(flag, t_);
             continue;
         }
+        if (flag == CV_TSTOP_RETURN) I.tstop_set = HUGE_VAL;  // CVODE clears a stop time it reached
         if (I.observer) {
             double tn = tret;
             if (flag == CV_ROOT_RETURN) CVodeGetCurrentTime(m, &tn);
@@ -423,8 +448,7 @@ bool Integrator::advance(double tout) {
                 I.observer(I.t_int, tn);
                 I.t_int = tn;
             }
-        } else {
-            I.check(CVodeGetCurrentTime(m, &I.t_int), "CVodeGetCurrentTime", tret);
+            I.step_end_returned = flag != CV_ROOT_RETURN;
         }
         t_ = tret;
         if (flag != CV_ROOT_RETURN && I.observer && t_ > tout) interpolate_to(tout);

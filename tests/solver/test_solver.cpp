@@ -249,6 +249,24 @@ TEST_CASE("the integrator stops at input steps and resolves them exactly") {
     CHECK(integ.stats().reinits == 1);
 }
 
+TEST_CASE("an output time within rounding of a discontinuity is served, not refused") {
+    // 28 * 0.05 = 1.4000000000000001, one rounding step after the switch at 0.7 * 2 = 1.4.
+    Network net;
+    const int act = net.add_input(std::make_unique<StepSchedule>(std::vector<double>{0, 0.7 * 2}, std::vector<double>{0, 1}));
+    const int T = net.add_state({"m/T", "K", 100.0, 300.0});
+    auto d = std::make_unique<DeviceArray>();
+    DeviceParams p;
+    p.dynamic_power = 1000;
+    d->add("dev", {T, -1}, p, act, -1, -1, -1);
+    net.add_block(std::move(d));
+    net.finalize();
+    Integrator integ(net, tight());
+    integ.start(0.0, net.initial_state());
+    REQUIRE(28 * 0.05 != 0.7 * 2);
+    for (int k = 1; k <= 60; ++k) REQUIRE(integ.advance(k * 0.05));
+    CHECK(integ.y()[0] == doctest::Approx(300.0 + (3.0 - 1.4) * 10.0).epsilon(1e-9));
+}
+
 TEST_CASE("root-finding reports the slowdown crossing at its exact time") {
     // A device of constant power heating a mass through G to a sink: T(t) = Tb + P/G (1 - e^-t/tau).
     const double C = 60, G = 10, P = 700, Tb = 303.15, Tslow = 350.0;
