@@ -799,6 +799,11 @@ const Table<SimulationSpec>& simulation_table() {
                                      "Step at which the grid power is sampled for the grid analysis of the summary "
                                      "(ramp rates, dynamic range, spectrum); 0 s: at the output rows. Resolving the "
                                      "2-20 Hz band takes 25 ms or less. At most 20 million samples per run."),
+            choice<SimulationSpec>("lumping", &SimulationSpec::lumping, {"none", "identical"}, "none",
+                                   "`identical`: the devices of a rack that are identical (one type, one manufacturing "
+                                   "spread) under identical load (one job, one activity and limit) are modelled as one "
+                                   "device standing for all of them, which gives the same answer with fewer states; "
+                                   "`none`: every device is modelled."),
             section<SimulationSpec, SolverSpec>("solver", solver_table(), solver_of, false, "Integrator settings."),
         }};
     return t;

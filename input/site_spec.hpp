@@ -438,6 +438,7 @@ struct SimulationSpec {
     double flush_interval = 5.0;       ///< [s] wall-clock time between flushes of the results file
     bool write_states = true;          ///< write every state's series into the results file
     double grid_sample_interval = 0.0; ///< [s] grid power sampled for the grid analysis; 0: at output rows
+    std::string lumping = "none";      ///< "none" | "identical": lump identical devices under identical load
     SolverSpec solver;
     SourceLoc loc;
 };

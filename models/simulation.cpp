@@ -127,6 +127,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     sum.output = opt.output;
     sum.states = net.size();
     sum.devices = model.device_count();
+    sum.modelled_devices = model.devices().size();
     sum.duration_s = opt.steady ? 0.0 : (opt.duration >= 0 ? opt.duration : spec.simulation.duration);
     const double t0 = opt.steady ? opt.steady_at : 0.0;
     model.check_weather_span(std::max(t0, t0 + sum.duration_s));
@@ -372,6 +373,7 @@ nlohmann::json RunSummary::to_json() const {
     }
     j["states"] = states;
     j["devices"] = devices;
+    j["modelled_devices"] = modelled_devices;
     j["output_rows"] = rows;
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},

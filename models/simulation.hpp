@@ -48,6 +48,7 @@ struct RunSummary {
     double ride_through_s = std::nan("");
     std::string ride_through_device;          ///< the first device to throttle
     std::size_t states = 0, devices = 0, rows = 0;
+    std::size_t modelled_devices = 0;         ///< devices modelled (fewer than devices when lumped)
     ConstraintReport limits;                  ///< constraints over the output rows, lost work by cause
     nlohmann::json grid;                      ///< grid analysis of the site power (null: too few samples)
     nlohmann::json jobs;                      ///< per job: profile, resolution, swing

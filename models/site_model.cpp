@@ -276,6 +276,29 @@ struct Spread {
     double resistance = 1.0, leakage = 1.0;  // multiplicative factors
 };
 
+// Groups the members 0..n-1 into lumps of identical ones (same(a, b)), in order of their first
+// member; without lumping, one lump each.
+template <class Same>
+std::vector<std::vector<int>> lumps_of(std::size_t n, bool lump, Same&& same) {
+    std::vector<std::vector<int>> out;
+    for (int i = 0; i < int(n); ++i) {
+        auto it = lump ? std::find_if(out.begin(), out.end(), [&](const auto& l) { return same(l.front(), i); }) : out.end();
+        if (it == out.end())
+            out.push_back({i});
+        else
+            it->push_back(i);
+    }
+    return out;
+}
+
+// The name suffix of a lump of members: "3" alone, "0..511" for a run, "3+63" (the first and
+// how many more) otherwise.
+std::string member_names(const std::vector<int>& lump) {
+    if (lump.size() == 1) return std::to_string(lump.front());
+    const bool run = lump.back() - lump.front() + 1 == int(lump.size());
+    return run ? fmt::format("{}..{}", lump.front(), lump.back()) : fmt::format("{}+{}", lump.front(), lump.size() - 1);
+}
+
 // Manufacturing spread, sampled device by device in build order from one seeded stream, so
 // that a seed gives the same site on every machine (no std:: distributions: their
 // algorithms are not specified).
@@ -479,6 +502,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         return ji;
     };
     Variability spread(spec.variability);
+    const bool lump_identical = spec.simulation.lumping == "identical";
 
     // Cooling: the facility water (held, or a loop with its plant), CDUs, air handlers.
     const double rho_cp_f = spec.coolant.density * spec.coolant.specific_heat;  // [J/(m3 K)]
@@ -582,36 +606,53 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 rec.air_flow = n_air > 0 ? rt.server_air_flow : 0.0;
                 rec.other_power = rt.other_power;
                 for (const auto& g : rt.devices) {
-                    rec.groups.push_back({g.name, devices->size(), devices->size() + std::size_t(g.count)});
+                    rec.groups.push_back({g.name, devices->size(), devices->size()});  // end set below
                     const DeviceTypeSpec& dt = spec.device_types.at(g.type);
                     const bool air_cooled = dt.cooling == "air";
                     // Identical plates in parallel on one manifold share the flow equally.
                     const double flow = air_cooled ? rt.server_air_flow / n_air : rt.coolant_flow / n_liquid;
                     const double nominal = air_cooled ? dt.nominal_air_flow : dt.nominal_coolant_flow;
                     const double flow_factor = nominal > 0.0 ? std::pow(nominal / flow, dt.flow_exponent) : 1.0;
+                    // The group's devices with what can make them differ: spread and load.
+                    struct Member {
+                        Spread sp;
+                        JobInput ji;
+                    };
+                    std::vector<Member> members;
                     for (int i = 0; i < g.count; ++i) {
-                        const std::string dp = fmt::format("{}/{}{}", rec.path, g.name, i);
                         const Spread sp = spread.next();
+                        members.push_back({sp, job_of(fmt::format("{}/{}{}", rec.path, g.name, i), g.type)});
+                    }
+                    for (const std::vector<int>& lump : lumps_of(members.size(), lump_identical, [&](int a, int b) {
+                             const Member &x = members[std::size_t(a)], &y = members[std::size_t(b)];
+                             return x.sp.resistance == y.sp.resistance && x.sp.leakage == y.sp.leakage &&
+                                    x.ji.job == y.ji.job && x.ji.activity == y.ji.activity && x.ji.limit == y.ji.limit;
+                         })) {
+                        // A lumped device: one set of nodes with n times the capacities and
+                        // conductances, n times the loads (DeviceArray), named after its members.
+                        const Member& f = members[std::size_t(lump.front())];
+                        const double n = double(lump.size());
+                        const std::string dp = rec.path + "/" + g.name + member_names(lump);
                         DeviceParams p = device_params(dt);
-                        p.leakage_power *= sp.leakage;
+                        p.leakage_power *= f.sp.leakage;
                         DeviceNodes nd;
-                        nd.junction = net.add_state({dp + "/T_junction", "K", dt.junction_heat_capacity, supply});
+                        nd.junction = net.add_state({dp + "/T_junction", "K", n * dt.junction_heat_capacity, supply});
                         const int pl = net.add_state({dp + (air_cooled ? "/T_heat_sink" : "/T_plate"), "K",
-                                                      dt.plate_heat_capacity, supply});
+                                                      n * dt.plate_heat_capacity, supply});
                         conduct->add(NodeRef::state(nd.junction), NodeRef::state(pl),
-                                     1.0 / (dt.junction_to_plate_resistance * sp.resistance));
-                        const double r_out = dt.plate_to_coolant_resistance * flow_factor * sp.resistance;
-                        conduct->add(NodeRef::state(pl), NodeRef::state(air_cooled ? air : rec.coolant), 1.0 / r_out);
+                                     n / (dt.junction_to_plate_resistance * f.sp.resistance));
+                        const double r_out = dt.plate_to_coolant_resistance * flow_factor * f.sp.resistance;
+                        conduct->add(NodeRef::state(pl), NodeRef::state(air_cooled ? air : rec.coolant), n / r_out);
                         if (dt.memory_power > 0.0) {
-                            nd.memory = net.add_state({dp + "/T_memory", "K", dt.memory_heat_capacity, supply});
-                            conduct->add(NodeRef::state(nd.memory), NodeRef::state(pl), 1.0 / dt.memory_to_plate_resistance);
+                            nd.memory = net.add_state({dp + "/T_memory", "K", n * dt.memory_heat_capacity, supply});
+                            conduct->add(NodeRef::state(nd.memory), NodeRef::state(pl), n / dt.memory_to_plate_resistance);
                         }
-                        const JobInput ji = job_of(dp, g.type);
-                        devices->add(dp, nd, p, ji.activity, ji.limit, rec.shelf, ji.job);
+                        devices->add(dp, nd, p, f.ji.activity, f.ji.limit, rec.shelf, f.ji.job, int(lump.size()));
                         device_junction_.push_back(nd.junction);
                         device_plate_.push_back(pl);
-                        device_air_conductance_.push_back(air_cooled ? 1.0 / r_out : 0.0);
+                        device_air_conductance_.push_back(air_cooled ? n / r_out : 0.0);
                     }
+                    rec.groups.back().end = devices->size();
                 }
                 rec.end_device = devices->size();
                 racks_.push_back(std::move(rec));
@@ -921,7 +962,7 @@ SitePoint SiteModel::point(double t, const double* y) {
     p.max_junction_T = -HUGE_VAL;
     for (std::size_t k = 0; k < device_junction_.size(); ++k) {
         if (y[device_junction_[k]] > p.max_junction_T) p.max_junction_T = y[device_junction_[k]], p.hottest_device = k;
-        if (devices_->reason(k) != Throttle::none) ++p.throttled_devices;
+        if (devices_->reason(k) != Throttle::none) p.throttled_devices += std::size_t(devices_->count(k));
     }
     double work = 0, members = 0;
     for (std::size_t j = 0; j < devices_->job_count(); ++j) {
@@ -1078,6 +1119,13 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     for (std::size_t k = 0; k < devices_->size(); ++k) dev.push_back(devices_->path(k));
     const std::size_t nd = dev.size();
     w.add_labels("/devices/paths", dev, "device paths, the columns of every /devices series");
+    {
+        std::vector<double> count;
+        for (std::size_t k = 0; k < devices_->size(); ++k) count.push_back(devices_->count(k));
+        if (!count.empty())
+            w.add_static("/devices/count", count, count.size(), 1, "1",
+                         "devices each column stands for: 1, or the members of a lumped device (simulation.lumping)");
+    }
     if (!jobs.empty()) {
         w.add_labels("/jobs/names", jobs, "job names, the columns of every /jobs series");
         w.add_series({"/jobs/throughput_fraction", "1", "pace of each job relative to full clock", jobs.size(), "/jobs/names"});
@@ -1110,7 +1158,7 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
         w.add_series({"/devices/junction_temperature", "degC", "junction temperature", nd, "/devices/paths"});
         w.add_series({"/devices/plate_temperature", "degC", "cold plate (or heat sink) temperature", nd, "/devices/paths"});
         w.add_series({"/devices/memory_temperature", "degC", "memory (HBM) temperature, NaN without a memory node", nd, "/devices/paths"});
-        w.add_series({"/devices/power", "W", "electrical power, logic and memory", nd, "/devices/paths"});
+        w.add_series({"/devices/power", "W", "electrical power of one device, logic and memory", nd, "/devices/paths"});
         w.add_series({"/devices/clock_fraction", "1", "clock over the highest clock (0: dropped out)", nd, "/devices/paths"});
         w.add_series({"/devices/throttle_reason", "1",
                       "why below full clock: 0 none, 1 power cap, 2 thermal, 3 external limit, 4 shutdown", nd,
@@ -1139,10 +1187,10 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
         row.push_back(r.end_device > r.first_device ? m - kCelsius : std::nan(""));
     }
     for (const auto& r : racks_) {
-        double s = 0;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k) s += y[device_junction_[k]];
-        const auto n = r.end_device - r.first_device;
-        row.push_back(n ? s / double(n) - kCelsius : std::nan(""));
+        double s = 0, n = 0;
+        for (std::size_t k = r.first_device; k < r.end_device; ++k)
+            s += devices_->count(k) * y[device_junction_[k]], n += devices_->count(k);
+        row.push_back(n > 0 ? s / n - kCelsius : std::nan(""));
     }
     for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
     const EvalContext ctx = net_.view(t, y);
@@ -1158,7 +1206,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     }
     for (const auto& r : racks_) {
         double n = 0;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k) n += devices_->reason(k) != Throttle::none;
+        for (std::size_t k = r.first_device; k < r.end_device; ++k)
+            if (devices_->reason(k) != Throttle::none) n += devices_->count(k);
         row.push_back(n);
     }
     if (devices_->job_count() > 0) {
@@ -1195,7 +1244,8 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
         for (std::size_t k = 0; k < nd; ++k) {
             const int ml = devices_->memory_load(k);
             const bool on = net_.load_powered(std::size_t(devices_->logic_load(k)));
-            row.push_back(on ? loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0) : 0.0);
+            const double both = loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0);
+            row.push_back(on ? both / devices_->count(k) : 0.0);
         }
         for (std::size_t k = 0; k < nd; ++k) row.push_back(devices_->clock(k));
         for (std::size_t k = 0; k < nd; ++k) row.push_back(double(devices_->reason(k)));

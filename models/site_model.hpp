@@ -61,7 +61,8 @@ public:
     const SiteSpec& spec() const { return spec_; }
     const std::vector<RackRecord>& racks() const { return racks_; }
     const DeviceArray& devices() const { return *devices_; }
-    std::size_t device_count() const { return devices_->size(); }
+    /// Physical devices (a lumped device counts as the devices it stands for).
+    std::size_t device_count() const { return devices_->device_total(); }
     /// [K] air leaving the rack's servers: hall air + heat to air / (rho cp V); NaN without fans.
     double rack_air_outlet(std::size_t r, const double* y) const;
 

@@ -26,7 +26,8 @@ int DeviceArray::add_job(std::string name, bool synchronous) {
 }
 
 void DeviceArray::add(std::string path, DeviceNodes nodes, const DeviceParams& p, int activity, int limit,
-                      int stage, int job) {
+                      int stage, int job, int count) {
+    if (count < 1) throw std::invalid_argument("DeviceArray::add: a device stands for at least one");
     path_.push_back(std::move(path));
     nodes_.push_back(nodes);
     p_.push_back(p);
@@ -35,7 +36,12 @@ void DeviceArray::add(std::string path, DeviceNodes nodes, const DeviceParams& p
     stage_.push_back(stage);
     job_.push_back(job);
     dropped_.push_back(0);
-    if (job >= 0) jobs_.at(std::size_t(job)).members.push_back(int(size()) - 1);
+    count_.push_back(count);
+    device_total_ += std::size_t(count);
+    if (job >= 0) {
+        jobs_.at(std::size_t(job)).members.push_back(int(size()) - 1);
+        jobs_[std::size_t(job)].size += count;
+    }
 }
 
 void DeviceArray::declare(Network& net) {
@@ -171,21 +177,23 @@ void DeviceArray::eval(EvalContext& ctx) const {
             const double mem = p.memory_idle_power + a * p.memory_dynamic_power;
             const double full = p.idle_power + a * p.dynamic_power + leak;  // g(1) = 1
             if (full + mem <= p.power_cap && (lim < 0 || full + mem <= lim)) {
+                const double n = count_[k];
                 x_[k] = 1.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::none);
-                ctx.load[std::size_t(load_[k])] = full;
-                dPdT_[k] = p.leakage_coeff * leak;
-                if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = mem;
+                ctx.load[std::size_t(load_[k])] = n * full;
+                dPdT_[k] = n * p.leakage_coeff * leak;
+                if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = n * mem;
                 continue;
             }
         }
         const Clock c = solve_clock(k, T, a, lim);
         x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
         const double gx = c.x == c.x_unc ? c.g_unc : p.clock.g(c.x);
-        ctx.load[std::size_t(load_[k])] = p.idle_power + a * p.dynamic_power * gx + c.leak;
+        const double n = count_[k];
+        ctx.load[std::size_t(load_[k])] = n * (p.idle_power + a * p.dynamic_power * gx + c.leak);
         // d(P)/d(T_junction), kept for jacobian(), which always follows an eval at the same point.
-        dPdT_[k] = p.leakage_coeff * c.leak + (c.dxdT != 0.0 ? a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT : 0.0);
+        dPdT_[k] = n * (p.leakage_coeff * c.leak + (c.dxdT != 0.0 ? a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT : 0.0));
         if (mem_load_[k] >= 0)
-            ctx.load[std::size_t(mem_load_[k])] = p.memory_idle_power + a * p.memory_dynamic_power;
+            ctx.load[std::size_t(mem_load_[k])] = n * (p.memory_idle_power + a * p.memory_dynamic_power);
     }
     for (const auto& j : jobs_) {
         j.pace = 0.0;
@@ -198,21 +206,21 @@ void DeviceArray::eval(EvalContext& ctx) const {
             j.pace = m;  // a dropped member (clock 0) stalls the whole job
         } else {
             double s = 0.0;
-            for (int d : j.members) s += x_[std::size_t(d)];
-            j.pace = s / double(j.members.size());
+            for (int d : j.members) s += count_[std::size_t(d)] * x_[std::size_t(d)];
+            j.pace = s / j.size;
         }
         ctx.flow[std::size_t(j.work)] += j.pace;
         if (j.synchronous) {
             if (j.slowest >= 0)
-                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(j.slowest), ctx))])] +=
-                    double(j.members.size()) * (1.0 - j.pace);
+                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(j.slowest), ctx))])] += j.size * (1.0 - j.pace);
         } else {
             for (int d : j.members)
-                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(d), ctx))])] += 1.0 - x_[std::size_t(d)];
+                ctx.flow[std::size_t(lost_acc_[std::size_t(cause(std::size_t(d), ctx))])] +=
+                    count_[std::size_t(d)] * (1.0 - x_[std::size_t(d)]);
         }
     }
     for (std::size_t k = 0; k < size(); ++k)
-        if (reason_[k] != 0) ctx.flow[std::size_t(throttle_acc_[reason_[k] - 1u])] += 1.0;
+        if (reason_[k] != 0) ctx.flow[std::size_t(throttle_acc_[reason_[k] - 1u])] += count_[k];
 }
 
 void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const {
@@ -227,10 +235,11 @@ void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeriva
             if (j.synchronous) {
                 if (j.members[i] != j.slowest) continue;
                 jac.add(j.entries[i], dxdT_[d]);
-                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -double(j.members.size()) * dxdT_[d]);
+                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -j.size * dxdT_[d]);
             } else {
-                jac.add(j.entries[i], dxdT_[d] / double(j.members.size()));
-                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -dxdT_[d]);
+                const double n = count_[d];
+                jac.add(j.entries[i], n * dxdT_[d] / j.size);
+                if (c < 4) jac.add(lost_entries_[lost_entry_offset_[jj] + i][c], -n * dxdT_[d]);
             }
         }
     }

@@ -62,11 +62,20 @@ public:
     /// A job; synchronous jobs run at their slowest member's pace. Returns its id.
     int add_job(std::string name, bool synchronous);
     /// activity: input in [0, 1]; limit: input [W] of an external power limit, or -1;
-    /// stage: the power stage feeding it; job: a job id or -1.
+    /// stage: the power stage feeding it; job: a job id or -1. count > 1 lumps that many
+    /// identical devices under identical load into this one: its nodes then stand for all of
+    /// them (capacities and conductances scaled by count, by the caller), its loads are count
+    /// times one device's, and it counts as count members of its job and count devices in
+    /// every tally. Each of them follows the same trajectory, so the answer is the same.
     void add(std::string path, DeviceNodes nodes, const DeviceParams& p, int activity, int limit, int stage,
-             int job);
+             int job, int count = 1);
 
+    /// Modelled devices (a lumped one counts once).
     std::size_t size() const { return nodes_.size(); }
+    /// Devices modelled device k stands for (1 unless lumped).
+    int count(std::size_t k) const { return count_[k]; }
+    /// Physical devices: the sum of count().
+    std::size_t device_total() const { return device_total_; }
     std::size_t job_count() const { return jobs_.size(); }
     const std::string& path(std::size_t k) const { return path_[k]; }
     const DeviceParams& params(std::size_t k) const { return p_[k]; }
@@ -75,12 +84,14 @@ public:
     int memory_load(std::size_t k) const { return mem_load_[k]; }
     bool dropped(std::size_t k) const { return dropped_[k] != 0; }
     const std::string& job_name(std::size_t j) const { return jobs_[j].name; }
-    std::size_t job_size(std::size_t j) const { return jobs_[j].members.size(); }
+    /// Devices in job j (lumped ones by their count).
+    std::size_t job_size(std::size_t j) const { return std::size_t(jobs_[j].size); }
     int job_work_state(std::size_t j) const { return jobs_[j].work; }
     /// [W] the members' dynamic power (logic and memory) at activity 1 and full clock.
     double job_dynamic_power(std::size_t j) const {
         double w = 0;
-        for (int m : jobs_[j].members) w += p_[std::size_t(m)].dynamic_power + p_[std::size_t(m)].memory_dynamic_power;
+        for (int m : jobs_[j].members)
+            w += count_[std::size_t(m)] * (p_[std::size_t(m)].dynamic_power + p_[std::size_t(m)].memory_dynamic_power);
         return w;
     }
     /// Accumulator of device-seconds throttled for reason r (power_cap, thermal, external, shutdown).
@@ -114,6 +125,7 @@ private:
         std::string name;
         bool synchronous = true;
         std::vector<int> members;      ///< device indices
+        double size = 0;               ///< devices, lumped ones by their count
         std::vector<int> entries;      ///< Jacobian entries (work, member junction)
         int work = -1;                 ///< accumulator state
         mutable double pace = 0.0;
@@ -137,7 +149,8 @@ private:
     std::vector<std::string> path_;
     std::vector<DeviceNodes> nodes_;
     std::vector<DeviceParams> p_;
-    std::vector<int> activity_, limit_, stage_, job_, load_, mem_load_;
+    std::vector<int> activity_, limit_, stage_, job_, load_, mem_load_, count_;
+    std::size_t device_total_ = 0;
     std::vector<char> dropped_;
     std::vector<Job> jobs_;
     std::array<int, 4> throttle_acc_{-1, -1, -1, -1};
