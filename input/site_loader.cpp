@@ -804,6 +804,13 @@ const Table<SimulationSpec>& simulation_table() {
                                    "spread) under identical load (one job, one activity and limit) are modelled as one "
                                    "device standing for all of them, which gives the same answer with fewer states; "
                                    "`none`: every device is modelled."),
+            choice<SimulationSpec>("mode", &SimulationSpec::mode, {"full", "power-only"}, "full",
+                                   "`full`: power and heat together; `power-only`: a power study, every temperature "
+                                   "and cooling controller held at the initial state (the steady state of the first "
+                                   "instant, or the declared temperatures with `--cold-start`) while the electrical "
+                                   "side runs: device powers at those temperatures, conversion losses, batteries, the "
+                                   "grid. Thermal figures (temperatures, heat rejected, the energy balance) are then "
+                                   "not computed."),
             section<SimulationSpec, SolverSpec>("solver", solver_table(), solver_of, false, "Integrator settings."),
         }};
     return t;

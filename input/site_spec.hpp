@@ -439,6 +439,7 @@ struct SimulationSpec {
     bool write_states = true;          ///< write every state's series into the results file
     double grid_sample_interval = 0.0; ///< [s] grid power sampled for the grid analysis; 0: at output rows
     std::string lumping = "none";      ///< "none" | "identical": lump identical devices under identical load
+    std::string mode = "full";         ///< "full" | "power-only": temperatures held at the initial state
     SolverSpec solver;
     SourceLoc loc;
 };

@@ -144,6 +144,9 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.initial_state_s = st.wall_s;
     }
     model.set_start(t0, y0.data());
+    const bool power_only = !opt.steady && spec.simulation.mode == "power-only";
+    net.set_power_only(power_only);
+    sum.mode = power_only ? "power-only" : "full";
 
     ResultsWriter::Options wo;
     wo.flush_interval_s = spec.simulation.flush_interval;
@@ -162,6 +165,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         w.set_attribute("/", "mode", std::string(opt.steady ? "steady" : "transient"));
         w.set_attribute("/", "duration", sum.duration_s);
         w.set_attribute("/", "initial_state", sum.initial_state);
+        w.set_attribute("/", "physics", sum.mode);
     }
 
     std::vector<double> row;
@@ -206,7 +210,10 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.e_stored = net.stored_energy(y) - net.stored_energy(y0.data());
         sum.pue = sum.e_it > 0 ? (sum.e_grid + sum.e_generator) / sum.e_it : std::nan("");
         const double e_in = sum.e_grid + sum.e_generator;
-        sum.energy_balance_error = e_in > 0 ? std::abs(e_in - sum.e_rejected - sum.e_stored) / e_in : 0.0;
+        // Power-only: the heat goes into held temperatures, so there is no balance to close.
+        sum.energy_balance_error = power_only ? std::nan("")
+                                   : e_in > 0 ? std::abs(e_in - sum.e_rejected - sum.e_stored) / e_in
+                                              : 0.0;
         sum.losses_by_stage.clear();
         for (int g : net.loss_group_states()) {
             const std::string& path = net.states()[std::size_t(g)].path;
@@ -345,6 +352,7 @@ nlohmann::json RunSummary::to_json() const {
     j["status"] = status;
     j["output"] = output;
     j["initial_state"] = initial_state;
+    j["mode"] = mode;
     j["duration_s"] = duration_s;
     j["t_reached_s"] = t_reached_s;
     j["energy_J"] = {{"grid", e_grid}, {"generator", e_generator}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
@@ -355,7 +363,7 @@ nlohmann::json RunSummary::to_json() const {
     j["pue"] = std::isfinite(pue) ? nlohmann::json(pue) : nlohmann::json();
     j["max_junction_temperature_C"] = max_junction_T - kCelsius;
     j["hottest_device"] = hottest_device;
-    j["energy_balance_error"] = energy_balance_error;
+    j["energy_balance_error"] = std::isnan(energy_balance_error) ? nlohmann::json() : nlohmann::json(energy_balance_error);
     j["throughput_fraction"] = throughput_fraction;
     j["throttled_device_seconds"] = {{"power_cap", throttled_s[0]}, {"thermal", throttled_s[1]},
                                      {"external", throttled_s[2]}, {"dropped_out", throttled_s[3]}};
@@ -454,7 +462,9 @@ std::string RunSummary::to_text() const {
             if (limits.lost[c] > 0) s += fmt::format(" {} {:.3f} device-h", kLostCauseNames[c], limits.lost[c] / 3600);
         s += "\n";
     }
-    s += fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
+    s += std::isnan(energy_balance_error)
+             ? std::string("  energy balance: not computed (power-only: temperatures held)\n")
+             : fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
     if (!events.empty()) {
         s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,
                          events.front().path, events.front().kind);

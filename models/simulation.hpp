@@ -29,6 +29,7 @@ struct RunOptions {
 
 struct RunSummary {
     std::string site, status, output, initial_state;
+    std::string mode = "full";                ///< "full" or "power-only" (simulation.mode)
     double duration_s = 0, t_reached_s = 0;
     double e_grid = 0, e_generator = 0, e_it = 0, e_cooling = 0, e_losses = 0, e_rejected = 0, e_stored = 0;  ///< [J]
     double peak_grid = 0, peak_it = 0;        ///< [W] at output times

@@ -187,35 +187,27 @@ void Network::finalize() {
     for (std::size_t e = 0; e < entries_.size(); ++e)
         slot_[e] = int(std::lower_bound(keys.begin(), keys.end(), key(entries_[e].first, entries_[e].second)) -
                        keys.begin());
-    // The Newton pattern: tally rows reduced to their diagonal. A tally's column must hold
-    // only its diagonal (nothing may depend on a running total).
     tally_.assign(std::size_t(n), 0);
-    for (int i = 0; i < n; ++i) tally_[std::size_t(i)] = states_[std::size_t(i)].tally;
-    newton_col_ptr_.assign(std::size_t(n) + 1, 0);
-    newton_row_idx_.clear();
-    newton_source_.clear();
-    for (int c = 0; c < n; ++c) {
-        for (auto k = col_ptr_[std::size_t(c)]; k < col_ptr_[std::size_t(c) + 1]; ++k) {
-            const auto r = row_idx_[std::size_t(k)];
-            if (tally_[std::size_t(c)] && r != c)
-                throw std::logic_error(fmt::format("Network: {} depends on the running total {}",
-                                                   states_[std::size_t(r)].path, states_[std::size_t(c)].path));
-            if (tally_[std::size_t(r)] && r != c) continue;
-            newton_row_idx_.push_back(r);
-            newton_source_.push_back(k);
-        }
-        newton_col_ptr_[std::size_t(c) + 1] = std::int64_t(newton_row_idx_.size());
+    frozen_.assign(std::size_t(n), 0);
+    for (int i = 0; i < n; ++i) {
+        const auto& st = states_[std::size_t(i)];
+        tally_[std::size_t(i)] = st.tally;
+        frozen_[std::size_t(i)] = !st.accumulator && !st.storage && !st.electrical;
     }
+    // A tally's column must hold only its diagonal: nothing may depend on a running total.
+    for (int c = 0; c < n; ++c)
+        if (tally_[std::size_t(c)])
+            for (auto k = col_ptr_[std::size_t(c)]; k < col_ptr_[std::size_t(c) + 1]; ++k)
+                if (row_idx_[std::size_t(k)] != c)
+                    throw std::logic_error(fmt::format("Network: {} depends on the running total {}",
+                                                       states_[std::size_t(row_idx_[std::size_t(k)])].path,
+                                                       states_[std::size_t(c)].path));
+    build_newton_pattern();
     inv_cap_per_nz_.resize(keys.size());
     for (std::size_t k = 0; k < keys.size(); ++k)
         inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
 
-    block_root_offset_.clear();
-    nroots_ = 0;
-    for (auto& b : blocks_) {
-        block_root_offset_.push_back(nroots_);
-        nroots_ += b->num_roots();
-    }
+    count_roots();
 
     inv_capacity_.resize(std::size_t(n));
     for (int i = 0; i < n; ++i) inv_capacity_[std::size_t(i)] = 1.0 / states_[std::size_t(i)].capacity;
@@ -243,6 +235,46 @@ void Network::finalize() {
     load_powered_.assign(loads_.size(), 1);
     stage_powered_.assign(std::size_t(ns), 1);
     finalized_ = true;
+}
+
+// The Newton pattern: the Jacobian's, with the rows of tallies (and of frozen states in
+// power-only mode) reduced to their diagonal.
+void Network::build_newton_pattern() {
+    const int n = int(states_.size());
+    newton_col_ptr_.assign(std::size_t(n) + 1, 0);
+    newton_row_idx_.clear();
+    newton_source_.clear();
+    for (int c = 0; c < n; ++c) {
+        for (auto k = col_ptr_[std::size_t(c)]; k < col_ptr_[std::size_t(c) + 1]; ++k) {
+            const auto r = std::size_t(row_idx_[std::size_t(k)]);
+            if ((tally_[r] || is_frozen(r)) && std::int64_t(r) != c) continue;
+            newton_row_idx_.push_back(std::int64_t(r));
+            newton_source_.push_back(k);
+        }
+        newton_col_ptr_[std::size_t(c) + 1] = std::int64_t(newton_row_idx_.size());
+    }
+}
+
+void Network::count_roots() {
+    block_root_offset_.clear();
+    block_nroots_.clear();
+    nroots_ = 0;
+    for (auto& b : blocks_) {
+        block_root_offset_.push_back(nroots_);
+        block_nroots_.push_back(power_only_ && b->roots_watch_thermal() ? 0 : b->num_roots());
+        nroots_ += block_nroots_.back();
+    }
+}
+
+void Network::set_power_only(bool on) {
+    if (!finalized_) throw std::logic_error("Network: set_power_only before finalize");
+    power_only_ = on;
+    // A frozen state's derivative is zero: its inverse capacity is, and with it its rows of
+    // the right-hand side and of the Jacobian.
+    for (std::size_t i = 0; i < states_.size(); ++i) inv_capacity_[i] = is_frozen(i) ? 0.0 : 1.0 / states_[i].capacity;
+    for (std::size_t k = 0; k < row_idx_.size(); ++k) inv_cap_per_nz_[k] = inv_capacity_[std::size_t(row_idx_[k])];
+    build_newton_pattern();
+    count_roots();
 }
 
 std::vector<double> Network::initial_state() const {
@@ -435,13 +467,13 @@ void Network::roots(double t, const double* y, double* g) {
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
     bool tree = false;
-    for (const auto& b : blocks_) tree = tree || (b->num_roots() > 0 && b->roots_read_tree(ctx));
+    for (std::size_t b = 0; b < blocks_.size(); ++b) tree = tree || (block_nroots_[b] > 0 && blocks_[b]->roots_read_tree(ctx));
     if (tree) {
         for (auto& b : blocks_) b->eval(ctx);
         eval_tree(ctx);
     }
     for (std::size_t b = 0; b < blocks_.size(); ++b)
-        if (blocks_[b]->num_roots() > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
+        if (block_nroots_[b] > 0) blocks_[b]->roots(ctx, g + block_root_offset_[b]);
 }
 
 bool Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
@@ -451,7 +483,7 @@ bool Network::on_roots(double t, const double* y, const int* found, std::vector<
     eval_tree(ctx);
     bool changed = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
-        for (int i = 0; i < blocks_[b]->num_roots(); ++i) {
+        for (int i = 0; i < block_nroots_[b]; ++i) {
             const int dir = found[block_root_offset_[b] + i];
             if (dir != 0) changed |= blocks_[b]->on_root(i, dir, ctx, events);
         }

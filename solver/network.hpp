@@ -40,6 +40,9 @@ struct StateInfo {
     /// An accumulator outside every energy balance (work done, time throttled, work lost):
     /// its row is left out of the Newton matrix (see Network::newton_col_ptr).
     bool tally = false;
+    /// An electrical control state (a store's rate-limited target [W]): it keeps its
+    /// dynamics in power-only mode with the accumulators and the stored energies.
+    bool electrical = false;
 };
 
 /// An end of a thermal edge: either a state (index >= 0) or a boundary (-1 - boundary index).
@@ -151,6 +154,9 @@ public:
     /// last split): the network then evaluates the blocks and the tree first. on_root() always
     /// sees an evaluated tree.
     virtual bool roots_read_tree(const EvalContext& /*ctx*/) const { return false; }
+    /// True when its roots watch temperatures only: in power-only mode, where temperatures
+    /// are held, they are not asked (Network::set_power_only).
+    virtual bool roots_watch_thermal() const { return false; }
 };
 
 /// A category of electrical load, for the energy accounting.
@@ -285,6 +291,14 @@ public:
     /// True for a tally (see newton_col_ptr).
     bool is_tally(std::size_t i) const { return tally_[i] != 0; }
 
+    /// Power-only mode: every state that is not an accumulator, a stored energy or an
+    /// electrical control state (temperatures, cooling controllers) is held where it is:
+    /// its derivative is zero and its row leaves the Newton matrix. The electrical side runs
+    /// on with the thermal side frozen. Call after finalize, between runs only.
+    void set_power_only(bool on);
+    bool power_only() const { return power_only_; }
+    bool is_frozen(std::size_t i) const { return power_only_ && frozen_[i] != 0; }
+
     int num_roots() const { return nroots_; }
     void roots(double t, const double* y, double* g);
     /// Tells the blocks which roots were found; true if any changed its discrete state.
@@ -342,15 +356,18 @@ private:
     std::vector<int> slot_;
     std::vector<std::int64_t> col_ptr_, row_idx_;
     std::vector<std::int64_t> newton_col_ptr_, newton_row_idx_, newton_source_;
-    std::vector<char> tally_;
+    std::vector<char> tally_, frozen_;
+    bool power_only_ = false;
+    void build_newton_pattern();
     std::vector<double> inv_cap_per_nz_;
     // Electrical tree: per load dependency, the entries it feeds.
     std::vector<int> load_dep_offset_;   // load id -> first dependency index
     std::vector<int> load_dep_entries_;  // per dependency: entry ids (heat_to, stages' heat_to, grid, category, losses)
     std::vector<int> load_dep_entry_offset_;
     std::vector<int> stage_order_;       // children before parents
-    std::vector<int> block_root_offset_;
+    std::vector<int> block_root_offset_, block_nroots_;  // roots asked of each block
     int nroots_ = 0;
+    void count_roots();
 
     // Flat copies of what the evaluation reads per state and per load (the info structs hold
     // strings: walking them strides through memory).

@@ -21,7 +21,9 @@ void RackStorage::declare(Network& net) {
         Unit& u = units_[k];
         u.owner = this;
         u.k = k;
-        u.g = net.add_state({u.path + "/draw_target", "W", 1.0, 0.0, std::max(1e-3, 1e-6 * u.p.power)});
+        StateInfo g{u.path + "/draw_target", "W", 1.0, 0.0, std::max(1e-3, 1e-6 * u.p.power)};
+        g.electrical = true;
+        u.g = net.add_state(g);
         StateInfo e{u.path + "/energy", "J", 1.0, u.p.target_soc * u.p.capacity, 1e-3, 0.0, u.p.capacity};
         e.storage = true;
         u.e = net.add_state(e);

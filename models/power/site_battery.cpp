@@ -8,6 +8,7 @@ namespace dctwin {
 void SiteBattery::declare(Network& net) {
     net_ = &net;
     StateInfo g{path_ + "/grid_target", "W", 1.0, 0.0, std::max(1.0, 1e-6 * p_.power)};  // [W]: a watt of a site is noise
+    g.electrical = true;
     g_ = net.add_state(g);
     StateInfo e{path_ + "/energy", "J", 1.0, p_.target_soc * p_.capacity, 1.0, 0.0, p_.capacity};
     e.storage = true;

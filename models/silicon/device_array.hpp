@@ -119,6 +119,7 @@ public:
     int num_roots() const override { return int(kRootsPerDevice * size()); }
     void roots(const EvalContext& ctx, double* g) const override;
     bool on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) override;
+    bool roots_watch_thermal() const override { return true; }
 
 private:
     struct Job {
