@@ -47,8 +47,7 @@ struct Integrator::Impl {
     std::vector<double> jac_values;
     SolverStats done;           // counters of previous CVODE lives (before ReInit)
     double t_disc = 0.0;        // next input discontinuity
-    double t_int = 0.0;         // [s] end of CVODE's last step (one-step mode)
-    bool step_end_returned = true;  // CVODE returned t_int itself, not a root inside the step
+    double t_int = 0.0;         // [s] end of CVODE's last step
     double tstop_set = HUGE_VAL;    // [s] the stop time CVODE holds (HUGE_VAL: none)
     bool reinit_needed = false;
 
@@ -124,16 +123,90 @@ struct Integrator::Impl {
         }
     }
 
-    static int roots(realtype t, N_Vector y, realtype* g, void* ud) {
-        auto* self = static_cast<Impl*>(ud);
-        ScopeTimer timer{&self->done.roots_s};
-        try {
-            self->net.roots(t, N_VGetArrayPointer(y), g);
-            return 0;
-        } catch (const std::exception& e) {
-            self->last_error = e.what();
-            return -1;
+    // After a (re)start at t: roots are searched from there, with the inputs from there on.
+    void restart_roots(double t) {
+        t_search = t;
+        g_hi_time = -HUGE_VAL;
+        if (g_lo.empty()) return;
+        ScopeTimer timer{&done.roots_s};
+        ++done.root_evals;
+        net.roots(t, N_VGetArrayPointer(y.get()), g_lo.data());
+    }
+
+    // --- threshold crossings --------------------------------------------------------------
+    // Found here rather than by CVODE's root-finding: after every step the root functions are
+    // evaluated once at its end and compared in sign with the last point checked; only a step
+    // with a change is searched (Illinois on the step's interpolant). CVODE would also evaluate
+    // them at every output time and walk every function in its unoptimised loops, which on a
+    // site with 100 000 functions cost more than the right-hand sides.
+    std::vector<double> g_lo, g_hi, g_mid;  // root values at t_search, at t_int, at a trial point
+    double t_search = 0.0;                   // [s] roots are searched in (t_search, t_int]
+    double g_hi_time = -HUGE_VAL;            // [s] the time g_hi belongs to
+    std::vector<double> y_scratch;
+
+    // g at (t, y): inside the stretch before a discontinuity, with the inputs from its left.
+    void eval_roots(double t, const double* yy, std::vector<double>& g) {
+        ScopeTimer timer{&done.roots_s};
+        ++done.root_evals;
+        if (std::isfinite(t_disc) && t <= t_disc) net.set_input_horizon(std::nextafter(t_disc, -HUGE_VAL));
+        net.roots(t, yy, g.data());
+        net.set_input_horizon(HUGE_VAL);
+    }
+    void eval_roots_at(double t, std::vector<double>& g) {  // on the last step's interpolant
+        y_scratch.resize(net.size());
+        sun::Vector v(N_VMake_Serial(sunindextype(y_scratch.size()), y_scratch.data(), ctx.get()));
+        sun::use_fast_ops(v.get());
+        check(CVodeGetDky(mem.get(), t, 0, v.get()), "CVodeGetDky", t);
+        eval_roots(t, y_scratch.data(), g);
+    }
+    static bool sign_changed(double a, double b) { return (a < 0) != (b < 0); }  // zero counts as positive
+
+    // The earliest crossing in (t_search, t_int], to a time tolerance: its time, and per
+    // function its direction there (root_found). false: none.
+    bool find_root(double& t_root) {
+        const std::size_t nr = g_lo.size();
+        double ta = t_search, tb = t_int;
+        std::vector<double>& ga = g_lo;
+        g_mid = g_hi;
+        std::vector<double> gb = g_hi;
+        auto any_change = [&](const std::vector<double>& x, const std::vector<double>& z) {
+            for (std::size_t i = 0; i < nr; ++i)
+                if (sign_changed(x[i], z[i])) return true;
+            return false;
+        };
+        if (!any_change(ga, gb)) return false;
+        double h = 0.0;
+        CVodeGetLastStep(mem.get(), &h);
+        const double ttol = 100 * DBL_EPSILON * (std::abs(tb) + std::abs(h));
+        int side = 0;  // Illinois: which end was kept last (-1 left, +1 right)
+        double wa = 1.0, wb = 1.0;
+        while (tb - ta > ttol) {
+            // The earliest secant estimate among the functions that change sign; weights halve
+            // an end kept twice in a row, so the bracket shrinks from both sides.
+            double tm = tb;
+            for (std::size_t i = 0; i < nr; ++i)
+                if (sign_changed(ga[i], gb[i])) {
+                    const double fa = wa * ga[i], fb = wb * gb[i];
+                    const double t = fb == fa ? 0.5 * (ta + tb) : tb - fb * (tb - ta) / (fb - fa);
+                    tm = std::min(tm, t);
+                }
+            const double margin = 0.5 * ttol;
+            tm = std::clamp(tm, ta + margin, tb - margin);
+            eval_roots_at(tm, g_mid);
+            if (any_change(ga, g_mid)) {
+                tb = tm, gb = g_mid;
+                wa = side == -1 ? 0.5 * wa : 1.0, wb = 1.0, side = -1;
+            } else {
+                ta = tm, ga = g_mid;  // g_lo moves with the left end
+                wb = side == 1 ? 0.5 * wb : 1.0, wa = 1.0, side = 1;
+            }
         }
+        for (std::size_t i = 0; i < nr; ++i)
+            root_found[i] = sign_changed(ga[i], gb[i]) ? (gb[i] >= 0 ? 1 : -1) : 0;
+        t_root = tb;
+        g_lo = gb;  // the search goes on from the root, past the crossings found there
+        t_search = tb;
+        return true;
     }
 
     static void on_error(int, const char* module, const char* function, char* msg, void* ud) {
@@ -193,8 +266,8 @@ struct Integrator::Impl {
         check(CVodeReInit(m, t, y.get()), "CVodeReInit", t);
         ++done.reinits;
         t_int = t;
-        step_end_returned = true;
         tstop_set = HUGE_VAL;
+        restart_roots(t);
         check(CVodeSetMaxStep(m, retry_max_step), "CVodeSetMaxStep", t);
         check(CVodeSetInitStep(m, retry_max_step), "CVodeSetInitStep", t);
         check(CVodeSetMaxNumSteps(m, kRetrySteps), "CVodeSetMaxNumSteps", t);
@@ -269,7 +342,6 @@ struct Integrator::Impl {
         CVodeGetNumNonlinSolvIters(m, &v), done.nonlin_iters += v;
         CVodeGetNumNonlinSolvConvFails(m, &v), done.nonlin_conv_fails += v;
         CVodeGetNumErrTestFails(m, &v), done.err_test_fails += v;
-        if (net.num_roots() > 0) CVodeGetNumGEvals(m, &v), done.root_evals += v;
     }
 };
 
@@ -331,15 +403,14 @@ void Integrator::start(double t0, std::span<const double> y0) {
     } else if (I.opt.analytic_jacobian) {
         I.check(CVodeSetJacFn(m, &Impl::jac), "CVodeSetJacFn", t0);
     }
-    if (net.num_roots() > 0) {
-        I.check(CVodeRootInit(m, net.num_roots(), &Impl::roots), "CVodeRootInit", t0);
-        I.root_found.assign(std::size_t(net.num_roots()), 0);
-    }
+    const auto nr = std::size_t(net.num_roots());
+    I.root_found.assign(nr, 0);
+    I.g_lo.assign(nr, 0.0), I.g_hi.assign(nr, 0.0), I.g_mid.assign(nr, 0.0);
     t_ = t0;
     I.t_int = t0;
-    I.step_end_returned = true;
     I.tstop_set = HUGE_VAL;
     I.t_disc = net.next_discontinuity(t0);
+    I.restart_roots(t0);
     I.reinit_needed = false;
     I.retries = 0;
     I.in_retry = false;
@@ -365,32 +436,75 @@ bool Integrator::advance(double tout) {
         }
     } clock{I.done, wall0, observer_s};
 
-    // The integrator steps only as far as the next discontinuity: output times are served by
-    // interpolation (CVODE's in CV_NORMAL mode, CVodeGetDky here in CV_ONE_STEP mode), so that
-    // frequent outputs do not cut the steps short. t_ is the time of y; I.t_int the end of
-    // CVODE's last step (t_int >= t_).
+    // CVODE takes one step per call and goes only as far as the next discontinuity; output
+    // times are served from the last step's interpolant, so that frequent outputs cost neither
+    // steps nor root evaluations. t_ is the time of y; I.t_int the end of CVODE's last step
+    // (t_ <= t_int); crossings are searched in (I.t_search, I.t_int] before t_ passes them.
     auto interpolate_to = [&](double t) {
         I.check(CVodeGetDky(m, t, 0, I.y.get()), "CVodeGetDky", t);
         t_ = t;
     };
-    while (t_ < tout) {
+    if (t_ >= tout) return true;
+    // A call that reaches tout with the user's settings ends a difficulty: the retry count
+    // starts again (see retry()).
+    auto reached = [&] {
+        if (!I.in_retry) I.retries = 0;
+        return true;
+    };
+    long steps = 0;  // in this call, for the guard on runaway stepping below
+    while (true) {
         if (I.reinit_needed) {
-            // The inputs jumped at t_: restart the multistep history from the current state.
+            // The inputs jumped at t_ (or a discrete change happened there): restart the
+            // multistep history from the current state.
             I.accumulate_stats();  // CVodeReInit zeroes CVODE's counters
             I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
             ++I.done.reinits;
             I.t_disc = I.net.next_discontinuity(t_);
             I.t_int = t_;
-            I.step_end_returned = true;
             I.tstop_set = HUGE_VAL;
+            I.restart_roots(t_);
             I.reinit_needed = false;
         }
-        if (I.observer && I.step_end_returned && I.t_int > t_) {
-            // One-step mode, and CVODE has returned the end of its last step (so every root in
-            // it too): what lies inside that step is served from it.
+        // Crossings inside the last step, before anything past them is served.
+        if (!I.g_lo.empty() && I.t_search < I.t_int) {
+            if (I.g_hi_time != I.t_int) {
+                I.eval_roots_at(I.t_int, I.g_hi);
+                I.g_hi_time = I.t_int;
+            }
+            double tr = 0.0;
+            if (I.find_root(tr)) {
+                if (tr > tout) {
+                    // Beyond this call: serve tout, and search on from there next time (nothing
+                    // crossed before tr, so the signs at tout are those before the crossing).
+                    I.eval_roots_at(tout, I.g_lo);
+                    I.t_search = tout;
+                    interpolate_to(tout);
+                    return reached();
+                }
+                interpolate_to(tr);
+                if (I.net.on_roots(t_, N_VGetArrayPointer(I.y.get()), I.root_found.data(), I.events))
+                    I.reinit_needed = true;  // a discrete change: the right-hand side jumped here
+                if (t_ < tout) return false;
+                return reached();
+            }
+            I.t_search = I.t_int;
+            std::swap(I.g_lo, I.g_hi);
+            I.g_hi_time = -HUGE_VAL;
+        }
+        // Where the last step ended: past tout, the interpolant serves it; on a discontinuity,
+        // a restart.
+        if (t_ > tout) {
+            interpolate_to(tout);
+            return reached();
+        }
+        if (t_ >= I.t_disc) I.reinit_needed = true;
+        if (t_ >= tout) return reached();
+        if (I.reinit_needed) continue;
+        // What the last step already covers (t_ was served inside it before).
+        if (I.t_int > t_) {
             if (I.t_int >= tout && tout < I.t_disc) {
                 interpolate_to(tout);
-                break;
+                return reached();
             }
             if (I.t_int >= I.t_disc) {
                 interpolate_to(I.t_disc);
@@ -402,11 +516,10 @@ bool Integrator::advance(double tout) {
             // An output within rounding of where the solver stands (an output time computed as
             // k * dt next to a discontinuity): it is here; CVODE would refuse to start towards it.
             t_ = tout;
-            break;
+            return reached();
         }
         // No discontinuity ahead: a stop time beyond reach (this SUNDIALS cannot clear one).
-        // Set only when it changes: CVODE refuses a stop time equal to where it stands, which
-        // is where it waits after stepping onto a discontinuity while serving earlier outputs.
+        // Set only when it changes: CVODE refuses a stop time equal to where it stands.
         double tstop = I.t_disc;
         if (I.in_retry) tstop = std::min(tstop, I.retry_until);
         if (!std::isfinite(tstop)) tstop = 1e300;
@@ -418,20 +531,8 @@ bool Integrator::advance(double tout) {
         double tret = t_;
         // A discontinuity at t_disc: the inputs of the stretch before it, up to it.
         if (std::isfinite(I.t_disc)) I.net.set_input_horizon(std::nextafter(I.t_disc, -HUGE_VAL));
-        const int flag = CVode(m, tout, I.y.get(), &tret, I.observer ? CV_ONE_STEP : CV_NORMAL);
+        const int flag = CVode(m, tout, I.y.get(), &tret, CV_ONE_STEP);
         I.net.set_input_horizon(HUGE_VAL);
-        if (flag == CV_TOO_MUCH_WORK && !I.in_retry && tret > t_) {
-            // A long stretch of many steps: go on while the steps are of a physical size. Steps
-            // below a microsecond mean the solution is lost; stop with an error rather than
-            // grind through millions of them.
-            double h = 0.0;
-            CVodeGetCurrentStep(m, &h);
-            if (std::abs(h) >= kSaneStep) {
-                t_ = I.t_int = tret;
-                I.step_end_returned = true;
-                continue;
-            }
-        }
         if (flag < 0) {
             // On failure CVODE leaves y at the last step it completed (time tret).
             t_ = I.t_int = tret;
@@ -440,32 +541,26 @@ bool Integrator::advance(double tout) {
             continue;
         }
         if (flag == CV_TSTOP_RETURN) I.tstop_set = HUGE_VAL;  // CVODE clears a stop time it reached
-        if (I.observer) {
-            double tn = tret;
-            if (flag == CV_ROOT_RETURN) CVodeGetCurrentTime(m, &tn);
-            if (tn > I.t_int) {
-                ScopeTimer timer{&observer_s};
-                I.observer(I.t_int, tn);
-                I.t_int = tn;
+        if (++steps > (I.in_retry ? Impl::kRetrySteps : I.opt.max_steps_per_call)) {
+            // A long stretch of many steps: go on while the steps are of a physical size. Steps
+            // below a microsecond mean the solution is lost (and in a retry window, so many
+            // steps that the difficulty stays): stop with an error rather than grind on.
+            double h = 0.0;
+            CVodeGetCurrentStep(m, &h);
+            if (I.in_retry || std::abs(h) < kSaneStep) {
+                t_ = I.t_int = tret;
+                I.last_error = fmt::format("{} steps in a row, the last of {:.3g} s", steps, std::abs(h));
+                I.fail(CV_TOO_MUCH_WORK, "CVode", tret);
             }
-            I.step_end_returned = flag != CV_ROOT_RETURN;
+            steps = 0;
         }
-        t_ = tret;
-        if (flag != CV_ROOT_RETURN && I.observer && t_ > tout) interpolate_to(tout);
-        if (I.in_retry) {
-            if (t_ >= I.retry_until) I.end_retry_window(t_);
-        } else {
-            I.retries = 0;  // a clean call with the user's settings
+        if (tret > I.t_int && I.observer) {
+            ScopeTimer timer{&observer_s};
+            I.observer(I.t_int, tret);
         }
-        if (t_ >= I.t_disc) I.reinit_needed = true;
-        if (flag == CV_ROOT_RETURN) {
-            I.check(CVodeGetRootInfo(m, I.root_found.data()), "CVodeGetRootInfo", t_);
-            if (I.net.on_roots(t_, N_VGetArrayPointer(I.y.get()), I.root_found.data(), I.events))
-                I.reinit_needed = true;  // a discrete change: the right-hand side jumped here
-            if (t_ < tout) return false;
-        }
+        t_ = I.t_int = tret;  // y is CVODE's at the end of the step; the search comes first
+        if (I.in_retry && t_ >= I.retry_until) I.end_retry_window(t_);
     }
-    return true;
 }
 
 std::span<const double> Integrator::y() const {
