@@ -144,7 +144,7 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
                 break;
             case ConstraintSource::power_cap:
                 for (std::size_t k = s.a; k < s.b; ++k) {
-                    const double uk = d.cap_utilisation(k, ctx);
+                    const double uk = d.cap_utilisation(k);
                     if (std::isnan(u) || uk > u) u = uk, limit = d.params(k).power_cap, value = uk * limit;
                 }
                 break;

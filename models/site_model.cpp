@@ -954,9 +954,9 @@ SitePoint SiteModel::point(double t, const double* y) {
     SitePoint p;
     p.grid_power = net_.last_grid_power();
     p.generator_power = net_.last_source_power() - p.grid_power;
-    const auto loads = net_.last_loads();
-    for (std::size_t l = 0; l < loads.size(); ++l)
-        if (net_.load_powered(l)) (net_.loads()[l].category == LoadCategory::it ? p.it_power : p.cooling_power) += loads[l];
+    // The tree sums every powered load into its category's accumulator.
+    p.it_power = net_.last_flow()[std::size_t(net_.accounting().it)];
+    p.cooling_power = net_.last_flow()[std::size_t(net_.accounting().cooling)];
     p.loss_power = net_.last_flow()[std::size_t(net_.accounting().losses)];
     for (const auto& b : net_.boundaries()) p.heat_rejection += net_.last_flow()[std::size_t(b.accumulator)];
     p.max_junction_T = -HUGE_VAL;

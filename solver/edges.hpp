@@ -24,6 +24,7 @@ public:
     void declare(Network& net) override;
     void eval(EvalContext& ctx) const override;
     void jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const override;
+    bool thermal_only() const override { return true; }
 
 private:
     std::string name_;
@@ -46,6 +47,7 @@ public:
     void declare(Network& net) override;
     void eval(EvalContext& ctx) const override;
     void jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDerivatives& dl) const override;
+    bool thermal_only() const override { return true; }
 
 private:
     std::string name_;

@@ -207,8 +207,14 @@ void Network::finalize() {
     for (std::size_t k = 0; k < keys.size(); ++k)
         inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
 
-    count_roots();
+    select_blocks();
 
+    thermal_idx_.clear(), storage_idx_.clear(), thermal_cap_.clear();
+    for (int i = 0; i < n; ++i) {
+        if (states_[std::size_t(i)].unit == "K")
+            thermal_idx_.push_back(i), thermal_cap_.push_back(states_[std::size_t(i)].capacity);
+        if (states_[std::size_t(i)].storage) storage_idx_.push_back(i);
+    }
     inv_capacity_.resize(std::size_t(n));
     for (int i = 0; i < n; ++i) inv_capacity_[std::size_t(i)] = 1.0 / states_[std::size_t(i)].capacity;
     load_heat_row_.resize(loads_.size());
@@ -255,7 +261,10 @@ void Network::build_newton_pattern() {
     }
 }
 
-void Network::count_roots() {
+void Network::select_blocks() {
+    active_.clear();
+    for (auto& b : blocks_)
+        if (!(power_only_ && b->thermal_only())) active_.push_back(b.get());
     block_root_offset_.clear();
     block_nroots_.clear();
     nroots_ = 0;
@@ -269,12 +278,16 @@ void Network::count_roots() {
 void Network::set_power_only(bool on) {
     if (!finalized_) throw std::logic_error("Network: set_power_only before finalize");
     power_only_ = on;
+    cache_valid_ = false;
+    live_idx_.clear();
+    for (std::size_t i = 0; i < states_.size(); ++i)
+        if (!states_[i].accumulator && !is_frozen(i)) live_idx_.push_back(int(i));
     // A frozen state's derivative is zero: its inverse capacity is, and with it its rows of
     // the right-hand side and of the Jacobian.
     for (std::size_t i = 0; i < states_.size(); ++i) inv_capacity_[i] = is_frozen(i) ? 0.0 : 1.0 / states_[i].capacity;
     for (std::size_t k = 0; k < row_idx_.size(); ++k) inv_cap_per_nz_[k] = inv_capacity_[std::size_t(row_idx_[k])];
     build_newton_pattern();
-    count_roots();
+    select_blocks();
 }
 
 std::vector<double> Network::initial_state() const {
@@ -362,6 +375,7 @@ void Network::eval_tree(EvalContext& ctx) {
 }
 
 void Network::shed(int stage) {
+    cache_valid_ = false;
     // A stage is below `stage` if `stage` is on its chain to the root.
     auto below = [&](int s) {
         for (; s >= 0; s = stages_[std::size_t(s)].parent)
@@ -413,26 +427,45 @@ void Network::chain_values(int stage, double v, double& dlosses, JacobianFill& j
     jac.add(*e++, (1.0 - grid_share_) * factor * v);  // generator
 }
 
+bool Network::reuse_evaluation(double t, const double* y) {
+    const double ti = std::min(t, input_horizon_);
+    probe_inputs_.resize(inputs_.size());
+    for (std::size_t k = 0; k < inputs_.size(); ++k) probe_inputs_[k] = inputs_[k]->value(ti);
+    bool same = cache_valid_ && probe_inputs_ == cached_inputs_;
+    for (std::size_t k = 0; same && k < live_idx_.size(); ++k) same = y[live_idx_[k]] == cached_live_[k];
+    if (same) return true;
+    cached_inputs_ = probe_inputs_;
+    cached_live_.resize(live_idx_.size());
+    for (std::size_t k = 0; k < live_idx_.size(); ++k) cached_live_[k] = y[live_idx_[k]];
+    return false;
+}
+
 void Network::rhs(double t, const double* y, double* ydot) {
+    if (power_only_ && reuse_evaluation(t, y)) {
+        for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];
+        return;
+    }
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
-    for (auto& b : blocks_) b->eval(ctx);
+    for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
     for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];
+    cache_valid_ = power_only_;
 }
 
 void Network::jacobian(double t, const double* y, std::span<double> values) {
     if (values.size() != nnz()) throw std::logic_error("Network::jacobian: wrong value count");
+    cache_valid_ = false;  // the flows below are this point's
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
     // Loads and stage slopes at this point: a full evaluation keeps them consistent.
-    for (auto& b : blocks_) b->eval(ctx);
+    for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
     std::fill(values.begin(), values.end(), 0.0);
     std::fill(dload_.begin(), dload_.end(), 0.0);
     JacobianFill jac{values, slot_};
     LoadDerivatives dl{dload_, load_dep_offset_};
-    for (auto& b : blocks_) b->jacobian(ctx, jac, dl);
+    for (Block* b : active_) b->jacobian(ctx, jac, dl);
     for (std::size_t l = 0; l < loads_.size(); ++l) {
         const auto& L = loads_[l];
         const bool on = load_powered_[l] != 0;
@@ -464,12 +497,13 @@ void Network::jacobian(double t, const double* y, std::span<double> values) {
 }
 
 void Network::roots(double t, const double* y, double* g) {
+    cache_valid_ = false;  // the flows are rewritten below
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
     bool tree = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b) tree = tree || (block_nroots_[b] > 0 && blocks_[b]->roots_read_tree(ctx));
     if (tree) {
-        for (auto& b : blocks_) b->eval(ctx);
+        for (Block* b : active_) b->eval(ctx);
         eval_tree(ctx);
     }
     for (std::size_t b = 0; b < blocks_.size(); ++b)
@@ -477,9 +511,10 @@ void Network::roots(double t, const double* y, double* g) {
 }
 
 bool Network::on_roots(double t, const double* y, const int* found, std::vector<Event>& events) {
+    cache_valid_ = false;  // blocks may change their discrete state
     EvalContext ctx;
     prepare(t, y, ctx, flow_);
-    for (auto& b : blocks_) b->eval(ctx);  // rare: what a discrete change decides on is up to date
+    for (Block* b : active_) b->eval(ctx);  // rare: what a discrete change decides on is up to date
     eval_tree(ctx);
     bool changed = false;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
@@ -498,10 +533,8 @@ double Network::next_discontinuity(double t) const {
 
 double Network::stored_energy(const double* y) const {
     double e = 0.0;
-    for (std::size_t i = 0; i < states_.size(); ++i) {
-        if (states_[i].unit == "K") e += states_[i].capacity * y[i];
-        if (states_[i].storage) e += y[i];
-    }
+    for (std::size_t k = 0; k < thermal_idx_.size(); ++k) e += thermal_cap_[k] * y[thermal_idx_[k]];
+    for (int i : storage_idx_) e += y[i];
     return e;
 }
 

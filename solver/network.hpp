@@ -157,6 +157,9 @@ public:
     /// True when its roots watch temperatures only: in power-only mode, where temperatures
     /// are held, they are not asked (Network::set_power_only).
     virtual bool roots_watch_thermal() const { return false; }
+    /// True when it only moves heat between thermal nodes and boundaries: in power-only mode
+    /// it is not evaluated.
+    virtual bool thermal_only() const { return false; }
 };
 
 /// A category of electrical load, for the energy accounting.
@@ -366,12 +369,22 @@ private:
     std::vector<int> load_dep_entry_offset_;
     std::vector<int> stage_order_;       // children before parents
     std::vector<int> block_root_offset_, block_nroots_;  // roots asked of each block
+    std::vector<Block*> active_;  // the blocks evaluated: all, or in power-only mode the non-thermal
+    // Power-only mode: with temperatures held, an evaluation depends only on the inputs and on
+    // the few live states (stored energies, electrical controls), so inside a stretch of
+    // constant inputs the last one is reused (solver steps and output rows alike).
+    std::vector<int> live_idx_;
+    std::vector<double> cached_inputs_, cached_live_, probe_inputs_;
+    bool cache_valid_ = false;
+    bool reuse_evaluation(double t, const double* y);
     int nroots_ = 0;
-    void count_roots();
+    void select_blocks();  // active_ and the roots asked of each block, for the mode
 
     // Flat copies of what the evaluation reads per state and per load (the info structs hold
     // strings: walking them strides through memory).
     std::vector<double> inv_capacity_;   // [1/capacity]
+    std::vector<int> thermal_idx_, storage_idx_;  // states in stored_energy()
+    std::vector<double> thermal_cap_;             // [J/K] of thermal_idx_
     std::vector<int> load_heat_row_;     // flow row receiving the load's heat
     std::vector<int> load_stage_;
     std::vector<char> load_is_it_;

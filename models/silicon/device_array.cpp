@@ -85,6 +85,7 @@ void DeviceArray::declare(Network& net) {
         }
     }
     x_.assign(n, 1.0);
+    p_free_.assign(n, 0.0);
     dxdT_.assign(n, 0.0);
     dPdT_.assign(n, 0.0);
     reason_.assign(n, 0);
@@ -99,19 +100,6 @@ LostCause DeviceArray::cause(std::size_t k, const EvalContext& ctx) const {
         case Throttle::external: return LostCause::site_power_limit;
         default: return fault ? LostCause::cooling_fault : LostCause::thermal;  // thermal, or dropped out hot
     }
-}
-
-double DeviceArray::cap_utilisation(std::size_t k, const EvalContext& ctx) const {
-    if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) return 0.0;
-    const auto& p = p_[k];
-    const double T = ctx.y[std::size_t(nodes_[k].junction)];
-    const double a = ctx.inputs[std::size_t(activity_[k])];
-    const double lim = limit_[k] >= 0 ? ctx.inputs[std::size_t(limit_[k])] : -1.0;
-    const Clock c = solve_clock(k, T, a, lim);
-    const double x = std::max(p.clock.x_min, std::min(c.x_unc, c.x_ext));
-    const double power = p.idle_power + a * p.dynamic_power * p.clock.g(x) + c.leak + p.memory_idle_power +
-                         a * p.memory_dynamic_power;
-    return power / p.power_cap;
 }
 
 DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, double limit) const {
@@ -163,7 +151,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
         const auto& p = p_[k];
         unpowered_[k] = !ctx.powered[std::size_t(load_[k])];
         if (dropped_[k] || unpowered_[k]) {  // out, or its feed was shed
-            x_[k] = 0.0, dxdT_[k] = 0.0, dPdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
+            x_[k] = 0.0, dxdT_[k] = 0.0, dPdT_[k] = 0.0, p_free_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
             ctx.load[std::size_t(load_[k])] = 0.0;
             if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
             continue;
@@ -179,6 +167,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
             if (full + mem <= p.power_cap && (lim < 0 || full + mem <= lim)) {
                 const double n = count_[k];
                 x_[k] = 1.0, dxdT_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::none);
+                p_free_[k] = full + mem;
                 ctx.load[std::size_t(load_[k])] = n * full;
                 dPdT_[k] = n * p.leakage_coeff * leak;
                 if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = n * mem;
@@ -189,6 +178,9 @@ void DeviceArray::eval(EvalContext& ctx) const {
         x_[k] = c.x, dxdT_[k] = c.dxdT, reason_[k] = std::uint8_t(c.reason);
         const double gx = c.x == c.x_unc ? c.g_unc : p.clock.g(c.x);
         const double n = count_[k];
+        const double x_free = std::max(p.clock.x_min, std::min(c.x_unc, c.x_ext));
+        p_free_[k] = p.idle_power + a * p.dynamic_power * (x_free == c.x_unc ? c.g_unc : p.clock.g(x_free)) + c.leak +
+                     p.memory_idle_power + a * p.memory_dynamic_power;
         ctx.load[std::size_t(load_[k])] = n * (p.idle_power + a * p.dynamic_power * gx + c.leak);
         // d(P)/d(T_junction), kept for jacobian(), which always follows an eval at the same point.
         dPdT_[k] = n * (p.leakage_coeff * c.leak + (c.dxdT != 0.0 ? a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT : 0.0));

@@ -102,8 +102,9 @@ public:
     void set_cooling_fault_input(int input) { fault_input_ = input; }
 
     /// [1] the device's power at the clock its other limits allow, over its power cap: above 1
-    /// exactly when the cap lowers the clock; 0 for a device that is out or unpowered.
-    double cap_utilisation(std::size_t k, const EvalContext& ctx) const;
+    /// exactly when the cap lowers the clock; 0 for a device that is out or unpowered. From the
+    /// last evaluation (Network::rhs), which must have been at the point asked about.
+    double cap_utilisation(std::size_t k) const { return p_free_[k] / p_[k].power_cap; }
 
     // What the last evaluation found (valid after Network::rhs).
     double clock(std::size_t k) const { return x_[k]; }
@@ -164,6 +165,7 @@ private:
     LostCause cause(std::size_t k, const EvalContext& ctx) const;
     // Per evaluation.
     mutable std::vector<double> x_, dxdT_, dPdT_;  ///< clock [1], its d/dT [1/K], d(power)/dT [W/K]
+    mutable std::vector<double> p_free_;  ///< [W] one device's power at the clock all but its cap allow
     mutable std::vector<std::uint8_t> reason_;
     mutable std::vector<std::uint8_t> unpowered_;  ///< its feed was shed
 };
