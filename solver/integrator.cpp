@@ -384,9 +384,9 @@ void Integrator::start(double t0, std::span<const double> y0) {
         I.LS.reset(SUNLinSol_KLU(I.y.get(), I.A.get(), I.ctx.get()));
         // AMD suits the nearly symmetric pattern of a thermal network better than COLAMD.
         if (I.LS) SUNLinSol_KLUSetOrdering(I.LS.get(), 0);
-        // No row scaling: the thermal rows of I - gamma J are diagonally dominant and the
-        // accumulator rows are blocks of their own, so it only cost time (a fifth of each set-up).
-        if (I.LS) SUNLinSol_KLUGetCommon(I.LS.get())->scale = 0;
+        // No row scaling (and no scan for it): the thermal rows of I - gamma J are diagonally
+        // dominant and the accumulator rows are blocks of their own, so it only cost time.
+        if (I.LS) SUNLinSol_KLUGetCommon(I.LS.get())->scale = -1;
     }
     I.LS = sun::fixed_pattern(std::move(I.LS), &I.done.lsetup_s, &I.done.lsolve_s);
     if (!I.A || !I.LS) throw std::runtime_error("SUNDIALS: cannot create the linear solver");

@@ -6,15 +6,20 @@
 namespace dctwin {
 
 double ClockCurve::g_inverse(double r) const {
-    // Newton on g(x) = r from the linear guess; g is a cubic, increasing and convex where it
-    // matters, so a handful of steps reach machine precision.
-    if (r <= g(x_min)) {
+    // Newton on g(x) = r; g is a cubic, increasing and convex where it matters, so a handful of
+    // steps reach machine precision.
+    const double g_min = g(x_min);
+    if (r <= g_min) {
         // Below the floor: linear continuation (the result is clamped by the caller anyway).
-        return x_min + (r - g(x_min)) / dg(x_min);
+        return x_min + (r - g_min) / dg(x_min);
     }
-    double x = std::clamp(r, x_min, 4.0);
+    // v(x) = a + b x, g = x v^2, g' = v (v + 2 b x); start on the tangent at full clock, where
+    // capped devices sit: two or three steps.
+    const double b = x_min >= 1.0 ? 0.0 : (1.0 - v_min) / (1.0 - x_min), a = (x_min >= 1.0 ? 1.0 : v_min) - b * x_min;
+    double x = std::clamp(1.0 + (r - 1.0) / (1.0 + 2.0 * b), x_min, 4.0);  // v(1) = 1
     for (int i = 0; i < 30; ++i) {
-        const double step = (g(x) - r) / dg(x);
+        const double v = a + b * x;
+        const double step = (x * v * v - r) / (v * (v + 2.0 * b * x));
         x -= step;
         if (std::abs(step) < 1e-14 * std::max(1.0, std::abs(x))) break;
     }
