@@ -173,8 +173,10 @@ int main(int argc, char** argv) {
         return kOk;
     }
 
+    const auto load0 = std::chrono::steady_clock::now();
     auto loaded = load(site, sets);
     if (!loaded) return kBadInput;
+    const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
     if (check->parsed()) {
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
@@ -206,7 +208,8 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
 
     try {
-        const auto sum = dctwin::run_site(*loaded->model, opt);
+        auto sum = dctwin::run_site(*loaded->model, opt);
+        sum.setup_s = setup_s;
         if (json)
             std::cout << sum.to_json().dump(2) << "\n";
         else

@@ -1,44 +1,143 @@
 #!/usr/bin/env bash
-# Runs the benchmark scenarios and prints one row each: size, simulated and wall time, ratio
-# to real time, solver work, state-steps per second and peak memory. Needs a Release build
-# (./scripts/setup.sh) and python3 for the table. Usage: bench/run.sh [--quick]
+# Runs the benchmark scenarios and prints two tables: size, simulated and wall time, ratio to
+# real time, solver work, state-steps per second and peak memory; then where the time went.
+# Needs a Release build (./scripts/setup.sh) and python3 for the tables.
+#   bench/run.sh            every scenario (about half an hour on 2 cores)
+#   bench/run.sh --quick    without the 100k-GPU cases and the long resolved runs (a minute)
+#   bench/run.sh NAME...    only the scenarios whose name contains one of the words
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=build/bin/dctwin
+bin=${DCTWIN_BIN:-build/bin/dctwin}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-quick=${1:-}
+quick=0
+filters=()
+for a in "$@"; do
+  if [ "$a" = "--quick" ]; then quick=1; else filters+=("$a"); fi
+done
 
-# name | site | extra arguments
+# A training job over the whole site: 2 s iterations (70 % compute at full activity, 30 %
+# communication at 0.4), a 60 s checkpoint at 0.1 every 30 min.
+train() {
+  printf 'workload={jobs: {train: {training: {iteration_period: 2 s, compute_fraction: 0.7, compute_activity: 1, communication_activity: 0.4, checkpoint_interval: 30 min, checkpoint_duration: 60 s, checkpoint_activity: 0.1, resolution: %s}}}}' "$1"
+}
+rows() { printf -- '--set halls.hall1.rows.rowA.count=%s --set halls.hall1.rows.rowB.count=%s' "$1" "$2"; }
+
+# name | long (skipped by --quick) | site | arguments, one per line
 scenarios=(
-  "example-pod 1h|sites/example-pod.yaml|--duration 1h"
-  "hotspot-pod 30min|sites/hotspot-pod.yaml|--duration 30min"
-  "scale 1k GPUs 1h|sites/example-pod.yaml|--duration 1h --set halls.hall1.rows.rowA.count=30 --set halls.hall1.rows.rowB.count=2 --set simulation.write_states=false"
-  "scale 10k GPUs 1h|sites/example-pod.yaml|--duration 1h --set halls.hall1.rows.rowA.count=300 --set halls.hall1.rows.rowB.count=13 --set simulation.write_states=false"
+  "h100-pod 24 h, averaged training, design day|0|sites/h100-pod.yaml|--duration
+24h
+--set
+$(train averaged)"
+  "gb200-hall 1 h, every iteration resolved|1|sites/gb200-hall.yaml|--duration
+1h
+--set
+$(train iterations)"
+  "frontier 1 h, job mix, 1 s rows|1|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s"
+  "frontier 1 h, job mix, 1 s rows, lumped|0|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s
+--set
+simulation.lumping=identical"
+  "frontier 1 h, power-only, 1 s rows|0|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s
+--set
+simulation.mode=power-only"
+  "frontier 1 h, power-only, 1 s rows, lumped|0|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s
+--set
+simulation.mode=power-only
+--set
+simulation.lumping=identical"
+  "campus-100k 24 h, averaged training|1|sites/campus-100k.yaml|--duration
+24h
+--set
+$(train averaged)"
+  "campus-100k 10 min, every iteration resolved|1|sites/campus-100k.yaml|--duration
+10min
+--set
+$(train iterations)"
+  "campus-100k 24 h, averaged training, lumped|0|sites/campus-100k.yaml|--duration
+24h
+--set
+$(train averaged)
+--set
+simulation.lumping=identical"
+  "campus-100k 10 min, every iteration resolved, lumped|0|sites/campus-100k.yaml|--duration
+10min
+--set
+$(train iterations)
+--set
+simulation.lumping=identical"
 )
-[ "$quick" = "--quick" ] || scenarios+=(
-  "scale 100k GPUs 1h|sites/example-pod.yaml|--duration 1h --set halls.hall1.rows.rowA.count=3000 --set halls.hall1.rows.rowB.count=125 --set simulation.write_states=false"
-)
+# The scaling series: sites/example-pod.yaml's racks (32 H100 + 8 Grace each) multiplied,
+# the same 1 h workload, every device resolved, no per-device series written.
+for s in "1k|30 2" "10k|300 13" "100k|3000 125"; do
+  IFS='|' read -r label counts <<<"$s"
+  read -r a b <<<"$counts"
+  long=0; [ "$label" = "100k" ] && long=1
+  scenarios+=("scale ${label} GPUs 1 h|$long|sites/example-pod.yaml|--duration
+1h
+--set
+halls.hall1.rows.rowA.count=$a
+--set
+halls.hall1.rows.rowB.count=$b
+--set
+simulation.write_states=false")
+done
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-rows=()
+: >"$out/rows"
 for s in "${scenarios[@]}"; do
-  IFS='|' read -r name site args <<<"$s"
-  # shellcheck disable=SC2086
-  /usr/bin/time -f "%M" -o "$out/mem" "$bin" run "$site" -o "$out/r.h5" --force --json $args >"$out/j.json"
-  rows+=("$name|$(cat "$out/mem")|$(tr -d '\n' <"$out/j.json")")
+  IFS='|' read -r name long site args <<<"$(printf '%s' "$s" | head -1)"
+  mapfile -t argv < <(printf '%s\n' "$s" | sed '1s/^[^|]*|[^|]*|[^|]*|//')
+  if [ ${#filters[@]} -gt 0 ]; then
+    hit=0; for f in "${filters[@]}"; do [[ "$name" == *"$f"* ]] && hit=1; done
+    [ $hit = 1 ] || continue
+  elif [ "$quick" = 1 ] && [ "$long" = 1 ]; then
+    continue
+  fi
+  echo "running: $name" >&2
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$out/mem" "$bin" run "$site" -o "$out/r.h5" --force --json "${argv[@]}" >"$out/j.json"
+  end=$(date +%s.%N)
+  printf '%s|%s|%s|%s\n' "$name" "$(cat "$out/mem")" "$(echo "$end - $start" | bc)" "$(tr -d '\n' <"$out/j.json")" >>"$out/rows"
 done
-printf '%s\n' "${rows[@]}" | python3 -c '
+python3 - "$out/rows" <<'PY'
 import json, sys
-print("| scenario | devices | states | simulated s | wall s | x real time | steps | rhs | jac | state-steps/s | peak MB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
-for line in sys.stdin:
-    name, mem, js = line.rstrip("\n").split("|", 2)
-    j = json.loads(js)
+rows = []
+for line in open(sys.argv[1]):
+    name, mem, wall, js = line.rstrip("\n").split("|", 3)
+    rows.append((name, int(mem) / 1024, float(wall), json.loads(js)))
+print("| scenario | devices (modelled) | states | simulated s | wall s | x real time | solver s | steps | rhs | jac | LU set-ups | solves | state-steps/s | peak MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for name, mem, wall, j in rows:
     s = j["solver"]
-    w = s["wall_s"]
-    print("| %s | %d | %d | %.0f | %.3f | %.0f | %d | %d | %d | %.3g | %.0f |" % (
-        name, j["devices"], j["states"], j["duration_s"], w, j["duration_s"] / w, s["steps"], s["rhs_evals"],
-        s["jac_evals"], j["states"] * s["steps"] / w, int(mem) / 1024))
-'
-echo "wall s: time inside the solver (excludes set-up, the initial steady state and output); peak MB: whole process."
+    dev = "%d" % j["devices"] if j["modelled_devices"] == j["devices"] else "%d (%d)" % (j["devices"], j["modelled_devices"])
+    sw = max(s["wall_s"], 1e-9)
+    print("| %s | %s | %d | %.0f | %.2f | %.0f | %.2f | %d | %d | %d | %d | %d | %.3g | %.0f |" % (
+        name, dev, j["states"], j["duration_s"], wall, j["duration_s"] / wall, s["wall_s"], s["steps"], s["rhs_evals"],
+        s["jac_evals"], s["linear_solver_setups"], s["linear_solves"], j["states"] * s["steps"] / sw, mem))
+print()
+print("Where the wall time went [s]: set-up (reading and building the site), the initial steady state, and inside")
+print("the solver the right-hand sides, Jacobians, LU set-ups and solves, root functions and CVODE's own work;")
+print("then the output rows (with the constraints) and the rest (summary, results file).")
+print()
+print("| scenario | set-up | steady | rhs | jacobian | LU set-up | solve | roots | CVODE | output | rest |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for name, mem, wall, j in rows:
+    t = j["solver"]["time_s"]
+    w = j["wall_s"]
+    known = w["initial_state"] + w["solver"] + w["output"]
+    print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+        name, w["setup"], w["initial_state"], t["rhs"], t["jacobian"], t["linear_setup"],
+        t["linear_solve"], t["roots"], t["integrator"], w["output"], max(0.0, wall - known - w["setup"])))
+PY

@@ -386,12 +386,13 @@ nlohmann::json RunSummary::to_json() const {
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
                    {"retries", solver.retries}, {"root_evals", solver.root_evals},
+                   {"linear_solves", solver.nonlin_iters},  // one per Newton iteration
                    {"wall_s", solver.wall_s},
                    {"time_s", {{"rhs", solver.rhs_s}, {"jacobian", solver.jac_s}, {"roots", solver.roots_s},
                                {"linear_setup", solver.lsetup_s}, {"linear_solve", solver.lsolve_s},
                                {"integrator", std::max(0.0, solver.wall_s - solver.rhs_s - solver.jac_s - solver.roots_s -
                                                                 solver.lsetup_s - solver.lsolve_s)}}}};
-    j["wall_s"] = {{"initial_state", initial_state_s}, {"solver", solver.wall_s}, {"output", output_s}};
+    j["wall_s"] = {{"setup", setup_s}, {"initial_state", initial_state_s}, {"solver", solver.wall_s}, {"output", output_s}};
     j["grid"] = grid;
     j["jobs"] = jobs;
     j["binding"] = limits.binding_json();

@@ -54,6 +54,7 @@ struct RunSummary {
     nlohmann::json grid;                      ///< grid analysis of the site power (null: too few samples)
     nlohmann::json jobs;                      ///< per job: profile, resolution, swing
     SolverStats solver;
+    double setup_s = 0;                       ///< [s] wall time of reading and building the site (set by the caller)
     double initial_state_s = 0;               ///< [s] wall time of the initial steady state
     double output_s = 0;                      ///< [s] wall time of the output rows (and grid samples)
     std::vector<Event> events;

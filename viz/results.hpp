@@ -34,7 +34,7 @@ class ResultsWriter {
 public:
     struct Options {
         double flush_interval_s = 5.0;  ///< [s] wall-clock time between H5Fflush calls
-        int compression = 4;            ///< deflate level 0-9 (0: none)
+        int compression = 1;            ///< deflate level 0-9 (0: none); 1 writes twice as fast as 4 for a third more bytes
         std::size_t chunk_rows = 256;   ///< rows per chunk along time
         /// [bytes] cap on the row buffer (chunk_rows x row width x 8): begin() lowers chunk_rows
         /// to fit, down to 16 rows. 0: no cap.
