@@ -21,7 +21,6 @@ done
 train() {
   printf 'workload={jobs: {train: {training: {iteration_period: 2 s, compute_fraction: 0.7, compute_activity: 1, communication_activity: 0.4, checkpoint_interval: 30 min, checkpoint_duration: 60 s, checkpoint_activity: 0.1, resolution: %s}}}}' "$1"
 }
-rows() { printf -- '--set halls.hall1.rows.rowA.count=%s --set halls.hall1.rows.rowB.count=%s' "$1" "$2"; }
 
 # name | long (skipped by --quick) | site | arguments, one per line
 scenarios=(
@@ -78,20 +77,36 @@ $(train iterations)
 --set
 simulation.lumping=identical"
 )
-# The scaling series: sites/example-pod.yaml's racks (32 H100 + 8 Grace each) multiplied,
-# the same 1 h workload, every device resolved, no per-device series written.
+# The scaling series: sites/example-pod.yaml (4 racks of 32 H100 + 8 Grace) with k times its
+# racks and its power chain, electrical room and hall air scaled with them (ratings, no-load
+# losses, heat capacities and conductances times k, busway resistance over k: k busways in
+# parallel, whose ampacity the one busway's constraint does not sum); the same 1 h workload,
+# every device resolved, no per-device series written.
+calc() { awk "BEGIN { printf \"%.9g\", $1 }"; }
+scaled() {  # racks in rowA, racks in rowB
+  local k
+  k=$(awk "BEGIN { print ($1 + $2) / 4 }")
+  printf '%s\n' --set "halls.hall1.rows.rowA.count=$1" --set "halls.hall1.rows.rowB.count=$2" \
+    --set "power.grid.capacity=$(calc "250 * $k") kW" \
+    --set "power.transformer.rating=$(calc "1000 * $k") kVA" \
+    --set "power.transformer.no_load_loss=$(calc "1.2 * $k") kW" \
+    --set "power.ups.rating=$(calc "300 * $k") kW" \
+    --set "power.distribution.rating=$(calc "300 * $k") kW" \
+    --set "power.distribution.no_load_loss=$(calc "200 * $k") W" \
+    --set "power.electrical_room.heat_capacity=$(calc "2 * $k") MJ/K" \
+    --set "power.electrical_room.conductance=$(calc "3 * $k") kW/K" \
+    --set "halls.hall1.air.heat_capacity=$(calc "5 * $k") MJ/K" \
+    --set "halls.hall1.air.cooling_conductance=$(calc "20 * $k") kW/K" \
+    --set "halls.hall1.busway.resistance=$(calc "5 / $k") mohm" \
+    --set simulation.write_states=false
+}
 for s in "1k|30 2" "10k|300 13" "100k|3000 125"; do
   IFS='|' read -r label counts <<<"$s"
   read -r a b <<<"$counts"
   long=0; [ "$label" = "100k" ] && long=1
   scenarios+=("scale ${label} GPUs 1 h|$long|sites/example-pod.yaml|--duration
 1h
---set
-halls.hall1.rows.rowA.count=$a
---set
-halls.hall1.rows.rowB.count=$b
---set
-simulation.write_states=false")
+$(scaled "$a" "$b")")
 done
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
@@ -107,9 +122,13 @@ for s in "${scenarios[@]}"; do
   fi
   echo "running: $name" >&2
   start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$out/mem" "$bin" run "$site" -o "$out/r.h5" --force --json "${argv[@]}" >"$out/j.json"
+  if ! /usr/bin/time -f "%M" -o "$out/mem" "$bin" run "$site" -o "$out/r.h5" --force --json "${argv[@]}" >"$out/j.json" 2>"$out/err"; then
+    echo "failed: $name: $(head -3 "$out/err")" >&2  # the others still run
+    continue
+  fi
   end=$(date +%s.%N)
-  printf '%s|%s|%s|%s\n' "$name" "$(cat "$out/mem")" "$(echo "$end - $start" | bc)" "$(tr -d '\n' <"$out/j.json")" >>"$out/rows"
+  printf '%s|%s|%s|%s\n' "$name" "$(cat "$out/mem")" "$(calc "$end - $start")" "$(tr -d '\n' <"$out/j.json")" >>"$out/rows"
+  cp "$out/rows" "${DCTWIN_BENCH_ROWS:-/dev/null}" 2>/dev/null || true
 done
 python3 - "$out/rows" <<'PY'
 import json, sys

@@ -16,6 +16,7 @@
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "viz/results.hpp"
 
 using namespace dctwin;
@@ -23,11 +24,7 @@ using namespace dctwin;
 namespace {
 const std::string kDir = std::string(DCTWIN_SOURCE_DIR) + "/sites/";
 
-std::string scratch(const std::string& name) {
-    const auto d = std::filesystem::temp_directory_path() / ("dctwin-lumping-" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return (d / name).string();
-}
+std::string scratch(const std::string& name) { return test::scratch("lumping", name); }
 
 struct Run {
     RunSummary s;

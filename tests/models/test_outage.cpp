@@ -13,6 +13,7 @@
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
 #include "viz/results.hpp"
@@ -58,12 +59,7 @@ Run run(const std::string& text, const std::string& name, std::vector<std::strin
     return {run_site(m, o), o.output};
 }
 
-std::vector<Event> of_kind(const RunSummary& s, const std::string& kind) {
-    std::vector<Event> out;
-    for (const auto& e : s.events)
-        if (e.kind == kind) out.push_back(e);
-    return out;
-}
+using test::of_kind;
 
 // UPS input power [W] just before the outage, from the results file.
 double ups_input_before(const std::string& file, double t) {
@@ -131,13 +127,7 @@ TEST_CASE("the Jacobian with the battery discharging, and charging with limited 
     auto y = solve_steady(net, net.initial_state(), SteadyOptions{0}).y;
     for (double t : {1205.0, 1212.0, 1230.0}) {  // battery alone; generator at 30 kW; at 60 kW
         INFO("t = " << t);
-        const std::size_t n = net.size();
-        const auto Ja = dense_jacobian(net, t, y);
-        const auto Jf = finite_difference_jacobian(net, t, y, 1e-7);
-        std::size_t bad = 0;
-        for (std::size_t i = 0; i < n * n; ++i)
-            if (std::abs(Ja[i] - Jf[i]) > 1e-5 * std::max(1.0, std::abs(Jf[i]))) ++bad;
-        CHECK(bad == 0);
+        CHECK(test::jacobian_mismatches(net, t, y) == 0);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "viz/results.hpp"
 
 using namespace dctwin;
@@ -48,11 +49,7 @@ double activity_for(const SiteSpec& s, double p) {
     return (p - p0) / (p1 - p0);
 }
 
-std::string scratch(const std::string& name) {
-    const auto d = std::filesystem::temp_directory_path() / ("dctwin-faults-" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return (d / name).string();
-}
+std::string scratch(const std::string& name) { return test::scratch("faults", name); }
 
 struct Run {
     RunSummary sum;
@@ -73,12 +70,7 @@ Run run(const std::string& name, double p, const std::string& scenario, double d
     return {run_site(m, o), o.output};
 }
 
-std::vector<Event> of_kind(const RunSummary& s, const std::string& kind) {
-    std::vector<Event> out;
-    for (const auto& e : s.events)
-        if (e.kind == kind) out.push_back(e);
-    return out;
-}
+using test::of_kind;
 
 // A stage series' value at the row of time t.
 double stage_at(const std::string& file, const std::string& series, const std::string& stage, double t) {

@@ -14,6 +14,7 @@
 #include "models/power/rack_storage.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
 #include "viz/results.hpp"
@@ -24,11 +25,7 @@ namespace {
 const std::string kPod = std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml";
 const std::string kStore = "rack_types.hgx-h100.power_shelf.storage={capacity: 1 kWh, power: 25 kW, ramp_limit: 2 kW/s}";
 
-std::string scratch(const std::string& name) {
-    const auto d = std::filesystem::temp_directory_path() / ("dctwin-rack-storage-" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return (d / name).string();
-}
+std::string scratch(const std::string& name) { return test::scratch("rack-storage", name); }
 
 struct Series {
     std::vector<double> t, v;  // v row-major: rows x cols
@@ -144,17 +141,7 @@ TEST_CASE("in-rack storage: the Jacobian with stores discharging and charging un
             if (net.states()[i].accumulator) y[i] = 1e5;
             if (net.states()[i].path.ends_with("storage/draw_target")) y[i] += off;
         }
-        const std::size_t n = net.size();
-        const auto Ja = dense_jacobian(net, 600, y);
-        const auto Jf = finite_difference_jacobian(net, 600, y, 1e-7);
-        std::size_t bad = 0;
-        for (std::size_t i = 0; i < n * n; ++i)
-            if (std::abs(Ja[i] - Jf[i]) > 1e-5 * std::max(1.0, std::abs(Jf[i]))) {
-                if (bad++ < 5)
-                    MESSAGE("d(" << net.states()[i % n].path << ")/d(" << net.states()[i / n].path << "): analytic " << Ja[i]
-                                 << ", fd " << Jf[i]);
-            }
-        CHECK(bad == 0);
+        CHECK(test::jacobian_mismatches(net, 600, y) == 0);
         const auto* rs = m.rack_storage();
         REQUIRE(rs != nullptr);
         CHECK(rs->size() == 2);

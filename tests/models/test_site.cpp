@@ -13,6 +13,7 @@
 #include "models/site_model.hpp"
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
+#include "tests/models/model_test_util.hpp"
 
 using namespace dctwin;
 
@@ -128,17 +129,7 @@ void check_site_jacobian(const std::string& file, const std::vector<std::string>
     for (std::size_t i = 0; i < y.size(); ++i)
         if (net.states()[i].accumulator) y[i] = 1e5;
     if (tweak) tweak(net, y);
-    const std::size_t n = net.size();
-    const auto Ja = dense_jacobian(net, 600, y);
-    const auto Jf = finite_difference_jacobian(net, 600, y, 1e-7);
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < n * n; ++i)
-        if (std::abs(Ja[i] - Jf[i]) > 1e-5 * std::max(1.0, std::abs(Jf[i]))) {
-            if (bad++ < 5)
-                MESSAGE("d(" << net.states()[i % n].path << ")/d(" << net.states()[i / n].path << "): analytic " << Ja[i]
-                             << ", fd " << Jf[i]);
-        }
-    CHECK(bad == 0);
+    CHECK(test::jacobian_mismatches(net, 600, y) == 0);
 }
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "models/workload/grid_analysis.hpp"
 #include "models/workload/trace.hpp"
 #include "viz/results.hpp"
@@ -44,11 +45,7 @@ double it_power(const SiteSpec& s, double a) {
     return 128 * device(s.device_types.at("h100")) + 32 * device(s.device_types.at("grace")) + 4 * 4000.0;
 }
 
-std::string scratch(const std::string& name) {
-    const auto d = std::filesystem::temp_directory_path() / ("dctwin-jobs-" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return (d / name).string();
-}
+std::string scratch(const std::string& name) { return test::scratch("jobs", name); }
 }  // namespace
 
 TEST_CASE("a periodic training job draws the duty-weighted mean of its phase powers") {

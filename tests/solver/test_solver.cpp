@@ -229,10 +229,11 @@ TEST_CASE("energy balance closes through loads, losses and boundaries") {
     CHECK(in[0] == doctest::Approx((out[0] + 500) / 0.97));
 }
 
-TEST_CASE("the integrator stops at input steps and resolves them exactly") {
-    // dT/dt = P(t)/C with P stepping from 0 to 1000 W at t = 3.7 s: T is a ramp from there.
-    Network net;
-    const int act = net.add_input(std::make_unique<StepSchedule>(std::vector<double>{0, 3.7}, std::vector<double>{0, 1}));
+namespace {
+// A 100 J/K mass heated by a device of 1000 W dynamic power whose activity steps from 0 to
+// 1 at t_step: dT/dt = P(t)/C, T a ramp from there.
+void step_heated_mass(Network& net, double t_step) {
+    const int act = net.add_input(std::make_unique<StepSchedule>(std::vector<double>{0, t_step}, std::vector<double>{0, 1}));
     const int T = net.add_state({"m/T", "K", 100.0, 300.0});
     auto d = std::make_unique<DeviceArray>();
     DeviceParams p;
@@ -240,6 +241,12 @@ TEST_CASE("the integrator stops at input steps and resolves them exactly") {
     d->add("dev", {T, -1}, p, act, -1, -1, -1);
     net.add_block(std::move(d));
     net.finalize();
+}
+}  // namespace
+
+TEST_CASE("the integrator stops at input steps and resolves them exactly") {
+    Network net;
+    step_heated_mass(net, 3.7);
     Integrator integ(net, tight());
     integ.start(0.0, net.initial_state());
     REQUIRE(integ.advance(3.7));
@@ -252,14 +259,7 @@ TEST_CASE("the integrator stops at input steps and resolves them exactly") {
 TEST_CASE("an output time within rounding of a discontinuity is served, not refused") {
     // 28 * 0.05 = 1.4000000000000001, one rounding step after the switch at 0.7 * 2 = 1.4.
     Network net;
-    const int act = net.add_input(std::make_unique<StepSchedule>(std::vector<double>{0, 0.7 * 2}, std::vector<double>{0, 1}));
-    const int T = net.add_state({"m/T", "K", 100.0, 300.0});
-    auto d = std::make_unique<DeviceArray>();
-    DeviceParams p;
-    p.dynamic_power = 1000;
-    d->add("dev", {T, -1}, p, act, -1, -1, -1);
-    net.add_block(std::move(d));
-    net.finalize();
+    step_heated_mass(net, 0.7 * 2);
     Integrator integ(net, tight());
     integ.start(0.0, net.initial_state());
     REQUIRE(28 * 0.05 != 0.7 * 2);
