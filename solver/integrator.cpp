@@ -127,10 +127,7 @@ struct Integrator::Impl {
     void restart_roots(double t) {
         t_search = t;
         g_hi_time = -HUGE_VAL;
-        if (g_lo.empty()) return;
-        ScopeTimer timer{&done.roots_s};
-        ++done.root_evals;
-        net.roots(t, N_VGetArrayPointer(y.get()), g_lo.data());
+        if (!g_lo.empty()) eval_roots(t, N_VGetArrayPointer(y.get()), g_lo);
     }
 
     // --- threshold crossings --------------------------------------------------------------
