@@ -2198,10 +2198,13 @@ void apply_override(Node& root, const std::string& text, int index, const Contex
                 cur->entries.push_back({s.key, at(s.col0), std::move(value)});
                 return;  // a new key; validation decides whether it is allowed
             } else {
-                std::vector<std::string> keys;
-                for (const Entry& e : cur->entries) keys.push_back(e.key);
-                ctx.fail(at(s.col0), walked, fmt::format("no key \"{}\" here{}; existing keys: {}", s.key,
-                                                         did_you_mean(s.key, keys), list_names(keys)));
+                // A section the file leaves out (simulation.solver.rtol on a site without a
+                // solver section): a new map, which validation checks like any new key.
+                Node section;
+                section.kind = Node::Kind::map;
+                section.loc = at(s.col0);
+                cur->entries.push_back({s.key, at(s.col0), std::move(section)});
+                next = &cur->entries.back().value;
             }
         } else if (cur->kind == Node::Kind::seq) {
             size_t idx = 0;

@@ -250,6 +250,16 @@ TEST_CASE("loader: --set overrides change values before validation") {
     CHECK(t.halls[0].rows[0].pitch == doctest::Approx(1.2));
     REQUIRE(t.activity.size() == 2);
     CHECK(t.activity[1].at == doctest::Approx(300));
+    // Sections the file leaves out are made (kSmall has no simulation section), and the rest
+    // of them keeps its defaults; the resolved YAML holds them and loads back.
+    SiteSpec v = load_site_text(kSmall, "t.yaml", {"simulation.solver.rtol=1e-5", "simulation.solver.max_step=2 s"});
+    CHECK(v.simulation.solver.rtol == doctest::Approx(1e-5));
+    CHECK(v.simulation.solver.max_step == doctest::Approx(2));
+    CHECK(v.simulation.solver.atol_temperature == doctest::Approx(1e-4));
+    CHECK(v.simulation.duration == doctest::Approx(3600));
+    CHECK(load_site_text(v.resolved_yaml, "resolved.yaml").simulation.solver.max_step == doctest::Approx(2));
+    CHECK(contains(message_of(kSmall, {"simulation.solver.rtl=1e-5"}),
+                   "--set:1:19: error: simulation.solver: unknown key \"rtl\" (did you mean \"rtol\"?)"));
     // Later overrides win.
     SiteSpec u = load_site_text(kSmall, "t.yaml", {"ambient.temperature=10 degC", "ambient.temperature=20 degC"});
     CHECK(u.ambient.temperature == doctest::Approx(293.15));
@@ -270,7 +280,8 @@ TEST_CASE("loader: an invalid override is reported at the override") {
     CHECK(contains(message_of(kSmall, {"coolant.supply_temperature"}), "--set:1:1: error: an override must look like key.path=value"));
     CHECK(contains(message_of(kSmall, {"=5"}), "--set:1:1: error:"));
     CHECK(contains(message_of(kSmall, {"coolant..fluid=water"}), "--set:1:9: error: coolant..fluid: empty key"));
-    CHECK(contains(message_of(kSmall, {"coolant.pump.head=5"}), "--set:1:9: error: coolant: no key \"pump\" here"));
+    // A missing section is made, and validation judges its keys where the override names them.
+    CHECK(contains(message_of(kSmall, {"coolant.pump.head=5"}), "--set:1:9: error: coolant: unknown key \"pump\""));
     CHECK(contains(message_of(kSmall, {"coolant.fluid.x=5"}), "--set:1:15: error: coolant.fluid: this is a single value"));
     CHECK(contains(message_of(kSmall, {"workload.activity.7.value=1"}), "index 7 is past the end"));
     CHECK(contains(message_of(kSmall, {"workload.activity.first=1"}), "expected an index"));

@@ -94,7 +94,7 @@ TEST_CASE("invalid --set paths and values: exit 2, the override's position and w
         std::vector<std::string> parts;
     };
     const Case cases[] = {
-        {"foo.bar=1", {"--set:1:1: error: ", "no key \"foo\" here"}},
+        {"foo.bar=1", {"--set:1:1: error: ", "unknown key \"foo\""}},
         {"foo=1", {"--set:1:1: error: ", "unknown key \"foo\""}},
         {"coolant.supply_temperature", {"--set:1:1: error: ", "found no \"=\""}},
         {"=5", {"--set:1:1: error: ", "the key path is empty"}},
