@@ -2,7 +2,7 @@
 # Runs the benchmark scenarios and prints two tables: size, simulated and wall time, ratio to
 # real time, solver work, state-steps per second and peak memory; then where the time went.
 # Needs a Release build (./scripts/setup.sh) and python3 for the tables.
-#   bench/run.sh            every scenario (about half an hour on 2 cores)
+#   bench/run.sh            every scenario (20 to 45 minutes on 2 cores)
 #   bench/run.sh --quick    without the 100k-GPU cases and the long resolved runs (a minute)
 #   bench/run.sh NAME...    only the scenarios whose name contains one of the words
 set -euo pipefail
@@ -36,6 +36,18 @@ $(train iterations)"
 1h
 --set
 simulation.output_interval=1 s"
+  "frontier 1 h, job mix, 1 s rows, rtol 1e-5|1|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s
+--set
+simulation.solver.rtol=1e-5"
+  "frontier 1 h, job mix, 1 s rows, rtol 1e-4|1|sites/frontier.yaml|--duration
+1h
+--set
+simulation.output_interval=1 s
+--set
+simulation.solver.rtol=1e-4"
   "frontier 1 h, job mix, 1 s rows, lumped|0|sites/frontier.yaml|--duration
 1h
 --set
@@ -60,6 +72,12 @@ simulation.lumping=identical"
 24h
 --set
 $(train averaged)"
+  "campus-100k 24 h, averaged training, rtol 1e-4|1|sites/campus-100k.yaml|--duration
+24h
+--set
+$(train averaged)
+--set
+simulation.solver.rtol=1e-4"
   "campus-100k 10 min, every iteration resolved|1|sites/campus-100k.yaml|--duration
 10min
 --set
