@@ -22,11 +22,6 @@ int family_index(const std::string& name) {
     return -1;
 }
 
-double utilisation(double value, double limit) {
-    if (!(limit > 0) || !std::isfinite(limit) || !std::isfinite(value)) return std::nan("");
-    return value / limit;
-}
-
 int binding_now(const double* u, std::size_t n) {
     int best = -1;
     for (std::size_t i = 0; i < n; ++i)

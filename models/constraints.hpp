@@ -32,8 +32,12 @@ struct Constraint {
     bool setting = false;     ///< the limit is an operating setting (a power cap), not a capacity
 };
 
-/// value / limit; NaN when the limit is not positive or either is not finite.
-double utilisation(double value, double limit);
+/// value / limit; NaN when the limit is not positive or either is not finite. Inline: the
+/// silicon constraints call it for every device at every output row.
+inline double utilisation(double value, double limit) {
+    if (!(limit > 0) || !std::isfinite(limit) || !std::isfinite(value)) return std::nan("");
+    return value / limit;
+}
 
 /// What became of one constraint over a run.
 struct ConstraintStats {

@@ -24,6 +24,13 @@ void SiteModel::build_constraints() {
         c_source_.push_back(src);
     };
     using S = ConstraintSource;
+    const std::size_t nd = devices_->size();
+    device_memory_.resize(nd), junction_limit_C_.resize(nd), memory_limit_C_.resize(nd);
+    for (std::size_t k = 0; k < nd; ++k) {
+        device_memory_[k] = devices_->nodes(k).memory;
+        junction_limit_C_[k] = devices_->params(k).slowdown_T - kCelsius;
+        memory_limit_C_[k] = devices_->params(k).memory_max_T - kCelsius;
+    }
     // Silicon, per rack and device group: the device nearest its limit speaks for the group.
     for (const auto& r : racks_)
         for (const auto& g : r.groups) {
@@ -133,15 +140,16 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
         double value = std::nan(""), limit = std::nan(""), u = std::nan("");
         switch (s.kind) {
             case ConstraintSource::junction:
-            case ConstraintSource::memory:
+            case ConstraintSource::memory: {
+                const bool junction = s.kind == ConstraintSource::junction;
+                const int* nodes = junction ? device_junction_.data() : device_memory_.data();
+                const double* lims = junction ? junction_limit_C_.data() : memory_limit_C_.data();
                 for (std::size_t k = s.a; k < s.b; ++k) {
-                    const int node = s.kind == ConstraintSource::junction ? d.nodes(k).junction : d.nodes(k).memory;
-                    const double lim = (s.kind == ConstraintSource::junction ? d.params(k).slowdown_T
-                                                                              : d.params(k).memory_max_T) - kCelsius;
-                    const double v = y[node] - kCelsius, uk = utilisation(v, lim);
+                    const double lim = lims[k], v = y[nodes[k]] - kCelsius, uk = utilisation(v, lim);
                     if (std::isnan(u) || uk > u) u = uk, value = v, limit = lim;
                 }
                 break;
+            }
             case ConstraintSource::power_cap:
                 for (std::size_t k = s.a; k < s.b; ++k) {
                     const double uk = d.cap_utilisation(k);

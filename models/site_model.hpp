@@ -160,6 +160,10 @@ private:
     void constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row);
     std::vector<Constraint> constraints_;
     std::vector<ConstraintSource> c_source_;
+    /// By device, for the silicon constraints' loops: memory state (-1: none), and the
+    /// junction slowdown and memory maximum temperatures [degC].
+    std::vector<int> device_memory_;
+    std::vector<double> junction_limit_C_, memory_limit_C_;
     std::vector<double> c_value_, c_limit_, c_util_;
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
