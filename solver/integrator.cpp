@@ -162,16 +162,15 @@ struct Integrator::Impl {
     // function its direction there (root_found). false: none.
     bool find_root(double& t_root) {
         const std::size_t nr = g_lo.size();
-        double ta = t_search, tb = t_int;
-        std::vector<double>& ga = g_lo;
-        g_mid = g_hi;
-        std::vector<double> gb = g_hi;
         auto any_change = [&](const std::vector<double>& x, const std::vector<double>& z) {
             for (std::size_t i = 0; i < nr; ++i)
                 if (sign_changed(x[i], z[i])) return true;
             return false;
         };
-        if (!any_change(ga, gb)) return false;
+        if (!any_change(g_lo, g_hi)) return false;  // after nearly every step: nothing copied
+        double ta = t_search, tb = t_int;
+        std::vector<double>& ga = g_lo;
+        std::vector<double> gb = g_hi;
         double h = 0.0;
         CVodeGetLastStep(mem.get(), &h);
         const double ttol = 100 * DBL_EPSILON * (std::abs(tb) + std::abs(h));

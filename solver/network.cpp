@@ -296,12 +296,16 @@ std::vector<double> Network::initial_state() const {
     return y;
 }
 
-void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow) {
+void Network::load_inputs(double t) {
     if (!finalized_) throw std::logic_error("Network: evaluate before finalize");
     // Inside a solver step that ends on a discontinuity, inputs hold their value from the
     // left: the step integrates the stretch before the switch, not the value after it.
     const double ti = std::min(t, input_horizon_);
     for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(ti);
+}
+
+void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded) {
+    if (!inputs_loaded) load_inputs(t);
     for (std::size_t b = 0; b < boundaries_.size(); ++b)
         boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
     std::fill(flow.begin(), flow.end(), 0.0);
@@ -428,13 +432,11 @@ void Network::chain_values(int stage, double v, double& dlosses, JacobianFill& j
 }
 
 bool Network::reuse_evaluation(double t, const double* y) {
-    const double ti = std::min(t, input_horizon_);
-    probe_inputs_.resize(inputs_.size());
-    for (std::size_t k = 0; k < inputs_.size(); ++k) probe_inputs_[k] = inputs_[k]->value(ti);
-    bool same = cache_valid_ && probe_inputs_ == cached_inputs_;
+    load_inputs(t);  // the evaluation that may follow uses them as they are
+    bool same = cache_valid_ && input_values_ == cached_inputs_;
     for (std::size_t k = 0; same && k < live_idx_.size(); ++k) same = y[live_idx_[k]] == cached_live_[k];
     if (same) return true;
-    cached_inputs_ = probe_inputs_;
+    cached_inputs_ = input_values_;
     cached_live_.resize(live_idx_.size());
     for (std::size_t k = 0; k < live_idx_.size(); ++k) cached_live_[k] = y[live_idx_[k]];
     return false;
@@ -446,7 +448,7 @@ void Network::rhs(double t, const double* y, double* ydot) {
         return;
     }
     EvalContext ctx;
-    prepare(t, y, ctx, flow_);
+    prepare(t, y, ctx, flow_, power_only_);  // reuse_evaluation loaded the inputs
     for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
     for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];

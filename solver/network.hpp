@@ -334,8 +334,10 @@ public:
     double rejected_energy(const double* y) const;
 
 private:
-    /// Inputs at t and the context's spans; `flow` is zeroed and receives the blocks' flows.
-    void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow);
+    /// Inputs at t (unless inputs_loaded: load_inputs(t) came just before) and the context's
+    /// spans; `flow` is zeroed and receives the blocks' flows.
+    void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded = false);
+    void load_inputs(double t);  ///< input_values_ at t, within the input horizon
     void eval_tree(EvalContext& ctx);
     /// Jacobian entries of a power change entering at `stage` (-1: the root) that depends on
     /// column col: every stage up the chain (heat, loss group, supply rows), grid, generator.
@@ -374,7 +376,7 @@ private:
     // the few live states (stored energies, electrical controls), so inside a stretch of
     // constant inputs the last one is reused (solver steps and output rows alike).
     std::vector<int> live_idx_;
-    std::vector<double> cached_inputs_, cached_live_, probe_inputs_;
+    std::vector<double> cached_inputs_, cached_live_;
     bool cache_valid_ = false;
     bool reuse_evaluation(double t, const double* y);
     int nroots_ = 0;

@@ -15,11 +15,11 @@ double ClockCurve::g_inverse(double r) const {
     }
     // v(x) = a + b x, g = x v^2, g' = v (v + 2 b x); start on the tangent at full clock, where
     // capped devices sit: two or three steps.
-    const double b = x_min >= 1.0 ? 0.0 : (1.0 - v_min) / (1.0 - x_min), a = (x_min >= 1.0 ? 1.0 : v_min) - b * x_min;
+    const double b = dv(), a = v(x_min) - b * x_min;
     double x = std::clamp(1.0 + (r - 1.0) / (1.0 + 2.0 * b), x_min, 4.0);  // v(1) = 1
     for (int i = 0; i < 30; ++i) {
-        const double v = a + b * x;
-        const double step = (x * v * v - r) / (v * (v + 2.0 * b * x));
+        const double vx = a + b * x;
+        const double step = (x * vx * vx - r) / (vx * (vx + 2.0 * b * x));
         x -= step;
         if (std::abs(step) < 1e-14 * std::max(1.0, std::abs(x))) break;
     }

@@ -3,19 +3,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include <unistd.h>
-
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
-#include "tests/models/model_test_util.hpp"
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
+#include "tests/models/model_test_util.hpp"
 #include "viz/results.hpp"
 
 using namespace dctwin;
@@ -51,9 +48,7 @@ struct Run {
 Run run(const std::string& text, const std::string& name, std::vector<std::string> sets = {}) {
     SiteModel m(load_site_text(text, name, sets));
     RunOptions o;
-    const auto dir = std::filesystem::temp_directory_path() / ("dctwin-outage-tests-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
-    o.output = (dir / (name + ".h5")).string();
+    o.output = test::scratch("outage-tests", name + ".h5");
     o.force = true;
     o.duration = 2400;
     return {run_site(m, o), o.output};

@@ -4,8 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -19,6 +17,7 @@
 #include "input/site_loader.hpp"
 #include "models/workload/grid_analysis.hpp"
 #include "models/workload/trace.hpp"
+#include "tests/models/model_test_util.hpp"
 
 using namespace dctwin;
 namespace fs = std::filesystem;
@@ -81,11 +80,7 @@ TraceSignalOptions opts(double start, double gain = 1, double offset = 0, bool r
     return o;
 }
 
-fs::path scratch(const std::string& name) {
-    const auto d = fs::temp_directory_path() / ("dctwin-workload-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d / name;
-}
+fs::path scratch(const std::string& name) { return test::scratch("workload", name); }
 
 }  // namespace
 
