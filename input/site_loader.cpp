@@ -767,14 +767,19 @@ const Table<SolverSpec>& solver_table() {
             quantity<SolverSpec>("rtol", dims::dimensionless, &SolverSpec::rtol, in(1e-12, 1e-2), 1e-6,
                                  "Relative tolerance of every state."),
             quantity<SolverSpec>("atol_temperature", dims::temperature_difference, &SolverSpec::atol_temperature,
-                                 above(0, 10), 1e-4, "Absolute tolerance of temperature states."),
+                                 above(0, 10), 1e-2,
+                                 "Absolute tolerance of temperature states (junctions, plates, coolant, air); the "
+                                 "absolute tolerances of the other states (energies, tallies, controls) scale with "
+                                 "it. The error of every junction stays within a few times it (bench/accuracy.sh)."),
             quantity<SolverSpec>("max_step", dims::time, &SolverSpec::max_step, in(0, 100 * kYear), 0.0,
                                  "Largest step the integrator may take; 0 s means no limit."),
             choice<SolverSpec>("jacobian", &SolverSpec::jacobian, {"analytic", "finite-difference"}, "analytic",
                                "`analytic`: sparse Jacobian from each component; `finite-difference`: CVODE's "
                                "difference quotients (slower, for checking)."),
-            choice<SolverSpec>("linear_solver", &SolverSpec::linear_solver, {"klu", "dense"}, "klu",
-                               "`klu`: sparse LU, scales with the site; `dense`: only for tiny sites and debugging."),
+            choice<SolverSpec>("linear_solver", &SolverSpec::linear_solver, {"block", "klu", "dense"}, "block",
+                               "`block`: each device's states eliminated onto the shared nodes, KLU on the reduced "
+                               "system (fastest, scales with the site); `klu`: sparse LU of the whole Newton matrix; "
+                               "`dense`: only for tiny sites and debugging."),
         }};
     return t;
 }
@@ -811,6 +816,11 @@ const Table<SimulationSpec>& simulation_table() {
                                    "side runs: device powers at those temperatures, conversion losses, batteries, the "
                                    "grid. Thermal figures (temperatures, heat rejected, the energy balance) are then "
                                    "not computed."),
+            integer<SimulationSpec>("threads", &SimulationSpec::threads, 0, 256,
+                                    "Threads of one run (the loops over devices, solver blocks and vectors); 0: every "
+                                    "core. The results are the same to the bit for any count. `dctwin sweep` runs "
+                                    "each case on one thread when it runs several cases at once.",
+                                    0),
             section<SimulationSpec, SolverSpec>("solver", solver_table(), solver_of, false, "Integrator settings."),
         }};
     return t;

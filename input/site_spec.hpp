@@ -426,10 +426,10 @@ struct VariabilitySpec {
 
 struct SolverSpec {
     double rtol = 1e-6;                  ///< [1]
-    double atol_temperature = 1e-4;      ///< [K]
+    double atol_temperature = 1e-2;      ///< [K]
     double max_step = 0.0;               ///< [s], 0: no limit
     std::string jacobian = "analytic";   ///< "analytic" or "finite-difference"
-    std::string linear_solver = "klu";   ///< "klu" or "dense"
+    std::string linear_solver = "block"; ///< "block", "klu" or "dense"
 };
 
 struct SimulationSpec {
@@ -440,6 +440,7 @@ struct SimulationSpec {
     double grid_sample_interval = 0.0; ///< [s] grid power sampled for the grid analysis; 0: at output rows
     std::string lumping = "none";      ///< "none" | "identical": lump identical devices under identical load
     std::string mode = "full";         ///< "full" | "power-only": temperatures held at the initial state
+    int threads = 0;                   ///< threads of one run; 0: every core
     SolverSpec solver;
     SourceLoc loc;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -112,9 +113,14 @@ SolverOptions solver_options(const SiteSpec& spec) {
     const auto& s = spec.simulation.solver;
     SolverOptions o;
     o.rtol = s.rtol;
+    // Temperature states are declared with an absolute tolerance of 1e-4 K; every state's
+    // tolerance scales with the setting.
     o.abstol_scale = s.atol_temperature / 1e-4;
     o.analytic_jacobian = s.jacobian == "analytic";
     o.dense = s.linear_solver == "dense";
+    o.block_elimination = s.linear_solver == "block";
+    o.threads = spec.simulation.threads > 0 ? spec.simulation.threads
+                                            : int(std::max(1u, std::thread::hardware_concurrency()));
     o.max_step = s.max_step;
     return o;
 }

@@ -15,11 +15,20 @@
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunmatrix/sunmatrix_sparse.h>
 
+#include "solver/block_elimination.hpp"
+#include "solver/parallel.hpp"
 #include "solver/sundials.hpp"
 
 namespace dctwin {
 
 namespace {
+/// The vector operations' thread count for the scope of a call into SUNDIALS.
+struct VectorThreads {
+    WorkerPool* saved = sun::pool();
+    explicit VectorThreads(WorkerPool* p) { sun::set_pool(p); }
+    ~VectorThreads() { sun::set_pool(saved); }
+};
+
 struct CvodeDeleter {
     void operator()(void* m) const { CVodeFree(&m); }
 };
@@ -51,7 +60,11 @@ struct Integrator::Impl {
     double tstop_set = HUGE_VAL;    // [s] the stop time CVODE holds (HUGE_VAL: none)
     bool reinit_needed = false;
 
-    Impl(Network& n, SolverOptions o) : net(n), opt(o), ctx(sun::make_context()) {}
+    std::unique_ptr<WorkerPool> pool;  // null: one thread
+
+    Impl(Network& n, SolverOptions o)
+        : net(n), opt(o), ctx(sun::make_context()), pool(o.threads > 1 ? std::make_unique<WorkerPool>(o.threads) : nullptr) {}
+    ~Impl() { net.set_pool(nullptr); }
 
     static int rhs(realtype t, N_Vector y, N_Vector ydot, void* ud) {
         auto* self = static_cast<Impl*>(ud);
@@ -95,6 +108,8 @@ struct Integrator::Impl {
     // array of M is written: no zeroing, copying or pattern checks of CVODE's generic
     // sparse-matrix operations, which cost more than the factorisation on large sites.
     std::vector<std::int64_t> diag_slots;   // position of every diagonal entry in the values
+    bool form_matrix = true;                // false: the linear solver reads J and gamma itself
+    double gamma = 0.0;                     // of the last linsys call
 
     static int linsys(realtype t, N_Vector y, N_Vector, SUNMatrix M, booleantype jok, booleantype* jcur,
                       realtype gamma, void* ud, N_Vector, N_Vector, N_Vector) {
@@ -109,12 +124,15 @@ struct Integrator::Impl {
             } else {
                 *jcur = SUNFALSE;
             }
+            self->gamma = gamma;
+            if (!self->form_matrix) return 0;
             ScopeTimer timer{&self->done.lsetup_s};
             realtype* m = SUNSparseMatrix_Data(M);
             const double* j = self->jac_values.data();
             const auto& src = net.newton_source();
-            const std::size_t nz = src.size();
-            for (std::size_t k = 0; k < nz; ++k) m[k] = -gamma * j[src[k]];
+            const std::int64_t* sp = src.data();
+            parallel_for(self->pool.get(), std::int64_t(src.size()), 65536,
+                         [=](std::int64_t k) { m[k] = -gamma * j[sp[k]]; });
             for (const auto d : self->diag_slots) m[d] += 1.0;
             return 0;
         } catch (const std::exception& e) {
@@ -355,6 +373,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
     Network& net = I.net;
     const long n = long(net.size());
     if (y0.size() != net.size()) throw std::invalid_argument("Integrator::start: wrong state size");
+    VectorThreads vt(I.pool.get());
+    net.set_pool(I.pool.get());
     I.accumulate_stats();
     I.y = sun::make_vector(n, I.ctx.get());
     std::copy(y0.begin(), y0.end(), N_VGetArrayPointer(I.y.get()));
@@ -374,7 +394,19 @@ void Integrator::start(double t0, std::span<const double> y0) {
     if (I.opt.dense) {
         I.A.reset(SUNDenseMatrix(n, n, I.ctx.get()));
         I.LS.reset(SUNLinSol_Dense(I.y.get(), I.A.get(), I.ctx.get()));
+    } else if (I.opt.analytic_jacobian && I.opt.block_elimination) {
+        I.A.reset(SUNSparseMatrix(n, n, sunindextype(net.newton_row_idx().size()), CSC_MAT, I.ctx.get()));
+        // M = I - gamma J is never formed: the blocks read J's values and gamma (Impl::linsys).
+        Impl* impl = &I;
+        I.LS = sun::block_solver(
+            I.ctx.get(), net.newton_col_ptr(), net.newton_row_idx(), I.pool.get(),
+            [impl](BlockElimination& b, SUNMatrix) {
+                return b.factor(impl->jac_values.data(), impl->net.newton_source().data(), impl->gamma);
+            },
+            &I.done.lsetup_s, &I.done.lsolve_s);
+        I.form_matrix = false;
     } else {
+        I.form_matrix = true;
         I.A.reset(SUNSparseMatrix(n, n, sunindextype(I.opt.analytic_jacobian ? net.newton_row_idx().size() : net.nnz()),
                                   CSC_MAT, I.ctx.get()));
         I.LS.reset(SUNLinSol_KLU(I.y.get(), I.A.get(), I.ctx.get()));
@@ -384,7 +416,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
         // dominant and the accumulator rows are blocks of their own, so it only cost time.
         if (I.LS) SUNLinSol_KLUGetCommon(I.LS.get())->scale = -1;
     }
-    I.LS = sun::fixed_pattern(std::move(I.LS), &I.done.lsetup_s, &I.done.lsolve_s);
+    if (SUNLinSolGetID(I.LS.get()) != SUNLINEARSOLVER_CUSTOM)
+        I.LS = sun::fixed_pattern(std::move(I.LS), &I.done.lsetup_s, &I.done.lsolve_s);
     if (!I.A || !I.LS) throw std::runtime_error("SUNDIALS: cannot create the linear solver");
     I.check(CVodeSetLinearSolver(m, I.LS.get(), I.A.get()), "CVodeSetLinearSolver", t0);
     if (I.opt.analytic_jacobian && !I.opt.dense) {
@@ -423,6 +456,7 @@ bool Integrator::advance(double tout) {
     Impl& I = *impl_;
     void* m = I.mem.get();
     if (!m) throw std::logic_error("Integrator::advance before start");
+    VectorThreads vt(I.pool.get());
     const auto wall0 = std::chrono::steady_clock::now();
     // The observer's time (sampling outputs inside steps) is not the solver's.
     double observer_s = 0.0;
@@ -570,6 +604,7 @@ void Integrator::set_step_observer(std::function<void(double, double)> f) { impl
 
 void Integrator::interpolate(double t, std::vector<double>& y) const {
     Impl& I = *impl_;
+    VectorThreads vt(I.pool.get());
     y.resize(I.net.size());
     sun::Vector v(N_VMake_Serial(sunindextype(y.size()), y.data(), I.ctx.get()));
     sun::use_fast_ops(v.get());

@@ -19,6 +19,12 @@ struct SolverOptions {
     double abstol_scale = 1.0;           ///< multiplies every state's absolute tolerance
     bool analytic_jacobian = true;       ///< false: CVODE's difference quotients (dense only)
     bool dense = false;                  ///< dense LU instead of KLU (tiny networks)
+    /// With the analytic sparse Jacobian: the block elimination (solver/block_elimination.hpp)
+    /// instead of KLU over the whole Newton matrix.
+    bool block_elimination = true;
+    /// Threads for the loops over devices, blocks and vectors inside one run; the results are
+    /// the same to the bit for any count.
+    int threads = 1;
     double max_step = 0.0;               ///< [s], 0: unlimited
     long max_steps_per_call = 20000;     ///< CVODE's mxstep; more is fine while the steps stay above 1 us
 };

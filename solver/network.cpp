@@ -1,5 +1,7 @@
 #include "solver/network.hpp"
 
+#include "solver/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -317,6 +319,13 @@ void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<dou
     ctx.load = load_;
     ctx.powered = load_powered_;
     ctx.boundary_accumulator = boundary_acc_;
+    ctx.pool = pool_;
+}
+
+void Network::scale_flows(double* ydot) const {
+    const double* f = flow_.data();
+    const double* ic = inv_capacity_.data();
+    parallel_for(pool_, std::int64_t(states_.size()), 32768, [=](std::int64_t i) { ydot[i] = f[i] * ic[i]; });
 }
 
 EvalContext Network::view(double t, const double* y) {
@@ -444,14 +453,14 @@ bool Network::reuse_evaluation(double t, const double* y) {
 
 void Network::rhs(double t, const double* y, double* ydot) {
     if (power_only_ && reuse_evaluation(t, y)) {
-        for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];
+        scale_flows(ydot);
         return;
     }
     EvalContext ctx;
     prepare(t, y, ctx, flow_, power_only_);  // reuse_evaluation loaded the inputs
     for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
-    for (std::size_t i = 0; i < states_.size(); ++i) ydot[i] = flow_[i] * inv_capacity_[i];
+    scale_flows(ydot);
     cache_valid_ = power_only_;
 }
 

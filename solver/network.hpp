@@ -116,6 +116,9 @@ struct EvalContext {
     inline void add_heat(NodeRef n, double q);  ///< q [W] into n from outside the network
     inline double temperature(NodeRef n) const;
     std::span<const int> boundary_accumulator;
+    /// Threads a block may use for its loops over components (Network::set_pool; null: one);
+    /// a block's results must not depend on them.
+    class WorkerPool* pool = nullptr;
 };
 
 /// Where a block adds its Jacobian values: d(flow_row)/d(y_col) for entries it declared.
@@ -299,6 +302,8 @@ public:
     /// its derivative is zero and its row leaves the Newton matrix. The electrical side runs
     /// on with the thermal side frozen. Call after finalize, between runs only.
     void set_power_only(bool on);
+    /// Threads for the evaluations' loops (see EvalContext::pool); the caller owns them.
+    void set_pool(class WorkerPool* pool) { pool_ = pool; }
     bool power_only() const { return power_only_; }
     bool is_frozen(std::size_t i) const { return power_only_ && frozen_[i] != 0; }
 
@@ -363,7 +368,9 @@ private:
     std::vector<std::int64_t> newton_col_ptr_, newton_row_idx_, newton_source_;
     std::vector<char> tally_, frozen_;
     bool power_only_ = false;
+    class WorkerPool* pool_ = nullptr;
     void build_newton_pattern();
+    void scale_flows(double* ydot) const;  // ydot = flow / capacity
     std::vector<double> inv_cap_per_nz_;
     // Electrical tree: per load dependency, the entries it feeds.
     std::vector<int> load_dep_offset_;   // load id -> first dependency index

@@ -1,5 +1,10 @@
 #include "solver/sundials.hpp"
 
+#include <sunmatrix/sunmatrix_sparse.h>
+
+#include "solver/block_elimination.hpp"
+#include "solver/parallel.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,82 +27,135 @@ Vector make_vector(long n, SUNContext ctx) {
 }
 
 // --- vector operations ------------------------------------------------------------------
-// Same meaning as nvector_serial's; reductions sum in four interleaved partial sums, a fixed
-// order, so results are reproducible from run to run.
+// Same meaning as nvector_serial's. Long vectors are cut into fixed chunks of kChunk values:
+// element-wise operations run their chunks on the threads set by set_threads(); reductions
+// sum each chunk in four interleaved partial sums and then the chunks in order, so a result
+// is the same to the bit for any thread count (and from run to run).
 namespace {
 using Real = realtype;
 inline Real* data(N_Vector v) { return NV_DATA_S(v); }
 inline sunindextype len(N_Vector v) { return NV_LENGTH_S(v); }
 
+constexpr sunindextype kChunk = 4096;         // values per chunk of a reduction
+constexpr sunindextype kParallel = 1 << 15;   // shorter vectors stay on one thread
+thread_local WorkerPool* t_pool = nullptr;
+
+// f(i) for i in [0, n), on the threads when the vector is long.
+template <class F>
+void each(sunindextype n, F&& f) {
+    if (t_pool && n >= kParallel) {
+        t_pool->run(n, [&f](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) f(sunindextype(i));
+        });
+    } else {
+        for (sunindextype i = 0; i < n; ++i) f(i);
+    }
+}
+// f(c) for every chunk c of a vector of n values.
+template <class F>
+void each_chunk(sunindextype n, F&& f) {
+    const sunindextype nch = (n + kChunk - 1) / kChunk;
+    parallel_for(n >= kParallel ? t_pool : nullptr, nch, 2, [&f](std::int64_t c) { f(sunindextype(c)); });
+}
+
+template <class F>
+Real sum4_range(sunindextype b, sunindextype e, F&& f) {
+    Real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    sunindextype i = b;
+    for (; i + 4 <= e; i += 4) s0 += f(i), s1 += f(i + 1), s2 += f(i + 2), s3 += f(i + 3);
+    for (; i < e; ++i) s0 += f(i);
+    return (s0 + s1) + (s2 + s3);
+}
+
+// The sum of f(i) over [0, n): chunk by chunk, the chunks added in order.
+template <class F>
+Real sum4(sunindextype n, F&& f) {
+    if (n <= kChunk) return sum4_range(0, n, f);
+    const sunindextype nch = (n + kChunk - 1) / kChunk;
+    thread_local std::vector<Real> partial;
+    partial.resize(std::size_t(nch));
+    Real* p = partial.data();
+    each_chunk(n, [&](sunindextype c) { p[c] = sum4_range(c * kChunk, std::min(n, (c + 1) * kChunk), f); });
+    Real s = 0;
+    for (sunindextype c = 0; c < nch; ++c) s += p[c];
+    return s;
+}
+
+// Maximum or minimum of f(i), by chunks (exact in any order).
+template <class F, class Op>
+Real fold(sunindextype n, Real init, F&& f, Op&& op) {
+    const sunindextype nch = (n + kChunk - 1) / kChunk;
+    thread_local std::vector<Real> partial;
+    partial.resize(std::size_t(nch));
+    Real* p = partial.data();
+    each_chunk(n, [&](sunindextype c) {
+        Real m = init;
+        for (sunindextype i = c * kChunk, e = std::min(n, (c + 1) * kChunk); i < e; ++i) m = op(m, f(i));
+        p[c] = m;
+    });
+    Real m = init;
+    for (sunindextype c = 0; c < nch; ++c) m = op(m, p[c]);
+    return m;
+}
+
 void linear_sum(Real a, N_Vector x, Real b, N_Vector y, N_Vector z) {
     const Real *xd = data(x), *yd = data(y);
     Real* zd = data(z);
-    const sunindextype n = len(x);
-    for (sunindextype i = 0; i < n; ++i) zd[i] = a * xd[i] + b * yd[i];
+    each(len(x), [=](sunindextype i) { zd[i] = a * xd[i] + b * yd[i]; });
 }
 void set_const(Real c, N_Vector z) {
     Real* zd = data(z);
-    const sunindextype n = len(z);
-    for (sunindextype i = 0; i < n; ++i) zd[i] = c;
+    each(len(z), [=](sunindextype i) { zd[i] = c; });
 }
 void prod(N_Vector x, N_Vector y, N_Vector z) {
     const Real *xd = data(x), *yd = data(y);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = xd[i] * yd[i];
+    each(len(x), [=](sunindextype i) { zd[i] = xd[i] * yd[i]; });
 }
 void div(N_Vector x, N_Vector y, N_Vector z) {
     const Real *xd = data(x), *yd = data(y);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = xd[i] / yd[i];
+    each(len(x), [=](sunindextype i) { zd[i] = xd[i] / yd[i]; });
 }
 void scale(Real c, N_Vector x, N_Vector z) {
     const Real* xd = data(x);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = c * xd[i];
+    each(len(x), [=](sunindextype i) { zd[i] = c * xd[i]; });
 }
 void abs_(N_Vector x, N_Vector z) {
     const Real* xd = data(x);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = std::abs(xd[i]);
+    each(len(x), [=](sunindextype i) { zd[i] = std::abs(xd[i]); });
 }
 void inv(N_Vector x, N_Vector z) {
     const Real* xd = data(x);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = 1.0 / xd[i];
+    each(len(x), [=](sunindextype i) { zd[i] = 1.0 / xd[i]; });
 }
 void add_const(N_Vector x, Real b, N_Vector z) {
     const Real* xd = data(x);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = xd[i] + b;
-}
-template <class F>
-Real sum4(sunindextype n, F&& f) {
-    Real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    sunindextype i = 0;
-    for (; i + 4 <= n; i += 4) s0 += f(i), s1 += f(i + 1), s2 += f(i + 2), s3 += f(i + 3);
-    for (; i < n; ++i) s0 += f(i);
-    return (s0 + s1) + (s2 + s3);
+    each(len(x), [=](sunindextype i) { zd[i] = xd[i] + b; });
 }
 Real dot(N_Vector x, N_Vector y) {
     const Real *xd = data(x), *yd = data(y);
-    return sum4(len(x), [&](sunindextype i) { return xd[i] * yd[i]; });
+    return sum4(len(x), [=](sunindextype i) { return xd[i] * yd[i]; });
 }
 Real max_norm(N_Vector x) {
     const Real* xd = data(x);
-    Real m = 0;
-    for (sunindextype i = 0, n = len(x); i < n; ++i) m = std::max(m, std::abs(xd[i]));
-    return m;
+    return fold(len(x), Real(0), [=](sunindextype i) { return std::abs(xd[i]); },
+                [](Real a, Real b) { return std::max(a, b); });
 }
 Real wsqr_sum(N_Vector x, N_Vector w) {
     const Real *xd = data(x), *wd = data(w);
-    return sum4(len(x), [&](sunindextype i) {
+    return sum4(len(x), [=](sunindextype i) {
         const Real p = xd[i] * wd[i];
         return p * p;
     });
 }
 Real wsqr_sum_mask(N_Vector x, N_Vector w, N_Vector id) {
     const Real *xd = data(x), *wd = data(w), *md = data(id);
-    return sum4(len(x), [&](sunindextype i) {
+    return sum4(len(x), [=](sunindextype i) {
         const Real p = md[i] > 0 ? xd[i] * wd[i] : 0.0;
         return p * p;
     });
@@ -106,19 +164,18 @@ Real wrms_norm(N_Vector x, N_Vector w) { return std::sqrt(wsqr_sum(x, w) / Real(
 Real wrms_norm_mask(N_Vector x, N_Vector w, N_Vector id) { return std::sqrt(wsqr_sum_mask(x, w, id) / Real(len(x))); }
 Real min_(N_Vector x) {
     const Real* xd = data(x);
-    Real m = BIG_REAL;
-    for (sunindextype i = 0, n = len(x); i < n; ++i) m = std::min(m, xd[i]);
-    return m;
+    return fold(len(x), Real(BIG_REAL), [=](sunindextype i) { return xd[i]; },
+                [](Real a, Real b) { return std::min(a, b); });
 }
 Real wl2_norm(N_Vector x, N_Vector w) { return std::sqrt(wsqr_sum(x, w)); }
 Real l1_norm(N_Vector x) {
     const Real* xd = data(x);
-    return sum4(len(x), [&](sunindextype i) { return std::abs(xd[i]); });
+    return sum4(len(x), [=](sunindextype i) { return std::abs(xd[i]); });
 }
 void compare(Real c, N_Vector x, N_Vector z) {
     const Real* xd = data(x);
     Real* zd = data(z);
-    for (sunindextype i = 0, n = len(x); i < n; ++i) zd[i] = std::abs(xd[i]) >= c ? 1.0 : 0.0;
+    each(len(x), [=](sunindextype i) { zd[i] = std::abs(xd[i]) >= c ? 1.0 : 0.0; });
 }
 booleantype inv_test(N_Vector x, N_Vector z) {
     const Real* xd = data(x);
@@ -154,34 +211,39 @@ Real min_quotient(N_Vector num, N_Vector denom) {
 int linear_combination(int nv, Real* c, N_Vector* X, N_Vector z) {
     Real* zd = data(z);
     const sunindextype n = len(z);
-    // z may be X[0]: accumulate into z only after its first use.
-    if (X[0] == z) {
-        if (c[0] != 1.0)
-            for (sunindextype i = 0; i < n; ++i) zd[i] *= c[0];
-    } else {
-        const Real* x0 = data(X[0]);
-        for (sunindextype i = 0; i < n; ++i) zd[i] = c[0] * x0[i];
-    }
-    int k = 1;
-    for (; k + 1 < nv; k += 2) {  // two vectors per pass
-        const Real *a = data(X[k]), *b = data(X[k + 1]);
-        const Real ca = c[k], cb = c[k + 1];
-        for (sunindextype i = 0; i < n; ++i) zd[i] += ca * a[i] + cb * b[i];
-    }
-    for (; k < nv; ++k) {
-        const Real* a = data(X[k]);
-        const Real ca = c[k];
-        for (sunindextype i = 0; i < n; ++i) zd[i] += ca * a[i];
-    }
+    // z may be X[0]: accumulate into z only after its first use. Each chunk does every pass
+    // while it is in cache.
+    const bool in_place = X[0] == z;
+    const Real* x0 = data(X[0]);
+    each_chunk(n, [&](sunindextype ch) {
+        const sunindextype b = ch * kChunk, e = std::min(n, b + kChunk);
+        if (in_place) {
+            if (c[0] != 1.0)
+                for (sunindextype i = b; i < e; ++i) zd[i] *= c[0];
+        } else {
+            for (sunindextype i = b; i < e; ++i) zd[i] = c[0] * x0[i];
+        }
+        int k = 1;
+        for (; k + 1 < nv; k += 2) {  // two vectors per pass
+            const Real *xa = data(X[k]), *xb = data(X[k + 1]);
+            const Real ca = c[k], cb = c[k + 1];
+            for (sunindextype i = b; i < e; ++i) zd[i] += ca * xa[i] + cb * xb[i];
+        }
+        for (; k < nv; ++k) {
+            const Real* xa = data(X[k]);
+            const Real ca = c[k];
+            for (sunindextype i = b; i < e; ++i) zd[i] += ca * xa[i];
+        }
+    });
     return 0;
 }
 int scale_add_multi(int nv, Real* a, N_Vector x, N_Vector* Y, N_Vector* Z) {
     const Real* xd = data(x);
-    const sunindextype n = len(x);
     for (int k = 0; k < nv; ++k) {
         const Real* yd = data(Y[k]);
         Real* zd = data(Z[k]);
-        for (sunindextype i = 0; i < n; ++i) zd[i] = a[k] * xd[i] + yd[i];
+        const Real ak = a[k];
+        each(len(x), [=](sunindextype i) { zd[i] = ak * xd[i] + yd[i]; });
     }
     return 0;
 }
@@ -229,6 +291,9 @@ int linear_combination_array(int nv, int ns, Real* c, N_Vector** X, N_Vector* Z)
     return 0;
 }
 }  // namespace
+
+void set_pool(WorkerPool* pool) { t_pool = pool; }
+WorkerPool* pool() { return t_pool; }
 
 void use_fast_ops(N_Vector v) {
     if (N_VGetVectorID(v) != SUNDIALS_NVEC_SERIAL) throw std::logic_error("use_fast_ops: not a serial vector");
@@ -323,6 +388,60 @@ LinSol fixed_pattern(LinSol inner, double* setup_s, double* solve_s) {
         return 0;
     };
     return LinSol(S);
+}
+
+namespace {
+struct Blocked {
+    BlockElimination solver;
+    BlockFactor factor;
+    double* setup_s;
+    double* solve_s;
+    int last_flag = 0;
+};
+Blocked& blocked(SUNLinearSolver S) { return *static_cast<Blocked*>(S->content); }
+}  // namespace
+
+LinSol block_solver(SUNContext ctx, std::span<const std::int64_t> col_ptr, std::span<const std::int64_t> row_idx,
+                    WorkerPool* pool, BlockFactor factor, double* setup_s, double* solve_s) {
+    BlockEliminationOptions o;
+    o.pool = pool;
+    if (!factor) factor = [](BlockElimination& b, SUNMatrix A) { return b.factor(SUNSparseMatrix_Data(A)); };
+    auto content = std::unique_ptr<Blocked>(
+        new Blocked{BlockElimination(col_ptr, row_idx, o), std::move(factor), setup_s, solve_s});
+    SUNLinearSolver S = SUNLinSolNewEmpty(ctx);
+    if (!S) throw std::runtime_error("SUNDIALS: cannot allocate a linear solver");
+    LinSol owner(S);
+    S->content = content.release();
+    S->ops->gettype = [](SUNLinearSolver) { return SUNLINEARSOLVER_DIRECT; };
+    S->ops->getid = [](SUNLinearSolver) { return SUNLINEARSOLVER_CUSTOM; };
+    S->ops->initialize = [](SUNLinearSolver) { return 0; };
+    S->ops->setup = [](SUNLinearSolver s, SUNMatrix A) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Blocked& b = blocked(s);
+        b.last_flag = b.factor(b.solver, A) == 0 ? SUNLS_SUCCESS : SUNLS_LUFACT_FAIL;
+        *b.setup_s += since(t0);
+        return b.last_flag;
+    };
+    S->ops->solve = [](SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, realtype) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Blocked& B = blocked(s);
+        const double* bd = N_VGetArrayPointer(b);
+        double* xd = N_VGetArrayPointer(x);
+        if (xd != bd) std::copy(bd, bd + B.solver.size(), xd);
+        B.solver.solve(xd);
+        *B.solve_s += since(t0);
+        B.last_flag = SUNLS_SUCCESS;
+        return 0;
+    };
+    S->ops->lastflag = [](SUNLinearSolver s) { return sunindextype(blocked(s).last_flag); };
+    S->ops->free = [](SUNLinearSolver s) {
+        if (s == nullptr) return 0;
+        delete static_cast<Blocked*>(s->content);
+        s->content = nullptr;
+        SUNLinSolFreeEmpty(s);
+        return 0;
+    };
+    return owner;
 }
 
 }  // namespace dctwin::sun

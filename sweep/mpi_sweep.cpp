@@ -194,7 +194,7 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
             bar.draw();
         };
         poll();
-        run_pool(sweep, queue, o.threads, o.dir, keep, poll, 0.01);  // answers requests within 10 ms
+        run_pool(sweep, queue, o.threads, o.dir, keep, poll, 0.01, mpi.size > 1);  // answers requests within 10 ms
         // The others' records and requests until each says it is done: a rank must never
         // wait on rank 0 forever.
         while (done_ranks < mpi.size - 1) {
@@ -244,7 +244,7 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
                 receive(false);
                 if (!asked && !queue.closed() && int(queue.size()) <= per_request && !g_stop_requested.load()) request();
             },
-            0.01);
+            0.01, true);
         if (asked) receive(true);  // the answer to the last request (cases not run now run on resume)
         const char stopped = g_stop_requested.load() ? '1' : '0';
         MPI_Send(&stopped, 1, MPI_CHAR, 0, kDoneTag, MPI_COMM_WORLD);

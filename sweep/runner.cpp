@@ -38,14 +38,15 @@ std::string clock_text(double s) {
 
 }  // namespace
 
-CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& results_file) {
+CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& results_file, int threads) {
     const double t0 = now_s();
     CaseRecord r = {{"case", index}};
     nlohmann::json values = nlohmann::json::object();
     for (std::size_t k = 0; k < sweep.parameters.size(); ++k) values[sweep.parameters[k].name] = sweep.cases[index].values[k];
     r["values"] = values;
     try {
-        const SiteSpec spec = load_site_text(sweep.base_text, sweep.base_path, sweep.overrides(index));
+        SiteSpec spec = load_site_text(sweep.base_text, sweep.base_path, sweep.overrides(index));
+        if (threads > 0) spec.simulation.threads = threads;
         SiteModel model(spec);
         RunOptions opt;
         opt.output = results_file;
@@ -123,7 +124,7 @@ std::optional<std::size_t> CaseQueue::pop(const std::atomic<bool>& stop) {
 
 void run_pool(const Sweep& sweep, CaseQueue& queue, int threads, const std::string& dir,
               const std::function<void(CaseRecord&&)>& on_record, const std::function<void()>& on_tick,
-              double tick_s) {
+              double tick_s, bool shared_machine) {
     std::mutex m;
     std::condition_variable cv;
     std::deque<CaseRecord> finished;
@@ -135,7 +136,8 @@ void run_pool(const Sweep& sweep, CaseQueue& queue, int threads, const std::stri
         while (const auto i = queue.pop(abort)) {
             CaseRecord r;
             try {
-                r = run_case(sweep, *i, sweep.keep_results ? case_results_path(dir, *i, sweep.cases.size()) : "");
+                r = run_case(sweep, *i, sweep.keep_results ? case_results_path(dir, *i, sweep.cases.size()) : "",
+                             workers > 1 || shared_machine ? 1 : 0);
             } catch (const std::exception& e) {  // out of memory building the record
                 r = {{"case", *i}, {"status", "failed"}, {"error", e.what()}};
             }

@@ -21,8 +21,9 @@ namespace dctwin::sweep {
 /// Runs case `index`; never throws for the case's own problems: a bad value, a site the
 /// model cannot build or a solver failure gives a record with status "failed" and the
 /// message. A run stopped by g_stop_requested gives status "interrupted" (not a result: the
-/// case runs again on resume). `results_file` empty: summary only.
-CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& results_file);
+/// case runs again on resume). `results_file` empty: summary only. `threads` > 0 overrides
+/// the site's simulation.threads (the results do not depend on it).
+CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& results_file, int threads = 0);
 
 /// The case indices waiting for run_pool's worker threads. The calling thread fills it: all
 /// at once, or bit by bit (an MPI rank, as rank 0 hands cases out).
@@ -49,9 +50,11 @@ private:
 /// MPI messages, refilling the queue). Stops launching cases once g_stop_requested is set;
 /// in-flight cases end (a transient run stops at its next output time). Returns when the
 /// queue is closed and empty (or stop is requested) and every launched case is reported.
+/// Each case runs on one thread when several run at once (threads > 1, or `shared_machine`:
+/// other MPI ranks), else on its site's simulation.threads.
 void run_pool(const Sweep& sweep, CaseQueue& queue, int threads, const std::string& dir,
               const std::function<void(CaseRecord&&)>& on_record, const std::function<void()>& on_tick,
-              double tick_s = 0.1);
+              double tick_s = 0.1, bool shared_machine = false);
 
 /// What `dctwin sweep` was asked.
 struct SweepOptions {

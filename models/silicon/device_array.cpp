@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "models/constraints.hpp"
+#include "solver/parallel.hpp"
 
 namespace dctwin {
 
@@ -147,14 +148,17 @@ DeviceArray::Clock DeviceArray::solve_clock(std::size_t k, double T, double a, d
 }
 
 void DeviceArray::eval(EvalContext& ctx) const {
-    for (std::size_t k = 0; k < size(); ++k) {
+    // Each device writes only its own entries (clock, reason, loads): the loop runs on the
+    // network's threads with the same result for any count.
+    parallel_for(ctx.pool, std::int64_t(size()), 2048, [&](std::int64_t kk) {
+        const auto k = std::size_t(kk);
         const auto& p = p_[k];
         unpowered_[k] = !ctx.powered[std::size_t(load_[k])];
         if (dropped_[k] || unpowered_[k]) {  // out, or its feed was shed
             x_[k] = 0.0, dxdT_[k] = 0.0, dPdT_[k] = 0.0, p_free_[k] = 0.0, reason_[k] = std::uint8_t(Throttle::shutdown);
             ctx.load[std::size_t(load_[k])] = 0.0;
             if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = 0.0;
-            continue;
+            return;
         }
         const double T = ctx.y[std::size_t(nodes_[k].junction)];
         const double a = ctx.inputs[std::size_t(activity_[k])];
@@ -171,7 +175,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
                 ctx.load[std::size_t(load_[k])] = n * full;
                 dPdT_[k] = n * p.leakage_coeff * leak;
                 if (mem_load_[k] >= 0) ctx.load[std::size_t(mem_load_[k])] = n * mem;
-                continue;
+                return;
             }
         }
         const Clock c = solve_clock(k, T, a, lim);
@@ -186,7 +190,7 @@ void DeviceArray::eval(EvalContext& ctx) const {
         dPdT_[k] = n * (p.leakage_coeff * c.leak + (c.dxdT != 0.0 ? a * p.dynamic_power * p.clock.dg(c.x) * c.dxdT : 0.0));
         if (mem_load_[k] >= 0)
             ctx.load[std::size_t(mem_load_[k])] = n * (p.memory_idle_power + a * p.memory_dynamic_power);
-    }
+    });
     for (const auto& j : jobs_) {
         j.pace = 0.0;
         j.slowest = -1;
@@ -238,18 +242,19 @@ void DeviceArray::jacobian(const EvalContext& ctx, JacobianFill& jac, LoadDeriva
 }
 
 void DeviceArray::roots(const EvalContext& ctx, double* g) const {
-    for (std::size_t k = 0; k < size(); ++k) {
+    parallel_for(ctx.pool, std::int64_t(size()), 2048, [&](std::int64_t kk) {
+        const auto k = std::size_t(kk);
         double* r = g + kRootsPerDevice * k;
         if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) {
             std::fill(r, r + kRootsPerDevice, 1.0);
-            continue;
+            return;
         }
         const auto& p = p_[k];
         const double T = ctx.y[std::size_t(nodes_[k].junction)];
         r[0] = T - p.slowdown_T;
         r[1] = T - p.shutdown_T;
         r[2] = nodes_[k].memory >= 0 ? ctx.y[std::size_t(nodes_[k].memory)] - p.memory_max_T : -1.0;
-    }
+    });
 }
 
 bool DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
