@@ -35,6 +35,7 @@ void write_solver_stats(ResultsWriter& w, const SolverStats& s) {
     w.set_attribute(g, "nonlinear_iterations", std::int64_t(s.nonlin_iters));
     w.set_attribute(g, "error_test_failures", std::int64_t(s.err_test_fails));
     w.set_attribute(g, "reinitialisations", std::int64_t(s.reinits));
+    w.set_attribute(g, "exact_stretches", std::int64_t(s.exact_stretches));
     w.set_attribute(g, "retries", std::int64_t(s.retries));
     w.set_attribute(g, "wall_s", s.wall_s);
 }
@@ -391,6 +392,7 @@ nlohmann::json RunSummary::to_json() const {
     j["output_rows"] = rows;
     j["solver"] = {{"steps", solver.steps}, {"rhs_evals", solver.rhs_evals}, {"jac_evals", solver.jac_evals},
                    {"linear_solver_setups", solver.lin_setups}, {"reinitialisations", solver.reinits},
+                   {"exact_stretches", solver.exact_stretches},
                    {"retries", solver.retries}, {"root_evals", solver.root_evals},
                    {"linear_solves", solver.nonlin_iters},  // one per Newton iteration
                    {"wall_s", solver.wall_s},

@@ -10,6 +10,7 @@
 #include "models/power/site_battery.hpp"
 #include "models/power/ups_battery.hpp"
 #include "models/site_model.hpp"
+#include "solver/parallel.hpp"
 #include "viz/results.hpp"
 
 namespace dctwin {
@@ -25,10 +26,11 @@ void SiteModel::build_constraints() {
     };
     using S = ConstraintSource;
     const std::size_t nd = devices_->size();
-    device_memory_.resize(nd), junction_limit_C_.resize(nd), memory_limit_C_.resize(nd);
+    device_memory_.resize(nd), junction_limit_C_.resize(nd), memory_limit_C_.resize(nd), power_cap_W_.resize(nd);
     for (std::size_t k = 0; k < nd; ++k) {
         device_memory_[k] = devices_->nodes(k).memory;
         junction_limit_C_[k] = devices_->params(k).slowdown_T - kCelsius;
+        power_cap_W_[k] = devices_->params(k).power_cap;
         memory_limit_C_[k] = devices_->params(k).memory_max_T - kCelsius;
     }
     // Silicon, per rack and device group: the device nearest its limit speaks for the group.
@@ -128,14 +130,10 @@ void SiteModel::declare_constraint_outputs(ResultsWriter& w) const {
     w.add_series({"/work/possible", "s", "device-seconds of work the jobs' members could have done since the start", 0, {}});
 }
 
-void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row) {
-    const double* y = ctx.y.data();
+void SiteModel::silicon_constraints(const double* y) {
     const DeviceArray& d = *devices_;
-    // Ramp: between this row and the previous one (0 at the first row, and for a repeated time).
-    if (!std::isnan(ramp_t_) && t > ramp_t_) ramp_ = std::abs(p.grid_power - ramp_p_) / (t - ramp_t_);
-    if (std::isnan(ramp_t_) || t > ramp_t_) ramp_t_ = t, ramp_p_ = p.grid_power;
-    const auto stage_out = net_.last_stage_output();
-    for (std::size_t i = 0; i < constraints_.size(); ++i) {
+    parallel_for(net_.pool(), std::int64_t(constraints_.size()), 2, [&](std::int64_t ii) {
+        const auto i = std::size_t(ii);
         const ConstraintSource& s = c_source_[i];
         double value = std::nan(""), limit = std::nan(""), u = std::nan("");
         switch (s.kind) {
@@ -150,12 +148,37 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
                 }
                 break;
             }
-            case ConstraintSource::power_cap:
+            case ConstraintSource::power_cap: {
+                const double* free = d.free_power();  // cap_utilisation(k), from flat arrays
                 for (std::size_t k = s.a; k < s.b; ++k) {
-                    const double uk = d.cap_utilisation(k);
-                    if (std::isnan(u) || uk > u) u = uk, limit = d.params(k).power_cap, value = uk * limit;
+                    const double uk = free[k] / power_cap_W_[k];
+                    if (std::isnan(u) || uk > u) u = uk, limit = power_cap_W_[k], value = uk * limit;
                 }
                 break;
+            }
+            default:
+                return;
+        }
+        if (std::isnan(u)) u = utilisation(value, limit);
+        c_value_[i] = value, c_limit_[i] = limit, c_util_[i] = u;
+    });
+}
+
+void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row) {
+    const double* y = ctx.y.data();
+    // Ramp: between this row and the previous one (0 at the first row, and for a repeated time).
+    if (!std::isnan(ramp_t_) && t > ramp_t_) ramp_ = std::abs(p.grid_power - ramp_p_) / (t - ramp_t_);
+    if (std::isnan(ramp_t_) || t > ramp_t_) ramp_t_ = t, ramp_p_ = p.grid_power;
+    const auto stage_out = net_.last_stage_output();
+    silicon_constraints(y);
+    for (std::size_t i = 0; i < constraints_.size(); ++i) {
+        const ConstraintSource& s = c_source_[i];
+        double value = std::nan(""), limit = std::nan(""), u = std::nan("");
+        switch (s.kind) {
+            case ConstraintSource::junction:
+            case ConstraintSource::memory:
+            case ConstraintSource::power_cap:
+                continue;  // silicon_constraints()
             case ConstraintSource::cdu_duty:
                 value = cooling_->cdu_point(ctx, s.a).duty;
                 limit = cooling_->cdu(s.a).capacity;

@@ -1,5 +1,7 @@
 #include "models/site_model.hpp"
 
+#include "solver/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -710,7 +712,6 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     net.add_block(std::move(devices));
     net.add_block(std::move(cooling));
     net.finalize();
-    scratch_.resize(net.size());
     liquid_limit_ = liquid_class_limit(spec.coolant.liquid_class);
     for (const auto& h : spec.halls) air_limits_.push_back(air_class_limit(h.air_class));
     any_air_class_ = std::any_of(air_limits_.begin(), air_limits_.end(), [](double l) { return !std::isnan(l); });
@@ -950,7 +951,7 @@ int SiteModel::battery_state() const { return battery_ ? battery_->energy_state(
 int SiteModel::site_battery_loss_state() const { return site_battery_ ? site_battery_->loss_state() : -1; }
 
 SitePoint SiteModel::point(double t, const double* y) {
-    net_.rhs(t, y, scratch_.data());
+    net_.evaluate(t, y);
     SitePoint p;
     p.grid_power = net_.last_grid_power();
     p.generator_power = net_.last_source_power() - p.grid_power;
@@ -1179,37 +1180,39 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
 
     const auto stage_in = net_.last_stage_input();
     const auto stage_out = net_.last_stage_output();
+    // Every rack's figures from its devices, racks on the network's threads.
+    rack_fig_.resize(racks_.size());
+    parallel_for(net_.pool(), std::int64_t(racks_.size()), 2, [&](std::int64_t ri) {
+        const auto& r = racks_[std::size_t(ri)];
+        RackFigures& f = rack_fig_[std::size_t(ri)];
+        const bool any = r.end_device > r.first_device;
+        double mx = -HUGE_VAL, s = 0, n = 0, clock = any ? 1.0 : std::nan(""), throttled = 0;
+        for (std::size_t k = r.first_device; k < r.end_device; ++k) {
+            const double T = y[device_junction_[k]], c = devices_->count(k);
+            mx = std::max(mx, T);
+            s += c * T, n += c;
+            clock = std::min(clock, devices_->clock(k));
+            if (devices_->reason(k) != Throttle::none) throttled += c;
+        }
+        f.max_T = any ? mx - kCelsius : std::nan("");
+        f.mean_T = n > 0 ? s / n - kCelsius : std::nan("");
+        f.min_clock = clock;
+        f.throttled = throttled;
+        f.air_outlet = rack_air_outlet(std::size_t(ri), y) - kCelsius;
+    });
     for (const auto& r : racks_)
         row.push_back(r.storage >= 0 ? rack_storage_->last_draw(std::size_t(r.storage)) : stage_in[std::size_t(r.shelf)]);
-    for (const auto& r : racks_) {
-        double m = -HUGE_VAL;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k) m = std::max(m, y[device_junction_[k]]);
-        row.push_back(r.end_device > r.first_device ? m - kCelsius : std::nan(""));
-    }
-    for (const auto& r : racks_) {
-        double s = 0, n = 0;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k)
-            s += devices_->count(k) * y[device_junction_[k]], n += devices_->count(k);
-        row.push_back(n > 0 ? s / n - kCelsius : std::nan(""));
-    }
+    for (const auto& f : rack_fig_) row.push_back(f.max_T);
+    for (const auto& f : rack_fig_) row.push_back(f.mean_T);
     for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
     const EvalContext ctx = net_.view(t, y);
     {
         const double fac = cooling_->facility_supply(ctx);
         for (const auto& r : racks_) row.push_back((r.cdu >= 0 ? y[cooling_->cdu_supply_state(std::size_t(r.cdu))] : fac) - kCelsius);
     }
-    for (std::size_t k = 0; k < racks_.size(); ++k) row.push_back(rack_air_outlet(k, y) - kCelsius);
-    for (const auto& r : racks_) {
-        double m = r.end_device > r.first_device ? 1.0 : std::nan("");
-        for (std::size_t k = r.first_device; k < r.end_device; ++k) m = std::min(m, devices_->clock(k));
-        row.push_back(m);
-    }
-    for (const auto& r : racks_) {
-        double n = 0;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k)
-            if (devices_->reason(k) != Throttle::none) n += devices_->count(k);
-        row.push_back(n);
-    }
+    for (const auto& f : rack_fig_) row.push_back(f.air_outlet);
+    for (const auto& f : rack_fig_) row.push_back(f.min_clock);
+    for (const auto& f : rack_fig_) row.push_back(f.throttled);
     if (devices_->job_count() > 0) {
         for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(devices_->job_pace(j));
         for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(double(devices_->job_slowest(j)));

@@ -141,7 +141,6 @@ private:
     double liquid_limit_ = 0.0;          ///< [degC] the liquid class's maximum supply, NaN: no class
     std::vector<double> air_limits_;     ///< [degC] per hall, the air class's allowable maximum, NaN: none
     bool any_air_class_ = false;
-    std::vector<double> scratch_;
     double stored_at_start_ = 0.0;  ///< [J]
     std::vector<double> lost_at_start_;  ///< [device-s]
     double t_start_ = 0.0;               ///< [s]
@@ -164,7 +163,16 @@ private:
     /// junction slowdown and memory maximum temperatures [degC].
     std::vector<int> device_memory_;
     std::vector<double> junction_limit_C_, memory_limit_C_;
+    std::vector<double> power_cap_W_;  ///< [W] by device
     std::vector<double> c_value_, c_limit_, c_util_;
+    /// The silicon constraints (junction, memory, power cap: loops over devices), computed on
+    /// the network's threads; the others after them, in order.
+    void silicon_constraints(const double* y);
+    // Per rack at the last row, from one pass over its devices (output_row).
+    struct RackFigures {
+        double max_T = 0, mean_T = 0, air_outlet = 0, min_clock = 0, throttled = 0;
+    };
+    std::vector<RackFigures> rack_fig_;
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
     std::vector<const class SmoothedActivity*> job_smoothing_;  ///< by job, owned by net_

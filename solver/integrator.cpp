@@ -108,6 +108,44 @@ struct Integrator::Impl {
     // array of M is written: no zeroing, copying or pattern checks of CVODE's generic
     // sparse-matrix operations, which cost more than the factorisation on large sites.
     std::vector<std::int64_t> diag_slots;   // position of every diagonal entry in the values
+    // --- exact power-only stretches (SolverOptions::exact_power_only) ----------------------
+    bool exact = false;             // the current stretch is integrated exactly
+    double exact_t0 = 0.0;          // [s] where it began
+    double exact_refused = -HUGE_VAL;  // [s] no exact stretch before this time (a root was near)
+    std::vector<double> exact_y0, exact_f;  // y and dy/dt at its start
+    std::vector<std::size_t> exact_moving;  // the states with dy/dt != 0 (accumulators)
+
+    // At a (re)start at t: integrate the stretch up to the next discontinuity exactly if the
+    // flows there move no live state.
+    void try_exact(double t) {
+        exact = false;
+        if (!opt.exact_power_only || !net.power_only() || t < exact_refused) return;
+        const std::size_t n = net.size();
+        const double* yv = N_VGetArrayPointer(y.get());
+        exact_y0.assign(yv, yv + n);
+        exact_f.resize(n);
+        if (std::isfinite(t_disc) && t < t_disc) net.set_input_horizon(std::nextafter(t_disc, -HUGE_VAL));
+        {
+            ScopeTimer timer{&done.rhs_s};
+            net.rhs(t, exact_y0.data(), exact_f.data());
+        }
+        net.set_input_horizon(HUGE_VAL);
+        for (double v : exact_f)
+            if (!std::isfinite(v)) return;
+        if (!net.power_only_steady(exact_f.data())) return;
+        exact_moving.clear();
+        for (std::size_t i = 0; i < n; ++i)
+            if (exact_f[i] != 0.0) exact_moving.push_back(i);
+        exact = true;
+        exact_t0 = t;
+        ++done.exact_stretches;
+    }
+    // y at t into out, which holds y at another time of the stretch: only the moving states.
+    void exact_move(double t, double* out) const {
+        const double dt = t - exact_t0;
+        for (std::size_t i : exact_moving) out[i] = exact_y0[i] + exact_f[i] * dt;
+    }
+
     bool form_matrix = true;                // false: the linear solver reads J and gamma itself
     double gamma = 0.0;                     // of the last linsys call
 
@@ -446,6 +484,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
     I.reinit_needed = false;
     I.retries = 0;
     I.in_retry = false;
+    I.exact_refused = -HUGE_VAL;
+    I.try_exact(t0);
 }
 
 namespace {
@@ -488,15 +528,45 @@ bool Integrator::advance(double tout) {
     while (true) {
         if (I.reinit_needed) {
             // The inputs jumped at t_ (or a discrete change happened there): restart the
-            // multistep history from the current state.
-            I.accumulate_stats();  // CVodeReInit zeroes CVODE's counters
-            I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
-            ++I.done.reinits;
+            // multistep history from the current state (unless the stretch is exact).
             I.t_disc = I.net.next_discontinuity(t_);
             I.t_int = t_;
-            I.tstop_set = HUGE_VAL;
             I.restart_roots(t_);
             I.reinit_needed = false;
+            I.try_exact(t_);
+            if (!I.exact) {
+                I.accumulate_stats();  // CVodeReInit zeroes CVODE's counters
+                I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
+                ++I.done.reinits;
+                I.tstop_set = HUGE_VAL;
+            }
+        }
+        if (I.exact) {
+            // Constant flows up to the next discontinuity: y is linear in t there.
+            const double target = std::min(tout, I.t_disc);
+            double* yv = N_VGetArrayPointer(I.y.get());
+            I.exact_move(target, yv);
+            if (!I.g_lo.empty()) {
+                // A crossing ahead (a root function that moves with time or the energies):
+                // CVODE takes over from where y was served and finds it.
+                I.eval_roots(target, yv, I.g_mid);
+                for (std::size_t i = 0; i < I.g_lo.size(); ++i)
+                    if (Impl::sign_changed(I.g_lo[i], I.g_mid[i])) I.exact = false;
+                if (!I.exact) {
+                    I.exact_move(t_, yv);
+                    I.exact_refused = I.t_disc;
+                    I.reinit_needed = true;
+                    continue;
+                }
+            }
+            if (I.observer && target > t_) {
+                ScopeTimer timer{&observer_s};
+                I.observer(t_, target);
+            }
+            t_ = I.t_int = I.t_search = target;
+            if (t_ >= I.t_disc) I.reinit_needed = true;
+            if (t_ >= tout) return reached();
+            continue;
         }
         // Crossings inside the last step, before anything past them is served.
         if (!I.g_lo.empty() && I.t_search < I.t_int) {
@@ -606,6 +676,11 @@ void Integrator::interpolate(double t, std::vector<double>& y) const {
     Impl& I = *impl_;
     VectorThreads vt(I.pool.get());
     y.resize(I.net.size());
+    if (I.exact) {
+        std::copy(I.exact_y0.begin(), I.exact_y0.end(), y.begin());
+        I.exact_move(t, y.data());
+        return;
+    }
     sun::Vector v(N_VMake_Serial(sunindextype(y.size()), y.data(), I.ctx.get()));
     sun::use_fast_ops(v.get());
     I.check(CVodeGetDky(I.mem.get(), t, 0, v.get()), "CVodeGetDky", t);

@@ -25,6 +25,10 @@ struct SolverOptions {
     /// Threads for the loops over devices, blocks and vectors inside one run; the results are
     /// the same to the bit for any count.
     int threads = 1;
+    /// Power-only mode (Network::set_power_only): a stretch between input discontinuities in
+    /// which no electrical state moves (no battery or store charging or discharging) has
+    /// constant flows, so it is integrated exactly, y(t) = y(a) + f (t - a), without steps.
+    bool exact_power_only = true;
     double max_step = 0.0;               ///< [s], 0: unlimited
     long max_steps_per_call = 20000;     ///< CVODE's mxstep; more is fine while the steps stay above 1 us
 };
@@ -32,7 +36,8 @@ struct SolverOptions {
 struct SolverStats {
     long steps = 0, rhs_evals = 0, jac_evals = 0, lin_setups = 0, nonlin_iters = 0,
          nonlin_conv_fails = 0, err_test_fails = 0, root_evals = 0, reinits = 0,
-         retries = 0;  ///< recoverable failures retried with a smaller maximum step
+         retries = 0,  ///< recoverable failures retried with a smaller maximum step
+         exact_stretches = 0;  ///< power-only stretches integrated exactly (no CVODE steps)
     double wall_s = 0.0;  ///< [s] time spent inside the solver
     // Where the solver's wall time went [s]; the rest of wall_s is CVODE's own work (vector
     // operations, the copies of the iteration matrix, step and order selection).

@@ -451,17 +451,18 @@ bool Network::reuse_evaluation(double t, const double* y) {
     return false;
 }
 
-void Network::rhs(double t, const double* y, double* ydot) {
-    if (power_only_ && reuse_evaluation(t, y)) {
-        scale_flows(ydot);
-        return;
-    }
+void Network::evaluate(double t, const double* y) {
+    if (power_only_ && reuse_evaluation(t, y)) return;
     EvalContext ctx;
     prepare(t, y, ctx, flow_, power_only_);  // reuse_evaluation loaded the inputs
     for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
-    scale_flows(ydot);
     cache_valid_ = power_only_;
+}
+
+void Network::rhs(double t, const double* y, double* ydot) {
+    evaluate(t, y);
+    scale_flows(ydot);
 }
 
 void Network::jacobian(double t, const double* y, std::span<double> values) {
@@ -543,8 +544,23 @@ double Network::next_discontinuity(double t) const {
 }
 
 double Network::stored_energy(const double* y) const {
+    // Chunks of fixed size, each summed in four interleaved partial sums, then the chunks in
+    // order: the same bits for any thread count, and no chain of 100 000 dependent additions.
+    constexpr std::int64_t kChunk = 4096;
+    const auto n = std::int64_t(thermal_idx_.size());
+    const std::int64_t nch = (n + kChunk - 1) / kChunk;
+    std::vector<double> partial(static_cast<std::size_t>(nch));
+    parallel_for(n >= 8 * kChunk ? pool_ : nullptr, nch, 2, [&](std::int64_t c) {
+        double s[4] = {0, 0, 0, 0};
+        const std::int64_t e = std::min(n, (c + 1) * kChunk);
+        std::int64_t k = c * kChunk;
+        for (; k + 4 <= e; k += 4)
+            for (int j = 0; j < 4; ++j) s[j] += thermal_cap_[std::size_t(k + j)] * y[thermal_idx_[std::size_t(k + j)]];
+        for (; k < e; ++k) s[0] += thermal_cap_[std::size_t(k)] * y[thermal_idx_[std::size_t(k)]];
+        partial[std::size_t(c)] = (s[0] + s[1]) + (s[2] + s[3]);
+    });
     double e = 0.0;
-    for (std::size_t k = 0; k < thermal_idx_.size(); ++k) e += thermal_cap_[k] * y[thermal_idx_[k]];
+    for (double p : partial) e += p;
     for (int i : storage_idx_) e += y[i];
     return e;
 }

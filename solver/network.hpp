@@ -275,6 +275,10 @@ public:
     /// dy/dt at (t, y). Also leaves the flows, loads and stage powers of this evaluation
     /// readable through last_*() until the next call.
     void rhs(double t, const double* y, double* ydot);
+    /// The evaluation of rhs() without dy/dt: the flows, loads and stage powers at (t, y),
+    /// readable through last_*() (an output row's figures).
+    void evaluate(double t, const double* y);
+    class WorkerPool* pool() const { return pool_; }
     /// Jacobian values d(ydot)/d(y) in the CSC layout of pattern(); values.size() == nnz.
     void jacobian(double t, const double* y, std::span<double> values);
     /// CSC pattern (n x n, includes every diagonal entry).
@@ -306,6 +310,15 @@ public:
     void set_pool(class WorkerPool* pool) { pool_ = pool; }
     bool power_only() const { return power_only_; }
     bool is_frozen(std::size_t i) const { return power_only_ && frozen_[i] != 0; }
+    /// Power-only mode: true when ydot moves none of the states an evaluation depends on (the
+    /// stored energies and electrical controls): the flows then stay as they are until the
+    /// inputs change, and the accumulators grow linearly.
+    bool power_only_steady(const double* ydot) const {
+        if (!power_only_) return false;
+        for (int i : live_idx_)
+            if (ydot[i] != 0.0) return false;
+        return true;
+    }
 
     int num_roots() const { return nroots_; }
     void roots(double t, const double* y, double* g);

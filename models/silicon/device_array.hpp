@@ -105,6 +105,8 @@ public:
     /// exactly when the cap lowers the clock; 0 for a device that is out or unpowered. From the
     /// last evaluation (Network::rhs), which must have been at the point asked about.
     double cap_utilisation(std::size_t k) const { return p_free_[k] / p_[k].power_cap; }
+    /// [W] the power at the clock the other limits allow (the numerator of cap_utilisation).
+    const double* free_power() const { return p_free_.data(); }
 
     // What the last evaluation found (valid after Network::rhs).
     double clock(std::size_t k) const { return x_[k]; }

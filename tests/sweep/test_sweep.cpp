@@ -340,7 +340,10 @@ TEST_CASE("mpirun -n 2 gives the summary of the threaded run") {
 
 TEST_CASE("a sweep killed part-way and run again completes with every case exactly once") {
     const fs::path d = scratch("kill");
-    spit(d / "slow.yaml", slow_sweep());
+    // Cases of an hour each: the kill must come while cases are still to run.
+    std::string text = slow_sweep();
+    text.replace(text.find("10 min"), 6, "1 h");
+    spit(d / "slow.yaml", text);
     const fs::path out = d / "out";
     robust::Child child({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "2"}, d);
     const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 5; }, 120);
