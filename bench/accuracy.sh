@@ -1,48 +1,66 @@
 #!/usr/bin/env bash
-# What a looser solver tolerance costs in accuracy: Frontier for 10 minutes with 1 s rows at
-# rtol 1e-6 (the default), 1e-5 and 1e-4, each against a reference run at 1e-7; prints the
-# largest and the 99th-percentile difference over every row and rack of the hottest junction
-# and of the coolant return, with the steps and wall time of each run.
-# Needs a Release build (./scripts/setup.sh), h5dump (hdf5-tools, installed by setup) and python3.
-#   bench/accuracy.sh                   about a minute on 2 cores
-#   bench/accuracy.sh 30min             another span
+# What the solver's tolerances cost in accuracy, against a reference run at rtol 1e-8 and
+# atol_temperature 1e-6 K: Frontier for 10 minutes (its 15 s job mix, 5 s rows) and the
+# hot-spot pod for 30 minutes (thermal throttling and power caps). For each setting: steps,
+# solver time, the largest error of every device's junction and plate over every row, of
+# every rack's coolant return, of the site's energies (relative), and of the times of the
+# throttle onsets and ends (events).
+# Needs a Release build (./scripts/setup.sh) and Debian's python3-h5py.
+#   bench/accuracy.sh            about two minutes on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${DCTWIN_BIN:-build/bin/dctwin}
-span=${1:-10min}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+./scripts/install.sh python3-h5py >/dev/null
 
-for r in 1e-7 1e-6 1e-5 1e-4; do
-  echo "running: rtol $r" >&2
-  "$bin" run sites/frontier.yaml -o "$out/$r.h5" --force --json --duration "$span" \
-    --set "simulation.output_interval=1 s" --set "simulation.solver.rtol=$r" >"$out/$r.json"
-  for d in max_junction_temperature coolant_return_temperature; do
-    # Every value at full precision, one per line.
-    h5dump -m "%.17g" -d "/racks/$d" -y -w 0 "$out/$r.h5" | tail -n +2 | tr ', ' '\n\n' |
-      grep -E '^-?[0-9]' >"$out/$r.$d" || true
+settings=(
+  "ref|simulation.solver.rtol=1e-8|simulation.solver.atol_temperature=1e-6 K"
+  "default (rtol 1e-6, atol 0.01 K)"
+  "atol 0.02 K|simulation.solver.atol_temperature=0.02 K"
+  "atol 0.05 K|simulation.solver.atol_temperature=0.05 K"
+  "rtol 1e-4, atol 1e-4 K|simulation.solver.rtol=1e-4|simulation.solver.atol_temperature=1e-4 K"
+  "rtol 1e-6, atol 1e-4 K (before)|simulation.solver.atol_temperature=1e-4 K"
+)
+for site in "frontier|10min|5 s" "hotspot-pod|30min|5 s"; do
+  IFS='|' read -r name span rows <<<"$site"
+  for i in "${!settings[@]}"; do
+    IFS='|' read -r -a parts <<<"${settings[$i]}"
+    sets=(--set "simulation.output_interval=$rows" --set simulation.write_states=true)
+    for s in "${parts[@]:1}"; do sets+=(--set "$s"); done
+    echo "running: $name, ${parts[0]}" >&2
+    "$bin" run "sites/$name.yaml" -o "$out/$name.$i.h5" --force --json --duration "$span" "${sets[@]}" >"$out/$name.$i.json"
   done
 done
 
-python3 - "$out" "$span" <<'PY'
+/usr/bin/python3 - "$out" "${#settings[@]}" "${settings[@]}" <<'PY'
 import json, sys
-out, span = sys.argv[1], sys.argv[2]
-def values(r, d):
-    return [float(x) for x in open(f"{out}/{r}.{d}")]
-ref = {d: values("1e-7", d) for d in ("max_junction_temperature", "coolant_return_temperature")}
-print(f"Frontier, {span} with 1 s rows; differences against rtol 1e-7 over every row and rack [mK]")
-print()
-print("| rtol | steps | solver s | rack max junction: max | p99 | rack coolant return: max | p99 |")
-print("|---|---|---|---|---|---|---|")
-for r in ("1e-6", "1e-5", "1e-4"):
-    j = json.load(open(f"{out}/{r}.json"))
-    cells = []
-    for d in ("max_junction_temperature", "coolant_return_temperature"):
-        v = values(r, d)
-        if len(v) != len(ref[d]):
-            sys.exit(f"accuracy: {d} has {len(v)} values at rtol {r}, {len(ref[d])} at 1e-7")
-        diff = sorted(abs(a - b) for a, b in zip(v, ref[d]))
-        cells += ["%.2g" % (1e3 * diff[-1]), "%.2g" % (1e3 * diff[int(0.99 * (len(diff) - 1))])]
-    s = j["solver"]
-    print("| %s | %d | %.2f | %s |" % (r, s["steps"], s["wall_s"], " | ".join(cells)))
+import h5py, numpy as np
+out, n = sys.argv[1], int(sys.argv[2])
+labels = [s.split("|")[0] for s in sys.argv[3:3 + n]]
+for name, span in (("frontier", "10 min"), ("hotspot-pod", "30 min")):
+    ref = h5py.File(f"{out}/{name}.0.h5", "r")
+    rj = json.load(open(f"{out}/{name}.0.json"))
+    print(f"\n{name}, {span}, 5 s rows: largest difference from rtol 1e-8, atol_temperature 1e-6 K "
+          f"({rj['solver']['steps']} steps)\n")
+    print("| setting | steps | solver s | every junction [mK] | every plate [mK] | rack coolant return [mK] "
+          "| energies [relative] | throttle events: count, largest time error [s] |")
+    print("|---|---|---|---|---|---|---|---|")
+    ref_ev = [(e["time_s"], e["path"], e["kind"]) for e in rj["events"] if "throttle" in e["kind"]]
+    for i in range(1, n):
+        f = h5py.File(f"{out}/{name}.{i}.h5", "r")
+        j = json.load(open(f"{out}/{name}.{i}.json"))
+        def err(d):
+            return 1e3 * float(np.nanmax(np.abs(f[d][()] - ref[d][()])))
+        e_rel = max(abs(j["energy_J"][k] - rj["energy_J"][k]) for k in ("grid", "it", "cooling", "losses")) \
+            / rj["energy_J"]["grid"]
+        ev = [(e["time_s"], e["path"], e["kind"]) for e in j["events"] if "throttle" in e["kind"]]
+        if len(ev) == len(ref_ev) and all(a[1:] == b[1:] for a, b in zip(ev, ref_ev)):
+            dt = max((abs(a[0] - b[0]) for a, b in zip(ev, ref_ev)), default=0.0)
+            events = f"{len(ev)}, {dt:.2g}"
+        else:
+            events = f"{len(ev)} against {len(ref_ev)}"
+        print(f"| {labels[i]} | {j['solver']['steps']} | {j['solver']['wall_s']:.2f} | "
+              f"{err('devices/junction_temperature'):.3g} | {err('devices/plate_temperature'):.3g} | "
+              f"{err('racks/coolant_return_temperature'):.3g} | {e_rel:.2g} | {events} |")
 PY

@@ -6,10 +6,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
-#include <sunlinsol/sunlinsol_klu.h>
-#include <sunmatrix/sunmatrix_sparse.h>
-
-#include "solver/sundials.hpp"
+#include "solver/block_elimination.hpp"
 
 namespace dctwin {
 
@@ -22,23 +19,18 @@ SteadyResult solve_steady(Network& net, std::span<const double> y0, const Steady
     const auto& ri = net.newton_row_idx();
     const auto& src = net.newton_source();
 
-    auto ctx = sun::make_context();
-    sun::Matrix A(SUNSparseMatrix(sunindextype(n), sunindextype(n), sunindextype(ri.size()), CSC_MAT, ctx.get()));
-    auto x = sun::make_vector(long(n), ctx.get());
-    auto b = sun::make_vector(long(n), ctx.get());
-    sun::LinSol LS(SUNLinSol_KLU(x.get(), A.get(), ctx.get()));
-    // AMD, as in the integrator: COLAMD's ordering of the same pattern fills in several times
-    // more (a refactorisation of the Frontier site took 100 ms instead of 6 ms).
-    if (LS) SUNLinSol_KLUSetOrdering(LS.get(), 0);
-    if (!A || !LS || SUNLinSolInitialize(LS.get()) != 0)
-        throw SteadyStateError("steady state: cannot set up the KLU linear solver");
-    std::copy(cp.begin(), cp.end(), SUNSparseMatrix_IndexPointers(A.get()));
-    std::copy(ri.begin(), ri.end(), SUNSparseMatrix_IndexValues(A.get()));
-    realtype* a = SUNSparseMatrix_Data(A.get());
+    // The integrator's linear solver: each device's block eliminated onto the shared states.
+    BlockEliminationOptions beo;
+    beo.pool = net.pool();
+    BlockElimination solver(cp, ri, beo);
+    std::vector<double> x(n);
 
     std::vector<double> y(y0.begin(), y0.end()), f(n), jv(net.nnz());
     std::vector<char> pinned(n);
     for (std::size_t i = 0; i < n; ++i) pinned[i] = states[i].accumulator || states[i].storage;  // held where they are
+    std::vector<std::size_t> pinned_entries;  // the Jacobian's entries in pinned rows
+    for (std::size_t k = 0; k < net.nnz(); ++k)
+        if (pinned[std::size_t(net.row_idx()[k])]) pinned_entries.push_back(k);
 
     auto residual = [&](const std::vector<double>& yy) {
         net.rhs(opt.t, yy.data(), f.data());
@@ -54,23 +46,18 @@ SteadyResult solve_steady(Network& net, std::span<const double> y0, const Steady
     double res = residual(y), dt = opt.initial_step;
     SteadyResult out;
     for (int it = 0; it < opt.max_iterations && res > opt.residual_tol; ++it) {
-        // (I/dt - J) dy = f, with pinned rows reduced to the identity.
+        // (I/dt - J) dy = f, with pinned rows reduced to the identity: (I - dt J') dy = dt f
+        // with J' = J less its pinned rows, factored from J's values without forming it.
         net.jacobian(opt.t, y.data(), jv);
-        for (std::size_t c = 0; c < n; ++c)
-            for (auto k = cp[c]; k < cp[c + 1]; ++k) {
-                const auto r = std::size_t(ri[std::size_t(k)]);
-                double v = pinned[r] ? 0.0 : -jv[std::size_t(src[std::size_t(k)])];
-                if (r == c) v += pinned[r] ? 1.0 : 1.0 / dt;
-                a[k] = v;
-            }
-        std::copy(f.begin(), f.end(), N_VGetArrayPointer(b.get()));
-        if (SUNLinSolSetup(LS.get(), A.get()) != 0 ||
-            SUNLinSolSolve(LS.get(), A.get(), x.get(), b.get(), 0.0) != 0) {
+        for (const auto k : pinned_entries) jv[k] = 0.0;
+        if (solver.factor(jv.data(), src.data(), dt) != 0) {
             dt *= 0.1;  // singular at this step: fall back towards a smaller pseudo time step
             if (dt < 1e-9) throw SteadyStateError("steady state: the linear system is singular");
             continue;
         }
-        const double* dx = N_VGetArrayPointer(x.get());
+        for (std::size_t i = 0; i < n; ++i) x[i] = dt * f[i];
+        solver.solve(x.data());
+        const double* dx = x.data();
         std::vector<double> trial(y);
         for (std::size_t i = 0; i < n; ++i) trial[i] += dx[i];
         const double res_new = residual(trial);
