@@ -1,9 +1,12 @@
 #include "solver/edges.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "solver/parallel.hpp"
 
 namespace dctwin {
 
@@ -22,10 +25,47 @@ double ConductanceBlock::heat_flow(const EvalContext& ctx, std::size_t k) const 
 void ConductanceBlock::declare(Network& net) {
     e_.resize(g_.size());
     for (std::size_t k = 0; k < g_.size(); ++k) e_[k] = net.jac_pair(a_[k], b_[k]);
+    // Each flow row's edges in edge order, a before b: the additions a loop over the edges
+    // makes to that row, in its order.
+    std::vector<std::vector<std::int64_t>> by_row;
+    std::vector<int> rows_seen;
+    auto add = [&](int row, std::int64_t code) {
+        if (std::size_t(row) >= by_row.size()) by_row.resize(std::size_t(row) + 1);
+        if (by_row[std::size_t(row)].empty()) rows_seen.push_back(row);
+        by_row[std::size_t(row)].push_back(code);
+    };
+    for (std::size_t k = 0; k < g_.size(); ++k) {
+        add(net.flow_row(a_[k]), -1 - std::int64_t(k));  // negative: the edge's a end (-q)
+        add(net.flow_row(b_[k]), std::int64_t(k));
+    }
+    std::sort(rows_seen.begin(), rows_seen.end());
+    rows_.clear(), inc_ptr_.assign(1, 0), inc_.clear();
+    for (int r : rows_seen) {
+        rows_.push_back(r);
+        inc_.insert(inc_.end(), by_row[std::size_t(r)].begin(), by_row[std::size_t(r)].end());
+        inc_ptr_.push_back(std::int64_t(inc_.size()));
+    }
 }
 
 void ConductanceBlock::eval(EvalContext& ctx) const {
-    for (std::size_t k = 0; k < g_.size(); ++k) ctx.transfer(a_[k], b_[k], heat_flow(ctx, k));
+    const auto n = std::int64_t(g_.size());
+    if (!ctx.pool || n < 8192) {
+        for (std::size_t k = 0; k < g_.size(); ++k) ctx.transfer(a_[k], b_[k], heat_flow(ctx, k));
+        return;
+    }
+    // On the threads: every edge's flow, then every row adds its edges' in edge order (the
+    // same additions, in the same order, as the loop above).
+    q_.resize(g_.size());
+    parallel_for(ctx.pool, n, 1, [&](std::int64_t k) { q_[std::size_t(k)] = heat_flow(ctx, std::size_t(k)); });
+    double* flow = ctx.flow.data();
+    parallel_for(ctx.pool, std::int64_t(rows_.size()), 1, [&](std::int64_t r) {
+        double v = flow[rows_[std::size_t(r)]];
+        for (auto i = inc_ptr_[std::size_t(r)]; i < inc_ptr_[std::size_t(r) + 1]; ++i) {
+            const std::int64_t c = inc_[std::size_t(i)];
+            v += c < 0 ? -q_[std::size_t(-1 - c)] : q_[std::size_t(c)];
+        }
+        flow[rows_[std::size_t(r)]] = v;
+    });
 }
 
 void ConductanceBlock::jacobian(const EvalContext&, JacobianFill& jac, LoadDerivatives&) const {

@@ -31,6 +31,11 @@ private:
     std::vector<NodeRef> a_, b_;
     std::vector<double> g_;              ///< [W/K]
     std::vector<std::array<int, 4>> e_;  ///< Jacobian entries per edge
+    // For eval on threads: the flow rows the edges touch, each with its edges (k for the b
+    // end, -1 - k for the a end) from inc_ptr_, in edge order; q_ holds the edges' flows.
+    std::vector<int> rows_;
+    std::vector<std::int64_t> inc_ptr_, inc_;
+    mutable std::vector<double> q_;
 };
 
 /// Coolant carrying enthalpy from one volume to the next: H = m_dot cp T_from [W] leaves

@@ -227,6 +227,7 @@ void Network::finalize() {
         load_stage_[l] = loads_[l].stage;
         load_is_it_[l] = loads_[l].category == LoadCategory::it;
     }
+    build_load_gather();
     flow_.assign(std::size_t(n), 0.0);
     input_values_.assign(inputs_.size(), 0.0);
     boundary_T_.assign(boundaries_.size(), 0.0);
@@ -306,11 +307,12 @@ void Network::load_inputs(double t) {
     for (std::size_t k = 0; k < inputs_.size(); ++k) input_values_[k] = inputs_[k]->value(ti);
 }
 
-void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded) {
+void Network::prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded,
+                      bool clear_flow) {
     if (!inputs_loaded) load_inputs(t);
     for (std::size_t b = 0; b < boundaries_.size(); ++b)
         boundary_T_[b] = input_values_[std::size_t(boundaries_[b].input)];
-    std::fill(flow.begin(), flow.end(), 0.0);
+    if (clear_flow) std::fill(flow.begin(), flow.end(), 0.0);
     ctx.t = t;
     ctx.y = {y, states_.size()};
     ctx.flow = flow;
@@ -331,27 +333,53 @@ void Network::scale_flows(double* ydot) const {
 EvalContext Network::view(double t, const double* y) {
     EvalContext ctx;
     view_flow_.resize(states_.size());
-    prepare(t, y, ctx, view_flow_);
+    prepare(t, y, ctx, view_flow_, false, false);  // a scratch array nobody reads: not cleared
     return ctx;
+}
+
+void Network::build_load_gather() {
+    // Targets: every heat row, every stage, the root, IT and cooling; each with its loads in
+    // load order, so that a target adds them in the order a single loop over the loads would.
+    const std::size_t ns = stages_.size(), nl = loads_.size();
+    std::vector<std::vector<int>> by_row(states_.size()), by_stage(ns + 3);  // + root, it, cooling
+    for (std::size_t l = 0; l < nl; ++l) {
+        by_row[std::size_t(load_heat_row_[l])].push_back(int(l));
+        by_stage[load_stage_[l] >= 0 ? std::size_t(load_stage_[l]) : ns].push_back(int(l));
+        by_stage[ns + (load_is_it_[l] ? 1 : 2)].push_back(int(l));
+    }
+    gather_target_.clear(), gather_ptr_.assign(1, 0), gather_loads_.clear();
+    auto add = [&](int target, const std::vector<int>& loads) {
+        if (loads.empty()) return;
+        gather_target_.push_back(target);
+        gather_loads_.insert(gather_loads_.end(), loads.begin(), loads.end());
+        gather_ptr_.push_back(std::int64_t(gather_loads_.size()));
+    };
+    for (std::size_t r = 0; r < by_row.size(); ++r) add(int(r), by_row[r]);
+    for (std::size_t t = 0; t < by_stage.size(); ++t) add(-1 - int(t), by_stage[t]);
+    stage_sum_.assign(ns + 3, 0.0);
 }
 
 void Network::eval_tree(EvalContext& ctx) {
     // Sum loads into stages, then stages into parents (children first), adding every watt
     // as heat where it is dissipated. A supply at a stage (a UPS battery) may provide part of
     // what the stage draws; what reaches the root comes from the grid or the generator.
-    std::fill(stage_out_.begin(), stage_out_.end(), 0.0);
-    double root = 0.0, it = 0.0, cooling = 0.0, losses = 0.0;
+    // The loads' sums first, target by target on the threads (each target adds its loads in
+    // load order: the same bits as one loop over the loads).
+    const std::size_t ns = stages_.size();
     double* flow = ctx.flow.data();
-    for (std::size_t l = 0; l < loads_.size(); ++l) {
-        if (!load_powered_[l]) continue;
-        const double p = load_[l];
-        flow[load_heat_row_[l]] += p;
-        (load_is_it_[l] ? it : cooling) += p;
-        if (load_stage_[l] >= 0)
-            stage_out_[std::size_t(load_stage_[l])] += p;
-        else
-            root += p;
-    }
+    std::fill(stage_sum_.begin(), stage_sum_.end(), 0.0);
+    parallel_for(pool_, std::int64_t(gather_target_.size()), 4096, [&](std::int64_t g) {
+        const int target = gather_target_[std::size_t(g)];
+        double& dest = target >= 0 ? flow[target] : stage_sum_[std::size_t(-1 - target)];
+        double v = dest;
+        for (auto k = gather_ptr_[std::size_t(g)]; k < gather_ptr_[std::size_t(g) + 1]; ++k) {
+            const auto l = std::size_t(gather_loads_[std::size_t(k)]);
+            if (load_powered_[l]) v += load_[l];
+        }
+        dest = v;
+    });
+    std::copy(stage_sum_.begin(), stage_sum_.begin() + long(ns), stage_out_.begin());
+    double root = stage_sum_[ns], it = stage_sum_[ns + 1], cooling = stage_sum_[ns + 2], losses = 0.0;
     for (int s : stage_order_) {
         const auto si = std::size_t(s);
         const auto& S = stages_[si];

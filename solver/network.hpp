@@ -353,8 +353,9 @@ public:
 
 private:
     /// Inputs at t (unless inputs_loaded: load_inputs(t) came just before) and the context's
-    /// spans; `flow` is zeroed and receives the blocks' flows.
-    void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded = false);
+    /// spans; `flow` (zeroed unless clear_flow is false) receives the blocks' flows.
+    void prepare(double t, const double* y, EvalContext& ctx, std::span<double> flow, bool inputs_loaded = false,
+                 bool clear_flow = true);
     void load_inputs(double t);  ///< input_values_ at t, within the input horizon
     void eval_tree(EvalContext& ctx);
     /// Jacobian entries of a power change entering at `stage` (-1: the root) that depends on
@@ -408,6 +409,12 @@ private:
     std::vector<int> thermal_idx_, storage_idx_;  // states in stored_energy()
     std::vector<double> thermal_cap_;             // [J/K] of thermal_idx_
     std::vector<int> load_heat_row_;     // flow row receiving the load's heat
+    // The loads' sums of eval_tree by target: a flow row (>= 0) or -1 - k for stage k, the root
+    // (k = stages), IT and cooling; each target's loads from gather_ptr_, in load order.
+    std::vector<int> gather_target_, gather_loads_;
+    std::vector<std::int64_t> gather_ptr_;
+    std::vector<double> stage_sum_;
+    void build_load_gather();
     std::vector<int> load_stage_;
     std::vector<char> load_is_it_;
 
