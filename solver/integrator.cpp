@@ -1,6 +1,7 @@
 #include "solver/integrator.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <chrono>
 #include <cmath>
@@ -219,9 +220,19 @@ struct Integrator::Impl {
     bool find_root(double& t_root) {
         const std::size_t nr = g_lo.size();
         auto any_change = [&](const std::vector<double>& x, const std::vector<double>& z) {
-            for (std::size_t i = 0; i < nr; ++i)
-                if (sign_changed(x[i], z[i])) return true;
-            return false;
+            // After every step, over every root function (three per device): in chunks on the
+            // threads.
+            constexpr std::int64_t kChunk = 16384;
+            const auto n = std::int64_t(nr), nch = (n + kChunk - 1) / kChunk;
+            std::atomic<bool> any{false};
+            parallel_for(pool.get(), nch, 2, [&](std::int64_t c) {
+                for (std::int64_t i = c * kChunk, e = std::min(n, (c + 1) * kChunk); i < e; ++i)
+                    if (sign_changed(x[std::size_t(i)], z[std::size_t(i)])) {
+                        any.store(true, std::memory_order_relaxed);
+                        return;
+                    }
+            });
+            return any.load();
         };
         if (!any_change(g_lo, g_hi)) return false;  // after nearly every step: nothing copied
         double ta = t_search, tb = t_int;
