@@ -165,30 +165,53 @@ void Network::finalize() {
         }
     }
 
-    // CSC pattern: every diagonal plus the declared entries, duplicates merged.
+    // CSC pattern: every diagonal plus the declared entries, duplicates merged; rows ascending
+    // within each column. The entries are bucketed by column (a counting sort) and each
+    // column's few rows sorted on their own: a sort of all the (column, row) keys and a binary
+    // search per entry cost most of the build on large sites.
     const int n = int(states_.size());
-    std::vector<std::int64_t> keys;
-    keys.reserve(entries_.size() + std::size_t(n));
-    auto key = [n](int row, int col) { return std::int64_t(col) * n + row; };
-    for (int i = 0; i < n; ++i) keys.push_back(key(i, i));
+    const std::size_t ne = entries_.size();
+    std::vector<std::int64_t> start(std::size_t(n) + 1, 0);
     for (auto [r, c] : entries_) {
         if (r >= n || c >= n) throw std::logic_error("Network: Jacobian entry out of range");
-        keys.push_back(key(r, c));
+        ++start[std::size_t(c) + 1];
     }
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (int c = 0; c < n; ++c) start[std::size_t(c) + 1] += start[std::size_t(c)];
+    std::vector<int> by_col(ne);  // entry ids, column by column, in declaration order
+    {
+        std::vector<std::int64_t> next(start.begin(), start.end() - 1);
+        for (std::size_t e = 0; e < ne; ++e) by_col[std::size_t(next[std::size_t(entries_[e].second)]++)] = int(e);
+    }
     col_ptr_.assign(std::size_t(n) + 1, 0);
-    row_idx_.resize(keys.size());
-    for (std::size_t k = 0; k < keys.size(); ++k) {
-        const auto col = keys[k] / n;
-        row_idx_[k] = keys[k] % n;
-        ++col_ptr_[std::size_t(col) + 1];
+    row_idx_.clear();
+    row_idx_.reserve(ne + std::size_t(n));
+    slot_.resize(ne);
+    std::vector<std::pair<int, int>> col;  // (row, entry id; -1 for the diagonal)
+    for (int c = 0; c < n; ++c) {
+        col.clear();
+        col.emplace_back(c, -1);
+        for (auto k = start[std::size_t(c)]; k < start[std::size_t(c) + 1]; ++k) {
+            const int e = by_col[std::size_t(k)];
+            col.emplace_back(entries_[std::size_t(e)].first, e);
+        }
+        if (col.size() <= 16) {  // insertion sort by row: columns hold a handful of entries
+            for (std::size_t i = 1; i < col.size(); ++i) {
+                const auto v = col[i];
+                std::size_t j = i;
+                for (; j > 0 && col[j - 1].first > v.first; --j) col[j] = col[j - 1];
+                col[j] = v;
+            }
+        } else {
+            std::sort(col.begin(), col.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        }
+        int last = -1;
+        for (const auto& [r, e] : col) {
+            if (r != last) row_idx_.push_back(r), last = r;
+            if (e >= 0) slot_[std::size_t(e)] = int(row_idx_.size()) - 1;
+        }
+        col_ptr_[std::size_t(c) + 1] = std::int64_t(row_idx_.size());
     }
-    for (int c = 0; c < n; ++c) col_ptr_[std::size_t(c) + 1] += col_ptr_[std::size_t(c)];
-    slot_.resize(entries_.size());
-    for (std::size_t e = 0; e < entries_.size(); ++e)
-        slot_[e] = int(std::lower_bound(keys.begin(), keys.end(), key(entries_[e].first, entries_[e].second)) -
-                       keys.begin());
+    const std::size_t nnz_total = row_idx_.size();
     tally_.assign(std::size_t(n), 0);
     frozen_.assign(std::size_t(n), 0);
     for (int i = 0; i < n; ++i) {
@@ -205,8 +228,8 @@ void Network::finalize() {
                                                        states_[std::size_t(row_idx_[std::size_t(k)])].path,
                                                        states_[std::size_t(c)].path));
     build_newton_pattern();
-    inv_cap_per_nz_.resize(keys.size());
-    for (std::size_t k = 0; k < keys.size(); ++k)
+    inv_cap_per_nz_.resize(nnz_total);
+    for (std::size_t k = 0; k < nnz_total; ++k)
         inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
 
     select_blocks();
@@ -253,6 +276,8 @@ void Network::build_newton_pattern() {
     newton_col_ptr_.assign(std::size_t(n) + 1, 0);
     newton_row_idx_.clear();
     newton_source_.clear();
+    newton_row_idx_.reserve(row_idx_.size());
+    newton_source_.reserve(row_idx_.size());
     for (int c = 0; c < n; ++c) {
         for (auto k = col_ptr_[std::size_t(c)]; k < col_ptr_[std::size_t(c) + 1]; ++k) {
             const auto r = std::size_t(row_idx_[std::size_t(k)]);
