@@ -40,6 +40,9 @@ int Network::add_state(StateInfo info) {
     if (finalized_) throw std::logic_error("Network: add_state after finalize");
     if (!(info.capacity > 0.0) || !std::isfinite(info.capacity))
         throw std::invalid_argument(fmt::format("state {}: capacity must be positive", info.path));
+    // The tables grow in steps of four: at every doubling a large site's states (two strings
+    // each) were copied into freshly faulted pages, a tenth of its build.
+    if (states_.size() == states_.capacity()) states_.reserve(std::max<std::size_t>(1024, 4 * states_.capacity()));
     states_.push_back(std::move(info));
     return int(states_.size()) - 1;
 }
@@ -65,6 +68,7 @@ int Network::add_loss_group(const std::string& name) {
 }
 
 int Network::add_load(LoadInfo l) {
+    if (loads_.size() == loads_.capacity()) loads_.reserve(std::max<std::size_t>(1024, 4 * loads_.capacity()));
     loads_.push_back(std::move(l));
     return int(loads_.size()) - 1;
 }
@@ -73,6 +77,7 @@ void Network::add_block(std::unique_ptr<Block> b) { blocks_.push_back(std::move(
 
 int Network::jac_entry(int row, int col) {
     if (row < 0 || col < 0) return -1;
+    if (entries_.size() == entries_.capacity()) entries_.reserve(std::max<std::size_t>(4096, 4 * entries_.capacity()));
     entries_.emplace_back(row, col);
     return int(entries_.size()) - 1;
 }
@@ -101,6 +106,11 @@ void Network::finalize() {
     acct_.cooling = acc("site/energy/cooling");
     acct_.losses = acc("site/energy/losses");
 
+    // The blocks declare about ten Jacobian entries per state and a load for every other
+    // state: room for them at once (address space only until used) instead of copies at every
+    // growth.
+    entries_.reserve(entries_.size() + 16 * states_.size());
+    loads_.reserve(loads_.size() + states_.size());
     for (auto& b : blocks_) b->declare(*this);
 
     // Electrical tree: order stages children-first and reject cycles.
@@ -139,14 +149,48 @@ void Network::finalize() {
     for (std::size_t l = 0; l < loads_.size(); ++l)
         load_dep_offset_[l + 1] = load_dep_offset_[l] + int(loads_[l].depends_on.size());
     load_dep_entry_offset_.assign(std::size_t(load_dep_offset_.back()) + 1, 0);
+    // The rows chain_entries(stage, col) feeds, per stage (the last for the root), made on
+    // first use: walking the chain for every dependency of a hundred thousand devices was a
+    // good part of the build. The entries are the same, in the same order.
+    std::vector<std::vector<int>> chain_rows(std::size_t(ns) + 1);
+    std::vector<char> chain_made(std::size_t(ns) + 1, 0);
+    auto chain_of = [&](int stage) -> const std::vector<int>& {
+        const std::size_t i = stage >= 0 ? std::size_t(stage) : std::size_t(ns);
+        if (!chain_made[i]) {
+            auto& rows = chain_rows[i];
+            for (int st = stage; st >= 0; st = stages_[std::size_t(st)].parent) {
+                const auto& S = stages_[std::size_t(st)];
+                rows.push_back(flow_row(S.heat_to));
+                if (S.group >= 0) rows.push_back(loss_groups_.at(std::size_t(S.group)));
+                for (int r : supply_rows_[std::size_t(st)]) rows.push_back(r);
+            }
+            rows.push_back(acct_.grid);
+            rows.push_back(acct_.generator);
+            chain_made[i] = 1;
+        }
+        return chain_rows[i];
+    };
+    {
+        std::size_t more = 0;  // entries the loads and the supply columns add: reserved at once
+        for (const auto& L : loads_) {
+            (void)flow_row(L.heat_to);  // in the order the loop below asks, should either throw
+            more += L.depends_on.size() * (chain_of(L.stage).size() + 3);
+        }
+        for (int s = 0; s < ns; ++s)
+            if (const int nc = supply_cols_offset_[std::size_t(s) + 1] - supply_cols_offset_[std::size_t(s)]; nc > 0)
+                more += std::size_t(nc) * (chain_of(stages_[std::size_t(s)].parent).size() + 1);
+        entries_.reserve(entries_.size() + more);
+        load_dep_entries_.reserve(load_dep_entries_.size() + more);
+    }
     for (std::size_t l = 0; l < loads_.size(); ++l) {
         const auto& L = loads_[l];
+        const std::vector<int>& chain = chain_of(L.stage);
+        const int heat = flow_row(L.heat_to), category = L.category == LoadCategory::it ? acct_.it : acct_.cooling;
         for (std::size_t k = 0; k < L.depends_on.size(); ++k) {
             const int col = L.depends_on[k];
-            load_dep_entries_.push_back(jac_entry(flow_row(L.heat_to), col));
-            chain_entries(L.stage, col);
-            load_dep_entries_.push_back(
-                jac_entry(L.category == LoadCategory::it ? acct_.it : acct_.cooling, col));
+            load_dep_entries_.push_back(jac_entry(heat, col));
+            for (int r : chain) load_dep_entries_.push_back(jac_entry(r, col));
+            load_dep_entries_.push_back(jac_entry(category, col));
             load_dep_entries_.push_back(jac_entry(acct_.losses, col));
             const std::size_t dep = std::size_t(load_dep_offset_[l]) + k;
             load_dep_entry_offset_[dep + 1] = int(load_dep_entries_.size());
@@ -166,52 +210,60 @@ void Network::finalize() {
     }
 
     // CSC pattern: every diagonal plus the declared entries, duplicates merged; rows ascending
-    // within each column. The entries are bucketed by column (a counting sort) and each
-    // column's few rows sorted on their own: a sort of all the (column, row) keys and a binary
-    // search per entry cost most of the build on large sites.
+    // within each column. Each entry's (row, entry id) goes into its column's bucket of
+    // row_idx_ (a counting sort by column); each column's few keys are sorted, and packed in
+    // place to its distinct rows, the entries' slots set on the way. (A sort of all the
+    // (column, row) keys and a binary search of all of them per entry were most of the build
+    // on large sites.)
     const int n = int(states_.size());
     const std::size_t ne = entries_.size();
-    std::vector<std::int64_t> start(std::size_t(n) + 1, 0);
+    if (ne >= 0xFFFFFFFFu) throw std::length_error("Network: too many Jacobian entries");
+    constexpr std::uint64_t kDiagonal = 0xFFFFFFFFu;  // the entry id of a column's own diagonal
+    std::vector<std::int64_t> next(std::size_t(n) + 1, 1);  // one for the diagonal
+    next[0] = 0;
     for (auto [r, c] : entries_) {
         if (r >= n || c >= n) throw std::logic_error("Network: Jacobian entry out of range");
-        ++start[std::size_t(c) + 1];
+        ++next[std::size_t(c) + 1];
     }
-    for (int c = 0; c < n; ++c) start[std::size_t(c) + 1] += start[std::size_t(c)];
-    std::vector<int> by_col(ne);  // entry ids, column by column, in declaration order
-    {
-        std::vector<std::int64_t> next(start.begin(), start.end() - 1);
-        for (std::size_t e = 0; e < ne; ++e) by_col[std::size_t(next[std::size_t(entries_[e].second)]++)] = int(e);
+    for (int c = 0; c < n; ++c) next[std::size_t(c) + 1] += next[std::size_t(c)];
+    auto key = [](int row, std::uint64_t id) { return std::int64_t((std::uint64_t(row) << 32) | id); };
+    row_idx_.resize(ne + std::size_t(n));
+    for (int c = 0; c < n; ++c) row_idx_[std::size_t(next[std::size_t(c)]++)] = key(c, kDiagonal);
+    for (std::size_t e = 0; e < ne; ++e) {
+        const auto [r, c] = entries_[e];
+        row_idx_[std::size_t(next[std::size_t(c)]++)] = key(r, e);
     }
+    // next[c] is now the end of column c's bucket, the start of column c + 1's.
     col_ptr_.assign(std::size_t(n) + 1, 0);
-    row_idx_.clear();
-    row_idx_.reserve(ne + std::size_t(n));
     slot_.resize(ne);
-    std::vector<std::pair<int, int>> col;  // (row, entry id; -1 for the diagonal)
+    std::size_t packed = 0;
     for (int c = 0; c < n; ++c) {
-        col.clear();
-        col.emplace_back(c, -1);
-        for (auto k = start[std::size_t(c)]; k < start[std::size_t(c) + 1]; ++k) {
-            const int e = by_col[std::size_t(k)];
-            col.emplace_back(entries_[std::size_t(e)].first, e);
-        }
-        if (col.size() <= 16) {  // insertion sort by row: columns hold a handful of entries
-            for (std::size_t i = 1; i < col.size(); ++i) {
-                const auto v = col[i];
-                std::size_t j = i;
-                for (; j > 0 && col[j - 1].first > v.first; --j) col[j] = col[j - 1];
-                col[j] = v;
+        std::int64_t* const first = row_idx_.data() + (c == 0 ? 0 : next[std::size_t(c) - 1]);
+        std::int64_t* const last = row_idx_.data() + next[std::size_t(c)];
+        if (last - first <= 16) {  // insertion sort: columns hold a handful of entries
+            for (std::int64_t* i = first + 1; i < last; ++i) {
+                const std::int64_t v = *i;
+                std::int64_t* j = i;
+                for (; j > first && j[-1] > v; --j) *j = j[-1];
+                *j = v;
             }
         } else {
-            std::sort(col.begin(), col.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            std::sort(first, last);
         }
-        int last = -1;
-        for (const auto& [r, e] : col) {
-            if (r != last) row_idx_.push_back(r), last = r;
-            if (e >= 0) slot_[std::size_t(e)] = int(row_idx_.size()) - 1;
+        std::int64_t last_row = -1;
+        for (const std::int64_t* i = first; i < last; ++i) {  // row_idx_[packed] is never ahead of *i
+            const auto k = std::uint64_t(*i);
+            const auto r = std::int64_t(k >> 32);
+            if (r != last_row) row_idx_[packed++] = r, last_row = r;
+            if ((k & kDiagonal) != kDiagonal) slot_[std::size_t(k & kDiagonal)] = int(packed) - 1;
         }
-        col_ptr_[std::size_t(c) + 1] = std::int64_t(row_idx_.size());
+        col_ptr_[std::size_t(c) + 1] = std::int64_t(packed);
     }
-    const std::size_t nnz_total = row_idx_.size();
+    row_idx_.resize(packed);
+    const std::size_t nnz_total = packed;
+    // The entries are not needed again: their memory serves the arrays below.
+    std::vector<std::pair<int, int>>().swap(entries_);
+    std::vector<std::int64_t>().swap(next);
     tally_.assign(std::size_t(n), 0);
     frozen_.assign(std::size_t(n), 0);
     for (int i = 0; i < n; ++i) {
@@ -228,9 +280,10 @@ void Network::finalize() {
                                                        states_[std::size_t(row_idx_[std::size_t(k)])].path,
                                                        states_[std::size_t(c)].path));
     build_newton_pattern();
+    inv_capacity_.resize(std::size_t(n));
+    for (int i = 0; i < n; ++i) inv_capacity_[std::size_t(i)] = 1.0 / states_[std::size_t(i)].capacity;
     inv_cap_per_nz_.resize(nnz_total);
-    for (std::size_t k = 0; k < nnz_total; ++k)
-        inv_cap_per_nz_[k] = 1.0 / states_[std::size_t(row_idx_[k])].capacity;
+    for (std::size_t k = 0; k < nnz_total; ++k) inv_cap_per_nz_[k] = inv_capacity_[std::size_t(row_idx_[k])];
 
     select_blocks();
 
@@ -240,8 +293,6 @@ void Network::finalize() {
             thermal_idx_.push_back(i), thermal_cap_.push_back(states_[std::size_t(i)].capacity);
         if (states_[std::size_t(i)].storage) storage_idx_.push_back(i);
     }
-    inv_capacity_.resize(std::size_t(n));
-    for (int i = 0; i < n; ++i) inv_capacity_[std::size_t(i)] = 1.0 / states_[std::size_t(i)].capacity;
     load_heat_row_.resize(loads_.size());
     load_stage_.resize(loads_.size());
     load_is_it_.resize(loads_.size());
