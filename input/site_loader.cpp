@@ -126,7 +126,13 @@ Entry* Node::find(std::string_view key) {
 }
 
 std::string join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+    if (path.empty()) return std::string(key);
+    std::string out;
+    out.reserve(path.size() + 1 + key.size());
+    out += path;
+    out += '.';
+    out += key;
+    return out;
 }
 
 std::string list_names(const std::vector<std::string>& names) {
@@ -439,14 +445,17 @@ public:
     void object(const Node* node, const Table<T>& table, T& out, const std::string& path, Loc owner) {
         static const Node kEmptyMap = [] { Node n; n.kind = Node::Kind::map; return n; }();
         const Node& n = node ? *node : kEmptyMap;  // an absent section: defaults, or missing keys
-        std::vector<std::string> keys;
-        for (const auto& f : table.fields) keys.push_back(f.param.key);
+        auto keys = [&] {  // for messages
+            std::vector<std::string> k;
+            for (const auto& f : table.fields) k.push_back(f.param.key);
+            return k;
+        };
         if (n.kind != Node::Kind::map)
-            wrong_type(n, path, fmt::format("a map with the keys {}", list_names(keys)));
+            wrong_type(n, path, fmt::format("a map with the keys {}", list_names(keys())));
         for (const Entry& e : n.entries)
-            if (std::find(keys.begin(), keys.end(), e.key) == keys.end())
+            if (std::none_of(table.fields.begin(), table.fields.end(), [&](const auto& f) { return f.param.key == e.key; }))
                 fail(e.key_loc, path, fmt::format("unknown key \"{}\"{}; expected one of: {}", e.key,
-                                                  did_you_mean(e.key, keys), list_names(keys)));
+                                                  did_you_mean(e.key, keys()), list_names(keys())));
         for (const auto& f : table.fields) {
             const Entry* e = n.find(f.param.key);
             if (!e && f.param.required)
@@ -1751,12 +1760,14 @@ const Table<ActivityStep>& power_step_table() {
 void check_steps(const std::vector<ActivityStep>& steps, const Node* list_node, const std::string& path, Reader& r) {
     if (!list_node) return;
     for (size_t i = 0; i < steps.size(); ++i) {
+        const bool first_late = i == 0 && steps[0].at != 0, out_of_order = i > 0 && !(steps[i].at > steps[i - 1].at);
+        if (!first_late && !out_of_order) continue;  // the place and key path only for a message
         std::string p = join(join(path, std::to_string(i)), "at");
         Loc at = value_loc(list_node->items[i], "at");
-        if (i == 0 && steps[0].at != 0)
+        if (first_late)
             r.fail(at, p, fmt::format("the first step must be at 0 s (the schedule needs a value from the start), "
                                       "found {}", format_quantity(steps[0].at, dims::time)));
-        if (i > 0 && !(steps[i].at > steps[i - 1].at))
+        if (out_of_order)
             r.fail(at, p, fmt::format("steps must be in increasing order of time: this step at {} follows one at {}",
                                       format_quantity(steps[i].at, dims::time),
                                       format_quantity(steps[i - 1].at, dims::time)));

@@ -180,13 +180,20 @@ Quantity parse_any_quantity(std::string_view text) {
     if (s.empty()) throw UnitError("an empty value is not a number");
     std::string_view num = s;
     if (num.front() == '+') num.remove_prefix(1);
-    // YAML's .inf and .nan, and the words inf/nan that from_chars accepts.
-    std::string lower;
-    for (char c : num) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!lower.empty() && lower.front() == '-') lower.erase(0, 1);
-    if (lower.rfind(".inf", 0) == 0 || lower.rfind(".nan", 0) == 0 || lower.rfind("inf", 0) == 0 ||
-        lower.rfind("nan", 0) == 0)
-        throw UnitError(fmt::format("{} is not a finite number", quoted(s)));
+    // YAML's .inf and .nan, and the words inf/nan that from_chars accepts (any case, after a
+    // minus sign).
+    {
+        std::string_view word = num;
+        if (!word.empty() && word.front() == '-') word.remove_prefix(1);
+        auto starts = [&](std::string_view w) {
+            if (word.size() < w.size()) return false;
+            for (std::size_t i = 0; i < w.size(); ++i)
+                if (std::tolower(static_cast<unsigned char>(word[i])) != w[i]) return false;
+            return true;
+        };
+        if (starts(".inf") || starts(".nan") || starts("inf") || starts("nan"))
+            throw UnitError(fmt::format("{} is not a finite number", quoted(s)));
+    }
 
     Quantity q;
     double value = 0;
@@ -243,20 +250,20 @@ Quantity parse_any_quantity(std::string_view text) {
 }
 
 double parse_quantity(std::string_view text, const Dimension& expected) {
-    std::string want = fmt::format("{} (e.g. \"{}\")", describe(expected), expected.example);
+    // What was expected, for messages only.
+    auto want = [&] { return fmt::format("{} (e.g. \"{}\")", describe(expected), expected.example); };
     Quantity q;
     try {
         q = parse_any_quantity(text);
     } catch (const UnitError& e) {
-        throw UnitError(fmt::format("{}; expected {}", e.what(), want));
+        throw UnitError(fmt::format("{}; expected {}", e.what(), want()));
     }
     if (q.unitless) return q.si;  // a bare number is SI, whatever the dimension
-    std::string found = quoted(trim(text));
     if (!q.dim.same_units(expected))
-        throw UnitError(fmt::format("expected {}, found {} ({})", want, found, describe_found(q)));
+        throw UnitError(fmt::format("expected {}, found {} ({})", want(), quoted(trim(text)), describe_found(q)));
     if (q.offset && !expected.absolute)
         throw UnitError(fmt::format("expected {}, found {} (an absolute temperature; write temperature "
-                                    "differences in K)", want, found));
+                                    "differences in K)", want(), quoted(trim(text))));
     return q.si;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -133,6 +134,46 @@ bool has_prefix(const std::string& path, const std::string& prefix) {
 bool under_any(const std::string& path, const std::vector<std::string>& prefixes) {
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& m) { return has_prefix(path, m); });
 }
+
+// Which of a list of prefix lists (the jobs' members) a path is under, as under_any asks each
+// in turn, but by looking up the path's own prefixes (has_prefix: the whole path, or up to a
+// '/') instead of comparing every prefix of every list: a site replaying a thousand GPUs'
+// utilisation as jobs of a few nodes each has as many member prefixes as devices. An empty
+// list matches every path.
+class PrefixIndex {
+public:
+    explicit PrefixIndex(const std::vector<const std::vector<std::string>*>& lists) {
+        for (std::size_t j = 0; j < lists.size(); ++j) {
+            if (lists[j]->empty()) everything_.push_back(int(j));
+            for (const std::string& m : *lists[j]) {
+                auto& owners = by_prefix_[m];
+                if (owners.empty() || owners.back() != int(j)) owners.push_back(int(j));
+            }
+        }
+    }
+    /// The lists `path` is under, in increasing order.
+    const std::vector<int>& lists_of(const std::string& path) {
+        found_ = everything_;
+        auto look = [&](std::string_view prefix) {
+            if (auto it = by_prefix_.find(prefix); it != by_prefix_.end())
+                found_.insert(found_.end(), it->second.begin(), it->second.end());
+        };
+        for (std::size_t k = 0; k < path.size(); ++k)
+            if (path[k] == '/') look(std::string_view(path).substr(0, k));
+        look(path);
+        std::sort(found_.begin(), found_.end());
+        found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
+        return found_;
+    }
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::vector<int>, Hash, std::equal_to<>> by_prefix_;
+    std::vector<int> everything_, found_;
+};
 
 // The facility loop's pump, pipes and heat rejection, sized from the rated flow [m3/s].
 void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
@@ -480,10 +521,15 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         trace_inputs.emplace(key, in);
         return in;
     };
+    PrefixIndex job_members_index([&] {
+        std::vector<const std::vector<std::string>*> lists;
+        for (const auto& j : jobs) lists.push_back(&j.members);
+        return lists;
+    }());
     auto job_of = [&](const std::string& device_path, const std::string& type) {
         int found = -1;
-        for (std::size_t j = 0; j < jobs.size(); ++j) {
-            if (!jobs[j].members.empty() && !under_any(device_path, jobs[j].members)) continue;
+        for (const int jj : job_members_index.lists_of(device_path)) {  // the jobs it is in, in order
+            const auto j = std::size_t(jj);
             if (found >= 0)
                 throw InputError(jobs[j].loc, "workload.jobs." + jobs[j].name + ".members",
                                  fmt::format("device {} is already in job {}: a device runs one job at a time",
@@ -619,22 +665,24 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                     struct Member {
                         Spread sp;
                         JobInput ji;
+                        std::string path;
                     };
                     std::vector<Member> members;
+                    members.reserve(std::size_t(std::max(g.count, 0)));
+                    const std::string group_path = rec.path + "/" + g.name;
                     for (int i = 0; i < g.count; ++i) {
                         const Spread sp = spread.next();
-                        members.push_back({sp, job_of(fmt::format("{}/{}{}", rec.path, g.name, i), g.type)});
+                        std::string path = group_path + std::to_string(i);
+                        const JobInput ji = job_of(path, g.type);
+                        members.push_back({sp, ji, std::move(path)});
                     }
-                    for (const std::vector<int>& lump : lumps_of(members.size(), lump_identical, [&](int a, int b) {
-                             const Member &x = members[std::size_t(a)], &y = members[std::size_t(b)];
-                             return x.sp.resistance == y.sp.resistance && x.sp.leakage == y.sp.leakage &&
-                                    x.ji.job == y.ji.job && x.ji.activity == y.ji.activity && x.ji.limit == y.ji.limit;
-                         })) {
+                    auto add_lump = [&](const std::vector<int>& lump) {
                         // A lumped device: one set of nodes with n times the capacities and
                         // conductances, n times the loads (DeviceArray), named after its members.
                         const Member& f = members[std::size_t(lump.front())];
                         const double n = double(lump.size());
-                        const std::string dp = rec.path + "/" + g.name + member_names(lump);
+                        std::string dp = lump.size() == 1 ? std::move(members[std::size_t(lump.front())].path)
+                                                          : group_path + member_names(lump);
                         DeviceParams p = device_params(dt);
                         p.leakage_power *= f.sp.leakage;
                         DeviceNodes nd;
@@ -649,10 +697,23 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                             nd.memory = net.add_state({dp + "/T_memory", "K", n * dt.memory_heat_capacity, supply});
                             conduct->add(NodeRef::state(nd.memory), NodeRef::state(pl), n / dt.memory_to_plate_resistance);
                         }
-                        devices->add(dp, nd, p, f.ji.activity, f.ji.limit, rec.shelf, f.ji.job, int(lump.size()));
+                        devices->add(std::move(dp), nd, p, f.ji.activity, f.ji.limit, rec.shelf, f.ji.job,
+                                     int(lump.size()));
                         device_junction_.push_back(nd.junction);
                         device_plate_.push_back(pl);
                         device_air_conductance_.push_back(air_cooled ? n / r_out : 0.0);
+                    };
+                    if (lump_identical) {
+                        for (const std::vector<int>& lump : lumps_of(members.size(), true, [&](int a, int b) {
+                                 const Member &x = members[std::size_t(a)], &y = members[std::size_t(b)];
+                                 return x.sp.resistance == y.sp.resistance && x.sp.leakage == y.sp.leakage &&
+                                        x.ji.job == y.ji.job && x.ji.activity == y.ji.activity &&
+                                        x.ji.limit == y.ji.limit;
+                             }))
+                            add_lump(lump);
+                    } else {  // one device each, without a list per device
+                        std::vector<int> one(1);
+                        for (std::size_t i = 0; i < members.size(); ++i) one[0] = int(i), add_lump(one);
                     }
                     rec.groups.back().end = devices->size();
                 }

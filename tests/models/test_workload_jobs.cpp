@@ -263,3 +263,32 @@ TEST_CASE("trace replay reproduces the energy of the fixture nvidia-smi trace wi
     }
     CHECK(replay - idle == doctest::Approx(expected).epsilon(1e-3));
 }
+
+TEST_CASE("a device in two jobs is refused, naming it, the later job and the earlier one") {
+    // SiteModel finds a device's jobs through an index of the members' prefixes; these are the
+    // answers of asking every job in turn.
+    auto message = [](const std::string& jobs) {
+        try {
+            SiteModel m(load_site(kPod, {"workload={jobs: {" + jobs + "}}"}));
+        } catch (const InputError& e) {
+            return e.key_path + ": " + e.detail;
+        }
+        return std::string("no error");
+    };
+    const std::string a = "activity: [{at: 0 s, value: 0.5}]";
+    // A row and a device in it: the device is the first to be in both.
+    CHECK(message("a: {members: [hall1/rowA], " + a + "}, b: {members: [hall1/rowA/rack01/gpu3], " + a + "}") ==
+          "workload.jobs.b.members: device hall1/rowA/rack01/gpu3 is already in job a: a device runs one job at a time");
+    // A job without members runs on every device; the first shared device is the first of rack02 in rowB.
+    CHECK(message("a: {members: [hall1/rowB/rack02], " + a + "}, b: {" + a + "}") ==
+          "workload.jobs.b.members: device hall1/rowB/rack02/gpu0 is already in job a: a device runs one job at a time");
+    // Three jobs: the later two clash first, and the message names them in job order.
+    CHECK(message("a: {members: [hall1/rowB], " + a + "}, b: {members: [hall1/rowA/rack01/cpu1, hall1/rowA/rack02], " +
+                  a + "}, c: {members: [hall1/rowA/rack01/cpu1], " + a + "}") ==
+          "workload.jobs.c.members: device hall1/rowA/rack01/cpu1 is already in job b: a device runs one job at a time");
+    // Prefixes end at a '/': "hall1/row" and "hall1/rowA/" are under nothing.
+    CHECK(message("a: {members: [hall1/row], " + a + "}") == "workload.jobs.a.members: these members match no device of the site");
+    CHECK(message("a: {members: [hall1/rowA/], " + a + "}") == "workload.jobs.a.members: these members match no device of the site");
+    CHECK(message("a: {members: [hall1/rowA, hall1/rowA/rack01], " + a + "}, b: {members: [hall1/rowB], " + a + "}") ==
+          "no error");
+}
