@@ -153,14 +153,25 @@ public:
     }
     /// The lists `path` is under, in increasing order.
     const std::vector<int>& lists_of(const std::string& path) {
-        found_ = everything_;
-        auto look = [&](std::string_view prefix) {
+        auto look = [&](std::string_view prefix, std::vector<int>& into) {
             if (auto it = by_prefix_.find(prefix); it != by_prefix_.end())
-                found_.insert(found_.end(), it->second.begin(), it->second.end());
+                into.insert(into.end(), it->second.begin(), it->second.end());
         };
-        for (std::size_t k = 0; k < path.size(); ++k)
-            if (path[k] == '/') look(std::string_view(path).substr(0, k));
-        look(path);
+        // What the prefixes ending at a '/' match is the same for every device of a rack.
+        const std::string_view path_view(path);
+        const std::size_t slash = path_view.rfind('/');
+        const std::string_view parent = slash == std::string_view::npos ? std::string_view() : path_view.substr(0, slash);
+        const bool has_parent = slash != std::string_view::npos;
+        if (!parent_valid_ || has_parent != parent_is_path_ || parent != parent_) {
+            parent_.assign(parent);
+            parent_valid_ = true, parent_is_path_ = has_parent;
+            in_parent_ = everything_;
+            if (has_parent)
+                for (std::size_t k = 0; k <= slash; ++k)
+                    if (path[k] == '/') look(path_view.substr(0, k), in_parent_);
+        }
+        found_ = in_parent_;
+        look(path_view, found_);
         std::sort(found_.begin(), found_.end());
         found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
         return found_;
@@ -173,6 +184,9 @@ private:
     };
     std::unordered_map<std::string, std::vector<int>, Hash, std::equal_to<>> by_prefix_;
     std::vector<int> everything_, found_;
+    std::string parent_;  // the last path's part before its last '/', and what its prefixes match
+    bool parent_valid_ = false, parent_is_path_ = false;
+    std::vector<int> in_parent_;
 };
 
 // The facility loop's pump, pipes and heat rejection, sized from the rated flow [m3/s].
