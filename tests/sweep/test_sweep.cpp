@@ -107,11 +107,12 @@ std::string mixed_sweep() {
            "    - latin_hypercube: { samples: 3, seed: 7, parameters: [flow] }\n";
 }
 
-// 40 transient cases of 10 simulated minutes each, for killing and interrupting.
-std::string slow_sweep() {
+// 40 transient cases of 10 simulated minutes each; for killing and interrupting, of two hours, so
+// that the signal comes while cases are left (the site loads in milliseconds).
+std::string slow_sweep(const std::string& duration = "10 min") {
     return "dctwin_sweep: 1\n"
            "base: " + kSite + "\n"
-           "run: { mode: transient, duration: 10 min }\n"
+           "run: { mode: transient, duration: " + duration + " }\n"
            "parameters:\n"
            "  supply:\n"
            "    key: coolant.supply_temperature\n"
@@ -340,10 +341,8 @@ TEST_CASE("mpirun -n 2 gives the summary of the threaded run") {
 
 TEST_CASE("a sweep killed part-way and run again completes with every case exactly once") {
     const fs::path d = scratch("kill");
-    // Cases of an hour each: the kill must come while cases are still to run.
-    std::string text = slow_sweep();
-    text.replace(text.find("10 min"), 6, "1 h");
-    spit(d / "slow.yaml", text);
+    // Cases of two hours each: the kill must come while cases are still to run.
+    spit(d / "slow.yaml", slow_sweep("2 h"));
     const fs::path out = d / "out";
     robust::Child child({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "2"}, d);
     const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 5; }, 120);
@@ -374,7 +373,7 @@ TEST_CASE("a sweep killed part-way and run again completes with every case exact
 
 TEST_CASE("SIGINT stops launching cases, keeps those done and exits 130, and the same command finishes") {
     const fs::path d = scratch("sigint");
-    spit(d / "slow.yaml", slow_sweep());
+    spit(d / "slow.yaml", slow_sweep("2 h"));
     const fs::path out = d / "out";
     robust::Child child({"sweep", (d / "slow.yaml").string(), "-o", out.string(), "-j", "1"}, d);
     const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 3; }, 120);
