@@ -45,10 +45,11 @@ void WorkerPool::take_pieces(std::uint32_t gen) {
     while (true) {
         if (std::uint32_t(cur >> 32) != gen) return;  // that loop is over
         const auto piece = std::int64_t(cur & 0xffffffffu);
-        if (piece >= pieces_) return;
+        if (piece >= pieces_.load(std::memory_order_relaxed)) return;
         if (!next_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
         // The piece is ours: the loop cannot end before it is done, so its fields stay valid.
-        const std::int64_t b = n_ * piece / pieces_, e = n_ * (piece + 1) / pieces_;
+        const std::int64_t pieces = pieces_.load(std::memory_order_relaxed);
+        const std::int64_t b = n_ * piece / pieces, e = n_ * (piece + 1) / pieces;
         if (b < e) fn_(ctx_, b, e);
         done_.fetch_add(1, std::memory_order_acq_rel);
         done_.notify_one();
@@ -73,7 +74,8 @@ void WorkerPool::run_erased(std::int64_t n, Fn fn, void* ctx) {
     }
     // A few pieces per thread: enough to balance, few enough to cost nothing.
     const std::int64_t pieces = std::min<std::int64_t>(n, 8 * std::int64_t(size()));
-    fn_ = fn, ctx_ = ctx, n_ = n, pieces_ = pieces;
+    fn_ = fn, ctx_ = ctx, n_ = n;
+    pieces_.store(pieces, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const std::uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
     next_.store(std::uint64_t(gen) << 32, std::memory_order_release);

@@ -51,7 +51,9 @@ private:
     // The current loop (written before generation_ moves on, read only by a piece's taker).
     Fn fn_ = nullptr;
     void* ctx_ = nullptr;
-    std::int64_t n_ = 0, pieces_ = 0;
+    std::int64_t n_ = 0;
+    // Read before a piece is taken, possibly by a thread still looking at the last loop: atomic.
+    std::atomic<std::int64_t> pieces_{0};
 };
 
 /// f(i) for i in [0, n): on the pool when there is one and n >= min_parallel, else here.
