@@ -101,15 +101,6 @@ bool invert(double* a, double* inv, std::int64_t m) {
     return true;
 }
 
-// Four interleaved partial sums over [b, e) of f(i): a fixed order.
-template <class F>
-double sum4(std::int64_t b, std::int64_t e, F&& f) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    std::int64_t i = b;
-    for (; i + 4 <= e; i += 4) s0 += f(i), s1 += f(i + 1), s2 += f(i + 2), s3 += f(i + 3);
-    for (; i < e; ++i) s0 += f(i);
-    return (s0 + s1) + (s2 + s3);
-}
 }  // namespace
 
 void BlockElimination::Chunks::build(const std::vector<std::int64_t>& ptr) {

@@ -657,13 +657,9 @@ double Network::stored_energy(const double* y) const {
     const std::int64_t nch = (n + kChunk - 1) / kChunk;
     std::vector<double> partial(static_cast<std::size_t>(nch));
     parallel_for(n >= 8 * kChunk ? pool_ : nullptr, nch, 2, [&](std::int64_t c) {
-        double s[4] = {0, 0, 0, 0};
-        const std::int64_t e = std::min(n, (c + 1) * kChunk);
-        std::int64_t k = c * kChunk;
-        for (; k + 4 <= e; k += 4)
-            for (int j = 0; j < 4; ++j) s[j] += thermal_cap_[std::size_t(k + j)] * y[thermal_idx_[std::size_t(k + j)]];
-        for (; k < e; ++k) s[0] += thermal_cap_[std::size_t(k)] * y[thermal_idx_[std::size_t(k)]];
-        partial[std::size_t(c)] = (s[0] + s[1]) + (s[2] + s[3]);
+        partial[std::size_t(c)] = sum4(c * kChunk, std::min(n, (c + 1) * kChunk), [&](std::int64_t k) {
+            return thermal_cap_[std::size_t(k)] * y[thermal_idx_[std::size_t(k)]];
+        });
     });
     double e = 0.0;
     for (double p : partial) e += p;

@@ -56,6 +56,18 @@ private:
     std::atomic<std::int64_t> pieces_{0};
 };
 
+/// The sum of f(i) over [b, e) in four interleaved partial sums, a fixed order: the one
+/// summation of every chunked, thread-count-independent reduction (vectors, the block
+/// elimination, the stored energy).
+template <class F>
+double sum4(std::int64_t b, std::int64_t e, F&& f) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    std::int64_t i = b;
+    for (; i + 4 <= e; i += 4) s0 += f(i), s1 += f(i + 1), s2 += f(i + 2), s3 += f(i + 3);
+    for (; i < e; ++i) s0 += f(i);
+    return (s0 + s1) + (s2 + s3);
+}
+
 /// f(i) for i in [0, n): on the pool when there is one and n >= min_parallel, else here.
 template <class F>
 void parallel_for(WorkerPool* pool, std::int64_t n, std::int64_t min_parallel, F&& f) {

@@ -58,24 +58,16 @@ void each_chunk(sunindextype n, F&& f) {
     parallel_for(n >= kParallel ? t_pool : nullptr, nch, 2, [&f](std::int64_t c) { f(sunindextype(c)); });
 }
 
-template <class F>
-Real sum4_range(sunindextype b, sunindextype e, F&& f) {
-    Real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    sunindextype i = b;
-    for (; i + 4 <= e; i += 4) s0 += f(i), s1 += f(i + 1), s2 += f(i + 2), s3 += f(i + 3);
-    for (; i < e; ++i) s0 += f(i);
-    return (s0 + s1) + (s2 + s3);
-}
 
 // The sum of f(i) over [0, n): chunk by chunk, the chunks added in order.
 template <class F>
 Real sum4(sunindextype n, F&& f) {
-    if (n <= kChunk) return sum4_range(0, n, f);
+    if (n <= kChunk) return dctwin::sum4(0, n, f);
     const sunindextype nch = (n + kChunk - 1) / kChunk;
     thread_local std::vector<Real> partial;
     partial.resize(std::size_t(nch));
     Real* p = partial.data();
-    each_chunk(n, [&](sunindextype c) { p[c] = sum4_range(c * kChunk, std::min(n, (c + 1) * kChunk), f); });
+    each_chunk(n, [&](sunindextype c) { p[c] = dctwin::sum4(c * kChunk, std::min(n, (c + 1) * kChunk), f); });
     Real s = 0;
     for (sunindextype c = 0; c < nch; ++c) s += p[c];
     return s;
