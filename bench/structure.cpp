@@ -1,6 +1,7 @@
 // Prints how the block elimination partitions a site's Newton matrix: states, blocks, the
 // largest block, the interface (shared states) and the reduced system's entries.
 //   build/bin/dctwin_structure SITE [--set k=v ...]
+//   DCTWIN_STRUCTURE_STATE=PATH also lists the Newton matrix's row and column of that state.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
