@@ -20,7 +20,7 @@ for site in sites/*.yaml; do
     "$bin" run "$site" -o "$out/$name.$which.h5" --force --json --duration "$d" "$@" >"$out/$name.$which.json" 2>"$out/$name.$which.err" ||
       { echo "$name: $which run failed: $(tail -1 "$out/$name.$which.err")"; continue 2; }
   done
-  worst=$(/usr/bin/python3 bench/compare.py "$out/$name.old.h5" "$out/$name.new.h5" --top 1 | head -1 || true)
+  worst=$(/usr/bin/python3 bench/compare.py "$out/$name.old.h5" "$out/$name.new.h5" --top 1 2>/dev/null | head -1 || true)
   /usr/bin/python3 - "$out/$name.old.json" "$out/$name.new.json" "$name" "$worst" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])

@@ -150,9 +150,9 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.initial_state = "steady";
         sum.initial_state_s = st.wall_s;
     }
-    model.set_start(t0, y0.data());
     const bool power_only = !opt.steady && spec.simulation.mode == "power-only";
     net.set_power_only(power_only);
+    model.set_start(t0, y0.data());  // after the mode: the stored energy counts its states
     sum.mode = power_only ? "power-only" : "full";
 
     ResultsWriter::Options wo;

@@ -131,6 +131,7 @@ void SiteModel::declare_constraint_outputs(ResultsWriter& w) const {
 }
 
 void SiteModel::silicon_constraints(const double* y) {
+    if (device_figures_current(silicon_figures_id_)) return;
     const DeviceArray& d = *devices_;
     parallel_for(net_.pool(), std::int64_t(constraints_.size()), 2, [&](std::int64_t ii) {
         const auto i = std::size_t(ii);

@@ -1025,6 +1025,14 @@ std::vector<Event> SiteModel::cooling_faults() const {
 int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }
 int SiteModel::site_battery_loss_state() const { return site_battery_ ? site_battery_->loss_state() : -1; }
 
+bool SiteModel::device_figures_current(std::uint64_t& id) const {
+    // Power-only mode holds every temperature, so a device's figures change only with the
+    // evaluation: the same evaluation gives the same figures, without a pass over the devices.
+    const bool same = net_.power_only() && id == net_.evaluation_id();
+    id = net_.evaluation_id();
+    return same;
+}
+
 SitePoint SiteModel::point(double t, const double* y) {
     net_.evaluate(t, y);
     SitePoint p;
@@ -1035,11 +1043,18 @@ SitePoint SiteModel::point(double t, const double* y) {
     p.cooling_power = net_.last_flow()[std::size_t(net_.accounting().cooling)];
     p.loss_power = net_.last_flow()[std::size_t(net_.accounting().losses)];
     for (const auto& b : net_.boundaries()) p.heat_rejection += net_.last_flow()[std::size_t(b.accumulator)];
-    p.max_junction_T = -HUGE_VAL;
-    for (std::size_t k = 0; k < device_junction_.size(); ++k) {
-        if (y[device_junction_[k]] > p.max_junction_T) p.max_junction_T = y[device_junction_[k]], p.hottest_device = k;
-        if (devices_->reason(k) != Throttle::none) p.throttled_devices += std::size_t(devices_->count(k));
+    if (!device_figures_current(point_figures_id_)) {
+        point_figures_ = {};
+        point_figures_.max_junction_T = -HUGE_VAL;
+        for (std::size_t k = 0; k < device_junction_.size(); ++k) {
+            if (y[device_junction_[k]] > point_figures_.max_junction_T)
+                point_figures_.max_junction_T = y[device_junction_[k]], point_figures_.hottest_device = k;
+            if (devices_->reason(k) != Throttle::none) point_figures_.throttled_devices += std::size_t(devices_->count(k));
+        }
     }
+    p.max_junction_T = point_figures_.max_junction_T;
+    p.hottest_device = point_figures_.hottest_device;
+    p.throttled_devices = point_figures_.throttled_devices;
     double work = 0, members = 0;
     for (std::size_t j = 0; j < devices_->job_count(); ++j) {
         const double m = double(devices_->job_size(j));
@@ -1257,7 +1272,7 @@ SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& 
     const auto stage_out = net_.last_stage_output();
     // Every rack's figures from its devices, racks on the network's threads.
     rack_fig_.resize(racks_.size());
-    parallel_for(net_.pool(), std::int64_t(racks_.size()), 2, [&](std::int64_t ri) {
+    if (!device_figures_current(rack_figures_id_)) parallel_for(net_.pool(), std::int64_t(racks_.size()), 2, [&](std::int64_t ri) {
         const auto& r = racks_[std::size_t(ri)];
         RackFigures& f = rack_fig_[std::size_t(ri)];
         const bool any = r.end_device > r.first_device;

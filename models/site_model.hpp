@@ -173,6 +173,17 @@ private:
         double max_T = 0, mean_T = 0, air_outlet = 0, min_clock = 0, throttled = 0;
     };
     std::vector<RackFigures> rack_fig_;
+    // What point() reads from the devices: the hottest junction, the throttled count.
+    struct PointFigures {
+        double max_junction_T = 0;  ///< [K]
+        std::size_t hottest_device = 0, throttled_devices = 0;
+    };
+    PointFigures point_figures_;
+    /// The evaluation each device loop was last computed from (Network::evaluation_id); true
+    /// if its figures still hold (power-only mode only). Sets id to the current evaluation.
+    bool device_figures_current(std::uint64_t& id) const;
+    std::uint64_t point_figures_id_ = ~std::uint64_t(0), rack_figures_id_ = ~std::uint64_t(0),
+                  silicon_figures_id_ = ~std::uint64_t(0);
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
     std::vector<const class SmoothedActivity*> job_smoothing_;  ///< by job, owned by net_

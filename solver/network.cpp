@@ -289,12 +289,7 @@ void Network::finalize() {
 
     select_blocks();
 
-    thermal_idx_.clear(), storage_idx_.clear(), thermal_cap_.clear();
-    for (int i = 0; i < n; ++i) {
-        if (states_[std::size_t(i)].unit == "K")
-            thermal_idx_.push_back(i), thermal_cap_.push_back(states_[std::size_t(i)].capacity);
-        if (states_[std::size_t(i)].storage) storage_idx_.push_back(i);
-    }
+    collect_stored_states();
     load_heat_row_.resize(loads_.size());
     load_stage_.resize(loads_.size());
     load_is_it_.resize(loads_.size());
@@ -368,6 +363,7 @@ void Network::set_power_only(bool on) {
     for (std::size_t i = 0; i < states_.size(); ++i) inv_capacity_[i] = is_frozen(i) ? 0.0 : 1.0 / states_[i].capacity;
     for (std::size_t k = 0; k < row_idx_.size(); ++k) inv_cap_per_nz_[k] = inv_capacity_[std::size_t(row_idx_[k])];
     build_newton_pattern();
+    collect_stored_states();
     select_blocks();
 }
 
@@ -564,6 +560,7 @@ void Network::evaluate(double t, const double* y) {
     for (Block* b : active_) b->eval(ctx);
     eval_tree(ctx);
     cache_valid_ = power_only_;
+    ++evaluation_id_;
 }
 
 void Network::rhs(double t, const double* y, double* ydot) {
@@ -647,6 +644,17 @@ double Network::next_discontinuity(double t) const {
     double d = std::numeric_limits<double>::infinity();
     for (const auto& s : inputs_) d = std::min(d, s->next_discontinuity(t));
     return d;
+}
+
+void Network::collect_stored_states() {
+    // A held state's heat does not change: power-only rows leave it out of the sums (their
+    // differences from the start are what is reported), which saves a pass over every state.
+    thermal_idx_.clear(), storage_idx_.clear(), thermal_cap_.clear();
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        if (is_frozen(i)) continue;
+        if (states_[i].unit == "K") thermal_idx_.push_back(int(i)), thermal_cap_.push_back(states_[i].capacity);
+        if (states_[i].storage) storage_idx_.push_back(int(i));
+    }
 }
 
 double Network::stored_energy(const double* y) const {

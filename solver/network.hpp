@@ -346,8 +346,12 @@ public:
     EvalContext view(double t, const double* y);
 
     /// Energy stored [J]: heat in thermal states (unit "K", relative to 0 K: sum C_i T_i) plus
-    /// storage states (batteries).
+    /// storage states (batteries). In power-only mode the held states are left out: only
+    /// differences between two calls in the same mode mean anything.
     double stored_energy(const double* y) const;
+    /// Counts the evaluations evaluate() computed (not those it reused): in power-only mode,
+    /// the same count means the same flows, loads and device figures as then.
+    std::uint64_t evaluation_id() const { return evaluation_id_; }
     /// Heat received by all boundaries [J] (sum of their accumulators).
     double rejected_energy(const double* y) const;
 
@@ -400,6 +404,8 @@ private:
     std::vector<double> cached_inputs_, cached_live_;
     bool cache_valid_ = false;
     bool reuse_evaluation(double t, const double* y);
+    std::uint64_t evaluation_id_ = 0;
+    void collect_stored_states();  // thermal_idx_, storage_idx_ for the mode
     int nroots_ = 0;
     void select_blocks();  // active_ and the roots asked of each block, for the mode
 
