@@ -6,59 +6,149 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <cstdlib>
+#include <mutex>
 #include <vector>
+
+#include <udunits2.h>
 
 namespace dctwin {
 namespace {
 
 using Exps = std::array<int, 5>;  // kg, m, s, K, A
 
-struct UnitDef {
-    std::string_view name;
-    Exps exp;
-    double scale;        // SI value of 1 unit
-    double offset;       // SI value of 0 unit (only degC, degF)
-    bool prefixable;
+// Units are parsed by udunits2 (its database knows SI, US customary and trade units: psi,
+// BTU/h, gallon, week), with a few additions facility engineers write and its database does
+// not have. All calls go through one mutex: udunits' parser keeps global state.
+struct UnitSystem {
+    ut_system* sys = nullptr;
+    std::mutex m;
+    ut_unit* base[5] = {};  // kg, m, s, K, A
+    std::string error;      // why the database could not be read
+
+    UnitSystem() {
+        ut_set_error_message_handler(ut_ignore);
+        sys = ut_read_xml(nullptr);
+        if (!sys) {
+            error = fmt::format("the udunits2 unit database could not be read (status {}; UDUNITS2_XML_PATH: {})",
+                                int(ut_get_status()), std::getenv("UDUNITS2_XML_PATH") ? std::getenv("UDUNITS2_XML_PATH") : "unset");
+            return;
+        }
+        const char* names[] = {"kg", "m", "s", "K", "A"};
+        for (int i = 0; i < 5; ++i) base[i] = ut_parse(sys, names[i], UT_ASCII);
+        // Additions: watt-hours (prefixes follow: kWh, MWh), flows in gallons and cubic feet per
+        // minute, and the refrigeration ton, which is what "ton" means on a cooling plant.
+        alias("Wh", "W.h");
+        alias("gal", "US_liquid_gallon");  // not the galileo (cm/s2)
+        alias("gpm", "US_liquid_gallon/min");
+        alias("cfm", "ft3/min");
+        alias("ton", "ton_of_refrigeration");
+        alias("TR", "ton_of_refrigeration");
+    }
+    void alias(const char* symbol, const char* definition) {
+        ut_unit* u = ut_parse(sys, definition, UT_ASCII);
+        if (!u) return;
+        ut_unmap_symbol_to_unit(sys, symbol, UT_ASCII);
+        ut_unmap_name_to_unit(sys, symbol, UT_ASCII);
+        ut_map_symbol_to_unit(symbol, UT_ASCII, u);
+        ut_free(u);
+    }
 };
 
-constexpr Exps kPower{1, 2, -3, 0, 0};
-constexpr Exps kEnergy{1, 2, -2, 0, 0};
+UnitSystem& units() {
+    static UnitSystem u;  // read once, on first use
+    return u;
+}
 
-// Exact names are tried before prefixes, so "min" is minutes, not milli-inches, and "Pa"
-// is pascal. Prefixes apply only where they are customary.
-const UnitDef kUnits[] = {
-    {"%", {}, 0.01, 0, false},
-    {"W", kPower, 1, 0, true},
-    {"VA", kPower, 1, 0, true},
-    {"J", kEnergy, 1, 0, true},
-    {"Wh", kEnergy, 3600, 0, true},
-    {"Pa", {1, -1, -2, 0, 0}, 1, 0, true},
-    {"bar", {1, -1, -2, 0, 0}, 1e5, 0, true},
-    {"L", {0, 3, 0, 0, 0}, 1e-3, 0, true},
-    {"l", {0, 3, 0, 0, 0}, 1e-3, 0, true},
-    {"m", {0, 1, 0, 0, 0}, 1, 0, true},
-    {"g", {1, 0, 0, 0, 0}, 1e-3, 0, true},
-    {"s", {0, 0, 1, 0, 0}, 1, 0, true},
-    {"min", {0, 0, 1, 0, 0}, 60, 0, false},
-    {"h", {0, 0, 1, 0, 0}, 3600, 0, false},
-    {"d", {0, 0, 1, 0, 0}, 86400, 0, false},
-    {"Hz", {0, 0, -1, 0, 0}, 1, 0, true},
-    {"K", {0, 0, 0, 1, 0}, 1, 0, true},
-    {"degC", {0, 0, 0, 1, 0}, 1, 273.15, false},
-    {"\u00b0C", {0, 0, 0, 1, 0}, 1, 273.15, false},
-    {"degF", {0, 0, 0, 1, 0}, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0, false},
-    {"\u00b0F", {0, 0, 0, 1, 0}, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0, false},
-    {"A", {0, 0, 0, 0, 1}, 1, 0, true},
-    {"V", {1, 2, -3, 0, -1}, 1, 0, true},
-    {"ohm", {1, 2, -3, 0, -2}, 1, 0, true},
-};
+// The definition of a unit in base units, "0.001 m2.kg.s-3.A-2" or "K @ 273.15": the
+// exponents of kg, m, s, K, A. False for any other base (candela, mole, radian).
+bool exponents_of(ut_unit* u, Exps& out) {
+    char buf[256];
+    const int n = ut_format(u, buf, sizeof buf, UT_ASCII | UT_DEFINITION);
+    if (n < 0 || n >= int(sizeof buf)) return false;
+    std::string_view d(buf, std::size_t(n));
+    if (auto at = d.find(" @ "); at != std::string_view::npos) d = d.substr(0, at);
+    out = {};
+    std::size_t pos = 0;
+    while (pos < d.size()) {
+        std::size_t end = d.find_first_of(". ", pos);
+        if (end == std::string_view::npos) end = d.size();
+        std::string_view tok = d.substr(pos, end - pos);
+        pos = end + 1;
+        if (tok.empty() || std::isdigit(static_cast<unsigned char>(tok.front()))) continue;  // the scale
+        std::size_t k = 0;
+        while (k < tok.size() && std::isalpha(static_cast<unsigned char>(tok[k]))) ++k;
+        int power = 1;
+        if (k < tok.size()) {
+            auto [p, ec] = std::from_chars(tok.data() + k, tok.data() + tok.size(), power);
+            if (ec != std::errc{} || p != tok.data() + tok.size()) return false;
+        }
+        static const std::string_view names[] = {"kg", "m", "s", "K", "A"};
+        const auto it = std::find(std::begin(names), std::end(names), tok.substr(0, k));
+        if (it == std::end(names)) return false;
+        out[std::size_t(it - std::begin(names))] += power;
+    }
+    return true;
+}
 
-struct Prefix {
-    std::string_view symbol;
-    double factor;
-};
-const Prefix kPrefixes[] = {{"G", 1e9}, {"M", 1e6}, {"k", 1e3}, {"m", 1e-3},
-                            {"u", 1e-6}, {"\u00b5", 1e-6}, {"\u03bc", 1e-6}};
+// Digits in a unit are exponents ("m3", "s-1", "m^2") or the 1 of "1/K"; a bare number
+// ("2 W" after the value, "s since 1970") would scale or shift the unit silently.
+bool plausible_unit_text(std::string_view u) {
+    for (std::size_t i = 0; i < u.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(u[i]);
+        if (c < 0x80 && !std::isalnum(c) && std::string_view("^/*.-+% ").find(char(c)) == std::string_view::npos)
+            return false;  // "@", "(", ":" and the like: udunits' shift and log syntax
+        if (!std::isdigit(c) || (i > 0 && std::isdigit(static_cast<unsigned char>(u[i - 1])))) continue;
+        std::size_t j = i;
+        while (j < u.size() && std::isdigit(static_cast<unsigned char>(u[j]))) ++j;
+        if (c == '0') return false;  // "d0", "m01": an exponent of 0 makes any unit a number
+        if (j < u.size() && u[j] == '.' && !(j + 1 < u.size() && std::isalpha(static_cast<unsigned char>(u[j + 1]))))
+            return false;  // "m2.5"
+        if (i == 0) {
+            if (u.substr(0, j) == "1" && j < u.size() && u[j] == '/') continue;  // 1/K
+            return false;
+        }
+        std::size_t p = i - 1;
+        if (u[p] == '-' || u[p] == '+') {
+            if (p == 0) return false;
+            --p;
+        }
+        const unsigned char b = static_cast<unsigned char>(u[p]);
+        if (!(std::isalpha(b) || b == '^' || b >= 0x80)) return false;
+    }
+    return true;
+}
+
+// "1h30min" as {"1h", "30min"}: numbers each followed by a word of letters, nothing else;
+// empty or one part when the text is not of that form.
+std::vector<std::string> compound_parts(std::string_view s) {
+    std::vector<std::string> parts;
+    std::size_t pos = 0;
+    auto skip = [&] {
+        while (pos < s.size() && std::isspace(static_cast<unsigned char>(s[pos]))) ++pos;
+    };
+    while (true) {
+        skip();
+        if (pos == s.size()) break;
+        const std::size_t start = pos;
+        double v = 0;
+        auto [p, ec] = std::from_chars(s.data() + pos, s.data() + s.size(), v);
+        if (ec != std::errc{}) return {};
+        pos = std::size_t(p - s.data());
+        skip();
+        const std::size_t word = pos;
+        while (pos < s.size() && std::isalpha(static_cast<unsigned char>(s[pos]))) ++pos;
+        if (pos == word) return {};
+        parts.emplace_back(s.substr(start, pos - start));
+    }
+    return parts;
+}
+
+bool is_offset_temperature_word(std::string_view u) {
+    for (std::string_view w : {"degC", "degF", "\u00b0C", "\u00b0F", "celsius", "fahrenheit", "degree_C", "degree_F"})
+        if (u.find(w) != std::string_view::npos) return true;
+    return false;
+}
 
 // Dimensions known by name, in the order used to describe what was found.
 const Dimension* const kNamed[] = {
@@ -77,59 +167,6 @@ std::string_view trim(std::string_view s) {
 }
 
 std::string quoted(std::string_view s) { return fmt::format("\"{}\"", s); }
-
-const UnitDef* find_unit(std::string_view name) {
-    for (const auto& u : kUnits)
-        if (u.name == name) return &u;
-    return nullptr;
-}
-
-struct Term {
-    Exps exp{};
-    double scale = 1;
-    double offset = 0;
-};
-
-// One factor of a compound unit: "kW", "m3", "s^2", "K^-1", "1".
-std::optional<Term> parse_term(std::string_view t) {
-    int power = 1;
-    if (auto caret = t.find('^'); caret != std::string_view::npos) {
-        auto e = t.substr(caret + 1);
-        if (!e.empty() && e.front() == '+') e.remove_prefix(1);
-        auto [p, ec] = std::from_chars(e.data(), e.data() + e.size(), power);
-        if (ec != std::errc{} || p != e.data() + e.size() || e.empty() || std::abs(power) > 9)
-            return std::nullopt;
-        t = t.substr(0, caret);
-    } else if (t.size() > 1 && (t.back() == '2' || t.back() == '3')) {
-        power = t.back() - '0';  // m2, m3
-        t.remove_suffix(1);
-    }
-    Term out;
-    if (t == "1") {
-        if (power != 1) return std::nullopt;
-        return out;
-    }
-    const UnitDef* u = find_unit(t);
-    double factor = 1;
-    if (!u) {
-        for (const auto& p : kPrefixes) {
-            if (t.size() > p.symbol.size() && t.substr(0, p.symbol.size()) == p.symbol) {
-                const UnitDef* base = find_unit(t.substr(p.symbol.size()));
-                if (base && base->prefixable) {
-                    u = base;
-                    factor = p.factor;
-                    break;
-                }
-            }
-        }
-    }
-    if (!u) return std::nullopt;
-    for (int i = 0; i < 5; ++i) out.exp[i] = u->exp[i] * power;
-    out.scale = std::pow(u->scale * factor, power);
-    out.offset = u->offset;
-    if (u->offset != 0 && power != 1) out.offset = std::nan("");  // "degC^2": rejected below
-    return out;
-}
 
 std::string base_units(const Exps& e) {
     static const char* names[] = {"kg", "m", "s", "K", "A"};
@@ -212,38 +249,62 @@ Quantity parse_any_quantity(std::string_view text) {
     auto unknown = [&](std::string_view what) {
         return UnitError(fmt::format("{}: unknown unit {}", quoted(s), quoted(what)));
     };
-
-    // Factors separated by '*' or '/'; every '/' divides by the next factor only
-    // (so L/min/kW is L / min / kW).
-    double scale = 1, offset = 0;
-    int terms = 0;
-    bool has_offset = false;
-    size_t pos = 0;
-    int sign = 1;
-    while (true) {
-        size_t next = unit.find_first_of("*/", pos);
-        std::string_view t = trim(unit.substr(pos, next == std::string_view::npos ? next : next - pos));
-        if (t.empty() || t.find_first_of(" \t") != std::string_view::npos) throw unknown(unit);
-        auto term = parse_term(t);
-        if (!term) throw unknown(t);
-        ++terms;
-        for (int i = 0; i < 5; ++i) q.dim.exponent[i] += sign * term->exp[i];
-        scale *= sign > 0 ? term->scale : 1.0 / term->scale;
-        if (term->offset != 0) {
-            has_offset = true;
-            offset = term->offset;
+    if (const auto parts = compound_parts(s); parts.size() > 1) {
+        // "1h30min", "1 d 6 h": a duration written in parts, summed.
+        q.si = 0;
+        for (const auto& part : parts) {
+            const Quantity p = parse_any_quantity(part);
+            if (p.dim.exponent != dims::time.exponent)
+                throw UnitError(fmt::format("{}: only a duration may be written in parts (e.g. \"1h30min\"); {} is not "
+                                            "a time",
+                                            quoted(s), quoted(part)));
+            q.si += p.si;
         }
-        if (next == std::string_view::npos) break;
-        sign = unit[next] == '/' ? -1 : 1;
-        pos = next + 1;
+        q.dim.exponent = dims::time.exponent;
+        return q;
     }
-    if (has_offset && (terms != 1 || std::isnan(offset)))
+    if (!plausible_unit_text(unit)) throw unknown(unit);
+    // "30 C" and "86 F" are temperatures here (no site value is a charge or a capacitance).
+    std::string text_unit(unit);
+    if (unit == "C" || unit == "F") text_unit = unit == "C" ? "degC" : "degF";
+
+    UnitSystem& us = units();
+    if (!us.sys) throw UnitError(us.error);
+    std::lock_guard lock(us.m);
+    ut_unit* u = ut_parse(us.sys, text_unit.c_str(), UT_UTF8);
+    if (!u) throw unknown(unit);
+    struct Free {
+        ut_unit* u;
+        ut_unit* si = nullptr;
+        cv_converter* cv = nullptr;
+        ~Free() {
+            if (cv) cv_free(cv);
+            ut_free(si);
+            ut_free(u);
+        }
+    } guard{u};
+    if (!exponents_of(u, q.dim.exponent)) throw unknown(unit);
+    // The SI unit of the same dimension, and the converter to it (scale and offset).
+    guard.si = ut_get_dimensionless_unit_one(us.sys);
+    for (int i = 0; i < 5; ++i) {
+        if (q.dim.exponent[std::size_t(i)] == 0) continue;
+        ut_unit* p = ut_raise(us.base[i], q.dim.exponent[std::size_t(i)]);
+        ut_unit* prod = ut_multiply(guard.si, p);
+        ut_free(p);
+        ut_free(guard.si);
+        guard.si = prod;
+    }
+    guard.cv = ut_get_converter(u, guard.si);
+    if (!guard.cv) throw unknown(unit);
+    const double offset = cv_convert_double(guard.cv, 0.0);
+    const bool temperature = q.dim.exponent == dims::temperature.exponent;
+    if (is_offset_temperature_word(text_unit) && (!temperature || offset == 0.0))
         throw UnitError(fmt::format(
             "{}: degC and degF are absolute temperatures and cannot be part of a compound unit; "
             "write temperature differences in K (e.g. \"0.02 K/W\")",
             quoted(s)));
-    q.offset = has_offset;
-    q.si = value * scale + offset;
+    q.offset = offset != 0.0;
+    q.si = cv_convert_double(guard.cv, value);
     if (!std::isfinite(q.si))
         throw UnitError(fmt::format("{} is out of range (beyond what a double can hold)", quoted(s)));
     return q;

@@ -131,7 +131,37 @@ TEST_CASE("units: durations for the command line need a unit") {
     CHECK(duration_error("5 W").find("a power") != std::string::npos);
     CHECK(duration_error("-1 h").find("must be positive") != std::string::npos);
     CHECK(duration_error("0 s").find("must be positive") != std::string::npos);
-    CHECK(duration_error("2 hours").find("unknown unit") != std::string::npos);
+    CHECK(duration_error("2 blorps").find("unknown unit") != std::string::npos);
+    CHECK(parse_duration("2 hours") == doctest::Approx(7200));
+    CHECK(parse_duration("1 week") == doctest::Approx(7 * 86400));
+    CHECK(parse_duration("1h30min") == doctest::Approx(5400));
+    CHECK(parse_duration("1 d 6 h") == doctest::Approx(108000));
+    CHECK(parse_duration("2min30s") == doctest::Approx(150));
+    CHECK(duration_error("1h30kW").find("only a duration may be written in parts") != std::string::npos);
+}
+
+TEST_CASE("units: the units of the trade (udunits2 and the additions for cooling plants)") {
+    // Conversion factors: NIST SP 811 (2008), appendix B: psi 6894.757 Pa, US gallon
+    // 3.785412e-3 m3, ft3 2.831685e-2 m3, Btu (IT) 1055.056 J, ton of refrigeration 3516.853 W.
+    CHECK(parse_quantity("30 C", dims::temperature) == doctest::Approx(303.15));
+    CHECK(parse_quantity("86 F", dims::temperature) == doctest::Approx(303.15));
+    CHECK(parse_quantity("20 psi", dims::pressure) == doctest::Approx(20 * 6894.757).epsilon(1e-6));
+    CHECK(parse_quantity("10 gpm", dims::volume_flow) == doctest::Approx(10 * 3.785412e-3 / 60).epsilon(1e-6));
+    CHECK(parse_quantity("10 gal/min", dims::volume_flow) == doctest::Approx(10 * 3.785412e-3 / 60).epsilon(1e-6));
+    CHECK(parse_quantity("800 cfm", dims::volume_flow) == doctest::Approx(800 * 2.831685e-2 / 60).epsilon(1e-6));
+    CHECK(parse_quantity("5 ton", dims::power) == doctest::Approx(5 * 3516.853).epsilon(1e-6));
+    CHECK(parse_quantity("5 TR", dims::power) == doctest::Approx(5 * 3516.853).epsilon(1e-6));
+    CHECK(parse_quantity("60000 BTU/h", dims::power) == doctest::Approx(60000 * 1055.056 / 3600).epsilon(1e-6));
+    CHECK(parse_quantity("2 kWh", dims::energy) == doctest::Approx(7.2e6));
+    CHECK(parse_quantity("1 week", dims::time) == doctest::Approx(604800));
+    CHECK(parse_quantity("5 degR", dims::temperature_difference) == doctest::Approx(5.0 / 1.8));
+    CHECK(parse_quantity("3 mΩ", dims::resistance) == doctest::Approx(3e-3));
+    CHECK(parse_quantity("1 W.h", dims::energy) == doctest::Approx(3600));
+    CHECK(parse_quantity("1 kg.m2.s-3", dims::power) == doctest::Approx(1));
+    CHECK(unit_error("30 C", dims::temperature_difference).find("an absolute temperature") != std::string::npos);
+    // udunits' own syntax that would scale or shift a value silently is refused.
+    for (const char* bad : {"700 2 W", "700 W 2", "1 s since 1970-01-01", "1 K @ 10", "1 lg(re mW)", "1 m2.5", "1 W:2", "1 W0", "1 d0"})
+        CHECK(unit_error(bad, dims::power).find("unknown unit") != std::string::npos);
 }
 
 TEST_CASE("units: formatting picks a readable unit and parses back") {
