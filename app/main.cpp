@@ -16,6 +16,7 @@
 #include "app/constraints_cli.hpp"
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
+#include "io/terminal.hpp"
 #include "input/units.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
@@ -53,26 +54,21 @@ std::unique_ptr<Loaded> load(const std::string& path, const std::vector<std::str
     return l;
 }
 
+// The run's status line: simulated time, speed and ETA.
 class Progress {
 public:
-    explicit Progress(bool on) : on_(on), t0_(std::chrono::steady_clock::now()) {}
+    explicit Progress(bool on) : line_(on), t0_(std::chrono::steady_clock::now()) {}
     void operator()(double t, double end) {
-        if (!on_) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_ < std::chrono::milliseconds(200) && t < end) return;
-        last_ = now;
-        const double wall = std::chrono::duration<double>(now - t0_).count();
-        const double frac = end > 0 ? t / end : 1.0;
-        const int width = 30, done = int(frac * width);
-        const double eta = frac > 0 ? wall * (1 - frac) / frac : 0.0;
-        fmt::print(stderr, "\r[{}{}] {:.0f} / {:.0f} s simulated, {:.1f} s elapsed, ETA {:.1f} s ",
-                   std::string(std::size_t(done), '#'), std::string(std::size_t(width - done), '.'), t, end, wall, eta);
-        if (t >= end) fmt::print(stderr, "\n");
+        if (!line_.due() && t < end) return;
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+        line_.draw(end > 0 ? t / end : 1.0, dctwin::io::run_status_text(t, end, wall));
     }
+    /// Before anything else is printed: the next output starts on a line of its own.
+    void end() { line_.end(); }
 
 private:
-    bool on_;
-    std::chrono::steady_clock::time_point t0_, last_{};
+    dctwin::io::StatusLine line_;
+    std::chrono::steady_clock::time_point t0_;
 };
 
 // `render`, `plot` and `xdmf`: views of a results file (viz/). Built in place: the options
@@ -209,6 +205,7 @@ int main(int argc, char** argv) {
 
     try {
         auto sum = dctwin::run_site(*loaded->model, opt);
+        progress.end();
         sum.setup_s = setup_s;
         if (json)
             std::cout << sum.to_json().dump(2) << "\n";
@@ -218,13 +215,17 @@ int main(int argc, char** argv) {
         dctwin::viz::write_sidecar_after_run(output, !json);
         return sum.status == "interrupted" ? kInterrupted : kOk;
     } catch (const dctwin::SolverError& e) {
+        progress.end();
         std::cerr << fmt::format("{}: error: {}\n  results file {} is marked incomplete\n", site, e.what(), output);
         dctwin::viz::write_sidecar_after_run(output, false);
     } catch (const dctwin::SteadyStateError& e) {
+        progress.end();
         std::cerr << fmt::format("{}: error: {}\n", site, e.what());
     } catch (const dctwin::ResultsError& e) {
+        progress.end();
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
     } catch (const std::exception& e) {
+        progress.end();
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
     }
     return kRunFailed;

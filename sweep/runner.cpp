@@ -1,4 +1,5 @@
 #include "sweep/runner.hpp"
+#include "io/terminal.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -28,13 +29,6 @@ double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string clock_text(double s) {
-    if (!std::isfinite(s) || s < 0) return "?";
-    const long t = long(s + 0.5);
-    if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60);
-    if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
-    return fmt::format("{}s", t);
-}
 
 }  // namespace
 
@@ -192,7 +186,7 @@ std::vector<std::size_t> pending_cases(const Sweep& sweep, const std::map<std::s
 }
 
 ProgressBar::ProgressBar(bool on, std::size_t total, std::size_t done_before, std::size_t failed_before)
-    : on_(on), total_(total), done_(done_before), failed_(failed_before), t0_(now_s()) {}
+    : line_(on), total_(total), done_(done_before), failed_(failed_before), t0_(now_s()) {}
 
 void ProgressBar::add(bool failed) {
     ++done_;
@@ -202,23 +196,19 @@ void ProgressBar::add(bool failed) {
 }
 
 void ProgressBar::draw(bool force) {
-    if (!on_) return;
-    const double t = now_s();
-    if (!force && last_ >= 0 && t - last_ < 0.2) return;
-    last_ = t;
-    const double wall = t - t0_;
+    if (!force && !line_.due()) return;
+    const double wall = now_s() - t0_;
     const double rate = wall > 0 ? double(done_now_) / wall : 0.0;
     const double eta = rate > 0 ? double(total_ - std::min(total_, done_)) / rate : NAN;
-    const int width = 30;
-    const int full = total_ ? int(double(width) * double(done_) / double(total_)) : width;
-    fmt::print(stderr, "\r[{}{}] {}/{} cases, {} failed, {:.1f} cases/s, ETA {} ", std::string(std::size_t(full), '#'),
-               std::string(std::size_t(width - full), '.'), done_, total_, failed_, rate, clock_text(eta));
+    line_.draw(total_ ? double(done_) / double(total_) : 1.0,
+               fmt::format("{}/{} cases, {} failed, {:.2g} cases/s, ETA {}", done_, total_, failed_, rate,
+                           io::human_duration(eta)));
 }
 
 void ProgressBar::finish() {
-    if (!on_) return;
+    if (!line_.on()) return;
     draw(true);
-    fmt::print(stderr, "\n");
+    line_.end();
 }
 
 int finish_sweep(const Sweep& sweep, const std::string& dir, double wall_s, std::size_t ran_now) {

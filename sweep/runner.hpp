@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "io/terminal.hpp"
 #include "sweep/journal.hpp"
 #include "sweep/sweep_file.hpp"
 
@@ -72,7 +73,7 @@ inline constexpr int kSweepDone = 0, kSweepFailed = 1, kSweepBadInput = 2, kSwee
 std::vector<std::size_t> pending_cases(const Sweep& sweep, const std::map<std::size_t, CaseRecord>& records,
                                        bool retry_failed);
 
-/// Cases done, failures, rate and ETA on one line of stderr, redrawn at most 5 times a second.
+/// Cases done, failures, rate and ETA on one line of stderr (io::StatusLine).
 class ProgressBar {
 public:
     ProgressBar(bool on, std::size_t total, std::size_t done_before, std::size_t failed_before);
@@ -81,9 +82,9 @@ public:
     void finish();
 
 private:
-    bool on_;
+    io::StatusLine line_;
     std::size_t total_, done_, failed_, done_now_ = 0;
-    double t0_, last_ = -1;
+    double t0_;
 };
 
 /// The threaded sweep, start to end (prepare DIR, skip finished cases, run, journal,
