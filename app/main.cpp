@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -197,6 +198,16 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: --duration/--at: {}\n", e.what());
         return kBadInput;
+    }
+    // The results file's folder is made as `sweep -o DIR` makes its own.
+    if (const auto parent = std::filesystem::path(output).parent_path(); !parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) {
+            std::cerr << fmt::format("dctwin: error: results file '{}': cannot create its folder '{}': {}\n", output,
+                                     parent.string(), ec.message());
+            return kRunFailed;
+        }
     }
     Progress progress(!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     opt.progress = [&](double t, double end) { progress(t, end); };
