@@ -32,8 +32,7 @@ int ConstraintCommands::run() const {
     o.axis = axis;
     try {
         if (!at.empty()) {
-            o.at = dctwin::parse_quantity(at, dctwin::dims::time);
-            if (!(o.at >= 0)) throw std::invalid_argument("must not be negative");
+            o.at = dctwin::parse_time_of_run(at);
         }
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: --at \"{}\": {}\n", at, e.what());

@@ -56,6 +56,19 @@ std::unique_ptr<Loaded> load(const std::string& path, const std::vector<std::str
 }
 
 // The run's status line: simulated time, speed and ETA.
+// Makes the folder an output goes into (every command's -o does, as `sweep -o DIR` does);
+// false, with the reason printed, when it cannot.
+bool make_folder_of(const std::string& output, const char* what) {
+    const auto parent = std::filesystem::path(output).parent_path();
+    if (parent.empty()) return true;
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec)
+        std::cerr << fmt::format("dctwin: error: {} '{}': cannot create its folder '{}': {}\n", what, output,
+                                 parent.string(), ec.message());
+    return !ec;
+}
+
 class Progress {
 public:
     explicit Progress(bool on) : line_(on), t0_(std::chrono::steady_clock::now()) {}
@@ -79,7 +92,7 @@ struct ViewCommands {
         render = app.add_subcommand("render", "render the floor view of a results file to a PNG (VTK)");
         render->add_option("RESULTS", r.input, "results file (HDF5)")->required();
         render->add_option("-o,--output", r.output, "picture (PNG)")->required();
-        render->add_option("--time", r.time, "output time shown, with its unit (10min) or in s; default: the last");
+        render->add_option("--time", r.time, "output time shown, with its unit (10min); default: the last");
         render->add_option("--field", r.field, "field colouring the boxes; default: max_junction_temperature");
         render->add_option("--width", r.width, "[pixels]")->check(CLI::Range(64, 8192));
         render->add_option("--height", r.height, "[pixels]")->check(CLI::Range(64, 8192));
@@ -101,6 +114,14 @@ struct ViewCommands {
 
     /// The exit status of the view command given, or -1 for another command.
     int run() const {
+        for (const auto& [cmd, out] : {std::pair{render, &r.output}, std::pair{plot, &p.output}})
+            if (cmd->parsed() && std::filesystem::path(*out).extension() != ".png") {
+                std::cerr << fmt::format("dctwin: error: -o {}: {} draws a PNG picture, name it with .png\n", *out,
+                                         cmd->get_name());
+                return kBadInput;
+            }
+        if (render->parsed() && !make_folder_of(r.output, "picture")) return kRunFailed;
+        if (plot->parsed() && !make_folder_of(p.output, "picture")) return kRunFailed;
         if (render->parsed()) return dctwin::viz::render_command(r);
         if (plot->parsed()) return dctwin::viz::plot_command(p);
         if (xdmf->parsed()) return dctwin::viz::xdmf_command(results, sidecar);
@@ -139,8 +160,10 @@ int main(int argc, char** argv) {
     run->add_option("--duration", duration, "simulated time with its unit: 90s, 10min, 2h, 1d");
     run->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
     run->add_flag("--json", json, "print the summary as JSON on stdout");
-    run->add_flag("--steady", steady, "solve the steady state (design point) instead of a transient run");
-    run->add_option("--at", steady_at, "with --steady: the time whose inputs are used, e.g. 20min");
+    auto* steady_flag =
+        run->add_flag("--steady", steady, "solve the steady state (design point) instead of a transient run");
+    run->add_option("--at", steady_at, "with --steady: the time whose inputs are used, with its unit, e.g. 20min")
+        ->needs(steady_flag);
     run->add_flag("--force", force, "overwrite an existing results file");
     run->add_flag("--cold-start", cold, "start from the declared initial temperatures, not the steady state");
 
@@ -180,6 +203,12 @@ int main(int argc, char** argv) {
         return kOk;
     }
 
+    // A results file is HDF5: a name that promises another format would be a silent surprise.
+    if (const auto ext = std::filesystem::path(output).extension(); ext != ".h5" && ext != ".hdf5") {
+        std::cerr << fmt::format("dctwin: error: -o {}: a results file is HDF5, name it with .h5 (or .hdf5){}\n", output,
+                                 ext == ".csv" ? "; CSV comes from the results file (see viz/README.md)" : "");
+        return kBadInput;
+    }
     dctwin::RunOptions opt;
     opt.output = output;
     opt.steady = steady;
@@ -192,23 +221,14 @@ int main(int argc, char** argv) {
         if (!duration.empty()) opt.duration = dctwin::parse_duration(duration);
         if (opt.duration > kMaxDuration)
             throw std::invalid_argument(fmt::format("invalid duration \"{}\": at most 36500 d", duration));
-        opt.steady_at = dctwin::parse_quantity(steady_at, dctwin::dims::time);
-        if (!(opt.steady_at >= 0)) throw std::invalid_argument("--at must not be negative");
+        opt.steady_at = dctwin::parse_time_of_run(steady_at);
         if (opt.steady_at > kMaxDuration) throw std::invalid_argument("--at must be at most 36500 d");
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: --duration/--at: {}\n", e.what());
         return kBadInput;
     }
     // The results file's folder is made as `sweep -o DIR` makes its own.
-    if (const auto parent = std::filesystem::path(output).parent_path(); !parent.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(parent, ec);
-        if (ec) {
-            std::cerr << fmt::format("dctwin: error: results file '{}': cannot create its folder '{}': {}\n", output,
-                                     parent.string(), ec.message());
-            return kRunFailed;
-        }
-    }
+    if (!make_folder_of(output, "results file")) return kRunFailed;
     Progress progress(!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     opt.progress = [&](double t, double end) { progress(t, end); };
     std::signal(SIGINT, on_signal);

@@ -328,18 +328,31 @@ double parse_quantity(std::string_view text, const Dimension& expected) {
     return q.si;
 }
 
-double parse_duration(std::string_view text) {
-    constexpr const char* kHint = "write a number with a unit, e.g. \"90s\", \"10min\", \"2h\" or \"1d\"";
+namespace {
+Quantity time_with_unit(std::string_view text, const char* what, const char* hint) {
     Quantity q;
     try {
         q = parse_any_quantity(text);
     } catch (const UnitError& e) {
-        throw UnitError(fmt::format("invalid duration: {}; {}", e.what(), kHint));
+        throw UnitError(fmt::format("invalid {}: {}; {}", what, e.what(), hint));
     }
     if (q.unitless)
-        throw UnitError(fmt::format("invalid duration \"{}\": a duration needs a unit; {}", trim(text), kHint));
+        throw UnitError(fmt::format("invalid {} \"{}\": a {} needs a unit; {}", what, trim(text), what, hint));
     if (!q.dim.same_units(dims::time))
-        throw UnitError(fmt::format("invalid duration \"{}\" ({}); {}", trim(text), describe_found(q), kHint));
+        throw UnitError(fmt::format("invalid {} \"{}\" ({}); {}", what, trim(text), describe_found(q), hint));
+    return q;
+}
+}  // namespace
+
+double parse_time_of_run(std::string_view text) {
+    const Quantity q = time_with_unit(text, "time", "write a number with a unit, e.g. \"0 s\", \"20min\" or \"6h\"");
+    if (!(q.si >= 0)) throw UnitError(fmt::format("invalid time \"{}\": must not be negative", trim(text)));
+    return q.si;
+}
+
+double parse_duration(std::string_view text) {
+    const Quantity q =
+        time_with_unit(text, "duration", "write a number with a unit, e.g. \"90s\", \"10min\", \"2h\" or \"1d\"");
     if (!(q.si > 0)) throw UnitError(fmt::format("invalid duration \"{}\": must be positive", trim(text)));
     return q.si;
 }

@@ -78,6 +78,10 @@ double parse_quantity(std::string_view text, const Dimension& expected);
 /// "1.5 h") and be positive. Returns [s].
 double parse_duration(std::string_view text);
 
+/// Parses a command-line time of a run ("20min", "0 s", "1d6h") with the same rules as a
+/// duration but zero allowed: a unit is required on every time the command line takes. [s]
+double parse_time_of_run(std::string_view text);
+
 /// Formats an SI value in a unit a person reads easily: 4000 W -> "4 kW",
 /// 303.15 K (temperature) -> "30 degC", 0.001 m3/s -> "60 L/min".
 std::string format_quantity(double si, const Dimension& dim);

@@ -109,7 +109,7 @@ void render_floor(const RenderOptions& o) {
     const Scene s = load_scene(o.input);
     const auto [group, field] = o.field.empty() ? default_field(s) : s.field(o.field);
     std::size_t step = s.times.size() - 1;
-    if (!o.time.empty()) step = s.step_at(parse_quantity(o.time, dims::time));
+    if (!o.time.empty()) step = s.step_at(parse_time_of_run(o.time));
     const double t = s.times[step];
     const std::vector<double> values = read_row(o.input, field->dataset, s.steps[step]);
     check_output(o.output);
@@ -238,9 +238,10 @@ void render_floor(const RenderOptions& o) {
 namespace {
 
 template <class Draw>
-int command(const std::string& input, Draw draw) {
+int command(const std::string& input, const std::string& output, Draw draw) {
     try {
         draw();
+        fmt::print("wrote {}\n", output);
         return 0;
     } catch (const ResultsError& e) {
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
@@ -258,11 +259,11 @@ int command(const std::string& input, Draw draw) {
 }  // namespace
 
 int render_command(const RenderOptions& options) {
-    return command(options.input, [&] { render_floor(options); });
+    return command(options.input, options.output, [&] { render_floor(options); });
 }
 
 int plot_command(const PlotOptions& options) {
-    return command(options.input, [&] { render_plot(options); });
+    return command(options.input, options.output, [&] { render_plot(options); });
 }
 
 }  // namespace dctwin::viz

@@ -875,6 +875,9 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         if (has_format == 0) fail_plain(path, "/", "not a dctwin results file (no `format` attribute)");
         Handle attribute = c.handle(H5Aopen(root.get(), "format", H5P_DEFAULT), H5Aclose, "/", "cannot open `format`");
         const std::string format = read_one_string(c, attribute.get(), true, "attribute 'format' of '/'");
+        if (format == "dctwin-sweep-summary")
+            fail_plain(path, "/", "a sweep summary, not a run's results file: `dctwin plot SUMMARY.h5 --map X,Y -o MAP.png` "
+                                  "draws it; the cases' own results files are in the sweep's cases/ folder");
         if (format != kFormat)
             fail_plain(path, "/", fmt::format("not a dctwin results file (format '{}', expected '{}')", format, kFormat));
         const AttributeValue version = this->attribute("/", "format_version");

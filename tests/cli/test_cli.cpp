@@ -164,6 +164,22 @@ TEST_CASE("command-line mistakes exit with status 2 and say what is wrong") {
     CHECK(m.status == 2);
     CHECK(m.err.find("/nonexistent/site.yaml") != std::string::npos);
     CHECK(run_cli("frobnicate").status == 2);
+    // Contradictory or inconsistent flags are refused, not ignored.
+    const std::string out = " -o " + scratch("flags.h5").string() + " --force";
+    const auto at = run_cli("run " + kSite + out + " --at 20min");
+    CHECK(at.status == 2);
+    CHECK(at.err.find("--at requires --steady") != std::string::npos);
+    const auto bare = run_cli("run " + kSite + out + " --steady --at 600");
+    CHECK(bare.status == 2);
+    CHECK(bare.err.find("needs a unit") != std::string::npos);
+    CHECK(run_cli("run " + kSite + out + " --steady --at 10min").status == 0);
+    const auto csv = run_cli("run " + kSite + " -o " + scratch("x.csv").string());
+    CHECK(csv.status == 2);
+    CHECK(csv.err.find("name it with .h5") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(scratch("x.csv")));
+    const auto dur = run_cli("run " + kSite + out + " --duration 2");
+    CHECK(dur.status == 2);
+    CHECK(dur.err.find("needs a unit") != std::string::npos);
 }
 
 TEST_CASE("dctwin check accepts the example site") {

@@ -1,4 +1,4 @@
-// Where results cannot be written: a missing directory, /proc, a directory in the way, and a
+// Where results cannot be written: a folder that cannot be made, /proc, a directory in the way, and a
 // disk that fills up during the run. Each ends with exit 1, a message naming the file and the
 // cause, no crash, and nothing left that looks complete. (An existing file without --force is
 // tests/cli's.)
@@ -46,12 +46,21 @@ struct TinyDisk {
 
 }  // namespace
 
-TEST_CASE("an output in a missing directory: exit 1, the directory named, nothing written") {
+TEST_CASE("an output in a folder that cannot be made: exit 1, the folder named, nothing written") {
+    // run makes a missing folder (as sweep does); here a regular file stands where it would go.
     const auto dir = scratch_dir("out-missing");
-    const std::string out = "/nonexistent/dir/x.h5";
-    check_failed(run(short_run(out), dir), {"results file '/nonexistent/dir/x.h5'", "cannot create",
-                                             "No such file or directory"});
-    CHECK_FALSE(fs::exists("/nonexistent"));
+    { std::ofstream(dir / "plain") << "a file, not a folder\n"; }
+    const std::string out = (dir / "plain" / "sub" / "x.h5").string();
+    check_failed(run(short_run(out), dir), {"results file '" + out + "'", "cannot create its folder",
+                                             (dir / "plain" / "sub").string()});
+    CHECK(fs::is_regular_file(dir / "plain"));
+}
+
+TEST_CASE("an output in a missing folder: the folder is made, as sweep makes its own") {
+    const auto dir = scratch_dir("out-made");
+    const Result r = run(short_run((dir / "a" / "b" / "x.h5").string()), dir);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::is_regular_file(dir / "a" / "b" / "x.h5"));
 }
 
 TEST_CASE("an output under /proc: exit 1, a clear message, nothing written") {

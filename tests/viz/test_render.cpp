@@ -102,7 +102,7 @@ TEST_CASE("dctwin render: the floor view at the size asked, coloured, without a 
     MESSAGE("render took " << took << " s");
     draws(dir, "render " + h5 + " --time 5min --field devices/junction_temperature --width 500 --height 700",
           "devices.png", 500, 700, 0.10, Leaks::mesa_3d);
-    draws(dir, "render " + h5 + " --field power --time 0", "default.png", 1280, 800, 0.10, Leaks::mesa_3d);
+    draws(dir, "render " + h5 + " --field power --time 0s", "default.png", 1280, 800, 0.10, Leaks::mesa_3d);
 }
 
 TEST_CASE("dctwin plot: the site's charts at the size asked, without a display") {
@@ -129,7 +129,10 @@ TEST_CASE("dctwin render and plot: bad input is exit status 2 with the reason, n
              {"render " + h5 + png + " --field inlet_water", "unknown field 'inlet_water'"},
              {"render " + h5 + png + " --field devices/nothing", "unknown field"},
              {"render " + h5 + png + " --time 2h", "outside the run (0 s to 600 s)"},
-             {"render " + h5 + png + " --time -5s", "outside the run"},
+             {"render " + h5 + png + " --time -5s", "must not be negative"},
+             {"render " + h5 + png + " --time 600", "needs a unit"},
+             {"render " + h5 + " -o " + dir.file("x.jpg"), "name it with .png"},
+             {"plot " + h5 + " -o " + dir.file("x.svg"), "name it with .png"},
              {"render " + h5 + png + " --time 5parsecs", "--time"},
              {"render " + h5 + png + " --time 3kg", "--time"},
              {"render " + h5 + png + " --width 10", "--width"},
@@ -152,10 +155,15 @@ TEST_CASE("dctwin render and plot: an output that cannot be written is exit stat
     TempDir dir;
     const auto h5 = example_results(dir);
     for (const char* command : {"render", "plot"}) {
-        auto r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.file("missing/x.png"));
+        std::ofstream(dir.file("plain")) << "a file where a folder would go\n";
+        auto r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.file("plain/sub/x.png"));
         CHECK(r.exit_code == 1);
-        CHECK(contains(r.err, "no directory"));
-        r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.path.string());
+        CHECK(contains(r.err, "cannot create its folder"));
+        r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.file("made/x.png"));
+        CHECK(r.exit_code == 0);  // a missing folder is made
+        CHECK(fs::exists(dir.file("made/x.png")));
+        fs::create_directories(dir.file("folder.png"));
+        r = run_headless(dir, std::string(command) + " " + h5 + " -o " + dir.file("folder.png"));
         CHECK(r.exit_code == 1);
         CHECK(contains(r.err, "is a directory"));
     }
