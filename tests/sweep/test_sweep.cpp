@@ -463,6 +463,11 @@ TEST_CASE("dctwin plot --map draws the binding family over two swept parameters"
     CHECK(bad.err.find("parameters: supply, flow") != std::string::npos);
     const Ran foreign = cli("plot " + (d / "s.yaml").string() + " --map a,b -o " + (d / "map.png").string(), d);
     CHECK(foreign.status == 2);
+    // Without --map the summary is not a run's results file: the message says how to draw it.
+    const Ran no_map = cli("plot " + summary + " -o " + (d / "series.png").string(), d);
+    CHECK(no_map.status == 2);
+    CHECK(no_map.err.find("a sweep summary, not a run's results file") != std::string::npos);
+    CHECK(no_map.err.find("--map X,Y") != std::string::npos);
 
     // A numeric pair: the shipped example's layout on the small pod.
     spit(d / "grid.yaml", "dctwin_sweep: 1\nbase: " + kSite +
