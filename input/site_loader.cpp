@@ -2402,9 +2402,46 @@ std::string cell(std::string s) {
     return out;
 }
 
+// The documented default as a value, or nullopt for none (a text default, or a placeholder
+// outside the valid range that stands for "not given": -273.15 degC, 0 W/K against 0 < x).
+std::optional<double> real_default(const Param& p) {
+    if (p.required || p.kind != Kind::quantity || p.default_text.empty()) return std::nullopt;
+    try {
+        const double v = parse_quantity(p.default_text, p.dim);
+        if (p.range.contains(v)) return v;
+    } catch (const UnitError&) {
+    }
+    return std::nullopt;
+}
+
+// A default written as a value outside the valid range: it stands for "not given".
+bool is_placeholder(const Param& p) {
+    try {
+        return !p.range.contains(parse_quantity(p.default_text, p.dim));
+    } catch (const UnitError&) {
+        return false;  // a default described in words ("max_power")
+    }
+}
+
+// An example inside the key's range: the dimension's own if it fits, else the default, else
+// a value from the range.
+std::string example_text(const Param& p) {
+    auto fits = [&](double v) { return std::isfinite(v) && p.range.contains(v); };
+    try {
+        if (fits(parse_quantity(p.dim.example, p.dim))) return p.dim.example;
+    } catch (const UnitError&) {
+    }
+    if (const auto d = real_default(p); d && *d != 0) return p.default_text;
+    const Range& r = p.range;
+    for (double v : {std::isfinite(r.lo) && std::isfinite(r.hi) ? 0.5 * (r.lo + r.hi) : NAN, r.lo, r.hi,
+                     std::isfinite(r.lo) ? r.lo + 1 : NAN, std::isfinite(r.hi) ? r.hi - 1 : NAN})
+        if (fits(v)) return format_quantity(v, p.dim);
+    return p.dim.example;
+}
+
 std::string type_cell(const Param& p) {
     switch (p.kind) {
-        case Kind::quantity: return fmt::format("{}, e.g. `{}`", p.dim.name, p.dim.example);
+        case Kind::quantity: return fmt::format("{}, e.g. `{}`", p.dim.name, example_text(p));
         case Kind::integer: return "whole number";
         case Kind::boolean: return "`true` or `false`";
         case Kind::text: return "text";
@@ -2452,6 +2489,7 @@ std::string format_reference_markdown() {
         out += "|---|---|---|---|---|\n";
         for (const Param& p : t.params) {
             std::string def = p.required ? "**required**" : p.default_text.empty() ? "\"\"" : "`" + p.default_text + "`";
+            if (p.kind == Kind::quantity && !p.required && !real_default(p) && is_placeholder(p)) def = "none";
             if (!p.required && p.kind == Kind::section) def = p.default_text;
             std::string range = p.kind == Kind::quantity || p.kind == Kind::integer || p.kind == Kind::lengths
                                     ? range_text(p) : "";

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "input/site_loader.hpp"
+#include "input/units.hpp"
 
 using namespace dctwin;
 
@@ -71,4 +72,47 @@ TEST_CASE("format reference: every key of the example is documented") {
     CHECK(reference.find("| `duration` | time, e.g. `10 min` | `1 h` |") != std::string::npos);
     CHECK(reference.find("| `pitch` | length, e.g. `0.6 m` | `0.6 m` |") != std::string::npos);
     CHECK(reference.find("| `max_power` | power, e.g. `700 W` | **required** | 0 < x <= 10 kW |") != std::string::npos);
+}
+
+TEST_CASE("format reference: defaults are real values and examples lie inside their ranges") {
+    // Each quantity row: | `key` | <dimension>, e.g. `EXAMPLE` | DEFAULT | LO <= x <= HI | ... |
+    static const std::regex row_re(
+        R"(^\| `[^`]+` \| [a-z ]+, e\.g\. `([^`]+)` \| ([^|]+) \| (?:(.+?) (<=?) )?x(?: (<=?) (.+?))? \|)");
+    const std::string reference = format_reference_markdown();
+    std::istringstream in(reference);
+    std::string line;
+    int rows = 0;
+    while (std::getline(in, line)) {
+        std::smatch m;
+        if (!std::regex_search(line, m, row_re)) continue;
+        ++rows;
+        INFO(line);
+        auto inside = [&](const std::string& text) {
+            const double v = parse_any_quantity(text).si;
+            bool ok = true;
+            if (m[3].matched) {
+                const double lo = parse_any_quantity(m[3].str()).si;
+                ok = ok && (m[4].str() == "<" ? v > lo : v >= lo);
+            }
+            if (m[6].matched) {
+                const double hi = parse_any_quantity(m[6].str()).si;
+                ok = ok && (m[5].str() == "<" ? v < hi : v <= hi);
+            }
+            return ok;
+        };
+        CHECK(inside(m[1].str()));
+        std::string def = m[2].str();
+        if (def.size() > 2 && def.front() == '`' && def.back() == '`') {
+            def = def.substr(1, def.size() - 2);
+            bool is_value = true;
+            try {
+                parse_any_quantity(def);
+            } catch (const UnitError&) {
+                is_value = false;  // a default in words, e.g. `max_power`
+            }
+            if (is_value) CHECK(inside(def));
+        }
+    }
+    CHECK(rows > 100);
+    CHECK(reference.find("-273.15 degC") == std::string::npos);
 }
