@@ -32,12 +32,16 @@ int binding_now(const double* u, std::size_t n) {
 ConstraintTracker::ConstraintTracker(std::vector<Family> families)
     : families_(std::move(families)), stats_(families_.size()) {}
 
-void ConstraintTracker::add(double t, const double* u) {
+void ConstraintTracker::add(double t, const double* u, const double* values, const double* limits) {
     const double dt = rows_ > 0 ? std::max(0.0, t - last_t_) : 0.0;
     for (std::size_t i = 0; i < stats_.size(); ++i) {
         if (!std::isfinite(u[i])) continue;
         ConstraintStats& s = stats_[i];
-        if (u[i] > s.peak) s.peak = u[i], s.peak_time = t;
+        if (u[i] > s.peak) {
+            s.peak = u[i], s.peak_time = t;
+            if (values) s.peak_value = values[i];
+            if (limits) s.peak_limit = limits[i];
+        }
         if (u[i] >= 1.0) {
             if (std::isnan(s.first_limit_time)) s.first_limit_time = t;
             s.seconds_over += dt;
@@ -84,7 +88,95 @@ std::string hours(double s) {
     if (s >= 60) return fmt::format("{:.1f} min", s / 60);
     return fmt::format("{:.0f} s", s);
 }
+
+// A value in a constraint's unit, for people: degC as is, watts and joules with a prefix.
+std::string with_unit(double v, const std::string& unit) {
+    if (!std::isfinite(v)) return "-";
+    if (unit == "degC") return fmt::format("{:.1f} degC", v);
+    if (unit == "W" || unit == "J" || unit == "W/s") {
+        const double a = std::abs(v);
+        const auto [scale, prefix] = a >= 1e9 ? std::pair{1e9, "G"} : a >= 1e6 ? std::pair{1e6, "M"}
+                                   : a >= 1e3 ? std::pair{1e3, "k"} : std::pair{1.0, ""};
+        return fmt::format("{:.3g} {}{}", v / scale, prefix, unit);
+    }
+    return unit == "1" || unit.empty() ? fmt::format("{:.3g}", v) : fmt::format("{:.4g} {}", v, unit);
+}
+
+// Limit less value: K for temperatures (a difference of degC), the unit otherwise; signed,
+// or in words ("62.8 W over", "1.1 kW to spare").
+std::string margin_text(double value, double limit, const std::string& unit, bool words = false) {
+    if (!std::isfinite(value) || !std::isfinite(limit)) return "-";
+    const double m = limit - value;
+    std::string t;
+    if (unit == "degC")
+        t = fmt::format("{:.1f} K", std::abs(m));
+    else if (unit == "W" || unit == "J" || unit == "W/s")
+        t = with_unit(std::abs(m), unit);
+    else
+        t = fmt::format("{:.3g}{}", std::abs(m), unit == "1" || unit.empty() ? "" : " " + unit);
+    if (words) return t + (m >= 0 ? " to spare" : " over");
+    return (m >= 0 ? "+" : "-") + t;
+}
+
+std::string quantity_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// The lost-work cause a constraint's limit stands for (kLostCauseNames), or -1.
+int lost_cause_of(const Constraint& c) {
+    const std::string q = quantity_of(c.path);
+    if (q == "power_cap") return 0;
+    if (q == "junction_temperature" || q == "memory_temperature") return 1;
+    return -1;
+}
 }  // namespace
+
+std::string ConstraintReport::why(std::size_t i) const {
+    const Constraint& c = constraints[i];
+    const ConstraintStats& st = stats[i];
+    const std::string v = with_unit(st.peak_value, c.unit), l = with_unit(st.peak_limit, c.unit),
+                      m = margin_text(st.peak_value, st.peak_limit, c.unit, true);
+    const std::string q = quantity_of(c.path);
+    const bool over = st.peak >= 1.0;
+    if (q == "power_cap")
+        return over ? fmt::format("the power cap lowers the clock: at full clock the device would draw {} against its cap "
+                                  "of {} ({})", v, l, m)
+                    : fmt::format("at full clock the device draws {} against its cap of {} ({})", v, l, m);
+    if (q == "junction_temperature")
+        return over ? fmt::format("heat does not leave the die fast enough: the junction reaches {} against its slowdown "
+                                  "temperature of {} ({}), and the clock slows", v, l, m)
+                    : fmt::format("the hottest junction reaches {} against its slowdown temperature of {} ({})",
+                                  v, l, m);
+    if (q == "memory_temperature")
+        return fmt::format("the memory reaches {} against its maximum of {} ({})", v, l, m);
+    return fmt::format("{} against {} ({}): {}", v, l, m, c.description);
+}
+
+std::string ConstraintReport::headline() const {
+    if (binding.index < 0) return "";
+    const auto b = std::size_t(binding.index);
+    const auto& c = constraints[b];
+    std::string s = binding.at_limit
+                        ? fmt::format("  binds first: {} ({}), at its limit from t = {}, peak {:.1f} %\n", c.path,
+                                      family_name(c.family), hours(binding.first_limit_time), 100 * binding.utilisation)
+                        : fmt::format("  nothing reached its limit; nearest: {} ({}), peak {:.1f} %\n", c.path,
+                                      family_name(c.family), 100 * binding.utilisation);
+    s += fmt::format("    why: {}\n", why(b));
+    // The constraint that bound first is not always the one that cost the work: say which did.
+    int worst = -1;
+    for (int k = 0; k < kLostCauseCount; ++k)
+        if (lost[k] > 0 && (worst < 0 || lost[k] > lost[worst])) worst = k;
+    if (worst >= 0 && worst != lost_cause_of(c) && possible > 0 && lost[worst] > 0.01 * possible) {
+        int most = -1;  // the constraint of that cause nearest (or furthest over) its limit
+        for (std::size_t i = 0; i < constraints.size(); ++i)
+            if (lost_cause_of(constraints[i]) == worst && std::isfinite(stats[i].peak) &&
+                (most < 0 || stats[i].peak > stats[std::size_t(most)].peak))
+                most = int(i);
+        s += fmt::format("  most work lost to {}: {:.3f} device-h ({:.1f} % of possible){}\n", kLostCauseNames[worst],
+                         lost[worst] / 3600, 100 * lost[worst] / possible,
+                         most >= 0 ? fmt::format(", at {}", constraints[std::size_t(most)].path) : std::string());
+        if (most >= 0) s += fmt::format("    why: {}\n", why(std::size_t(most)));
+    }
+    return s;
+}
 
 void ConstraintReport::take(const ConstraintTracker& t) {
     stats = t.stats();
@@ -131,7 +223,10 @@ nlohmann::json ConstraintReport::constraints_json(std::size_t top) const {
                        {"peak_utilisation", number_or_null(s.peak)},
                        {"peak_time_s", number_or_null(s.peak_time)},
                        {"first_binding_time_s", number_or_null(s.first_limit_time)},
-                       {"seconds_over_limit", s.seconds_over}});
+                       {"seconds_over_limit", s.seconds_over},
+                       {"peak_value", number_or_null(s.peak_value)},
+                       {"peak_limit", number_or_null(s.peak_limit)},
+                       {"margin", number_or_null(s.peak_limit - s.peak_value)}});
     }
     return out;
 }
@@ -158,25 +253,19 @@ std::string ConstraintReport::text(std::size_t top) const {
     const auto order = ranking();
     std::size_t w = 10;
     for (std::size_t k = 0; k < std::min(top, order.size()); ++k) w = std::max(w, constraints[order[k]].path.size());
-    s += fmt::format("  {:<7}  {:<{}}  {:>8}  {:>14}  {:>12}\n", "family", "constraint", w, "peak", "first at limit",
-                     "over limit");
+    s += fmt::format("  {:<7}  {:<{}}  {:>8}  {:>12}  {:>12}  {:>10}  {:>14}  {:>12}\n", "family", "constraint", w, "peak",
+                     "value", "limit", "margin", "first at limit", "over limit");
     for (std::size_t k = 0; k < std::min(top, order.size()); ++k) {
         const auto& c = constraints[order[k]];
         const auto& st = stats[order[k]];
-        s += fmt::format("  {:<7}  {:<{}}  {:>7.1f}%  {:>14}  {:>12}\n", family_name(c.family), c.path, w,
-                         std::isfinite(st.peak) ? 100 * st.peak : std::nan(""),
+        s += fmt::format("  {:<7}  {:<{}}  {:>7.1f}%  {:>12}  {:>12}  {:>10}  {:>14}  {:>12}\n", family_name(c.family),
+                         c.path, w, std::isfinite(st.peak) ? 100 * st.peak : std::nan(""), with_unit(st.peak_value, c.unit),
+                         with_unit(st.peak_limit, c.unit), margin_text(st.peak_value, st.peak_limit, c.unit),
                          std::isnan(st.first_limit_time) ? std::string("-") : fmt::format("t = {}", hours(st.first_limit_time)),
                          hours(st.seconds_over));
     }
     if (order.size() > top) s += fmt::format("  ... {} more (--top N to see them)\n", order.size() - top);
-    if (binding.index >= 0) {
-        const auto& c = constraints[std::size_t(binding.index)];
-        s += binding.at_limit
-                 ? fmt::format("  binds first: {} ({}), at its limit from t = {}, peak {:.1f} %\n", c.path,
-                               family_name(c.family), hours(binding.first_limit_time), 100 * binding.utilisation)
-                 : fmt::format("  nothing reached its limit; nearest: {} ({}), peak {:.1f} %\n", c.path,
-                               family_name(c.family), 100 * binding.utilisation);
-    }
+    s += headline();
     if (duration > 0) {
         s += "  binding family over the run:";
         for (int f = 0; f < kFamilies; ++f)

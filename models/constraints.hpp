@@ -45,6 +45,8 @@ struct ConstraintStats {
     double peak_time = std::nan("");                          ///< [s] when
     double first_limit_time = std::nan("");                   ///< [s] first output time at or over 1
     double seconds_over = 0.0;  ///< [s] output intervals ending at or over 1
+    double peak_value = std::nan("");  ///< value at the peak, in the constraint's unit
+    double peak_limit = std::nan("");  ///< limit at the peak, in the constraint's unit
 };
 
 /// Statistics over output rows, fed one row of utilisations at a time (in time order).
@@ -53,7 +55,8 @@ struct ConstraintStats {
 class ConstraintTracker {
 public:
     explicit ConstraintTracker(std::vector<Family> families);
-    void add(double t, const double* utilisation);
+    /// One row; values and limits (in the constraints' units) may be null where unknown.
+    void add(double t, const double* utilisation, const double* values = nullptr, const double* limits = nullptr);
     const std::vector<ConstraintStats>& stats() const { return stats_; }
     /// [s] per family: time it held the binding constraint, and time at or over its limit
     /// while binding.
@@ -112,6 +115,12 @@ struct ConstraintReport {
     nlohmann::json families_json() const;
     /// The terminal table: top constraints, binding family over the run, lost work by cause.
     std::string text(std::size_t top) const;
+    /// The lines that say what bound and why: the binding constraint with its value, limit
+    /// and margin in its unit and what reaching that limit does; then, where another cause
+    /// lost more work than the binding constraint's own, that cause and its constraint.
+    std::string headline() const;
+    /// What reaching constraint i's limit means, in words, with its value and limit at the peak.
+    std::string why(std::size_t i) const;
 };
 
 }  // namespace dctwin

@@ -201,7 +201,8 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             sum.hottest_device = model.device_count() ? model.devices().path(p.hottest_device) : "";
         }
         if (to_file) w.append(t, row.data());
-        tracker.add(t, model.constraint_utilisation().data());
+        tracker.add(t, model.constraint_utilisation().data(), model.constraint_values().data(),
+                    model.constraint_limits().data());
         if (gdt == 0 || sum.rows == 0) grid_t.push_back(t), grid_p.push_back(p.grid_power);
         ++sum.rows;
         sum.output_s += seconds_since(wall0);
@@ -457,14 +458,7 @@ std::string RunSummary::to_text() const {
                  ? fmt::format("  ride-through: {:.1f} s from the first cooling fault to the first throttle ({})\n",
                                ride_through_s, ride_through_device)
                  : std::string("  ride-through: no device throttled after the cooling fault before the end\n");
-    if (limits.binding.index >= 0) {
-        const auto& c = limits.constraints[std::size_t(limits.binding.index)];
-        s += limits.binding.at_limit
-                 ? fmt::format("  binding: {} ({}) at its limit from t = {:.0f} s, peak {:.1f} %\n", c.path,
-                               family_name(c.family), limits.binding.first_limit_time, 100 * limits.binding.utilisation)
-                 : fmt::format("  nearest limit: {} ({}), peak {:.1f} %\n", c.path, family_name(c.family),
-                               100 * limits.binding.utilisation);
-    }
+    s += limits.headline();
     if (limits.lost_total > 0 && limits.possible > 0) {
         s += fmt::format("  lost work {:.3f} % of possible:", 100 * limits.lost_total / limits.possible);
         for (int c = 0; c < kLostCauseCount; ++c)

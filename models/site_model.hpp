@@ -102,6 +102,9 @@ public:
     const std::vector<Constraint>& constraints() const { return constraints_; }
     /// [1] utilisations at the last output_row(), in the order of constraints().
     const std::vector<double>& constraint_utilisation() const { return c_util_; }
+    /// [constraint's unit] values and limits at the last output_row(), as constraint_utilisation().
+    const std::vector<double>& constraint_values() const { return c_value_; }
+    const std::vector<double>& constraint_limits() const { return c_limit_; }
     /// Work accumulators: lost by cause [device-s] (LostCause order) and possible
     /// (members x elapsed time) [device-s] at y, counted from the start of the run.
     std::vector<double> lost_work(const double* y) const;

@@ -52,11 +52,19 @@ FileReport read_report(const std::string& results) {
         const std::size_t n = paths.size(), step = std::max<std::size_t>(1, (std::size_t{4} << 20) / std::max<std::size_t>(n, 1));
         for (std::size_t k = 0; k < r.rows; k += step) {
             std::size_t width = 0;
-            const std::vector<double> u = read_rows(results, "/constraints/utilisation", k, std::min(step, r.rows - k), &width);
+            const std::size_t count = std::min(step, r.rows - k);
+            const std::vector<double> u = read_rows(results, "/constraints/utilisation", k, count, &width);
             if (width != n)
                 throw ViewError(fmt::format("results file '{}': /constraints/utilisation has {} columns for {} paths",
                                             results, width, n));
-            for (std::size_t i = 0; i * n < u.size(); ++i) tracker.add(time[k + i], u.data() + i * n);
+            std::size_t wv = 0, wl = 0;
+            const std::vector<double> v = read_rows(results, "/constraints/value", k, count, &wv);
+            const std::vector<double> l = read_rows(results, "/constraints/limit", k, count, &wl);
+            if (wv != n || wl != n || v.size() != u.size() || l.size() != u.size())
+                throw ViewError(fmt::format("results file '{}': /constraints/value or /limit disagree with "
+                                            "/constraints/utilisation in shape", results));
+            for (std::size_t i = 0; i * n < u.size(); ++i)
+                tracker.add(time[k + i], u.data() + i * n, v.data() + i * n, l.data() + i * n);
         }
         L.take(tracker);
     }
@@ -89,7 +97,7 @@ std::string report_text(const FileReport& r, std::size_t top) {
                                 clock_text(r.t_first), clock_text(r.t_last));
     if (r.status != "complete")
         s += fmt::format("  the run is {}: what follows covers its {} valid rows only\n", r.status, r.rows);
-    s += fmt::format("  {} constraints; utilisation is value over limit (temperatures in degC), 100 % at the limit\n",
+    s += fmt::format("  {} constraints; utilisation is value over limit (temperatures in degC), 100 % at the limit; margin is limit less value (K for temperatures), at the peak\n",
                      r.limits.constraints.size());
     return s + r.limits.text(top);
 }

@@ -219,6 +219,30 @@ TEST_CASE("the hot-spot example: a weak rack throttles and the whole job slows d
     const auto paths = rr.read_strings("/devices/paths");
     CHECK(pace.back() < 0.9);
     CHECK(paths.at(std::size_t(slowest.back())).rfind("hall1/rowB-weak/", 0) == 0);
+
+    // The report says why: the cap binds first, but heat not leaving the weak rack's dies
+    // costs the work; every constraint with its value, limit and margin in its own unit.
+    const auto rep = run_cli("report " + out.string());
+    REQUIRE(rep.status == 0);
+    CHECK(rep.out.find("why: the power cap lowers the clock") != std::string::npos);
+    CHECK(rep.out.find("most work lost to thermal") != std::string::npos);
+    CHECK(rep.out.find("why: heat does not leave the die fast enough") != std::string::npos);
+    CHECK(rep.out.find(" degC ") != std::string::npos);
+    CHECK(rep.out.find(" K ") != std::string::npos);
+    const auto rj = nlohmann::json::parse(run_cli("report " + out.string() + " --json").out);
+    bool junction = false;
+    for (const auto& c : rj["constraints"]) {
+        if (c["peak_value"].is_null()) continue;
+        const double v = c["peak_value"], l = c["peak_limit"], u = c["peak_utilisation"];
+        CHECK(c["margin"].get<double>() == doctest::Approx(l - v));
+        CHECK(v / l == doctest::Approx(u));  // utilisation is value over limit, at the same row
+        if (c["name"] == "hall1/rowB-weak/rack01/gpu/junction_temperature") {
+            junction = true;
+            CHECK(c["unit"] == "degC");
+            CHECK(l - v < 0);  // over its slowdown temperature
+        }
+    }
+    CHECK(junction);
 }
 
 // Every shipped example, run as a user would and reported on. Sites beyond 20,000 devices
