@@ -19,6 +19,7 @@
 #include "input/site_loader.hpp"
 #include "io/terminal.hpp"
 #include "input/units.hpp"
+#include "models/plant_checks.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "solver/steady.hpp"
@@ -197,6 +198,9 @@ int main(int argc, char** argv) {
     auto loaded = load(site, sets);
     if (!loaded) return kBadInput;
     const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
+    // Set points the plant cannot reach: the run is possible, but the user should know.
+    const double span = duration.empty() ? loaded->spec.simulation.duration : 0.0;
+    for (const auto& w : dctwin::plant_warnings(*loaded->model, span)) std::cerr << w << "\n";
     if (check->parsed()) {
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());

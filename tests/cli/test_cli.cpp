@@ -322,3 +322,36 @@ TEST_CASE("dctwin headroom on the example site: which family binds first, as tex
     CHECK(h["binds_first"].is_string());
     CHECK(h["binds_first_at_factor"].get<double>() > 1.0);
 }
+
+TEST_CASE("check warns about set points the plant cannot reach, and still accepts the site") {
+    const std::string pod = std::string(DCTWIN_SOURCE_DIR) + "/sites/h100-pod.yaml";
+    // Every shipped site reaches its set points: no warning.
+    CHECK(run_cli("check " + pod).err.find("warning") == std::string::npos);
+    // A CDU asked for water colder than the facility water it is cooled by.
+    const auto cdu = run_cli("check " + pod + " --set cdus.cdu1.supply_temperature=20degC");
+    CHECK(cdu.status == 0);
+    CHECK(cdu.err.find("h100-pod.yaml:53:3: warning: cdus.cdu1.supply_temperature: 20.0 degC is below the facility "
+                       "supply of 25.0 degC") != std::string::npos);
+    // Dry coolers without the trim chiller cannot cool water below the design day's dry-bulb
+    // (its highest: max_dry_bulb); with the chiller the same set point is reached.
+    std::string text = slurp(pod), no_chiller;
+    {
+        std::istringstream in(text);
+        std::string line;
+        bool skipping = false;
+        while (std::getline(in, line)) {
+            if (line == "    chiller:") skipping = true;
+            else if (skipping && line.rfind("      ", 0) != 0) skipping = false;
+            if (!skipping) no_chiller += line + "\n";
+        }
+    }
+    REQUIRE(no_chiller.size() < text.size());
+    const auto site = scratch("no-chiller.yaml");
+    std::ofstream(site) << no_chiller;
+    const auto dry = run_cli("check " + site.string() + " --set coolant.supply_temperature=20degC");
+    CHECK(dry.status == 0);
+    CHECK(dry.err.find("warning: coolant.supply_temperature: 20.0 degC cannot be reached") != std::string::npos);
+    CHECK(dry.err.find("dry coolers cannot cool water below it") != std::string::npos);
+    CHECK(run_cli("check " + site.string()).err.find("warning") == std::string::npos);  // 25 degC: above the dry-bulb
+    CHECK(run_cli("check " + pod + " --set coolant.supply_temperature=20degC").err.find("warning") == std::string::npos);
+}
