@@ -168,7 +168,9 @@ int main(int argc, char** argv) {
     run->add_flag("--force", force, "overwrite an existing results file");
     run->add_flag("--cold-start", cold, "start from the declared initial temperatures, not the steady state");
 
-    auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown)");
+    auto* schema = app.add_subcommand("schema", "print the site format reference (Markdown), or its JSON Schema");
+    bool schema_json = false;
+    schema->add_flag("--json", schema_json, "the JSON Schema of site files (sites/site.schema.json) instead");
     ViewCommands views(app);  // not const: parsing writes its members
     ConstraintCommands limits(app);
     dctwin::app::SweepCommand sweep(app);
@@ -190,7 +192,7 @@ int main(int argc, char** argv) {
     if (const int status = limits.run(); status >= 0) return status;
     if (const int status = sweep.run(); status >= 0) return status;
     if (schema->parsed()) {
-        std::cout << dctwin::format_reference_markdown();
+        std::cout << (schema_json ? dctwin::format_json_schema() : dctwin::format_reference_markdown());
         return kOk;
     }
 

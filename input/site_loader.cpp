@@ -1,6 +1,7 @@
 #include "input/site_loader.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -2463,8 +2464,21 @@ std::string type_cell(const Param& p) {
 
 }  // namespace
 
+std::vector<DocTable> all_tables();
+std::string format_reference_tables(const std::vector<DocTable>& tables, std::string out);
+
 std::string format_reference_markdown() {
-    const DocTable tables[] = {
+    const std::vector<DocTable> tables = all_tables();
+    std::string out = fmt::format(
+        "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"
+        "`<name>` stands for a name you choose; `[]` for each entry of a list. Ranges are inclusive unless "
+        "written with `<`; `x` is the value.\n",
+        kSiteFormatVersion);
+    return format_reference_tables(tables, out);
+}
+
+std::vector<DocTable> all_tables() {
+    return {
         doc(root_table()),          doc(site_info_table()),   doc(simulation_table()), doc(solver_table()),
         doc(ambient_table()),       doc(coolant_table()),     doc(facility_table()),   doc(power_table()),
         doc(grid_table()),          doc(transformer_table()), doc(ups_table()),        doc(battery_table()),
@@ -2477,11 +2491,9 @@ std::string format_reference_markdown() {
         doc(hall_air_table()),      doc(row_table()),         doc(workload_table()),   doc(step_table()),
         doc(job_table()),           doc(training_table()),   doc(inference_table()),   doc(trace_job_table()), doc(smoothing_table()), doc(power_step_table()),  doc(variability_table()), doc(scenario_event_table()),
     };
-    std::string out = fmt::format(
-        "This reference is generated from the parameter tables in `input/site_loader.cpp` (format {}).\n"
-        "`<name>` stands for a name you choose; `[]` for each entry of a list. Ranges are inclusive unless "
-        "written with `<`; `x` is the value.\n",
-        kSiteFormatVersion);
+}
+
+std::string format_reference_tables(const std::vector<DocTable>& tables, std::string out) {
     for (const DocTable& t : tables) {
         out += t.title.empty() ? fmt::format("\n### Top level\n\n{}\n\n", t.intro)
                                : fmt::format("\n### `{}`\n\n{}\n\n", t.title, t.intro);
@@ -2504,6 +2516,75 @@ std::string format_reference_markdown() {
            "| model | what |\n|---|---|\n";
     for (const auto& e : device_catalogue()) out += fmt::format("| `{}` | {} |\n", e.name, cell(std::string(e.summary)));
     return out;
+}
+
+namespace {
+// A JSON Schema name for a table title: "device_types.<name>" -> "device_types.name".
+std::string def_name(const std::string& title) {
+    std::string d;
+    for (char c : title.empty() ? std::string("root") : title)
+        if (c != '<' && c != '>' && c != '[' && c != ']') d += c;
+    return d;
+}
+
+nlohmann::json param_schema(const Param& p) {
+    using J = nlohmann::json;
+    auto ref = [&] { return J{{"$ref", "#/$defs/" + def_name(p.ref)}}; };
+    // A quantity is a bare SI number or a text with its unit, "700 W" (checked by dctwin).
+    const J quantity = {{"type", J::array({"number", "string"})}};
+    J s;
+    switch (p.kind) {
+        case Kind::quantity: s = quantity; break;
+        case Kind::integer: s = {{"type", "integer"}}; break;
+        case Kind::boolean: s = {{"type", "boolean"}}; break;
+        case Kind::text: s = {{"type", "string"}}; break;
+        case Kind::texts: s = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
+        case Kind::choice: s = {{"enum", p.choices}}; break;
+        case Kind::name_ref: s = {{"type", "string"}}; break;
+        case Kind::section: s = ref(); break;
+        case Kind::named_map: s = {{"type", "object"}, {"additionalProperties", ref()}, {"minProperties", 1}}; break;
+        case Kind::list: s = {{"type", "array"}, {"items", ref()}, {"minItems", 1}}; break;
+        case Kind::lengths:
+            s = {{"type", "array"}, {"items", quantity}, {"minItems", p.count}, {"maxItems", p.count}};
+            break;
+        case Kind::numbers:
+            s = {{"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", p.count}, {"maxItems", p.count}};
+            break;
+    }
+    std::string d = p.description;
+    if (p.kind == Kind::quantity) d += fmt::format(" [{}, e.g. {}; range {}]", p.dim.name, example_text(p), range_text(p));
+    if (!p.required && !p.default_text.empty() && p.kind != Kind::section) d += " Default: " + p.default_text + ".";
+    s["description"] = d;
+    return s;
+}
+}  // namespace
+
+std::string format_json_schema() {
+    using J = nlohmann::json;
+    J defs = J::object();
+    for (const DocTable& t : all_tables()) {
+        J props = J::object(), required = J::array();
+        for (const Param& p : t.params) {
+            props[p.key] = param_schema(p);
+            if (p.required) required.push_back(p.key);
+        }
+        J d = {{"type", "object"}, {"description", t.intro}, {"properties", props}, {"additionalProperties", false}};
+        // A catalogue `model` supplies the keys a table otherwise requires (device types).
+        if (!required.empty() && props.contains("model"))
+            d["if"] = {{"not", {{"required", {"model"}}}}}, d["then"] = {{"required", required}};
+        else if (!required.empty())
+            d["required"] = required;
+        defs[def_name(t.title)] = d;
+    }
+    J schema = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                {"$id", "https://dctwin.invalid/site.schema.json"},
+                {"title", fmt::format("dctwin site file, format {}", kSiteFormatVersion)},
+                {"description", "Generated from the parameter tables in input/site_loader.cpp (dctwin schema --json). "
+                                "Keys, types, choices and required keys; units, ranges and the rules between values "
+                                "are checked by `dctwin check`."},
+                {"$ref", "#/$defs/root"},
+                {"$defs", defs}};
+    return schema.dump(2) + "\n";
 }
 
 }  // namespace dctwin

@@ -44,6 +44,9 @@ SiteSpec load_site_text(std::string_view text, const std::string& file_label,
 /// The format reference (Markdown) generated from the parameter tables; sites/README.md
 /// holds a copy between its GENERATED markers and a test keeps the two equal.
 std::string format_reference_markdown();
+/// The site format as a JSON Schema (draft 2020-12) from the same tables: keys, types,
+/// choices, required keys; editors validate and complete site files with it.
+std::string format_json_schema();
 
 /// The largest site file read [bytes].
 inline constexpr long kMaxSiteBytes = 16L << 20;
