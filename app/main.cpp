@@ -95,9 +95,10 @@ struct ViewCommands {
         plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));
         plot->add_option("--map", p.map, "of a sweep summary (DIR/summary.h5): the binding family over two swept "
                                          "parameters X,Y")->delimiter(',')->expected(2);
-        xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF 2, OUT.xmf) of a results file");
+        xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF, OUT.xmf) of a results file");
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
+        xdmf->add_flag("--legacy", legacy, "for ParaView's legacy \"Xdmf Reader\" (XDMF 2) instead of its Xdmf3 readers");
     }
     ViewCommands(const ViewCommands&) = delete;
     ViewCommands& operator=(const ViewCommands&) = delete;
@@ -106,7 +107,9 @@ struct ViewCommands {
     int run() const {
         if (render->parsed()) return dctwin::viz::render_command(r);
         if (plot->parsed()) return dctwin::viz::plot_command(p);
-        if (xdmf->parsed()) return dctwin::viz::xdmf_command(results, sidecar);
+        if (xdmf->parsed())
+            return dctwin::viz::xdmf_command(results, sidecar,
+                                             legacy ? dctwin::viz::XdmfFlavour::legacy : dctwin::viz::XdmfFlavour::xdmf3);
         return -1;
     }
 
@@ -114,6 +117,7 @@ struct ViewCommands {
     dctwin::viz::RenderOptions r;
     dctwin::viz::PlotOptions p;
     std::string results, sidecar;
+    bool legacy = false;
 };
 
 }  // namespace

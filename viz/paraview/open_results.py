@@ -2,16 +2,18 @@
 
 The racks (or the group of the chosen field) coloured by the maximum junction temperature,
 the halls as a grey floor, a scalar bar with the field's units, the time and the site's name,
-and the animation set to the file's output times. It reads the XDMF 2 sidecar written next to
-the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again).
+and the animation set to the file's output times. It reads the XDMF sidecar written next to
+the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again) with
+Xdmf3ReaderT, which makes one named block per group.
 
     pvbatch viz/paraview/open_results.py OUT.h5 -o hall.png [--time 600] [--field devices/power]
-    pvpython viz/paraview/open_results.py OUT.h5            # then explore in Python
+    viz/paraview/pvpython.sh -i viz/paraview/open_results.py OUT.h5   # then explore in Python
     paraview --script=viz/paraview/open_results.py          # with DCTWIN_RESULTS=OUT.h5 set
 
 On Debian 12, python3-paraview is unpacked by scripts/paraview.sh into a private folder: run
-with PYTHONPATH=/opt/dctwin/paraview/usr/lib/python3/dist-packages (or viz/paraview/pvbatch.sh,
-which also starts a private X server when there is no display).
+pvbatch with PYTHONPATH=/opt/dctwin/paraview/usr/lib/python3/dist-packages (or
+viz/paraview/pvbatch.sh, which also starts a private X server when there is no display), and
+for pvpython use viz/paraview/pvpython.sh (Debian's pvpython puts python3-vtk9 first).
 """
 
 import argparse
@@ -49,6 +51,11 @@ def display_unit(unit):
     return {"degC": "\u00b0C", "1": "", "-": ""}.get(unit, unit)
 
 
+def array_name(field, unit):
+    """The sidecar's name of a cell array: "power [W]" (`dctwin xdmf` puts the unit in it)."""
+    return "%s [%s]" % (field, unit or "-")
+
+
 def find_field(fields, name):
     """(group, field) for "max_junction_temperature" or "devices/power"."""
     if "/" in name.strip("/"):
@@ -74,8 +81,10 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     site, fields = describe(xmf)
     group, name = find_field(fields, field)
     unit = display_unit(fields["%s/%s" % (group, name)])
+    array = array_name(name, fields["%s/%s" % (group, name)])
 
-    reader = pv.XDMFReader(registrationName=os.path.basename(xmf), FileNames=[xmf])
+    # Xdmf3 resolves the results file from the sidecar's folder only when given a full path.
+    reader = pv.Xdmf3ReaderT(registrationName=os.path.basename(xmf), FileName=os.path.abspath(xmf))
     reader.UpdatePipelineInformation()
     times = list(reader.TimestepValues) or [0.0]
     shown = times[-1] if time is None else min(times, key=lambda t: abs(t - time))
@@ -89,10 +98,12 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
 
     boxes = pv.ExtractBlock(registrationName=group, Input=reader, Selectors=["/Root/" + group])
     shown_boxes = pv.Show(boxes, view)
-    shown_boxes.Representation = "Surface With Edges"
+    # Edges outline racks and halls; on the thin device slabs they would hide the colours.
+    shown_boxes.Representation = "Surface" if group == "devices" else "Surface With Edges"
     shown_boxes.EdgeColor = [0.15, 0.15, 0.18]
-    pv.ColorBy(shown_boxes, ("CELLS", name))
-    lut = pv.GetColorTransferFunction(name)
+    shown_boxes.LineWidth = 3  # racks around drawn devices are outlines
+    pv.ColorBy(shown_boxes, ("CELLS", array))
+    lut = pv.GetColorTransferFunction(array)
     lut.ApplyPreset("Cool to Warm", True)
     lut.NanColor = [0.6, 0.6, 0.6]
     view.ViewTime = shown
@@ -111,12 +122,14 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     bar.WindowLocation = "Lower Right Corner"
 
     # The halls as floor (when the group shown is not the halls), the racks as glass around
-    # coloured devices.
+    # coloured devices, grey devices inside coloured rack outlines.
     context = []
     if group != "halls" and any(k.startswith("halls/") for k in fields):
         context.append(("halls", 1.0))
     if group == "devices":
         context.append(("racks", 0.15))
+    if group == "racks" and any(k.startswith("devices/") for k in fields):
+        context.append(("devices", 1.0))
     for other, opacity in context:
         block = pv.ExtractBlock(registrationName=other, Input=reader, Selectors=["/Root/" + other])
         d = pv.Show(block, view)
