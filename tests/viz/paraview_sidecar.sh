@@ -33,7 +33,9 @@ site="$src/sites/example-pod.yaml"
 check=$("$bin" check "$site")
 racks=$(sed -E 's/.* ([0-9]+) racks.*/\1/' <<<"$check")
 devices=$(sed -E 's/.* ([0-9]+) devices.*/\1/' <<<"$check")
-halls=$(h5dump -H -d /halls/paths "$work/pod.h5" | sed -nE 's/.*SIMPLE \{ \( ([0-9]+) \).*/\1/p')
+# The dataset's own dataspace comes first (its attributes, such as the dimension scale's
+# REFERENCE_LIST, follow).
+halls=$(h5dump -H -d /halls/paths "$work/pod.h5" | sed -nE 's/.*SIMPLE \{ \( ([0-9]+) \).*/\1/p' | head -n1)
 dump() {  # dataset, file, [start count]: the values, one per line
     h5dump -y -w 0 -m "%.17g" -d "$1" ${3:+-s "$3" -c "$4"} -o "$work/$2" "$work/pod.h5" >/dev/null
 }
