@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "app/constraints_cli.hpp"
+#include "app/export_cli.hpp"
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
@@ -155,6 +156,7 @@ int main(int argc, char** argv) {
     ViewCommands views(app);  // not const: parsing writes its members
     ConstraintCommands limits(app);
     dctwin::app::SweepCommand sweep(app);
+    dctwin::app::ExportCommand export_csv(app);
 
     try {
         app.parse(argc, argv);
@@ -172,6 +174,7 @@ int main(int argc, char** argv) {
     if (const int status = views.run(); status >= 0) return status;
     if (const int status = limits.run(); status >= 0) return status;
     if (const int status = sweep.run(); status >= 0) return status;
+    if (const int status = export_csv.run(); status >= 0) return status;
     if (schema->parsed()) {
         std::cout << dctwin::format_reference_markdown();
         return kOk;
