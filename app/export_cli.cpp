@@ -1,17 +1,15 @@
 #include "app/export_cli.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
-#include "input/units.hpp"
 #include "viz/results.hpp"
 #include "viz/scene.hpp"
 
@@ -86,7 +84,7 @@ int export_csv(const std::string& results, const std::string& csv, const std::ve
         const ResultsReader reader(results);
         time = viz::output_times(reader);
         cols = columns(results, reader, asked);
-        calendar = calendar_start(reader);
+        calendar = viz::calendar_start(reader);
     } catch (const std::exception& e) {  // ResultsError, ViewError: the input is wrong
         fmt::print(stderr, "dctwin: error: {}\n", e.what());
         return 2;
@@ -124,7 +122,7 @@ int export_csv(const std::string& results, const std::string& csv, const std::ve
             for (std::size_t r = 0; r < n; ++r) {
                 const double t = time[first + r];
                 line = fmt::format("{}", t);
-                if (calendar) line += "," + date_time_text(*calendar + t);
+                if (calendar) line += "," + viz::date_time_text(*calendar + t);
                 std::size_t column_in_series = 0;
                 for (std::size_t i = 0; i < cols.size(); ++i) {
                     column_in_series = i > 0 && block_of[i] == block_of[i - 1] ? column_in_series + 1 : 0;
@@ -154,31 +152,6 @@ int export_csv(const std::string& results, const std::string& csv, const std::ve
 }
 
 }  // namespace
-
-std::optional<double> calendar_start(const ResultsReader& reader) {
-    if (!reader.exists("/metadata/site_yaml")) return std::nullopt;
-    try {
-        const YAML::Node site = YAML::Load(reader.read_text("/metadata/site_yaml"));
-        const YAML::Node ambient = site["ambient"];
-        if (!ambient || !ambient["kind"] || ambient["kind"].as<std::string>() != "epw") return std::nullopt;
-        if (!ambient["start"]) return 0.0;
-        return parse_quantity(ambient["start"].as<std::string>(), dims::time);
-    } catch (const std::exception&) {
-        return std::nullopt;  // a site text this version cannot read has no calendar for it
-    }
-}
-
-std::string date_time_text(double since_jan1) {
-    static constexpr int kMonthDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const long long seconds = std::llround(since_jan1);
-    const long long day_seconds = 86400;
-    long long day = (seconds / day_seconds) % 365;
-    const long long in_day = seconds % day_seconds;
-    int month = 0;
-    while (day >= kMonthDays[month]) day -= kMonthDays[month++];
-    return fmt::format(" {:02}/{:02}  {:02}:{:02}:{:02}", month + 1, day + 1, in_day / 3600, in_day / 60 % 60,
-                       in_day % 60);
-}
 
 ExportCommand::ExportCommand(CLI::App& app) {
     command = app.add_subcommand("export", "write series of a results file as a CSV table");

@@ -62,6 +62,8 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
     x += fmt::format("<Information Name=\"site\" Value=\"{}\"/>\n", xml_escape(s.site));
     x += fmt::format("<Information Name=\"status\" Value=\"{}\"/>\n", xml_escape(s.status));
     x += "<Information Name=\"units:time\" Value=\"s\"/>\n";
+    // For views that show dates: t = 0 is this long after January 1, 00:00 (EPW runs).
+    if (s.calendar) x += fmt::format("<Information Name=\"calendar_start\" Value=\"{}\"/>\n", *s.calendar);
     for (const auto& g : s.groups)
         for (const auto& f : g.fields)
             x += fmt::format("<Information Name=\"units:{}/{}\" Value=\"{}\"/>\n", xml_escape(g.name),

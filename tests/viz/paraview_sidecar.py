@@ -139,6 +139,13 @@ for t in (expected[0], expected[-1]):
 
 # --- The default view renders and saves a picture that shows something. ----------------------
 view, _ = open_results.open_results(a.xmf, size=(800, 600))
+# The time shown in days, hours and minutes (the example has no calendar).
+clock = pv.FindSource("time")
+clock.UpdatePipeline(expected[-1])
+table = sm.Fetch(clock)
+text = table.GetColumn(0).GetValue(0) if table and table.GetNumberOfColumns() else ""
+want = open_results.describe(a.xmf)[2] is None and "t = %d min 00 s" % (expected[-1] // 60) or "?"
+check(text == want, "the view's clock at t = %g s: '%s' (expected '%s')" % (expected[-1], text, want))
 pv.SaveScreenshot(a.screenshot, view, ImageResolution=[800, 600])
 png = vtkPNGReader()
 png.SetFileName(a.screenshot)

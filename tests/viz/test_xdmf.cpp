@@ -317,6 +317,36 @@ TEST_CASE("xdmf: the sidecar points into the results file, units in array names,
     CHECK(contains(slurp(dir.file("views/run.xmf")), "../run.h5:/racks/power"));
 }
 
+TEST_CASE("xdmf: a run on an EPW file gives its calendar start, others none") {
+    TempDir dir;
+    const auto file = dir.file("plain.h5");
+    make_results(file);
+    CHECK_FALSE(dctwin::viz::load_scene(file).calendar);
+    CHECK_FALSE(contains(slurp(dctwin::viz::write_xdmf(file).path), "calendar_start"));
+
+    const auto epw = dir.file("epw.h5");
+    {
+        ResultsWriter w(epw, {});
+        w.add_labels("/racks/paths", kRacks, "rack paths");
+        w.add_static("/racks/geometry", std::vector<double>(18, 1.0), 3, 6, "m", "rack boxes");
+        w.add_series({"/racks/power", "W", "rack power", 3, "/racks/paths"});
+        w.add_text("/metadata/site_yaml", "site:\n  name: x\nambient:\n  kind: epw\n  file: w.epw\n  start: 196 d\n",
+                   "the site");
+        w.begin();
+        const double row[3] = {1, 2, 3};
+        w.append(0, row);
+        w.finish("complete", 0);
+    }
+    const auto s = dctwin::viz::load_scene(epw);
+    REQUIRE(s.calendar);
+    CHECK(*s.calendar == 196 * 86400.0);
+    CHECK(contains(slurp(dctwin::viz::write_xdmf(epw).path), "<Information Name=\"calendar_start\" Value=\"16934400\"/>"));
+    // January 1 + 196 d is July 16 in a 365-day year; the year wraps.
+    CHECK(dctwin::viz::date_time_text(196 * 86400.0 + 3600 * 14.5) == " 07/16  14:30:00");
+    CHECK(dctwin::viz::date_time_text(365 * 86400.0 + 59) == " 01/01  00:00:59");
+    CHECK(dctwin::viz::date_time_text(59 * 86400.0) == " 03/01  00:00:00");
+}
+
 TEST_CASE("xdmf: a killed run's sidecar covers its valid rows with the on-disk dimensions") {
     TempDir dir;
     const auto sum = dctwin::viz::write_xdmf(killed_results(dir, 3));

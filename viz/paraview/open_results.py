@@ -1,7 +1,8 @@
 """Opens a dctwin results file in ParaView 5.11 with a good default view.
 
 The racks (or the group of the chosen field) coloured by the maximum junction temperature,
-the halls as a grey floor, a scalar bar with the field's units, the time and the site's name,
+the halls as a grey floor, a scalar bar with the field's units, the time (in d/h/min, with the
+date for a run on an EPW weather file) and the site's name,
 and the animation set to the file's output times. It reads the XDMF sidecar written next to
 the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again) with
 Xdmf3ReaderT, which makes one named block per group.
@@ -35,16 +36,33 @@ def sidecar_of(path):
 
 
 def describe(xmf):
-    """The sidecar's site name and its fields' units: ("example-pod",
-    {"racks/max_junction_temperature": "degC", ...})."""
-    site, fields = "", {}
+    """The sidecar's site name, its fields' units and the run's calendar start [s] after
+    January 1, 00:00 (None without a calendar): ("example-pod",
+    {"racks/max_junction_temperature": "degC", ...}, None)."""
+    site, fields, calendar = "", {}, None
     for info in ET.parse(xmf).getroot().iter("Information"):
         name = info.get("Name", "")
         if name == "site":
             site = info.get("Value", "")
+        elif name == "calendar_start":
+            calendar = float(info.get("Value"))
         elif name.startswith("units:") and "/" in name:
             fields[name[len("units:"):]] = info.get("Value", "")
-    return site, fields
+    return site, fields, calendar
+
+
+def clock_expression(calendar):
+    """A PythonAnnotation expression of the time shown (`t_value` [s]) in days, hours and
+    minutes ("t = 1 d 02:00 h", "t = 10 min 00 s"), preceded for a calendar run by the date
+    ("07/16 14:00", a 365-day year as `dctwin export` counts it)."""
+    clock = ("(lambda s: 't = %d d %02d:%02d h' % (s // 86400, s % 86400 // 3600, s % 3600 // 60) if s >= 86400 "
+             "else 't = %d:%02d h' % (s // 3600, s % 3600 // 60) if s >= 3600 "
+             "else 't = %d min %02d s' % (s // 60, s % 60) if s >= 60 else 't = %d s' % s)(int(round(t_value)))")
+    if calendar is None:
+        return clock
+    date = ("(__import__('datetime').datetime(2001, 1, 1) + __import__('datetime').timedelta("
+            "seconds=(%r + t_value) %% (365 * 86400))).strftime('%%m/%%d %%H:%%M')" % calendar)
+    return "%s + '  (' + %s + ')'" % (date, clock)
 
 
 def display_unit(unit):
@@ -78,7 +96,7 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     xmf = sidecar_of(path)
     if not os.path.exists(xmf):
         raise SystemExit("%s: no sidecar; write it with `dctwin xdmf %s`" % (xmf, path))
-    site, fields = describe(xmf)
+    site, fields, calendar = describe(xmf)
     group, name = find_field(fields, field)
     unit = display_unit(fields["%s/%s" % (group, name)])
     array = array_name(name, fields["%s/%s" % (group, name)])
@@ -137,8 +155,8 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
         d.AmbientColor = d.DiffuseColor = [0.72, 0.73, 0.75]
         d.Opacity = opacity
 
-    clock = pv.AnnotateTimeFilter(registrationName="time", Input=reader)
-    clock.Format = "t = {time:.0f} s"
+    clock = pv.PythonAnnotation(registrationName="time", Input=reader)
+    clock.Expression = clock_expression(calendar)
     c = pv.Show(clock, view)
     c.WindowLocation = "Upper Right Corner"
     c.FontSize, c.Color = 18, [0.1, 0.1, 0.12]
