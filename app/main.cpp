@@ -99,7 +99,7 @@ struct ViewCommands {
         xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF, OUT.xmf) of a results file");
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
-        xdmf->add_flag("--legacy", legacy, "for ParaView's legacy \"Xdmf Reader\" (XDMF 2) instead of its Xdmf3 readers");
+        xdmf->add_flag("--legacy", legacy, "for ParaView's legacy \"XDMF Reader\" (XDMF 2) instead of its Xdmf3 readers");
     }
     ViewCommands(const ViewCommands&) = delete;
     ViewCommands& operator=(const ViewCommands&) = delete;

@@ -55,7 +55,7 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
         "<!-- dctwin results sidecar for {}: the site's boxes over time, for ParaView (File > Open, any XDMF reader{}).\n"
         "     Cell fields are rows of the series in the results file, named \"field [unit]\"; time in s. -->\n",
         xml_escape(fs::path(s.file).filename().string()),
-        legacy ? "; this one is for \"Xdmf Reader\" (XDMF 2)" : ": Xdmf3ReaderS/T; \"Xdmf Reader\" shows no fields");
+        legacy ? "; this one is for \"XDMF Reader\" (XDMF 2)" : ": Xdmf3ReaderS/T; \"XDMF Reader\" shows no fields");
     x += fmt::format("<Xdmf Version=\"{}\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n<Domain>\n",
                      legacy ? "2.0" : "3.0");
     x += fmt::format("<Information Name=\"results\" Value=\"{}\"/>\n", h5);

@@ -14,7 +14,7 @@
 // (viz/paraview/open_results.py uses them).
 //
 // The row selection differs between ParaView's readers: the Xdmf3 readers take it in the
-// HDF reference (FILE:/DATASET|start:stride:count:dims), which the legacy "Xdmf Reader"
+// HDF reference (FILE:/DATASET|start:stride:count:dims), which the legacy "XDMF Reader"
 // cannot read; the legacy reader takes a HyperSlab item, which the Xdmf3 readers skip. The
 // default flavour is for the Xdmf3 readers; XdmfFlavour::legacy writes the other.
 
@@ -43,7 +43,7 @@ struct XdmfSummary {
 /// Which of ParaView's XDMF readers the sidecar is written for (see above).
 enum class XdmfFlavour {
     xdmf3,   ///< Xdmf3ReaderS / Xdmf3ReaderT, ParaView's choice for .xmf
-    legacy,  ///< "Xdmf Reader" (XDMF 2)
+    legacy,  ///< "XDMF Reader" (XDMF 2)
 };
 
 /// Writes the sidecar of `results` to `output` (default: sidecar_path(results)), replacing

@@ -1,6 +1,6 @@
 """Run by tests/viz/paraview_sidecar.sh under pvbatch: opens a sidecar with the reader ParaView
 picks for it (OpenDataFile, as File > Open does), and the legacy flavour with the legacy
-"Xdmf Reader", and checks what they find against the expectations given. Exit status 1 on a
+"XDMF Reader", and checks what they find against the expectations given. Exit status 1 on a
 mismatch."""
 
 import argparse
@@ -123,7 +123,7 @@ for name, count in groups:
     n = sm.Fetch(merged).GetNumberOfCells()
     check(n == count, "Xdmf3ReaderT: block /Root/%s: %d cells (expected %d)" % (name, n, count))
 
-# --- The legacy "Xdmf Reader" with the legacy flavour. ---------------------------------------
+# --- The legacy "XDMF Reader" with the legacy flavour. ---------------------------------------
 legacy = pv.XDMFReader(FileNames=[a.legacy])
 legacy.UpdatePipelineInformation()
 check_times(legacy, "XdmfReader")
