@@ -221,19 +221,20 @@ class Results:
     def array(self, path, time="s"):
         """A series as an xarray DataArray named by its path: dims ("time",) or ("time", NAME),
         NAME from its labels dataset (`/racks/paths` -> "racks"), with coordinates `time` [s]
-        (and `date_time` for a run with a calendar) and the labels; attrs units and
-        description."""
+        (and `date_time` for a run with a calendar; time="datetime" requires one) and the
+        labels; attrs units and description."""
         import xarray as xr
 
+        if time not in ("s", "datetime"):
+            raise ValueError("time must be 's' or 'datetime', not %r" % (time,))
         d = self._dataset(path)
         seconds = self.time()
         coords = {"time": ("time", seconds, {"units": "s"})}
-        if time == "datetime" or (time == "s" and self.calendar_start() is not None):
-            start = self.calendar_start()
-            if start is not None:
-                coords["date_time"] = ("time", self._dates(start, seconds).values)
-            elif time == "datetime":
-                self._time_index("datetime")  # raises: no calendar
+        start = self.calendar_start()
+        if start is not None:
+            coords["date_time"] = ("time", self._dates(start, seconds).values)
+        elif time == "datetime":
+            self._time_index("datetime")  # raises: the run has no calendar
         dims = ["time"]
         if d.ndim == 2:
             name, labels = self._column_axis(d)

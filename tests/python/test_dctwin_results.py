@@ -149,8 +149,11 @@ class ResultsTest(unittest.TestCase):
                                              pd.Timestamp("2001-07-16 02:00")])
             da = r.array("/site/pue")
             self.assertEqual(pd.Timestamp(da["date_time"].values[-1]), pd.Timestamp("2001-07-16 02:00"))
-        with dr.open(self.pod) as r, self.assertRaises(ValueError):
-            r.series("/site/pue", time="datetime")
+        with dr.open(self.pod) as r:
+            for call in (lambda: r.series("/site/pue", time="datetime"), lambda: r.array("/site/pue", time="datetime"),
+                         lambda: r.frame("/site/pue", time="hours")):
+                with self.assertRaises(ValueError):
+                    call()
 
     def test_calendar_wraps_after_december_31(self):
         idx = dr.Results._dates(364.5 * 86400, [0, 43200, 86400])
