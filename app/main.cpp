@@ -15,6 +15,7 @@
 #include <hdf5.h>
 
 #include "app/constraints_cli.hpp"
+#include "app/export_cli.hpp"
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
 #include "io/terminal.hpp"
@@ -106,9 +107,10 @@ struct ViewCommands {
         plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));
         plot->add_option("--map", p.map, "of a sweep summary (DIR/summary.h5): the binding family over two swept "
                                          "parameters X,Y")->delimiter(',')->expected(2);
-        xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF 2, OUT.xmf) of a results file");
+        xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF, OUT.xmf) of a results file");
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
+        xdmf->add_flag("--legacy", legacy, "for ParaView's legacy \"XDMF Reader\" (XDMF 2) instead of its Xdmf3 readers");
     }
     ViewCommands(const ViewCommands&) = delete;
     ViewCommands& operator=(const ViewCommands&) = delete;
@@ -125,7 +127,9 @@ struct ViewCommands {
         if (plot->parsed() && !make_folder_of(p.output, "picture")) return kRunFailed;
         if (render->parsed()) return dctwin::viz::render_command(r);
         if (plot->parsed()) return dctwin::viz::plot_command(p);
-        if (xdmf->parsed()) return dctwin::viz::xdmf_command(results, sidecar);
+        if (xdmf->parsed())
+            return dctwin::viz::xdmf_command(results, sidecar,
+                                             legacy ? dctwin::viz::XdmfFlavour::legacy : dctwin::viz::XdmfFlavour::xdmf3);
         return -1;
     }
 
@@ -133,6 +137,7 @@ struct ViewCommands {
     dctwin::viz::RenderOptions r;
     dctwin::viz::PlotOptions p;
     std::string results, sidecar;
+    bool legacy = false;
 };
 
 }  // namespace
@@ -174,6 +179,7 @@ int main(int argc, char** argv) {
     ViewCommands views(app);  // not const: parsing writes its members
     ConstraintCommands limits(app);
     dctwin::app::SweepCommand sweep(app);
+    dctwin::app::ExportCommand export_csv(app);
 
     try {
         app.parse(argc, argv);
@@ -191,6 +197,7 @@ int main(int argc, char** argv) {
     if (const int status = views.run(); status >= 0) return status;
     if (const int status = limits.run(); status >= 0) return status;
     if (const int status = sweep.run(); status >= 0) return status;
+    if (const int status = export_csv.run(); status >= 0) return status;
     if (schema->parsed()) {
         std::cout << (schema_json ? dctwin::format_json_schema() : dctwin::format_reference_markdown());
         return kOk;

@@ -7,8 +7,9 @@
 #   scripts/paraview.sh                 # installs; prints the PYTHONPATH to use
 #   DCTWIN_PARAVIEW_DIR=/some/dir scripts/paraview.sh
 #
-# Then: PYTHONPATH=$DCTWIN_PARAVIEW_DIR/usr/lib/python3/dist-packages \
-#       xvfb-run -a pvbatch viz/paraview/open_results.py out/pod.h5 -o pod.png
+# Then: viz/paraview/pvbatch.sh viz/paraview/open_results.py out/pod.h5 -o pod.png
+#       viz/paraview/pvpython.sh      (not Debian's pvpython: it loads python3-vtk9's modules
+#                                      first and crashes on `from paraview import simple`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,3 +52,4 @@ else
 fi
 $sudo rm -f "$failed"
 echo "paraview: PYTHONPATH=$site"
+echo "paraview: pvpython: viz/paraview/pvpython.sh; pvbatch: viz/paraview/pvbatch.sh"

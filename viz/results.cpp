@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -303,6 +304,53 @@ struct PendingAttribute {
     AttributeValue value;
 };
 
+// ---- dimension scales ------------------------------------------------------------------------
+
+/// The axes of every array as HDF5 dimension scales (hdf5_hl), for tools that label arrays by
+/// them (h5py's `dims`, netCDF-style readers): `/time` is the scale of dimension 0 of every
+/// series, a labels dataset the scale of dimension 1 of the 2-D series naming it, `/<g>/paths`
+/// the scale of dimension 0 of a static dataset under `/<g>` with as many rows, and
+/// `/events/time` the scale of the other `/events` fields. Each scale's NAME is its path
+/// without the leading '/'; each attached dimension gets the same text as its label. The
+/// `columns` attribute stays: older readers use it.
+void attach_dimension_scales(const Checker& c, hid_t file, hid_t time, const std::vector<LabelsDecl>& labels,
+                             const std::vector<SeriesDecl>& series, const std::vector<StaticDecl>& statics,
+                             const std::vector<hid_t>& event_fields, hid_t event_time) {
+    auto open = [&](const std::string& path) {
+        return c.handle(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose, path, "cannot open the dataset");
+    };
+    auto attach = [&](hid_t dataset, const std::string& path, hid_t scale, unsigned dim, const std::string& name) {
+        c.ok(H5DSattach_scale(dataset, scale, dim), path, "cannot attach a dimension scale");
+        c.ok(H5DSset_label(dataset, dim, name.c_str()), path, "cannot label a dimension");
+    };
+    c.ok(H5DSset_scale(time, "time"), "/time", "cannot make a dimension scale");
+    std::vector<std::pair<std::string, Handle>> scales;  // labels path -> open dataset
+    for (const auto& decl : labels) {
+        Handle scale = open(decl.path);
+        c.ok(H5DSset_scale(scale.get(), decl.path.substr(1).c_str()), decl.path, "cannot make a dimension scale");
+        scales.emplace_back(decl.path, std::move(scale));
+    }
+    auto scale_of = [&](const std::string& path) -> hid_t {
+        for (const auto& [p, h] : scales)
+            if (p == path) return h.get();
+        return -1;
+    };
+    for (const auto& decl : series) {
+        attach(decl.dataset.get(), decl.spec.path, time, 0, "time");
+        if (decl.spec.width > 0 && !decl.spec.columns.empty())
+            attach(decl.dataset.get(), decl.spec.path, scale_of(decl.spec.columns), 1, decl.spec.columns.substr(1));
+    }
+    for (const auto& decl : statics) {
+        const std::string paths = decl.path.substr(0, decl.path.rfind('/')) + "/paths";
+        const auto it = std::find_if(labels.begin(), labels.end(), [&](const LabelsDecl& l) { return l.path == paths; });
+        if (it == labels.end() || it->labels.size() != decl.rows) continue;
+        Handle dataset = open(decl.path);
+        attach(dataset.get(), decl.path, scale_of(paths), 0, paths.substr(1));
+    }
+    c.ok(H5DSset_scale(event_time, "events/time"), "/events/time", "cannot make a dimension scale");
+    for (const hid_t field : event_fields) attach(field, "/events", event_time, 0, "events/time");
+}
+
 }  // namespace
 
 // ============================================================================================
@@ -458,6 +506,9 @@ struct ResultsWriter::Impl {
         event_message =
             create_extendible(c, file.get(), lcpl.get(), "/events/message", string_type.get(), 0, kEventChunk, 0);
         write_units(c, event_message.get(), "/events/message", "-", "what happened, in words");
+
+        attach_dimension_scales(c, file.get(), time_dataset.get(), labels, series, statics,
+                                {event_path.get(), event_kind.get(), event_message.get()}, event_time.get());
 
         for (const auto& attribute : pending_attributes) apply_attribute(attribute.object, attribute.name, attribute.value);
         pending_attributes.clear();

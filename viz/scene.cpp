@@ -2,11 +2,13 @@
 
 #include "viz/scene.hpp"
 
+#include "input/units.hpp"
 #include "viz/hdf5_handle.hpp"
 #include "viz/results.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
@@ -174,6 +176,7 @@ Scene load_scene(const std::string& results) {
     s.file = results;
     s.status = text_attribute(reader, "/", "status");
     s.site = text_attribute(reader, "/", "site");
+    s.calendar = calendar_start(reader);
     const std::vector<double> time = output_times(reader);
     std::size_t rows = time.size();
 
@@ -391,6 +394,31 @@ std::string display_name(const std::string& name) {
     std::string out = name;
     std::replace(out.begin(), out.end(), '_', ' ');
     return out;
+}
+
+std::optional<double> calendar_start(const ResultsReader& reader) {
+    if (!reader.exists("/metadata/site_yaml")) return std::nullopt;
+    try {
+        const YAML::Node site = YAML::Load(reader.read_text("/metadata/site_yaml"));
+        const YAML::Node ambient = site["ambient"];
+        if (!ambient || !ambient["kind"] || ambient["kind"].as<std::string>() != "epw") return std::nullopt;
+        if (!ambient["start"]) return 0.0;
+        return parse_quantity(ambient["start"].as<std::string>(), dims::time);
+    } catch (const std::exception&) {
+        return std::nullopt;  // a site text this version cannot read has no calendar for it
+    }
+}
+
+std::string date_time_text(double since_jan1) {
+    static constexpr int kMonthDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const long long seconds = std::llround(since_jan1);
+    const long long day_seconds = 86400;
+    long long day = (seconds / day_seconds) % 365;
+    const long long in_day = seconds % day_seconds;
+    int month = 0;
+    while (day >= kMonthDays[month]) day -= kMonthDays[month++];
+    return fmt::format(" {:02}/{:02}  {:02}:{:02}:{:02}", month + 1, day + 1, in_day / 3600, in_day / 60 % 60,
+                       in_day % 60);
 }
 
 std::string clock_text(double t_s) {

@@ -11,6 +11,7 @@
 // under the hall's racks).
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -80,6 +81,7 @@ struct Scene {
     std::string file;        ///< the results file
     std::string site;        ///< the `site` attribute ("" if none)
     std::string status;      ///< complete, incomplete, interrupted or running
+    std::optional<double> calendar;  ///< calendar_start() of the run
     std::size_t rows = 0;    ///< valid rows of every series (`rows`, the shortest series after a kill)
     /// [s] one per time step, strictly increasing: rows sharing a time (before and after a
     /// discontinuity) make one step, the later row.
@@ -105,6 +107,14 @@ std::string text_attribute(const ResultsReader& reader, const std::string& objec
 /// The output times of the file's valid rows: `/time` (a `running` file's up to its `rows`),
 /// cut to the `rows` attribute. Throws ResultsError.
 std::vector<double> output_times(const ResultsReader& reader);
+
+/// The run's calendar: [s] from January 1, 00:00 of the weather year to t = 0, for a run on
+/// an EPW file (`ambient.kind: epw`, its `start`, 0 when absent), read from the resolved site
+/// text /metadata/site_yaml; nullopt for a run without a calendar.
+std::optional<double> calendar_start(const ResultsReader& reader);
+/// EnergyPlus's Date/Time text, " MM/DD  HH:MM:SS", of `since_jan1` [s] after January 1,
+/// 00:00 in a 365-day year (wrapping after December 31, as a whole-year EPW file does).
+std::string date_time_text(double since_jan1);
 
 /// Row `row` of a 1-D or 2-D series, read alone (a hyperslab). Throws ResultsError.
 std::vector<double> read_row(const std::string& results, const std::string& dataset, std::size_t row);

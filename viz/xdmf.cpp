@@ -1,4 +1,4 @@
-// The XDMF 2 sidecar of a results file (viz/xdmf.hpp).
+// The XDMF sidecar of a results file (viz/xdmf.hpp).
 
 #include "viz/xdmf.hpp"
 
@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,60 +36,125 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
-std::string document(const Scene& s, const std::string& h5_reference) {
+// A box's 12 edges as one 16-point polyline (three edges drawn twice), in kBoxCorners order:
+// a rack drawn this way is one cell, coloured by its field, with its devices visible inside.
+constexpr int kBoxOutline[16] = {0, 1, 2, 3, 0, 4, 5, 6, 7, 4, 5, 1, 2, 6, 7, 3};
+
+std::string array_name(const CellField& f) { return fmt::format("{} [{}]", f.name, f.unit.empty() ? "-" : f.unit); }
+
+std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavour flavour) {
+    const bool legacy = flavour == XdmfFlavour::legacy;
+    const std::string h5 = xml_escape(h5_reference);
+    // Racks become outlines when the devices inside them are drawn.
+    const bool outline_racks =
+        std::any_of(s.groups.begin(), s.groups.end(), [](const BoxGroup& g) { return g.name == "devices"; });
     std::string x;
+    x.reserve(s.times.size() * 160 * (1 + s.field_names().size()));
     x += "<?xml version=\"1.0\" ?>\n";
     x += fmt::format(
-        "<!-- dctwin results sidecar for {}: the site's boxes over time. ParaView 5.11: File > Open, then\n"
-        "     \"Xdmf Reader\" (XDMF 2; the Xdmf3 readers show nothing), or viz/paraview/open_results.py.\n"
-        "     Cell fields are rows of the series in the results file; units below. -->\n",
-        xml_escape(fs::path(s.file).filename().string()));
-    x += "<Xdmf Version=\"2.0\">\n <Domain>\n";
-    x += fmt::format("  <Information Name=\"results\" Value=\"{}\"/>\n", xml_escape(h5_reference));
-    x += fmt::format("  <Information Name=\"site\" Value=\"{}\"/>\n", xml_escape(s.site));
-    x += fmt::format("  <Information Name=\"status\" Value=\"{}\"/>\n", xml_escape(s.status));
-    x += "  <Information Name=\"units:time\" Value=\"s\"/>\n";
+        "<!-- dctwin results sidecar for {}: the site's boxes over time, for ParaView (File > Open, any XDMF reader{}).\n"
+        "     Cell fields are rows of the series in the results file, named \"field [unit]\"; time in s. -->\n",
+        xml_escape(fs::path(s.file).filename().string()),
+        legacy ? "; this one is for \"XDMF Reader\" (XDMF 2)" : ": Xdmf3ReaderS/T; \"XDMF Reader\" shows no fields");
+    x += fmt::format("<Xdmf Version=\"{}\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n<Domain>\n",
+                     legacy ? "2.0" : "3.0");
+    x += fmt::format("<Information Name=\"results\" Value=\"{}\"/>\n", h5);
+    x += fmt::format("<Information Name=\"site\" Value=\"{}\"/>\n", xml_escape(s.site));
+    x += fmt::format("<Information Name=\"status\" Value=\"{}\"/>\n", xml_escape(s.status));
+    x += "<Information Name=\"units:time\" Value=\"s\"/>\n";
+    // For views that show dates: t = 0 is this long after January 1, 00:00 (EPW runs).
+    if (s.calendar) x += fmt::format("<Information Name=\"calendar_start\" Value=\"{}\"/>\n", *s.calendar);
     for (const auto& g : s.groups)
         for (const auto& f : g.fields)
-            x += fmt::format("  <Information Name=\"units:{}/{}\" Value=\"{}\"/>\n", xml_escape(g.name),
+            x += fmt::format("<Information Name=\"units:{}/{}\" Value=\"{}\"/>\n", xml_escape(g.name),
                              xml_escape(f.name), xml_escape(f.unit));
+    // Written once, included by every step (XInclude: both ParaView XDMF readers resolve it).
     for (const auto& g : s.groups) {
-        x += fmt::format("  <Geometry Name=\"{}\" GeometryType=\"XYZ\">\n", xml_escape(g.name));
-        x += fmt::format("   <DataItem Dimensions=\"{} 3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">\n",
-                         8 * g.boxes.size());
+        const std::size_t n = g.boxes.size();
+        const bool outline = outline_racks && g.name == "racks";
+        if (outline)
+            x += fmt::format("<Topology Name=\"{}\" TopologyType=\"Polyline\" NodesPerElement=\"16\" "
+                             "NumberOfElements=\"{}\">\n<DataItem Dimensions=\"{} 16\" NumberType=\"Int\" Format=\"XML\">",
+                             xml_escape(g.name), n, n);
+        else
+            x += fmt::format("<Topology Name=\"{}\" TopologyType=\"Hexahedron\" NumberOfElements=\"{}\">\n"
+                             "<DataItem Dimensions=\"{} 8\" NumberType=\"Int\" Format=\"XML\">",
+                             xml_escape(g.name), n, n);
+        for (std::size_t i = 0; i < n; ++i) {
+            x += '\n';
+            if (outline)
+                for (const int c : kBoxOutline) x += fmt::format("{} ", 8 * i + std::size_t(c));
+            else
+                for (std::size_t c = 0; c < 8; ++c) x += fmt::format("{} ", 8 * i + c);
+        }
+        x += "\n</DataItem>\n</Topology>\n";
+        x += fmt::format("<Geometry Name=\"{}\" GeometryType=\"XYZ\">\n"
+                         "<DataItem Dimensions=\"{} 3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">\n",
+                         xml_escape(g.name), 8 * n);
         for (const auto& b : g.boxes)
             for (const auto& c : kBoxCorners)
-                x += fmt::format("    {} {} {}\n", b.x + c[0] * b.width, b.y + c[1] * b.depth, b.z + c[2] * b.height);
-        x += "   </DataItem>\n  </Geometry>\n";
+                x += fmt::format("{} {} {}\n", b.x + c[0] * b.width, b.y + c[1] * b.depth, b.z + c[2] * b.height);
+        x += "</DataItem>\n</Geometry>\n";
     }
-    for (std::size_t gi = 0; gi < s.groups.size(); ++gi) {
-        const auto& g = s.groups[gi];
-        const std::string name = xml_escape(g.name);
-        const std::size_t n = g.boxes.size();
-        x += fmt::format("  <Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">\n", name);
-        for (std::size_t k = 0; k < s.times.size(); ++k) {
-            x += fmt::format("   <Grid Name=\"{}\" GridType=\"Uniform\">\n    <Time Value=\"{}\"/>\n", name, s.times[k]);
-            x += fmt::format("    <Topology TopologyType=\"Hexahedron\" NumberOfElements=\"{}\"/>\n", n);
-            x += fmt::format("    <Geometry GeometryType=\"XYZ\" Reference=\"/Xdmf/Domain/Geometry[{}]\"/>\n", gi + 1);
-            for (const auto& f : g.fields) {
-                x += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Cell\">\n",
-                                 xml_escape(f.name));
-                x += fmt::format("     <DataItem ItemType=\"HyperSlab\" Dimensions=\"1 {}\" NumberType=\"Float\" "
-                                 "Precision=\"8\">\n",
-                                 n);
-                x += fmt::format("      <DataItem Dimensions=\"3 2\" NumberType=\"Int\" Format=\"XML\">{} 0 1 1 1 {}"
-                                 "</DataItem>\n",
-                                 s.steps[k], n);
-                x += fmt::format("      <DataItem Dimensions=\"{} {}\" NumberType=\"Float\" Precision=\"8\" "
-                                 "Format=\"HDF\">{}:{}</DataItem>\n",
-                                 f.file_rows, n, xml_escape(h5_reference), xml_escape(f.dataset));
-                x += "     </DataItem>\n    </Attribute>\n";
+    // The legacy reader selects a row with a HyperSlab item around the whole series, also
+    // written once; the Xdmf3 readers cannot type a HyperSlab (they skip it) and take the
+    // selection in the HDF reference itself: FILE:/DATASET|start:stride:count:dims.
+    std::vector<std::vector<std::size_t>> series_item(s.groups.size());
+    std::size_t items = 0;
+    if (legacy)
+        for (std::size_t gi = 0; gi < s.groups.size(); ++gi)
+            for (const auto& f : s.groups[gi].fields) {
+                series_item[gi].push_back(++items);
+                x += fmt::format("<DataItem Dimensions=\"{} {}\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+                                 "{}:{}</DataItem>\n",
+                                 f.file_rows, s.groups[gi].boxes.size(), h5, xml_escape(f.dataset));
             }
-            x += "   </Grid>\n";
+    auto group_grid = [&](std::size_t gi, std::size_t k, const std::string& time) {
+        const auto& g = s.groups[gi];
+        const std::size_t n = g.boxes.size();
+        x += fmt::format("<Grid Name=\"{}\">{}<xi:include xpointer=\"xpointer(/Xdmf/Domain/Topology[{}])\"/>"
+                         "<xi:include xpointer=\"xpointer(/Xdmf/Domain/Geometry[{}])\"/>\n",
+                         xml_escape(g.name), time, gi + 1, gi + 1);
+        for (std::size_t fi = 0; fi < g.fields.size(); ++fi) {
+            const auto& f = g.fields[fi];
+            x += fmt::format("<Attribute Name=\"{}\" Center=\"Cell\">", xml_escape(array_name(f)));
+            if (legacy)
+                x += fmt::format("<DataItem ItemType=\"HyperSlab\" Dimensions=\"1 {}\" NumberType=\"Float\" "
+                                 "Precision=\"8\"><DataItem Dimensions=\"3 2\" NumberType=\"Int\" Format=\"XML\">"
+                                 "{} 0 1 1 1 {}</DataItem><xi:include xpointer=\"xpointer(/Xdmf/Domain/DataItem[{}])\"/>"
+                                 "</DataItem>",
+                                 n, s.steps[k], n, series_item[gi][fi]);
+            else  // start: row 0; stride: 1 1; count: n (ParaView 5.11 refuses "1 n"); dims on disk
+                x += fmt::format("<DataItem Dimensions=\"{}\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+                                 "{}:{}|{} 0:1 1:1 {}:{} {}</DataItem>",
+                                 n, h5, xml_escape(f.dataset), s.steps[k], n, f.file_rows, n);
+            x += "</Attribute>\n";
         }
-        x += "  </Grid>\n";
+        x += "</Grid>\n";
+    };
+    if (legacy) {
+        // One temporal collection per group: the legacy reader names a block after its grid
+        // only when the name is unique ("racks", not "racks[60]").
+        for (std::size_t gi = 0; gi < s.groups.size(); ++gi) {
+            x += fmt::format("<Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">\n",
+                             xml_escape(s.groups[gi].name));
+            for (std::size_t k = 0; k < s.times.size(); ++k)
+                group_grid(gi, k, fmt::format("<Time Value=\"{}\"/>", s.times[k]));
+            x += "</Grid>\n";
+        }
+    } else {
+        // One temporal collection, each step a spatial collection of the groups: Xdmf3ReaderT
+        // makes a block per group, Xdmf3ReaderS a piece per group in this order.
+        x += "<Grid Name=\"site\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+        for (std::size_t k = 0; k < s.times.size(); ++k) {
+            x += fmt::format("<Grid GridType=\"Collection\" CollectionType=\"Spatial\"><Time Value=\"{}\"/>\n",
+                             s.times[k]);
+            for (std::size_t gi = 0; gi < s.groups.size(); ++gi) group_grid(gi, k, "");
+            x += "</Grid>\n";
+        }
+        x += "</Grid>\n";
     }
-    x += " </Domain>\n</Xdmf>\n";
+    x += "</Domain>\n</Xdmf>\n";
     return x;
 }
 
@@ -120,7 +186,7 @@ std::string sidecar_path(const std::string& results) {
     return results + ".xmf";
 }
 
-XdmfSummary write_xdmf(const std::string& results, const std::string& output) {
+XdmfSummary write_xdmf(const std::string& results, const std::string& output, XdmfFlavour flavour) {
     const Scene s = load_scene(results);
     XdmfSummary sum;
     sum.path = output.empty() ? sidecar_path(results) : output;
@@ -129,7 +195,7 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output) {
     const fs::path folder = fs::absolute(sum.path, ec).parent_path();
     fs::path reference = fs::relative(fs::absolute(results, ec), folder, ec);
     if (ec || reference.empty()) reference = fs::absolute(results, ec);
-    write_file(sum.path, document(s, reference.string()));
+    write_file(sum.path, document(s, reference.string(), flavour));
     sum.steps = s.times.size();
     sum.t_first = s.times.front();
     sum.t_last = s.times.back();
@@ -137,9 +203,9 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output) {
     return sum;
 }
 
-int xdmf_command(const std::string& results, const std::string& output) {
+int xdmf_command(const std::string& results, const std::string& output, XdmfFlavour flavour) {
     try {
-        const XdmfSummary sum = write_xdmf(results, output);
+        const XdmfSummary sum = write_xdmf(results, output, flavour);
         std::string grids;
         for (const auto& g : sum.grids)
             grids += fmt::format("; {}: {} boxes, {} fields", g.name, g.cells, g.fields);
@@ -160,7 +226,7 @@ int xdmf_command(const std::string& results, const std::string& output) {
 void write_sidecar_after_run(const std::string& results, bool announce) {
     try {
         const XdmfSummary sum = write_xdmf(results);
-        if (announce) fmt::print("  ParaView: {} (File > Open, Xdmf Reader)\n", sum.path);
+        if (announce) fmt::print("  ParaView: {} (File > Open)\n", sum.path);
     } catch (const std::exception& e) {
         std::fflush(stdout);
         fmt::print(stderr, "dctwin: warning: no ParaView sidecar: {}\n", e.what());

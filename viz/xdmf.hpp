@@ -1,17 +1,22 @@
 #pragma once
-// The XDMF 2 sidecar of a results file: OUT.xmf next to OUT.h5, so that File > Open in
-// ParaView 5.11 (its "Xdmf Reader") shows the site's boxes animated over the output times.
+// The XDMF sidecar of a results file: OUT.xmf next to OUT.h5, so that File > Open in ParaView
+// 5.11 shows the site's boxes animated over the output times with the reader it picks
+// (Xdmf3ReaderS; Xdmf3ReaderT too).
 //
-// Layout: one temporal collection per box group (viz/scene.hpp: racks, devices, halls, any
-// group with `/<g>/geometry`), one uniform grid per time step with its <Time Value>. The
-// points of each group are written once, inline, and referenced by every step (the Xdmf 2
-// reader resolves the reference lazily, so a long run of a large site stays small); the
-// hexahedra use the default connectivity (box i = points 8i..8i+7). Every cell field is a
-// hyperslab of one row of its series in the results file itself: nothing is copied. Rows
-// sharing a time make one step (the later row). A `running` file (killed) gets the steps of
-// its valid rows. Units are <Information Name="units:<group>/<field>" Value="degC"/> at the
-// domain level, with the site's name and the run's status (readers ignore them;
-// viz/paraview/open_results.py uses them).
+// Layout: one temporal collection; each step a spatial collection with one grid per box group
+// (viz/scene.hpp: racks, devices, halls, any group with `/<g>/geometry`) and its <Time Value>
+// in s. Each group's points and connectivity are written once and included by every step
+// (XInclude). Racks are box outlines (one 16-point polyline each) when devices are drawn
+// inside them, hexahedra otherwise. Every cell field is one row of its series in the results
+// file itself, nothing is copied, and is named "field [unit]". Rows sharing a time make one
+// step (the later row); a `running` file (killed) gets the steps of its valid rows. Units,
+// the site's name and the run's status are also <Information> at the domain level
+// (viz/paraview/open_results.py uses them).
+//
+// The row selection differs between ParaView's readers: the Xdmf3 readers take it in the
+// HDF reference (FILE:/DATASET|start:stride:count:dims), which the legacy "XDMF Reader"
+// cannot read; the legacy reader takes a HyperSlab item, which the Xdmf3 readers skip. The
+// default flavour is for the Xdmf3 readers; XdmfFlavour::legacy writes the other.
 
 #include <cstddef>
 #include <string>
@@ -35,14 +40,22 @@ struct XdmfSummary {
     std::vector<Grid> grids;  ///< one per box group
 };
 
+/// Which of ParaView's XDMF readers the sidecar is written for (see above).
+enum class XdmfFlavour {
+    xdmf3,   ///< Xdmf3ReaderS / Xdmf3ReaderT, ParaView's choice for .xmf
+    legacy,  ///< "XDMF Reader" (XDMF 2)
+};
+
 /// Writes the sidecar of `results` to `output` (default: sidecar_path(results)), replacing
 /// an existing one atomically (written aside, then renamed). Throws ResultsError (not a
 /// results file), ViewError (nothing to show) or std::runtime_error (cannot write).
-XdmfSummary write_xdmf(const std::string& results, const std::string& output = {});
+XdmfSummary write_xdmf(const std::string& results, const std::string& output = {},
+                       XdmfFlavour flavour = XdmfFlavour::xdmf3);
 
-/// `dctwin xdmf RESULTS [-o OUT.xmf]`: writes the sidecar and says what it holds. Returns the
-/// exit status: 0, 1 (cannot write), 2 (bad input: missing file, not a results file).
-int xdmf_command(const std::string& results, const std::string& output);
+/// `dctwin xdmf RESULTS [-o OUT.xmf] [--legacy]`: writes the sidecar and says what it holds.
+/// Returns the exit status: 0, 1 (cannot write), 2 (bad input: missing file, not a results file).
+int xdmf_command(const std::string& results, const std::string& output,
+                 XdmfFlavour flavour = XdmfFlavour::xdmf3);
 
 /// After `dctwin run` (also an interrupted or failed run): writes the sidecar; with
 /// `announce`, prints a line saying where on stdout. A failure is a warning on stderr, never

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Real ParaView (pvbatch) opens the XDMF sidecar of the example site: the right cells in each
-# group, the right time steps and values, fields from the right rows, and a screenshot.
-# The expectations come from `dctwin check` and h5dump, not from the sidecar writer.
+# Real ParaView (pvbatch) opens the XDMF sidecar of the example site with the reader it picks,
+# and the legacy flavour with the legacy reader: the right cells in each group, the right time
+# steps and values, fields from the right rows, units in the array names, and a screenshot.
+# The expectations come from `dctwin check` and h5dump, not from the sidecar writer. Then
+# viz/paraview/pvpython.sh imports paraview.simple.
 #
 #   tests/viz/paraview_sidecar.sh BUILD/bin/dctwin WORK_DIR
 # Exit 0 passed, 77 skipped (scripts/paraview.sh recorded that it could not install ParaView),
@@ -25,12 +27,15 @@ mkdir -p "$work"
 site="$src/sites/example-pod.yaml"
 "$bin" run "$site" -o "$work/pod.h5" --duration 10min >/dev/null
 [ -f "$work/pod.xmf" ] || { echo "FAILED: dctwin run wrote no sidecar $work/pod.xmf" >&2; exit 1; }
+"$bin" xdmf "$work/pod.h5" --legacy -o "$work/pod-legacy.xmf" >/dev/null
 
 # "...: ok: site example-pod, 4 racks, 160 devices, 1234 states"
 check=$("$bin" check "$site")
 racks=$(sed -E 's/.* ([0-9]+) racks.*/\1/' <<<"$check")
 devices=$(sed -E 's/.* ([0-9]+) devices.*/\1/' <<<"$check")
-halls=$(h5dump -H -d /halls/paths "$work/pod.h5" | sed -nE 's/.*SIMPLE \{ \( ([0-9]+) \).*/\1/p')
+# The dataset's own dataspace comes first (its attributes, such as the dimension scale's
+# REFERENCE_LIST, follow).
+halls=$(h5dump -H -d /halls/paths "$work/pod.h5" | sed -nE 's/.*SIMPLE \{ \( ([0-9]+) \).*/\1/p' | head -n1)
 dump() {  # dataset, file, [start count]: the values, one per line
     h5dump -y -w 0 -m "%.17g" -d "$1" ${3:+-s "$3" -c "$4"} -o "$work/$2" "$work/pod.h5" >/dev/null
 }
@@ -38,7 +43,16 @@ dump /time time.txt
 rows=$(tr -d ' ,' <"$work/time.txt" | grep -c .)
 dump /racks/power power_first.txt "0,0" "1,$racks"
 dump /racks/power power_last.txt "$((rows - 1)),0" "1,$racks"
+dump /devices/power devices_last.txt "$((rows - 1)),0" "1,$devices"
+dump /halls/air_temperature halls_last.txt "$((rows - 1)),0" "1,$halls"
 
-"$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" \
+"$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" --legacy "$work/pod-legacy.xmf" \
     --cells "racks=$racks" "devices=$devices" "halls=$halls" --times "$work/time.txt" \
-    --first "$work/power_first.txt" --last "$work/power_last.txt" --screenshot "$work/paraview.png"
+    --first "$work/power_first.txt" --last "$work/power_last.txt" \
+    --devices-last "$work/devices_last.txt" --halls-last "$work/halls_last.txt" --screenshot "$work/paraview.png"
+
+# pvpython as documented: paraview.simple imports and makes a source.
+out=$("$src/viz/paraview/pvpython.sh" -c \
+    "from paraview import simple; s = simple.Sphere(); s.UpdatePipeline(); print('points', s.GetDataInformation().GetNumberOfPoints())")
+[ "$out" = "points 50" ] || { echo "FAILED: viz/paraview/pvpython.sh: '$out' (expected 'points 50')" >&2; exit 1; }
+echo "ok:   viz/paraview/pvpython.sh imports paraview.simple"

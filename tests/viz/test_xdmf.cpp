@@ -1,4 +1,4 @@
-// Tests of the view layout of a results file (viz/scene.hpp) and its XDMF 2 sidecar
+// Tests of the view layout of a results file (viz/scene.hpp) and its XDMF sidecar
 // (viz/xdmf.hpp). ParaView itself reads a sidecar in tests/viz/paraview_sidecar.sh.
 
 #include "viz/scene.hpp"
@@ -251,7 +251,7 @@ TEST_CASE("scene: missing, foreign, empty or shapeless files are refused with th
     CHECK(contains(error_of([&] { dctwin::viz::load_scene(dir.file("flat.h5")); }), "no geometry"));
 }
 
-TEST_CASE("xdmf: the sidecar points into the results file, one temporal grid per group") {
+TEST_CASE("xdmf: the sidecar points into the results file, units in array names, shared geometry") {
     TempDir dir;
     const auto file = dir.file("run.h5");
     make_results(file);
@@ -271,23 +271,45 @@ TEST_CASE("xdmf: the sidecar points into the results file, one temporal grid per
     CHECK(sum.grids[1].cells == 6);
 
     const std::string x = slurp(sum.path);
-    CHECK(contains(x, "<Xdmf Version=\"2.0\">"));
-    CHECK(count(x, "CollectionType=\"Temporal\"") == 3);
-    CHECK(count(x, "<Time Value=") == 3 * 4);
+    CHECK(contains(x, "<Xdmf Version=\"3.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">"));
+    // One temporal collection; each step a spatial collection of the three groups.
+    CHECK(count(x, "CollectionType=\"Temporal\"") == 1);
+    CHECK(count(x, "CollectionType=\"Spatial\"") == 4);
     for (const char* t : {"<Time Value=\"0\"/>", "<Time Value=\"10\"/>", "<Time Value=\"20\"/>", "<Time Value=\"30\"/>"})
-        CHECK(count(x, t) == 3);
-    // Points written once per group (8 per box), referenced by every step.
+        CHECK(count(x, t) == 1);
+    // Points and connectivity written once per group (8 points per box), included by every step.
+    CHECK(count(x, "<Geometry ") == 3);
     CHECK(contains(x, "<DataItem Dimensions=\"24 3\""));
     CHECK(contains(x, "<DataItem Dimensions=\"48 3\""));
-    CHECK(count(x, "Reference=\"/Xdmf/Domain/Geometry[1]\"") == 4);
-    CHECK(count(x, "TopologyType=\"Hexahedron\" NumberOfElements=\"3\"") == 4);
-    // Fields are rows of the series, by relative path: t = 10 s is row 2.
-    CHECK(count(x, "run.h5:/racks/power</DataItem>") == 4);
-    CHECK(contains(x, ">2 0 1 1 1 3</DataItem>"));
-    CHECK_FALSE(contains(x, ">1 0 1 1 1 3</DataItem>"));
+    CHECK(count(x, "<xi:include xpointer=\"xpointer(/Xdmf/Domain/Geometry[1])\"/>") == 4);
+    CHECK(count(x, "<xi:include xpointer=\"xpointer(/Xdmf/Domain/Topology[2])\"/>") == 4);
+    // Racks around drawn devices are outlines, one 16-point polyline each; devices are boxes.
+    CHECK(contains(x, "<Topology Name=\"racks\" TopologyType=\"Polyline\" NodesPerElement=\"16\" NumberOfElements=\"3\">"));
+    CHECK(contains(x, "\n16 17 18 19 16 20 21 22 23 20 21 17 18 22 23 19 \n"));
+    CHECK(contains(x, "<Topology Name=\"devices\" TopologyType=\"Hexahedron\" NumberOfElements=\"6\">"));
+    CHECK(contains(x, "\n40 41 42 43 44 45 46 47 \n"));
+    // Fields are rows of the series, by relative path, named with their unit: t = 10 s is
+    // row 2 (rows 1 and 2 share it).
+    CHECK(count(x, "<Attribute Name=\"power [W]\" Center=\"Cell\">") == 4 * 2);
+    CHECK(count(x, ">run.h5:/racks/power|") == 4);
+    CHECK(contains(x, ">run.h5:/racks/power|2 0:1 1:1 3:5 3</DataItem>"));
+    CHECK_FALSE(contains(x, ">run.h5:/racks/power|1 0:"));
+    CHECK(contains(x, "<Attribute Name=\"max_junction_temperature [degC]\" Center=\"Cell\">"));
     CHECK_FALSE(contains(x, "fan_speed"));
     CHECK(contains(x, "<Information Name=\"units:racks/max_junction_temperature\" Value=\"degC\"/>"));
     CHECK(contains(x, "<Information Name=\"status\" Value=\"complete\"/>"));
+    CHECK_FALSE(contains(x, "HyperSlab"));
+
+    // The legacy flavour: a HyperSlab of each series (written once) per field and step, one
+    // temporal collection per group.
+    const auto legacy = dctwin::viz::write_xdmf(file, dir.file("legacy.xmf"), dctwin::viz::XdmfFlavour::legacy);
+    const std::string l = slurp(legacy.path);
+    CHECK(contains(l, "<Xdmf Version=\"2.0\""));
+    CHECK(count(l, "CollectionType=\"Temporal\"") == 3);
+    CHECK(count(l, ">run.h5:/racks/power</DataItem>") == 1);
+    CHECK(count(l, "ItemType=\"HyperSlab\"") == 4 * 5);  // 4 steps x 5 fields (3 rack, 1 device, 1 hall)
+    CHECK(contains(l, ">2 0 1 1 1 3</DataItem>"));
+    CHECK_FALSE(contains(l, "|"));
 
     // Elsewhere: the results file is named from the sidecar's folder.
     fs::create_directories(dir.path / "views");
@@ -295,13 +317,43 @@ TEST_CASE("xdmf: the sidecar points into the results file, one temporal grid per
     CHECK(contains(slurp(dir.file("views/run.xmf")), "../run.h5:/racks/power"));
 }
 
+TEST_CASE("xdmf: a run on an EPW file gives its calendar start, others none") {
+    TempDir dir;
+    const auto file = dir.file("plain.h5");
+    make_results(file);
+    CHECK_FALSE(dctwin::viz::load_scene(file).calendar);
+    CHECK_FALSE(contains(slurp(dctwin::viz::write_xdmf(file).path), "calendar_start"));
+
+    const auto epw = dir.file("epw.h5");
+    {
+        ResultsWriter w(epw, {});
+        w.add_labels("/racks/paths", kRacks, "rack paths");
+        w.add_static("/racks/geometry", std::vector<double>(18, 1.0), 3, 6, "m", "rack boxes");
+        w.add_series({"/racks/power", "W", "rack power", 3, "/racks/paths"});
+        w.add_text("/metadata/site_yaml", "site:\n  name: x\nambient:\n  kind: epw\n  file: w.epw\n  start: 196 d\n",
+                   "the site");
+        w.begin();
+        const double row[3] = {1, 2, 3};
+        w.append(0, row);
+        w.finish("complete", 0);
+    }
+    const auto s = dctwin::viz::load_scene(epw);
+    REQUIRE(s.calendar);
+    CHECK(*s.calendar == 196 * 86400.0);
+    CHECK(contains(slurp(dctwin::viz::write_xdmf(epw).path), "<Information Name=\"calendar_start\" Value=\"16934400\"/>"));
+    // January 1 + 196 d is July 16 in a 365-day year; the year wraps.
+    CHECK(dctwin::viz::date_time_text(196 * 86400.0 + 3600 * 14.5) == " 07/16  14:30:00");
+    CHECK(dctwin::viz::date_time_text(365 * 86400.0 + 59) == " 01/01  00:00:59");
+    CHECK(dctwin::viz::date_time_text(59 * 86400.0) == " 03/01  00:00:00");
+}
+
 TEST_CASE("xdmf: a killed run's sidecar covers its valid rows with the on-disk dimensions") {
     TempDir dir;
     const auto sum = dctwin::viz::write_xdmf(killed_results(dir, 3));
     CHECK(sum.steps == 2);  // rows 0, 1, 2: times 0, 10, 10
     const std::string x = slurp(sum.path);
-    CHECK(count(x, "<Time Value=") == 3 * 2);
-    CHECK(contains(x, "<DataItem Dimensions=\"5 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"));
+    CHECK(count(x, "<Time Value=") == 2);
+    CHECK(contains(x, ":/racks/power|2 0:1 1:1 3:5 3</DataItem>"));  // the dimensions on disk
     CHECK(contains(x, "<Information Name=\"status\" Value=\"running\"/>"));
 }
 
@@ -348,6 +400,10 @@ TEST_CASE("dctwin xdmf and dctwin run write the sidecar, bad input is exit statu
     r = run_cli(dir, "xdmf " + dir.file("pod.h5") + " -o " + dir.file("other.xmf"));
     CHECK(r.exit_code == 0);
     CHECK(fs::exists(dir.file("other.xmf")));
+    CHECK_FALSE(contains(slurp(dir.file("other.xmf")), "HyperSlab"));
+    r = run_cli(dir, "xdmf " + dir.file("pod.h5") + " --legacy -o " + dir.file("legacy.xmf"));
+    CHECK(r.exit_code == 0);
+    CHECK(contains(slurp(dir.file("legacy.xmf")), "ItemType=\"HyperSlab\""));
 
     r = run_cli(dir, "xdmf " + dir.file("absent.h5"));
     CHECK(r.exit_code == 2);

@@ -1,17 +1,20 @@
 """Opens a dctwin results file in ParaView 5.11 with a good default view.
 
 The racks (or the group of the chosen field) coloured by the maximum junction temperature,
-the halls as a grey floor, a scalar bar with the field's units, the time and the site's name,
-and the animation set to the file's output times. It reads the XDMF 2 sidecar written next to
-the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again).
+the halls as a grey floor, a scalar bar with the field's units, the time (in d/h/min, with the
+date for a run on an EPW weather file) and the site's name,
+and the animation set to the file's output times. It reads the XDMF sidecar written next to
+the results file (`dctwin run` writes it; `dctwin xdmf OUT.h5` writes it again) with
+Xdmf3ReaderT, which makes one named block per group.
 
     pvbatch viz/paraview/open_results.py OUT.h5 -o hall.png [--time 600] [--field devices/power]
-    pvpython viz/paraview/open_results.py OUT.h5            # then explore in Python
+    viz/paraview/pvpython.sh -i viz/paraview/open_results.py OUT.h5   # then explore in Python
     paraview --script=viz/paraview/open_results.py          # with DCTWIN_RESULTS=OUT.h5 set
 
 On Debian 12, python3-paraview is unpacked by scripts/paraview.sh into a private folder: run
-with PYTHONPATH=/opt/dctwin/paraview/usr/lib/python3/dist-packages (or viz/paraview/pvbatch.sh,
-which also starts a private X server when there is no display).
+pvbatch with PYTHONPATH=/opt/dctwin/paraview/usr/lib/python3/dist-packages (or
+viz/paraview/pvbatch.sh, which also starts a private X server when there is no display), and
+for pvpython use viz/paraview/pvpython.sh (Debian's pvpython puts python3-vtk9 first).
 """
 
 import argparse
@@ -33,20 +36,42 @@ def sidecar_of(path):
 
 
 def describe(xmf):
-    """The sidecar's site name and its fields' units: ("example-pod",
-    {"racks/max_junction_temperature": "degC", ...})."""
-    site, fields = "", {}
+    """The sidecar's site name, its fields' units and the run's calendar start [s] after
+    January 1, 00:00 (None without a calendar): ("example-pod",
+    {"racks/max_junction_temperature": "degC", ...}, None)."""
+    site, fields, calendar = "", {}, None
     for info in ET.parse(xmf).getroot().iter("Information"):
         name = info.get("Name", "")
         if name == "site":
             site = info.get("Value", "")
+        elif name == "calendar_start":
+            calendar = float(info.get("Value"))
         elif name.startswith("units:") and "/" in name:
             fields[name[len("units:"):]] = info.get("Value", "")
-    return site, fields
+    return site, fields, calendar
+
+
+def clock_expression(calendar):
+    """A PythonAnnotation expression of the time shown (`t_value` [s]) in days, hours and
+    minutes ("t = 1 d 02:00 h", "t = 10 min 00 s"), preceded for a calendar run by the date
+    ("07/16 14:00", a 365-day year as `dctwin export` counts it)."""
+    clock = ("(lambda s: 't = %d d %02d:%02d h' % (s // 86400, s % 86400 // 3600, s % 3600 // 60) if s >= 86400 "
+             "else 't = %d:%02d h' % (s // 3600, s % 3600 // 60) if s >= 3600 "
+             "else 't = %d min %02d s' % (s // 60, s % 60) if s >= 60 else 't = %d s' % s)(int(round(t_value)))")
+    if calendar is None:
+        return clock
+    date = ("(__import__('datetime').datetime(2001, 1, 1) + __import__('datetime').timedelta("
+            "seconds=(%r + t_value) %% (365 * 86400))).strftime('%%m/%%d %%H:%%M')" % calendar)
+    return "%s + '  (' + %s + ')'" % (date, clock)
 
 
 def display_unit(unit):
     return {"degC": "\u00b0C", "1": "", "-": ""}.get(unit, unit)
+
+
+def array_name(field, unit):
+    """The sidecar's name of a cell array: "power [W]" (`dctwin xdmf` puts the unit in it)."""
+    return "%s [%s]" % (field, unit or "-")
 
 
 def find_field(fields, name):
@@ -71,11 +96,13 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     xmf = sidecar_of(path)
     if not os.path.exists(xmf):
         raise SystemExit("%s: no sidecar; write it with `dctwin xdmf %s`" % (xmf, path))
-    site, fields = describe(xmf)
+    site, fields, calendar = describe(xmf)
     group, name = find_field(fields, field)
     unit = display_unit(fields["%s/%s" % (group, name)])
+    array = array_name(name, fields["%s/%s" % (group, name)])
 
-    reader = pv.XDMFReader(registrationName=os.path.basename(xmf), FileNames=[xmf])
+    # Xdmf3 resolves the results file from the sidecar's folder only when given a full path.
+    reader = pv.Xdmf3ReaderT(registrationName=os.path.basename(xmf), FileName=os.path.abspath(xmf))
     reader.UpdatePipelineInformation()
     times = list(reader.TimestepValues) or [0.0]
     shown = times[-1] if time is None else min(times, key=lambda t: abs(t - time))
@@ -89,10 +116,12 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
 
     boxes = pv.ExtractBlock(registrationName=group, Input=reader, Selectors=["/Root/" + group])
     shown_boxes = pv.Show(boxes, view)
-    shown_boxes.Representation = "Surface With Edges"
+    # Edges outline racks and halls; on the thin device slabs they would hide the colours.
+    shown_boxes.Representation = "Surface" if group == "devices" else "Surface With Edges"
     shown_boxes.EdgeColor = [0.15, 0.15, 0.18]
-    pv.ColorBy(shown_boxes, ("CELLS", name))
-    lut = pv.GetColorTransferFunction(name)
+    shown_boxes.LineWidth = 3  # racks around drawn devices are outlines
+    pv.ColorBy(shown_boxes, ("CELLS", array))
+    lut = pv.GetColorTransferFunction(array)
     lut.ApplyPreset("Cool to Warm", True)
     lut.NanColor = [0.6, 0.6, 0.6]
     view.ViewTime = shown
@@ -111,12 +140,14 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     bar.WindowLocation = "Lower Right Corner"
 
     # The halls as floor (when the group shown is not the halls), the racks as glass around
-    # coloured devices.
+    # coloured devices, grey devices inside coloured rack outlines.
     context = []
     if group != "halls" and any(k.startswith("halls/") for k in fields):
         context.append(("halls", 1.0))
     if group == "devices":
         context.append(("racks", 0.15))
+    if group == "racks" and any(k.startswith("devices/") for k in fields):
+        context.append(("devices", 1.0))
     for other, opacity in context:
         block = pv.ExtractBlock(registrationName=other, Input=reader, Selectors=["/Root/" + other])
         d = pv.Show(block, view)
@@ -124,8 +155,8 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
         d.AmbientColor = d.DiffuseColor = [0.72, 0.73, 0.75]
         d.Opacity = opacity
 
-    clock = pv.AnnotateTimeFilter(registrationName="time", Input=reader)
-    clock.Format = "t = {time:.0f} s"
+    clock = pv.PythonAnnotation(registrationName="time", Input=reader)
+    clock.Expression = clock_expression(calendar)
     c = pv.Show(clock, view)
     c.WindowLocation = "Upper Right Corner"
     c.FontSize, c.Color = 18, [0.1, 0.1, 0.12]
