@@ -18,7 +18,8 @@ rows, the labels dataset (`/racks/paths`, ...) for the columns of a 2-D series, 
 series is labelled without knowing the layout.
 
 A file whose run is still going (or was killed: status `running`) is read up to its `rows`
-attribute; the file is opened without HDF5 file locking, so a running writer does not block it.
+attribute; the file is opened without HDF5 file locking, so a running writer does not block it
+(without SWMR in the writer, a read that meets a flush in progress can fail: read again).
 
 Needs Debian's python3-h5py and python3-pandas; `array` also python3-xarray, and the calendar
 python3-yaml.
