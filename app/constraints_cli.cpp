@@ -11,7 +11,7 @@
 
 ConstraintCommands::ConstraintCommands(CLI::App& app) {
     report = app.add_subcommand("report", "the constraints of a run: what bound, when, and the work lost by cause");
-    report->add_option("RESULTS", r.input, "results file (HDF5), also of a running or killed run")->required();
+    report->add_option("RESULTS", r.input, "results file (HDF5), also of an interrupted or killed run")->required();
     report->add_flag("--json", r.json, "print the report as JSON on stdout");
     report->add_option("--top", r.top, "constraints in the table (default 15)")->check(CLI::Range(1, 1000000));
     headroom = app.add_subcommand("headroom",
