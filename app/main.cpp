@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include "app/completion.hpp"
 #include "app/constraints_cli.hpp"
 #include "app/export_cli.hpp"
 #include "dctwin_version.hpp"
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
 
     CLI::App app{"dctwin: a digital twin of a datacenter's power and cooling"};
     app.set_version_flag("--version", std::string("dctwin ") + DCTWIN_VERSION);
+    app.set_help_all_flag("--help-all", "print the help of every command");
     app.require_subcommand(1);
 
     std::string site, output, duration, steady_at = "0 s";
@@ -180,6 +182,8 @@ int main(int argc, char** argv) {
     ConstraintCommands limits(app);
     dctwin::app::SweepCommand sweep(app);
     dctwin::app::ExportCommand export_csv(app);
+    // Not listed in --help (empty group): `dctwin completion > .../completions/dctwin`.
+    auto* completion = app.add_subcommand("completion", "print the bash completion script")->group("");
 
     try {
         app.parse(argc, argv);
@@ -198,6 +202,10 @@ int main(int argc, char** argv) {
     if (const int status = limits.run(); status >= 0) return status;
     if (const int status = sweep.run(); status >= 0) return status;
     if (const int status = export_csv.run(); status >= 0) return status;
+    if (completion->parsed()) {
+        std::cout << dctwin::app::bash_completion(app);
+        return kOk;
+    }
     if (schema->parsed()) {
         std::cout << (schema_json ? dctwin::format_json_schema() : dctwin::format_reference_markdown());
         return kOk;
@@ -208,9 +216,11 @@ int main(int argc, char** argv) {
     if (!loaded) return kBadInput;
     const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
     // Set points the plant cannot reach: the run is possible, but the user should know.
-    const double span = duration.empty() ? loaded->spec.simulation.duration : 0.0;
-    for (const auto& w : dctwin::plant_warnings(*loaded->model, span)) std::cerr << w << "\n";
+    auto warn = [&](double span) {
+        for (const auto& w : dctwin::plant_warnings(*loaded->model, span)) std::cerr << w << "\n";
+    };
     if (check->parsed()) {
+        warn(loaded->spec.simulation.duration);
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
         return kOk;
@@ -242,6 +252,7 @@ int main(int argc, char** argv) {
     }
     // The results file's folder is made as `sweep -o DIR` makes its own.
     if (!make_folder_of(output, "results file")) return kRunFailed;
+    warn(opt.steady ? 0.0 : opt.duration >= 0 ? opt.duration : loaded->spec.simulation.duration);
     Progress progress(!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     opt.progress = [&](double t, double end) { progress(t, end); };
     std::signal(SIGINT, on_signal);

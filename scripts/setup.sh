@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config libeigen3-dev libsundials-dev libhdf5-dev libvtk9-dev doctest-dev
-          libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libfftw3-dev libudunits2-dev hdf5-tools xvfb xauth
+          libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libfftw3-dev libudunits2-dev help2man dpkg-dev hdf5-tools xvfb xauth
           libopenmpi-dev openmpi-bin)
 ./scripts/install.sh "${packages[@]}"
 
