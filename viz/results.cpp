@@ -665,6 +665,12 @@ std::size_t ResultsWriter::add_series(const SeriesSpec& spec) {
     return d.series.back().offset;
 }
 
+std::vector<SeriesSpec> ResultsWriter::declared_series() const {
+    std::vector<SeriesSpec> out;
+    for (const auto& s : impl_->series) out.push_back(s.spec);
+    return out;
+}
+
 void ResultsWriter::add_static(const std::string& path, const std::vector<double>& values, std::size_t rows,
                                std::size_t cols, const std::string& unit, const std::string& description) {
     Impl& d = *impl_;

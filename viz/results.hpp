@@ -55,6 +55,8 @@ public:
                     const std::string& description);
     /// Declares a series; returns its offset in the row passed to append().
     std::size_t add_series(const SeriesSpec& spec);
+    /// The series declared so far, in declaration order (the layout a file of them has).
+    std::vector<SeriesSpec> declared_series() const;
     /// A static dataset written once (e.g. rack geometry): [rows x cols] doubles with units.
     void add_static(const std::string& path, const std::vector<double>& values, std::size_t rows,
                     std::size_t cols, const std::string& unit, const std::string& description);
