@@ -111,8 +111,22 @@ void render_floor(const RenderOptions& o) {
     std::size_t step = s.times.size() - 1;
     if (!o.time.empty()) step = s.step_at(parse_time_of_run(o.time));
     const double t = s.times[step];
-    const std::vector<double> values = read_row(o.input, field->dataset, s.steps[step]);
+    std::vector<double> values = read_row(o.input, field->dataset, s.steps[step]);
     check_output(o.output);
+    // Engineering units: watts, joules and pascals with the prefix that suits the largest
+    // value (28 kW, not 2.802e+04 W); the bar, its title and the text all in it.
+    std::string unit = display_unit(field->unit);
+    {
+        double big = 0;
+        for (double v : values)
+            if (std::isfinite(v)) big = std::max(big, std::abs(v));
+        if (unit == "W" || unit == "J" || unit == "Pa" || unit == "W/s") {
+            const auto [scale, prefix] = big >= 1e9 ? std::pair{1e9, "G"} : big >= 1e6 ? std::pair{1e6, "M"}
+                                       : big >= 1e3 ? std::pair{1e3, "k"} : std::pair{1.0, ""};
+            for (double& v : values) v /= scale;
+            unit = prefix + unit;
+        }
+    }
 
     // The colour range of this picture: the finite values at this time, widened when they
     // are all alike so that the bar still reads.
@@ -192,14 +206,13 @@ void render_floor(const RenderOptions& o) {
     camera->SetWindowCenter(0, -0.2);  // room for the colour bar below
 
     const int size = std::max(12, o.height / 45);
-    const std::string unit = display_unit(field->unit);
     const std::string title = display_name(field->name) + (unit.empty() ? "" : " [" + unit + "]");
     vtkNew<vtkScalarBarActor> bar;
     bar->SetLookupTable(colours);
     bar->SetOrientationToHorizontal();
     bar->SetTitle(title.c_str());
     bar->SetNumberOfLabels(5);
-    bar->SetLabelFormat("%-#.4g");
+    bar->SetLabelFormat("%-#.3g");
     bar->UnconstrainedFontSizeOn();
     bar->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
     bar->GetPositionCoordinate()->SetValue(0.3, 0.02);
@@ -223,7 +236,7 @@ void render_floor(const RenderOptions& o) {
     renderer->AddActor2D(text(sub, 0.02, 0.97 - 1.2 * line - 1.5 * size / o.height, size, true, false));
     renderer->AddActor2D(text(fmt::format("t = {}", clock_text(t)), 0.98, 0.97, size * 3 / 2, true, true, true));
     if (finite > 0)
-        renderer->AddActor2D(text(fmt::format("highest {:.4g}{} at {}", values[hottest], unit.empty() ? "" : " " + unit,
+        renderer->AddActor2D(text(fmt::format("highest {:.3g}{} at {}", values[hottest], unit.empty() ? "" : " " + unit,
                                               group->paths[hottest]),
                                   0.02, 0.97 - 2.2 * line - 1.5 * size / o.height, size, true, false));
 

@@ -45,6 +45,7 @@ struct Line {
 struct Panel {
     std::string title, unit;
     std::vector<Line> lines;
+    std::string axis = {};  // the vertical axis's title where the unit alone says too little ("1")
 };
 
 // Reads the file's series with its valid rows only.
@@ -157,7 +158,8 @@ Panel constraints_panel(const Series& s) {
             all.push_back({peak(col), Line{owner, std::move(col)}});
         }
     }
-    Panel p{"utilisation of the constraints closest to their limit", "1", keep_top(std::move(all))};
+    Panel p{"utilisation of the constraints closest to their limit", "1", keep_top(std::move(all)),
+            "value / limit"};
     p.lines.push_back({"limit", std::vector<double>(s.time().size(), 1.0), true});
     return p;
 }
@@ -185,11 +187,30 @@ Panel panel_for(const Series& s, const std::string& key, bool asked) {
     }
     if (key == "pue") {
         const auto* d = need("/site/pue");
-        return d ? Panel{"PUE (grid / IT power)", "1", {{"PUE", s.column(*d)}}} : Panel{};
+        return d ? Panel{"PUE (grid / IT power)", "1", {{"PUE", s.column(*d)}}, "PUE"} : Panel{};
     }
     if (key == "junction") {
         const auto* d = need("/site/max_junction_temperature");
-        return d ? Panel{"hottest junction", d->unit, {{"max junction temperature", s.column(*d)}}} : Panel{};
+        if (!d) return Panel{};
+        Panel p{"hottest junction", d->unit, {{"max junction temperature", s.column(*d)}}};
+        // The slowdown line: the lowest slowdown temperature of the devices, from the
+        // junction constraints' limits (every device type's, where types differ).
+        if (const auto* lim = s.find("/constraints/limit"); lim != nullptr && lim->dims.size() == 2) {
+            const auto names = s.labels(*lim);
+            std::vector<double> lowest(s.time().size(), HUGE_VAL);
+            bool any = false;
+            for (std::size_t c = 0; c < names.size(); ++c) {
+                const std::string& n = names[c];
+                if (n.size() < 21 || n.compare(n.size() - 21, 21, "/junction_temperature") != 0) continue;
+                const auto col = s.column(*lim, c);
+                for (std::size_t r = 0; r < lowest.size() && r < col.size(); ++r)
+                    if (std::isfinite(col[r])) lowest[r] = std::min(lowest[r], col[r]), any = true;
+            }
+            for (double& v : lowest)
+                if (!std::isfinite(v)) v = std::nan("");
+            if (any) p.lines.push_back({"slowdown temperature", std::move(lowest), true});
+        }
+        return p;
     }
     if (key == "constraints") {
         if (utilisations(s).empty()) {
@@ -269,8 +290,16 @@ void render_plot(const PlotOptions& o) {
     const int n = int(panels.size());
     const int font = std::clamp(o.height / (12 * n + 20), 10, 18);
     matrix->SetSize(vtkVector2i(1, n));
-    matrix->SetGutter(vtkVector2f(30.f, 2.5f * float(font) + 40.f));
-    matrix->SetBorders(70, 50, 30, 40);
+    const float gutter = 2.5f * float(font) + 40.f;
+    matrix->SetGutter(vtkVector2f(30.f, gutter));
+    // The right margin holds the legends: as wide as the longest label of any panel.
+    std::size_t longest = 0;
+    for (const auto& p : panels)
+        for (const auto& l : p.lines) longest = std::max(longest, l.label.size());
+    const int legend_w = int(0.56 * font * double(longest)) + 50;
+    constexpr float kTop = 40.f, kBottom = 50.f;
+    matrix->SetBorders(70, int(kBottom), legend_w + 20, int(kTop));
+    const float cell_h = (float(o.height) - kTop - kBottom + gutter) / float(n);
 
     const auto& time = s.time();
     const auto [tscale, tunit] = time_scale(time.back() - time.front());
@@ -285,8 +314,14 @@ void render_plot(const PlotOptions& o) {
         chart->GetTitleProperties()->SetFontSize(font + 2);
         chart->GetTitleProperties()->BoldOn();
         chart->SetShowLegend(true);
-        chart->GetLegend()->SetHorizontalAlignment(vtkChartLegend::RIGHT);
-        chart->GetLegend()->SetVerticalAlignment(vtkChartLegend::TOP);
+        // Beside the plot, not over its lines: in the right margin the matrix leaves for it,
+        // level with the top of the panel's plot.
+        chart->GetLegend()->SetHorizontalAlignment(vtkChartLegend::CUSTOM);
+        chart->GetLegend()->SetVerticalAlignment(vtkChartLegend::CUSTOM);
+        // The point is the legend's lower left: its height is a row of text per line.
+        const float legend_h = float(p.lines.size()) * (float(font) + 5.f) + 10.f;
+        chart->GetLegend()->SetPoint(float(o.width - legend_w - 8),
+                                     float(o.height) - kTop - float(i) * cell_h - legend_h);
         chart->GetLegend()->SetLabelSize(font);
 
         vtkNew<vtkTable> table;
@@ -320,7 +355,7 @@ void render_plot(const PlotOptions& o) {
         if (!(lo <= hi)) lo = 0, hi = 1;
         const double pad = hi - lo > 1e-9 * std::max(1.0, std::abs(hi)) ? 0.06 * (hi - lo)
                                                                          : std::max(0.01 * std::abs(hi), 0.05);
-        fixed_axis(chart->GetAxis(vtkAxis::LEFT), unit, lo - pad, hi + pad, font);
+        fixed_axis(chart->GetAxis(vtkAxis::LEFT), p.axis.empty() ? unit : p.axis, lo - pad, hi + pad, font);
         fixed_axis(chart->GetAxis(vtkAxis::BOTTOM), fmt::format("time [{}]", tunit), time.front() * tscale,
                    std::max(time.back(), time.front() + 1e-9) * tscale, font);
     }
