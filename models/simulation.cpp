@@ -6,6 +6,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <hdf5.h>
+#include <sundials/sundials_config.h>
 
 #include "dctwin_version.hpp"
 #include "input/site_loader.hpp"
@@ -173,6 +175,24 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         w.set_attribute("/", "duration", sum.duration_s);
         w.set_attribute("/", "initial_state", sum.initial_state);
         w.set_attribute("/", "physics", sum.mode);
+        // What made the file: versions and the solver settings that decide its numbers.
+        const SolverOptions so = solver_options(spec);
+        unsigned maj = 0, min = 0, rel = 0;
+        H5get_libversion(&maj, &min, &rel);
+        w.set_attribute("/metadata", "dctwin_version", std::string(DCTWIN_VERSION));
+        w.set_attribute("/metadata", "site_format_version", std::int64_t(kSiteFormatVersion));
+        w.set_attribute("/metadata", "site_file", spec.source_file);
+        w.set_attribute("/metadata", "sundials_version", std::string(SUNDIALS_VERSION));
+        w.set_attribute("/metadata", "hdf5_version", fmt::format("{}.{}.{}", maj, min, rel));
+        w.set_attribute("/metadata", "rtol", so.rtol);
+        w.set_attribute("/metadata", "atol_temperature", spec.simulation.solver.atol_temperature);
+        w.set_attribute("/metadata", "linear_solver", spec.simulation.solver.linear_solver);
+        // Enumerations are stored as numbers: their codes, as JSON text, beside them.
+        if (spec.simulation.write_states && model.device_count() > 0)
+            w.set_attribute("/devices/throttle_reason", "codes",
+                            std::string(R"({"0": "none", "1": "power_cap", "2": "thermal", "3": "external", "4": "shutdown"})"));
+        w.set_attribute("/constraints/binding_family", "codes",
+                        std::string(R"({"-1": "none", "0": "silicon", "1": "cooling", "2": "power"})"));
     }
 
     std::vector<double> row;

@@ -219,6 +219,20 @@ TEST_CASE("the hot-spot example: a weak rack throttles and the whole job slows d
     const auto paths = rr.read_strings("/devices/paths");
     CHECK(pace.back() < 0.9);
     CHECK(paths.at(std::size_t(slowest.back())).rfind("hall1/rowB-weak/", 0) == 0);
+    // What made the file, and the names of the enumerations' codes: every code written has one.
+    CHECK(std::get<std::string>(rr.attribute("/metadata", "dctwin_version")).size() > 0);
+    CHECK(std::get<double>(rr.attribute("/metadata", "rtol")) > 0);
+    CHECK(std::get<std::string>(rr.attribute("/metadata", "site_file")).find("hotspot-pod.yaml") != std::string::npos);
+    const auto codes = nlohmann::json::parse(std::get<std::string>(rr.attribute("/devices/throttle_reason", "codes")));
+    bool thermal = false;
+    for (double v : rr.read("/devices/throttle_reason")) {
+        const std::string key = std::to_string(int(v));
+        REQUIRE(codes.contains(key));
+        thermal = thermal || codes[key] == "thermal";
+    }
+    CHECK(thermal);
+    const auto fam = nlohmann::json::parse(std::get<std::string>(rr.attribute("/constraints/binding_family", "codes")));
+    for (double v : rr.read("/constraints/binding_family")) CHECK(fam.contains(std::to_string(int(v))));
 
     // The report says why: the cap binds first, but heat not leaving the weak rack's dies
     // costs the work; every constraint with its value, limit and margin in its own unit.
