@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <new>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -116,9 +117,7 @@ struct ViewCommands {
     std::string results, sidecar;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dctwin_main(int argc, char** argv) {
     // Results files are closed by their writers. HDF5's own atexit clean-up would close any
     // file a failed write left half-open (full disk) a second time, and HDF5 1.10 crashes in
     // it (H5F__close_cb from H5_term_library): skip it. Must come before any HDF5 call.
@@ -178,6 +177,14 @@ int main(int argc, char** argv) {
     if (!loaded) return kBadInput;
     const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
     if (check->parsed()) {
+        try {
+            // What a run of the site's own duration would find only after it started.
+            loaded->model->check_weather_span(loaded->spec.simulation.duration);
+            loaded->model->check_run_limits(loaded->spec.simulation.duration);
+        } catch (const dctwin::InputError& e) {
+            std::cerr << e.what() << "\n";
+            return kBadInput;
+        }
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
         return kOk;
@@ -217,6 +224,10 @@ int main(int argc, char** argv) {
         std::cout.flush();
         dctwin::viz::write_sidecar_after_run(output, !json);
         return sum.status == "interrupted" ? kInterrupted : kOk;
+    } catch (const dctwin::InputError& e) {
+        // Found before anything was written (the run's limits, its weather span).
+        std::cerr << e.what() << "\n";
+        return kBadInput;
     } catch (const dctwin::SolverError& e) {
         std::cerr << fmt::format("{}: error: {}\n  results file {} is marked incomplete\n", site, e.what(), output);
         dctwin::viz::write_sidecar_after_run(output, false);
@@ -226,6 +237,26 @@ int main(int argc, char** argv) {
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    }
+    return kRunFailed;
+}
+
+}  // namespace
+
+// Nothing escapes: an input error that surfaced late is still exit 2, anything else (out of
+// memory, a library's exception) exit 1, each with a message instead of an abort.
+int main(int argc, char** argv) {
+    try {
+        return dctwin_main(argc, argv);
+    } catch (const dctwin::InputError& e) {
+        std::cerr << e.what() << "\n";
+        return kBadInput;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "dctwin: error: out of memory\n";
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    } catch (...) {
+        std::cerr << "dctwin: error: an unexpected failure\n";
     }
     return kRunFailed;
 }

@@ -120,3 +120,104 @@ TEST_CASE("hostile: read_input_file takes regular files only, reads at most the 
     CHECK_FALSE(dctwin::read_input_file("/proc/self/status", 1 << 20, "a test file").empty());
     CHECK_THROWS_AS(dctwin::read_input_file("/proc/self/status", 16, "a test file"), dctwin::FileReadError);
 }
+
+TEST_CASE("hostile: a FIFO, /dev/zero or a directory as the site, weather, trace, sweep or base: exit 2 at once") {
+    const auto dir = scratch_dir("specials");
+    const Specials s(dir);
+    spit(dir / "weather.yaml", "");
+    const fs::path out = dir / "never.h5";
+    for (const auto& [path, why] : s.all(dir)) {
+        CAPTURE(path);
+        refused({"check", path}, dir, {2, {path + ": error: ", why}});
+        refused({"run", path, "-o", out.string()}, dir, {2, {why}});
+        refused({"check", site(), "--set", "ambient={kind: epw, file: " + path + "}"}, dir,
+                {2, {site() + ":20:1: error: ambient.file: " + path + ": cannot read file: " + why}});
+        refused({"check", site(), "--set", trace_job(path)}, dir,
+                {2, {"--set:1:", "workload.jobs.replay.trace.file: " + path + ": cannot read file: " + why}});
+        refused({"sweep", path, "-o", (dir / "never").string()}, dir, {2, {path + ": error: ", why}});
+        spit(dir / "s.yaml", sweep_text(path));
+        refused({"sweep", (dir / "s.yaml").string(), "-o", (dir / "never").string()}, dir,
+                {2, {"s.yaml:2:7: error: base: cannot read file: " + why}});
+        fs::remove(dir / "s.yaml");
+    }
+}
+
+TEST_CASE("hostile: the text of a file the site names is never printed (environment, /etc/passwd, a secret)") {
+    const auto dir = scratch_dir("leaks");
+    ::setenv("DCTWIN_TEST_SECRET", kSecret.c_str(), 1);  // the children's /proc/self/environ holds it
+    spit(dir / "secret.csv", kSecret + "\n");
+    spit(dir / "secret-value.csv", "time, device, power_W\n0, 0, " + kSecret + "\n");
+    spit(dir / "secret.epw", kSecret + "," + kSecret + "\n");
+    for (const std::string& file : std::vector<std::string>{"/proc/self/environ", "/etc/passwd",
+                                                            (dir / "secret.csv").string(),
+                                                            (dir / "secret-value.csv").string(),
+                                                            (dir / "secret.epw").string()}) {
+        CAPTURE(file);
+        // Weather: the error names the file's line and column, the site key and the site's place.
+        const Result w = refused({"check", site(), "--set", "ambient={kind: epw, file: " + file + "}"}, dir,
+                                 {2, {file + ":1:", "error: ambient.file: ",
+                                      "note: the file named by ambient.file at " + site() + ":20:1"}});
+        CHECK(w.err.find(" | ") == std::string::npos);  // no excerpt
+        const Result t = refused({"check", site(), "--set", trace_job(file)}, dir,
+                                 {2, {file + ":", "error: workload.jobs.replay.trace.file: ",
+                                      "note: the file named by workload.jobs.replay.trace.file at --set:1:27"}});
+        CHECK(t.err.find(" | ") == std::string::npos);
+    }
+    ::unsetenv("DCTWIN_TEST_SECRET");
+}
+
+TEST_CASE("hostile: an EPW file shorter than a year and a start outside it: exit 2 at ambient.start, no crash") {
+    const auto dir = scratch_dir("short-epw");
+    const std::string week = std::string(DCTWIN_SOURCE_DIR) + "/sites/weather/hot-week-synthetic.epw";  // Jul 10-16
+    const std::string epw = "ambient={kind: epw, file: " + week + "}";
+    refused({"check", site(), "--set", epw}, dir,
+            {2, {site() + ":20:1: error: ambient.start: the run starts outside the weather file's data"}});
+    refused({"run", site(), "-o", (dir / "never.h5").string(), "--set", epw}, dir, {2, {"ambient.start"}});
+    // Inside the file but running past its end: `check` says so, before any run.
+    const std::string inside = "ambient={kind: epw, file: " + week + ", start: 190 d}";
+    refused({"check", site(), "--set", inside, "--set", "simulation.duration=30 d"}, dir,
+            {2, {"ambient.file: the weather covers 0 s to 604800 s of the run, which needs 0 s to 2592000 s"}});
+    const Result ok = run({"check", site(), "--set", inside}, dir);
+    CHECK(ok.exit_code == 0);
+}
+
+TEST_CASE("hostile: limits a run would find late are refused by check and by run before anything is written") {
+    const auto dir = scratch_dir("limits");
+    const std::string never = (dir / "never.h5").string();
+    spit(dir / "huge-power.csv", "time, device, power_W\n0, 0, 600\n1, 0, 1e300\n");
+    spit(dir / "over-rating.csv", "time, device, power_W\n0, 0, 600\n7, 0, 5000\n");
+    const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases = {
+        {{"--set", "simulation.output_interval=1 us"}, {"simulation.output_interval: out of range", "0.001 s <= x"}},
+        {{"--set", "simulation.duration=36000 d", "--set", "simulation.output_interval=10 ms"},
+         {"simulation.output_interval: 3.11e+11 output rows over the run", "at most 1e+08"}},
+        {{"--set", "simulation.grid_sample_interval=1 us"},
+         {"simulation.grid_sample_interval: 3.6e+09 samples over the run: at most 20 million"}},
+        {{"--set", "simulation.duration=3 d", "--set",
+          "workload={jobs: {train: {training: {iteration_period: 2 s}, smoothing: {floor: 0.5}}}}"},
+         {"--set:2:", "workload.jobs.train.smoothing.sample_interval: 2.59e+07 filter steps over the run"}},
+        {{"--set", trace_job((dir / "huge-power.csv").string())},
+         {"huge-power.csv:3:7: error: workload.jobs.replay.trace.file: power 1e+300 W is more than the 1000 kW"}},
+        {{"--set", trace_job((dir / "over-rating.csv").string())},
+         {"--set:1:27: error: workload.jobs.replay.trace.file: device 0 of the trace draws 5000 W at t = 7 s, more "
+          "than 1.5 times the max_power"}},
+        // 10 million devices, every value in range: refused before anything is allocated.
+        {{"--set", "rack_types.hgx-h100.devices.gpu.count=1000", "--set", "halls.hall1.rows.rowA.count=10000"},
+         {"example-pod.yaml:80:7: error: halls.hall1.rows.rowA.count: the site has 10082016 devices",
+          "GB of memory", "--set halls.hall1.rows.rowA.count="}},
+    };
+    for (const auto& [sets, parts] : cases) {
+        std::vector<std::string> check{"check", site()}, run_args{"run", site(), "-o", never};
+        check.insert(check.end(), sets.begin(), sets.end());
+        run_args.insert(run_args.end(), sets.begin(), sets.end());
+        refused(check, dir, {2, parts, 10, 200});
+        refused(run_args, dir, {2, parts, 10, 200});
+    }
+}
+
+TEST_CASE("hostile: a scenario entry's error names its index in the list") {
+    const auto dir = scratch_dir("scenario-index");
+    refused({"check", site(), "--set",
+             "scenario=[{at: 1 min, kind: facility_supply_step, temperature: 25 degC}, "
+             "{at: 2 min, kind: cdu_pump_trip, target: nowhere}]"},
+            dir, {2, {"error: scenario.1.target: no CDU named \"nowhere\""}});
+}
