@@ -1,6 +1,7 @@
 // dctwin command line: parses, calls the library, prints. Exit status: 0 done, 1 the run
 // failed (solver, results file), 2 bad input (site file, --set, command line), 130 interrupted.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -188,6 +189,15 @@ int dctwin_main(int argc, char** argv) {
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
         return kOk;
+    }
+
+    // The ParaView sidecar is written after the run: an existing one obeys --force as the
+    // results file does, and is refused before the run starts.
+    struct stat info {};
+    if (!force && ::lstat(output.c_str(), &info) != 0 && ::lstat(dctwin::viz::sidecar_path(output).c_str(), &info) == 0) {
+        std::cerr << fmt::format("dctwin: error: '{}' (the ParaView sidecar of {}) exists; use --force to overwrite\n",
+                                 dctwin::viz::sidecar_path(output), output);
+        return kRunFailed;
     }
 
     dctwin::RunOptions opt;

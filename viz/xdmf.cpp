@@ -6,6 +6,7 @@
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,7 +96,11 @@ std::string document(const Scene& s, const std::string& h5_reference) {
 void write_file(const std::string& path, const std::string& text) {
     // Written aside and renamed: ParaView may be reading the old sidecar.
     const std::string aside = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(aside.c_str(), "wb"), std::fclose);
+    // A new file of our own (O_EXCL, no link followed); the rename then replaces whatever is
+    // at `path`, a symbolic link included, never the file a link points to.
+    const int fd = ::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    std::unique_ptr<FILE, int (*)(FILE*)> f(fd >= 0 ? ::fdopen(fd, "wb") : nullptr, std::fclose);
+    if (fd >= 0 && !f) ::close(fd);
     if (!f) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
     const bool written = std::fwrite(text.data(), 1, text.size(), f.get()) == text.size();
     const int saved = errno;

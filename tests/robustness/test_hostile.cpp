@@ -221,3 +221,69 @@ TEST_CASE("hostile: a scenario entry's error names its index in the list") {
              "{at: 2 min, kind: cdu_pump_trip, target: nowhere}]"},
             dir, {2, {"error: scenario.1.target: no CDU named \"nowhere\""}});
 }
+
+TEST_CASE("hostile: a second run --force to a file being written fails before touching it") {
+    const auto dir = scratch_dir("two-writers");
+    const std::string out = (dir / "r.h5").string();
+    // Long enough to be running when the second starts; interrupted once it failed.
+    Child first({"run", site(), "-o", out, "--duration", "30d"}, dir, "first");
+    REQUIRE(first.wait_until([&] { return fs::exists(out) && fs::file_size(out) > 0; }, 30));
+    const Result second = run({"run", site(), "-o", out, "--duration", "1min", "--force"}, dir, 60, "second");
+    INFO(second.err);
+    CHECK(second.exit_code == 1);
+    CHECK(second.err.find("results file '" + out + "' is being written by another dctwin run") != std::string::npos);
+    first.signal(SIGINT);
+    const Result r = first.wait(60);
+    CHECK(r.exit_code == 130);
+    dctwin::ResultsReader reader(out);
+    CHECK(std::get<std::string>(reader.attribute("/", "status")) == "interrupted");
+    CHECK(std::get<std::int64_t>(reader.attribute("/", "rows")) > 0);
+}
+
+TEST_CASE("hostile: a symbolic link at the output path is never written through; --force replaces the link") {
+    const auto dir = scratch_dir("out-link");
+    spit(dir / "target", "precious");
+    const fs::path link = dir / "r.h5";
+    fs::create_symlink(dir / "target", link);
+    refused({"run", site(), "-o", link.string(), "--duration", "1min"}, dir, {1, {"exists; use --force"}});
+    const Result r = run({"run", site(), "-o", link.string(), "--duration", "1min", "--force"}, dir);
+    CHECK(r.exit_code == 0);
+    CHECK(robust::slurp(dir / "target") == "precious");
+    CHECK_FALSE(fs::is_symlink(link));
+    CHECK(fs::is_regular_file(link));
+    // A FIFO at the output path: refused, not opened for writing forever.
+    ::mkfifo((dir / "f.h5").c_str(), 0644);
+    refused({"run", site(), "-o", (dir / "f.h5").string(), "--duration", "1min", "--force"}, dir,
+            {1, {"not a regular file"}});
+}
+
+TEST_CASE("hostile: an existing sidecar obeys --force as the results file does") {
+    const auto dir = scratch_dir("sidecar");
+    spit(dir / "r.xmf", "mine");
+    refused({"run", site(), "-o", (dir / "r.h5").string(), "--duration", "1min"}, dir,
+            {1, {"'" + (dir / "r.xmf").string() + "' (the ParaView sidecar of", "use --force"}});
+    CHECK(run({"run", site(), "-o", (dir / "r.h5").string(), "--duration", "1min", "--force"}, dir).exit_code == 0);
+    CHECK(robust::slurp(dir / "r.xmf") != "mine");
+}
+
+TEST_CASE("hostile: a disk full before the first row leaves a file that opens: status running, 0 rows") {
+    const auto dir = scratch_dir("full-before-rows");
+    fs::create_directories(dir / "tiny");
+    if (::mount("tmpfs", (dir / "tiny").c_str(), "tmpfs", 0, "size=256k") != 0) {
+        MESSAGE("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): skipped");
+        return;
+    }
+    const std::string out = (dir / "tiny" / "r.h5").string();
+    const Result r = run({"run", site(), "-o", out, "--duration", "30d", "--set", "simulation.output_interval=1s"}, dir);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK(r.err.find("HDF5") == std::string::npos);  // the cause, not the library's internals
+    REQUIRE(fs::exists(out));
+    {
+        dctwin::ResultsReader reader(out);
+        CHECK(std::get<std::string>(reader.attribute("/", "status")) == "running");
+        CHECK(std::get<std::int64_t>(reader.attribute("/", "rows")) == 0);
+    }
+    ::umount2((dir / "tiny").c_str(), MNT_DETACH);
+}
