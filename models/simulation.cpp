@@ -212,7 +212,15 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.e_losses = y[acct.losses];
         sum.e_rejected = net.rejected_energy(y) - net.rejected_energy(y0.data());
         sum.e_stored = net.stored_energy(y) - net.stored_energy(y0.data());
-        sum.pue = sum.e_it > 0 ? (sum.e_grid + sum.e_generator) / sum.e_it : std::nan("");
+        // ISO/IEC 30134-2 counts the energy of on-site sources: what the stores (UPS battery,
+        // site battery, rack storage) gave up over the run counts, what they took in (already
+        // in the grid's energy) does not. Undefined (NaN, null in JSON) without an IT load:
+        // IT energy below 1e-6 of the facility's (all of it shed) is roundoff, not a load.
+        double stored_electric = 0.0;
+        for (std::size_t i = 0; i < net.states().size(); ++i)
+            if (net.states()[i].storage) stored_electric += y[i] - y0[i];
+        const double e_facility = sum.e_grid + sum.e_generator - stored_electric;
+        sum.pue = sum.e_it > 1e-6 * std::abs(e_facility) && sum.e_it > 0 ? e_facility / sum.e_it : std::nan("");
         const double e_in = sum.e_grid + sum.e_generator;
         // Power-only: the heat goes into held temperatures, so there is no balance to close.
         sum.energy_balance_error = power_only ? std::nan("")
@@ -440,7 +448,7 @@ std::string RunSummary::to_text() const {
                          si(e_it / 3600, "Wh"), si(e_cooling / 3600, "Wh"), si(e_losses / 3600, "Wh"));
     }
     s += fmt::format("  peak power: grid {}, IT {}\n", si(peak_grid, "W"), si(peak_it, "W"));
-    s += fmt::format("  PUE {:.4f}\n", pue);
+    s += std::isfinite(pue) ? fmt::format("  PUE {:.4f}\n", pue) : std::string("  PUE undefined (no IT load)\n");
     s += fmt::format("  max junction temperature {:.2f} degC ({})\n", max_junction_T - kCelsius, hottest_device);
     s += fmt::format("  throughput {:.2f} % of full clock; {} devices throttled at the end\n", 100 * throughput_fraction,
                      throttled_devices_at_end);
