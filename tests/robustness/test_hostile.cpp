@@ -222,6 +222,58 @@ TEST_CASE("hostile: a scenario entry's error names its index in the list") {
             dir, {2, {"error: scenario.1.target: no CDU named \"nowhere\""}});
 }
 
+TEST_CASE("hostile: sweep.json empty, null or of another shape: exit 2 with a message, --restart starts over") {
+    const auto dir = scratch_dir("sweep-json");
+    spit(dir / "s.yaml", sweep_text(site()));
+    const std::string sweep = (dir / "s.yaml").string(), out = (dir / "out").string();
+    REQUIRE(run({"sweep", sweep, "-o", out}, dir).exit_code == 0);
+    for (const std::string text : std::vector<std::string>{"", "null", "[1, 2]", "{\"hash\": 5}", "{\"format\": \"dctwin-sweep\", \"hash\": 7, "
+                                                                           "\"cases\": \"x\"}",
+                                   "\x01\x02 not json", "{\"format\": \"dctwin-sweep\", \"hash\": \"other\"}"}) {
+        CAPTURE(text);
+        spit(dir / "out" / "sweep.json", text);
+        refused({"sweep", sweep, "-o", out}, dir, {2, {"output folder '" + out + "' holds", "--restart"}});
+    }
+    const Result again = run({"sweep", sweep, "-o", out, "--restart"}, dir);
+    CHECK(again.exit_code == 0);
+    // A journal of records of another shape: dropped, their cases run again; no crash.
+    spit(dir / "out" / "cases.jsonl", "{\"case\": 0, \"status\": 5}\n{\"case\": 1, \"status\": \"complete\", \"error\": "
+                                      "[1]}\n[]\nnull\n");
+    const Result resumed = run({"sweep", sweep, "-o", out}, dir);
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK(resumed.out.find("2 cases, 0 failed") != std::string::npos);
+}
+
+TEST_CASE("hostile: a sweep folder's members planted as links are refused; --restart deletes only its own files") {
+    const auto dir = scratch_dir("sweep-links");
+    spit(dir / "s.yaml", sweep_text(site(), "keep: results\n"));
+    const std::string sweep = (dir / "s.yaml").string(), out = (dir / "out").string();
+    fs::create_directories(dir / "elsewhere");
+    spit(dir / "elsewhere" / "case-0000.h5", "not ours");
+    spit(dir / "elsewhere" / "journal", "keep");
+    for (const std::string member : std::vector<std::string>{"cases.jsonl", "cases", "sweep.json", "summary.csv"}) {
+        CAPTURE(member);
+        fs::remove_all(dir / "out");
+        fs::create_directories(dir / "out");
+        const fs::path target = member == "cases" ? dir / "elsewhere" : dir / "elsewhere" / "journal";
+        fs::create_symlink(target, dir / "out" / member);
+        refused({"sweep", sweep, "-o", out}, dir, {2, {"is a symbolic link"}});
+        refused({"sweep", sweep, "-o", out, "--restart"}, dir, {2, {"is a symbolic link"}});
+    }
+    CHECK(robust::slurp(dir / "elsewhere" / "case-0000.h5") == "not ours");
+    CHECK(robust::slurp(dir / "elsewhere" / "journal") == "keep");
+    // --restart removes the case files a sweep writes, not the user's files beside them.
+    fs::remove_all(dir / "out");
+    REQUIRE(run({"sweep", sweep, "-o", out}, dir).exit_code == 0);
+    spit(dir / "out" / "cases" / "case-notes.h5", "mine");
+    fs::create_symlink(dir / "elsewhere" / "case-0000.h5", dir / "out" / "cases" / "case-0009.h5");
+    REQUIRE(run({"sweep", sweep, "-o", out, "--restart"}, dir).exit_code == 0);
+    CHECK(fs::exists(dir / "out" / "cases" / "case-notes.h5"));
+    CHECK(fs::is_symlink(dir / "out" / "cases" / "case-0009.h5"));
+    CHECK(robust::slurp(dir / "elsewhere" / "case-0000.h5") == "not ours");
+}
+
 TEST_CASE("hostile: a second run --force to a file being written fails before touching it") {
     const auto dir = scratch_dir("two-writers");
     const std::string out = (dir / "r.h5").string();
