@@ -25,6 +25,13 @@ namespace {
 
 const std::string kSecret = "dctwin-secret-7f3a9c";  // in the environment and planted files
 
+// The sanitizer build (-DDCTWIN_SANITIZE=ON) is slower and its shadow memory counts as resident.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSanitizerFactor = 4;
+#else
+constexpr double kSanitizerFactor = 1;
+#endif
+
 // The names, sizes and times of every file under `dir`, except the children's own output and
 // a sweep folder's lock (taken before the folder is looked at, and kept).
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
@@ -69,8 +76,8 @@ Result refused(const std::vector<std::string>& args, const fs::path& dir, const 
     CHECK(r.err.find(kSecret) == std::string::npos);
     CHECK(r.out.find(kSecret) == std::string::npos);
     CHECK(r.err.find("root:x:") == std::string::npos);
-    CHECK(r.wall_s < e.max_wall_s);
-    CHECK(r.max_rss_kb < e.max_rss_mb * 1024);
+    CHECK(r.wall_s < e.max_wall_s * kSanitizerFactor);
+    CHECK(double(r.max_rss_kb) < double(e.max_rss_mb) * 1024 * kSanitizerFactor);
     CHECK(snapshot(dir) == before);
     return r;
 }
@@ -326,7 +333,14 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
         return;
     }
     const std::string out = (dir / "tiny" / "r.h5").string();
+    // As in test_output.cpp: should HDF5 itself fail on the full disk, it keeps memory it
+    // cannot release; the sanitizer build must not call that a leak of ours.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    const std::string saved = asan ? asan : "";
+    ::setenv("ASAN_OPTIONS", (saved.empty() ? std::string("detect_leaks=0") : saved + ":detect_leaks=0").c_str(), 1);
     const Result r = run({"run", site(), "-o", out, "--duration", "30d", "--set", "simulation.output_interval=1s"}, dir);
+    if (asan) ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
+    else ::unsetenv("ASAN_OPTIONS");
     INFO(r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("No space left on device") != std::string::npos);
