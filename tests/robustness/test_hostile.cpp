@@ -353,3 +353,35 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
     }
     ::umount2((dir / "tiny").c_str(), MNT_DETACH);
 }
+
+TEST_CASE("hostile: every malformed weather and trace fixture, named by a site: exit 2 at its place, no excerpt") {
+    const auto dir = scratch_dir("fixtures");
+    const fs::path data = fs::path(DCTWIN_SOURCE_DIR) / "tests" / "robustness" / "data";
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(data / "weather")) {
+        const std::string file = e.path().string();
+        CAPTURE(file);
+        const Result r = refused({"check", site(), "--set", "ambient={kind: epw, file: " + file + "}"}, dir,
+                                 {2, {file + ":", ": error: ambient.file: ",
+                                      "note: the file named by ambient.file at " + site() + ":20:1"}});
+        CHECK(r.err.find(" | ") == std::string::npos);
+        ++n;
+    }
+    for (const auto& e : fs::directory_iterator(data / "traces")) {
+        const std::string file = e.path().string(), name = e.path().filename().string();
+        if (name.rfind("ok-", 0) == 0) continue;
+        CAPTURE(file);
+        // The fixture's header says where its fault is.
+        std::ifstream in(file);
+        std::string words, loc;
+        std::getline(in, words);
+        std::getline(in, loc);
+        REQUIRE(loc.rfind("# expect-loc: ", 0) == 0);
+        const Result r = refused({"check", site(), "--set", trace_job(file)}, dir,
+                                 {2, {file + ":" + loc.substr(14) + ": error: workload.jobs.replay.trace.file: ",
+                                      "note: the file named by workload.jobs.replay.trace.file at --set:1:27"}});
+        CHECK(r.err.find(" | ") == std::string::npos);
+        ++n;
+    }
+    CHECK(n >= 30);
+}
