@@ -46,8 +46,12 @@ std::string compose(const SourceLoc& loc, const std::string& key_path, const std
     std::string shown = from > 0 ? "..." : "", pad = from > 0 ? "   " : "";
     for (size_t i = from; i < to; ++i) {
         unsigned char c = static_cast<unsigned char>(line[i]);
-        shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
+        // C1 controls (U+0080-U+009F, UTF-8 C2 80-9F) too: U+009B is a terminal's CSI.
+        const bool c1 = c == 0xC2 && i + 1 < to && static_cast<unsigned char>(line[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(line[i + 1]) <= 0x9F;
+        shown += (c < 0x20 && c != '\t') || c == 0x7f || c1 ? '?' : static_cast<char>(c);
         if (i < col0 && (c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';
+        if (c1) ++i;  // its continuation byte is part of the '?'
     }
     if (to < line.size()) shown += "...";
     out += fmt::format("\n{:>5} | {}\n{:>5} | {}^", loc.line, shown, "", pad);
