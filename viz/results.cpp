@@ -973,6 +973,10 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         struct stat info {};
         if (::stat(path.c_str(), &info) != 0)
             throw ResultsError(fmt::format("results file '{}': {}", path, std::strerror(errno)));
+        // HDF5 opens by name and would wait forever for a FIFO's writer (a directory is
+        // left to HDF5: "not an HDF5 file").
+        if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
+            throw ResultsError(fmt::format("results file '{}': not a regular file", path));
         const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
         if (is_hdf5 <= 0) {
             h5::error_stack();

@@ -385,3 +385,17 @@ TEST_CASE("hostile: every malformed weather and trace fixture, named by a site: 
     }
     CHECK(n >= 30);
 }
+
+TEST_CASE("hostile: a FIFO or a device as the results file of render, plot, xdmf and report: exit 2 at once") {
+    const auto dir = scratch_dir("results-specials");
+    const Specials s(dir);
+    const std::string png = (dir / "never.png").string();
+    for (const std::string path : std::vector<std::string>{s.fifo.string(), "/dev/zero", "/dev/null"}) {
+        CAPTURE(path);
+        const std::string why = "not a regular file";
+        refused({"render", path, "-o", png}, dir, {2, {"results file '" + path + "': " + why}});
+        refused({"plot", path, "-o", png}, dir, {2, {"results file '" + path + "': " + why}});
+        refused({"xdmf", path, "-o", (dir / "never.xmf").string()}, dir, {2, {"results file '" + path + "': " + why}});
+        refused({"report", path}, dir, {2, {"results file '" + path + "': " + why}});
+    }
+}
