@@ -386,7 +386,7 @@ TEST_CASE("hostile: every malformed weather and trace fixture, named by a site: 
     CHECK(n >= 30);
 }
 
-TEST_CASE("hostile: a FIFO or a device as the results file of render, plot, xdmf and report: exit 2 at once") {
+TEST_CASE("hostile: a FIFO or a device as the results file of render, plot, xdmf, report, plot --map: exit 2 at once") {
     const auto dir = scratch_dir("results-specials");
     const Specials s(dir);
     const std::string png = (dir / "never.png").string();
@@ -397,5 +397,6 @@ TEST_CASE("hostile: a FIFO or a device as the results file of render, plot, xdmf
         refused({"plot", path, "-o", png}, dir, {2, {"results file '" + path + "': " + why}});
         refused({"xdmf", path, "-o", (dir / "never.xmf").string()}, dir, {2, {"results file '" + path + "': " + why}});
         refused({"report", path}, dir, {2, {"results file '" + path + "': " + why}});
+        refused({"plot", path, "-o", png, "--map", "a,b"}, dir, {2, {"summary file '" + path + "': " + why}});
     }
 }
