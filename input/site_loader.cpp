@@ -28,11 +28,26 @@ namespace dctwin {
 
 namespace {
 
+// Text of the message itself (paths and values a file or --set gave, which may hold any
+// byte): control characters, C0 but newline and tab, DEL and C1, become '?'.
+std::string printable(std::string_view t) {
+    std::string out;
+    out.reserve(t.size());
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(t[i]);
+        const bool c1 = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(t[i + 1]) <= 0x9F;
+        out += (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c1 ? '?' : static_cast<char>(c);
+        if (c1) ++i;
+    }
+    return out;
+}
+
 std::string compose(const SourceLoc& loc, const std::string& key_path, const std::string& detail,
                     std::string_view line) {
-    std::string place = loc.file;
+    std::string place = printable(loc.file);
     if (loc.line > 0) place += fmt::format(":{}:{}", loc.line, std::max(loc.col, 1));
-    std::string out = fmt::format("{}: error: {}{}", place, key_path.empty() ? "" : key_path + ": ", detail);
+    std::string out = printable(fmt::format("{}: error: {}{}", place, key_path.empty() ? "" : key_path + ": ", detail));
     if (loc.line <= 0 || line.empty()) return out;
     // The excerpt is the user's own line; control bytes are blanked so that a terminal shows
     // what the file holds. The caret pad copies tabs and skips UTF-8 continuation bytes so
@@ -108,7 +123,7 @@ InputError InputError::in_named_file(SourceLoc l, std::string path, std::string 
     if (named_at.file.empty()) return InputError(std::move(l), std::move(path), std::move(d), std::string_view{});
     // Not about a place in the file (it cannot be read): placed where the site names it.
     if (l.line <= 0) return InputError(named_at, std::move(path), fmt::format("{}: {}", l.file, d));
-    std::string note = fmt::format("\n  note: the file named by {} at {}", path, named_at.file);
+    std::string note = fmt::format("\n  note: the file named by {} at {}", path, printable(named_at.file));
     if (named_at.line > 0) note += fmt::format(":{}:{}", named_at.line, std::max(named_at.col, 1));
     InputError e(std::move(l), std::move(path), std::move(d), std::string_view{});
     static_cast<std::runtime_error&>(e) = std::runtime_error(std::string(e.what()) + note);
@@ -417,6 +432,13 @@ public:
 
     const Node& scalar(const Node& n, const Param& p, const std::string& path) const {
         if (n.kind != Node::Kind::scalar) wrong_type(n, path, what_text(p));
+        // Values are printed back (summaries, paths in messages): no control character a
+        // terminal would obey (YAML's "\e" and "\x9b" make them).
+        for (std::size_t i = 0; i < n.text.size(); ++i) {
+            const unsigned char c = static_cast<unsigned char>(n.text[i]), next = i + 1 < n.text.size() ? n.text[i + 1] : 0;
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c == 0xC2 && next >= 0x80 && next <= 0x9F))
+                fail(n.loc, path, fmt::format("a control character (U+{:04X}) in the value", c == 0xC2 ? next : c));
+        }
         return n;
     }
 

@@ -400,3 +400,22 @@ TEST_CASE("hostile: a FIFO or a device as the results file of render, plot, xdmf
         refused({"plot", path, "-o", png, "--map", "a,b"}, dir, {2, {"summary file '" + path + "': " + why}});
     }
 }
+
+TEST_CASE("hostile: control characters in a path or value the site gives are not sent to the terminal") {
+    const auto dir = scratch_dir("escapes");
+    // YAML's "\e" is ESC, "\x9b" U+009B (CSI): a site could recolour or clear the terminal of
+    // whoever reads its errors.
+    for (const std::string set : std::vector<std::string>{
+             "ambient={kind: epw, file: \"x\\e[2J\\x9b31m.epw\"}",
+             "workload={jobs: {replay: {trace: {file: \"x\\e[2J\\x9b31m.csv\"}}}}",
+             "site.name=\"a\\e]0;title\\a\"", "coolant.fluid=\"\\e[31mred\""}) {
+        CAPTURE(set);
+        const Result r = run({"check", site(), "--set", set}, dir, 30);
+        INFO(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("a control character (U+00") != std::string::npos);
+        CHECK(r.err.find('\x1b') == std::string::npos);
+        CHECK(r.err.find("\xc2\x9b") == std::string::npos);
+        CHECK(r.err.find('\a') == std::string::npos);
+    }
+}
