@@ -725,7 +725,7 @@ void ResultsWriter::begin() {
     if (d.state != Impl::State::declaring) fail_plain(d.path, "begin()", "called twice");
     QuietErrors quiet;
     struct stat info {};
-    bool existed = ::lstat(d.path.c_str(), &info) == 0;
+    const bool existed = ::lstat(d.path.c_str(), &info) == 0;
     if (existed && !d.options.overwrite)
         throw ResultsError(fmt::format("results file '{}' exists; use --force to overwrite", d.path));
     if (existed && S_ISDIR(info.st_mode))
@@ -735,18 +735,22 @@ void ResultsWriter::begin() {
         if (::unlink(d.path.c_str()) != 0 && errno != ENOENT)
             throw ResultsError(fmt::format("results file '{}': cannot replace the symbolic link: {}", d.path,
                                            std::strerror(errno)));
-        existed = false;
     }
     // Open and lock before anything is truncated: a second run to the same file fails here and
     // leaves the first one's file whole. O_NOFOLLOW: a link planted meanwhile is not followed.
-    d.output_lock.fd = ::open(d.path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+    // O_EXCL first: only a file this run made is removed when it fails.
+    constexpr int kOpen = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    d.output_lock.fd = ::open(d.path.c_str(), kOpen | O_CREAT | O_EXCL, 0644);
+    const bool created = d.output_lock.fd >= 0;
+    if (!created && errno == EEXIST && d.options.overwrite) d.output_lock.fd = ::open(d.path.c_str(), kOpen);
+    else if (!created && errno == EEXIST)
+        throw ResultsError(fmt::format("results file '{}' exists; use --force to overwrite", d.path));
     if (d.output_lock.fd < 0) {
         const int err = errno;
         std::string cause = creation_cause(d.path);
         throw ResultsError(fmt::format("results file '{}': cannot create: {}", d.path,
                                        cause.empty() ? std::strerror(err) : cause));
     }
-    const bool created = !existed;
     const auto refuse = [&](const std::string& why) {
         if (created) ::unlink(d.path.c_str());
         throw ResultsError(fmt::format("results file '{}': {}", d.path, why));
@@ -776,6 +780,11 @@ void ResultsWriter::begin() {
     // ParaView 5.11 (linked with HDF5 1.10 on Debian 12) read the file.
     c.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V110), "/",
          "cannot set the library version bounds");
+#endif
+#if H5_VERSION_GE(1, 10, 7)
+    // The lock taken above replaces HDF5's flock: on NFS, where flock is emulated with the
+    // same byte-range locks, HDF5's would conflict with it and the file could not be created.
+    c.ok(H5Pset_file_locking(fapl.get(), false, true), "/", "cannot set the file locking");
 #endif
     // Freed file space is never reused: a compressed chunk rewritten with more rows moves, and
     // its old place must stay intact for the index a killed run left on disk.
