@@ -173,6 +173,11 @@ int dctwin_main(int argc, char** argv) {
         return kOk;
     }
 
+    // An empty path would mean "no results file" to run_site (the summary-only mode of sweeps).
+    if (run->parsed() && output.empty()) {
+        std::cerr << "dctwin: error: --output: the results file's path is empty\n";
+        return kBadInput;
+    }
     const auto load0 = std::chrono::steady_clock::now();
     auto loaded = load(site, sets);
     if (!loaded) return kBadInput;

@@ -419,3 +419,22 @@ TEST_CASE("hostile: control characters in a path or value the site gives are not
         CHECK(r.err.find('\a') == std::string::npos);
     }
 }
+
+TEST_CASE("hostile: command-line paths that are empty, devices or too large: a clear refusal") {
+    const auto dir = scratch_dir("paths-cli");
+    const Specials s(dir);
+    spit(dir / "s.yaml", sweep_text(site()));
+    spit(dir / "big.yaml", "# " + std::string(std::size_t(2) << 20, 'x') + "\n");
+    const std::string sweep = (dir / "s.yaml").string();
+    // An empty output ran the whole simulation and wrote nothing.
+    refused({"run", site(), "-o", ""}, dir, {2, {"--output: the results file's path is empty"}, 10});
+    refused({"run", site(), "-o", "/dev/full", "--force", "--duration", "1min"}, dir,
+            {1, {"results file '/dev/full': not a regular file"}});
+    refused({"sweep", sweep, "-o", "/dev/null"}, dir, {2, {"output folder '/dev/null' is a file"}});
+    refused({"sweep", sweep, "-o", s.fifo.string()}, dir, {2, {"output folder '" + s.fifo.string() + "' is a file"}});
+    refused({"sweep", (dir / "big.yaml").string(), "-o", (dir / "never").string()}, dir,
+            {2, {"big.yaml: error: the file is too large (2097155 bytes) for a sweep file (at most 1 MB)"}});
+    spit(dir / "unknown-key.yaml", sweep_text(site(), "parameters_note: x\n"));
+    refused({"sweep", (dir / "unknown-key.yaml").string(), "-o", (dir / "never").string()}, dir,
+            {2, {"unknown-key.yaml:4:1: error: "}});
+}
