@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 
@@ -237,9 +238,18 @@ void render_floor(const RenderOptions& o) {
 
 namespace {
 
+// The picture's path: not empty, and not the results file itself (which the PNG would replace).
+void check_output(const std::string& input, const std::string& output) {
+    if (output.empty()) throw ViewError("-o: the picture's path is empty");
+    std::error_code ec;
+    if (std::filesystem::equivalent(input, output, ec))
+        throw ViewError(fmt::format("-o {}: that is the results file itself; the picture would replace it", output));
+}
+
 template <class Draw>
-int command(const std::string& input, Draw draw) {
+int command(const std::string& input, const std::string& output, Draw draw) {
     try {
+        check_output(input, output);
         draw();
         return 0;
     } catch (const ResultsError& e) {
@@ -258,11 +268,11 @@ int command(const std::string& input, Draw draw) {
 }  // namespace
 
 int render_command(const RenderOptions& options) {
-    return command(options.input, [&] { render_floor(options); });
+    return command(options.input, options.output, [&] { render_floor(options); });
 }
 
 int plot_command(const PlotOptions& options) {
-    return command(options.input, [&] { render_plot(options); });
+    return command(options.input, options.output, [&] { render_plot(options); });
 }
 
 }  // namespace dctwin::viz

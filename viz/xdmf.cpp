@@ -129,6 +129,8 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output) {
     const Scene s = load_scene(results);
     XdmfSummary sum;
     sum.path = output.empty() ? sidecar_path(results) : output;
+    if (std::error_code same; fs::equivalent(results, sum.path, same))
+        throw ViewError(fmt::format("-o {}: that is the results file itself; the sidecar would replace it", sum.path));
     // The HDF5 file as seen from the sidecar's folder: the pair can be moved together.
     std::error_code ec;
     const fs::path folder = fs::absolute(sum.path, ec).parent_path();

@@ -438,3 +438,21 @@ TEST_CASE("hostile: command-line paths that are empty, devices or too large: a c
     refused({"sweep", (dir / "unknown-key.yaml").string(), "-o", (dir / "never").string()}, dir,
             {2, {"unknown-key.yaml:4:1: error: "}});
 }
+
+TEST_CASE("hostile: render, plot and xdmf never write over the results file they read; an empty -o is refused") {
+    const auto dir = scratch_dir("views");
+    const std::string h5 = (dir / "r.h5").string();
+    REQUIRE(run({"run", site(), "-o", h5, "--duration", "2min"}, dir).exit_code == 0);
+    fs::remove(dir / "r.xmf");
+    fs::create_symlink(dir / "r.h5", dir / "alias.png");
+    for (const std::string out : std::vector<std::string>{h5, (dir / "alias.png").string()}) {
+        CAPTURE(out);
+        refused({"render", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
+        refused({"plot", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
+        refused({"xdmf", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
+    }
+    refused({"render", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
+    refused({"plot", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
+    dctwin::ResultsReader still(h5);
+    CHECK(std::get<std::string>(still.attribute("/", "status")) == "complete");
+}
