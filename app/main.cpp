@@ -1,6 +1,7 @@
 // dctwin command line: parses, calls the library, prints. Exit status: 0 done, 1 the run
 // failed (solver, results file), 2 bad input (site file, --set, command line), 130 interrupted.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <new>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -141,9 +143,7 @@ struct ViewCommands {
     bool legacy = false;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dctwin_main(int argc, char** argv) {
     // Results files are closed by their writers. HDF5's own atexit clean-up would close any
     // file a failed write left half-open (full disk) a second time, and HDF5 1.10 crashes in
     // it (H5F__close_cb from H5_term_library): skip it. Must come before any HDF5 call.
@@ -211,6 +211,11 @@ int main(int argc, char** argv) {
         return kOk;
     }
 
+    // An empty path would mean "no results file" to run_site (the summary-only mode of sweeps).
+    if (run->parsed() && output.empty()) {
+        std::cerr << "dctwin: error: --output: the results file's path is empty\n";
+        return kBadInput;
+    }
     const auto load0 = std::chrono::steady_clock::now();
     auto loaded = load(site, sets);
     if (!loaded) return kBadInput;
@@ -221,6 +226,14 @@ int main(int argc, char** argv) {
     };
     if (check->parsed()) {
         warn(loaded->spec.simulation.duration);
+        try {
+            // What a run of the site's own duration would find only after it started.
+            loaded->model->check_weather_span(loaded->spec.simulation.duration);
+            loaded->model->check_run_limits(loaded->spec.simulation.duration);
+        } catch (const dctwin::InputError& e) {
+            std::cerr << e.what() << "\n";
+            return kBadInput;
+        }
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
         return kOk;
@@ -232,6 +245,15 @@ int main(int argc, char** argv) {
                                  ext == ".csv" ? "; CSV comes from the results file (see viz/README.md)" : "");
         return kBadInput;
     }
+    // The ParaView sidecar is written after the run: an existing one obeys --force as the
+    // results file does, and is refused before the run starts.
+    struct stat info {};
+    if (!force && ::lstat(output.c_str(), &info) != 0 && ::lstat(dctwin::viz::sidecar_path(output).c_str(), &info) == 0) {
+        std::cerr << fmt::format("dctwin: error: '{}' (the ParaView sidecar of {}) exists; use --force to overwrite\n",
+                                 dctwin::viz::sidecar_path(output), output);
+        return kRunFailed;
+    }
+
     dctwin::RunOptions opt;
     opt.output = output;
     opt.steady = steady;
@@ -269,6 +291,10 @@ int main(int argc, char** argv) {
         std::cout.flush();
         dctwin::viz::write_sidecar_after_run(output, !json);
         return sum.status == "interrupted" ? kInterrupted : kOk;
+    } catch (const dctwin::InputError& e) {
+        // Found before anything was written (the run's limits, its weather span).
+        std::cerr << e.what() << "\n";
+        return kBadInput;
     } catch (const dctwin::SolverError& e) {
         progress.end();
         std::cerr << fmt::format("{}: error: {}\n  results file {} is marked incomplete\n", site, e.what(), output);
@@ -282,6 +308,26 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         progress.end();
         std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    }
+    return kRunFailed;
+}
+
+}  // namespace
+
+// Nothing escapes: an input error that surfaced late is still exit 2, anything else (out of
+// memory, a library's exception) exit 1, each with a message instead of an abort.
+int main(int argc, char** argv) {
+    try {
+        return dctwin_main(argc, argv);
+    } catch (const dctwin::InputError& e) {
+        std::cerr << e.what() << "\n";
+        return kBadInput;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "dctwin: error: out of memory\n";
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    } catch (...) {
+        std::cerr << "dctwin: error: an unexpected failure\n";
     }
     return kRunFailed;
 }

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "input/catalogue.hpp"
+#include "input/file_reader.hpp"
 #include "input/units.hpp"
 
 namespace dctwin {
@@ -28,11 +29,26 @@ namespace dctwin {
 
 namespace {
 
+// Text of the message itself (paths and values a file or --set gave, which may hold any
+// byte): control characters, C0 but newline and tab, DEL and C1, become '?'.
+std::string printable(std::string_view t) {
+    std::string out;
+    out.reserve(t.size());
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(t[i]);
+        const bool c1 = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(t[i + 1]) <= 0x9F;
+        out += (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c1 ? '?' : static_cast<char>(c);
+        if (c1) ++i;
+    }
+    return out;
+}
+
 std::string compose(const SourceLoc& loc, const std::string& key_path, const std::string& detail,
                     std::string_view line) {
-    std::string place = loc.file;
+    std::string place = printable(loc.file);
     if (loc.line > 0) place += fmt::format(":{}:{}", loc.line, std::max(loc.col, 1));
-    std::string out = fmt::format("{}: error: {}{}", place, key_path.empty() ? "" : key_path + ": ", detail);
+    std::string out = printable(fmt::format("{}: error: {}{}", place, key_path.empty() ? "" : key_path + ": ", detail));
     if (loc.line <= 0 || line.empty()) return out;
     // The excerpt is the user's own line; control bytes are blanked so that a terminal shows
     // what the file holds. The caret pad copies tabs and skips UTF-8 continuation bytes so
@@ -46,8 +62,12 @@ std::string compose(const SourceLoc& loc, const std::string& key_path, const std
     std::string shown = from > 0 ? "..." : "", pad = from > 0 ? "   " : "";
     for (size_t i = from; i < to; ++i) {
         unsigned char c = static_cast<unsigned char>(line[i]);
-        shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
+        // C1 controls (U+0080-U+009F, UTF-8 C2 80-9F) too: U+009B is a terminal's CSI.
+        const bool c1 = c == 0xC2 && i + 1 < to && static_cast<unsigned char>(line[i + 1]) >= 0x80 &&
+                        static_cast<unsigned char>(line[i + 1]) <= 0x9F;
+        shown += (c < 0x20 && c != '\t') || c == 0x7f || c1 ? '?' : static_cast<char>(c);
         if (i < col0 && (c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';
+        if (c1) ++i;  // its continuation byte is part of the '?'
     }
     if (to < line.size()) shown += "...";
     out += fmt::format("\n{:>5} | {}\n{:>5} | {}^", loc.line, shown, "", pad);
@@ -68,11 +88,23 @@ std::vector<std::string> split_lines(std::string_view text) {
     return lines;
 }
 
+// The excerpt of an error found after loading comes from the file again, read as the loader
+// reads it (a regular file, capped); no excerpt if that fails.
 std::string read_source_line(const std::string& file, int line) {
-    std::ifstream in(file, std::ios::binary);
-    std::string l;
-    for (int i = 0; in && i < line; ++i) std::getline(in, l);
-    if (!in && !in.eof()) return {};
+    if (file == "--set") return {};  // the overrides are not a file (a file of that name is not read)
+    std::string text;
+    try {
+        text = read_input_file(file, kMaxSiteBytes, "a site file");
+    } catch (const FileReadError&) {
+        return {};
+    }
+    std::string_view rest(text);
+    for (int i = 1; i < line; ++i) {
+        const std::size_t nl = rest.find('\n');
+        if (nl == std::string_view::npos) return {};
+        rest.remove_prefix(nl + 1);
+    }
+    std::string l(rest.substr(0, rest.find('\n')));
     if (!l.empty() && l.back() == '\r') l.pop_back();
     return l;
 }
@@ -87,6 +119,17 @@ InputError::InputError(SourceLoc l, std::string path, std::string d, std::string
 
 InputError::InputError(SourceLoc l, std::string path, std::string d)
     : InputError(l, path, d, l.line > 0 ? read_source_line(l.file, l.line) : std::string{}) {}
+
+InputError InputError::in_named_file(SourceLoc l, std::string path, std::string d, const SourceLoc& named_at) {
+    if (named_at.file.empty()) return InputError(std::move(l), std::move(path), std::move(d), std::string_view{});
+    // Not about a place in the file (it cannot be read): placed where the site names it.
+    if (l.line <= 0) return InputError(named_at, std::move(path), fmt::format("{}: {}", l.file, d));
+    std::string note = fmt::format("\n  note: the file named by {} at {}", path, printable(named_at.file));
+    if (named_at.line > 0) note += fmt::format(":{}:{}", named_at.line, std::max(named_at.col, 1));
+    InputError e(std::move(l), std::move(path), std::move(d), std::string_view{});
+    static_cast<std::runtime_error&>(e) = std::runtime_error(std::string(e.what()) + note);
+    return e;
+}
 
 namespace {
 
@@ -390,6 +433,13 @@ public:
 
     const Node& scalar(const Node& n, const Param& p, const std::string& path) const {
         if (n.kind != Node::Kind::scalar) wrong_type(n, path, what_text(p));
+        // Values are printed back (summaries, paths in messages): no control character a
+        // terminal would obey (YAML's "\e" and "\x9b" make them).
+        for (std::size_t i = 0; i < n.text.size(); ++i) {
+            const unsigned char c = static_cast<unsigned char>(n.text[i]), next = i + 1 < n.text.size() ? n.text[i + 1] : 0;
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c == 0xC2 && next >= 0x80 && next <= 0x9F))
+                fail(n.loc, path, fmt::format("a control character (U+{:04X}) in the value", c == 0xC2 ? next : c));
+        }
         return n;
     }
 
@@ -802,8 +852,9 @@ const Table<SimulationSpec>& simulation_table() {
         {
             quantity<SimulationSpec>("duration", dims::time, &SimulationSpec::duration, above(0, 100 * kYear), 3600.0,
                                      "Simulated time span; `dctwin run --duration` overrides it."),
-            quantity<SimulationSpec>("output_interval", dims::time, &SimulationSpec::output_interval, above(0, kYear), 10.0,
-                                     "Simulated time between rows of the results file."),
+            quantity<SimulationSpec>("output_interval", dims::time, &SimulationSpec::output_interval, in(1e-3, kYear), 10.0,
+                                     "Simulated time between rows of the results file (at most 100 million rows per "
+                                     "run)."),
             quantity<SimulationSpec>("flush_interval", dims::time, &SimulationSpec::flush_interval, above(0, kDay), 5.0,
                                      "Wall-clock time between flushes of the results file; a killed run keeps what was "
                                      "flushed."),
@@ -2360,24 +2411,13 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
 }
 
 SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw InputError({path, 0, 0}, "", "cannot read file: it is a directory", "");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");
-    constexpr std::streamoff kMaxSize = kMaxSiteBytes;
-    in.seekg(0, std::ios::end);
-    std::streamoff size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (size > kMaxSize)
-        throw InputError({path, 0, 0}, "",
-                         fmt::format("the file is too large ({} MB) for a site file (at most {} MB)", size >> 20,
-                                     kMaxSiteBytes >> 20),
-                         "");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw InputError({path, 0, 0}, "", fmt::format("cannot read file: {}", std::strerror(errno)), "");
-    return load_site_text(text.str(), path, overrides);
+    std::string text;
+    try {
+        text = read_input_file(path, kMaxSiteBytes, "a site file");
+    } catch (const FileReadError& e) {
+        throw InputError({path, 0, 0}, "", e.what(), "");
+    }
+    return load_site_text(text, path, overrides);
 }
 
 // ---------------------------------------------------------------------------------------

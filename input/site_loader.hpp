@@ -28,6 +28,13 @@ public:
     /// found after loading, e.g. while building the model from a SiteSpec).
     InputError(SourceLoc loc, std::string key_path, std::string detail);
 
+    /// An error in a file the site names (weather, trace): placed in that file but shown
+    /// without an excerpt of it (its content is not the site's to print), with a note of the
+    /// site key and place that named the file. An error of the whole file (it cannot be
+    /// read) is placed where the site names it.
+    static InputError in_named_file(SourceLoc loc, std::string key_path, std::string detail,
+                                    const SourceLoc& named_at);
+
     SourceLoc loc;          ///< where; line 0 when no place is known
     std::string key_path;   ///< dotted path of the offending key, e.g. "halls.hall1.rows.rowA.count"
     std::string detail;     ///< the message without place, key path and excerpt

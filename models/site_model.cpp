@@ -7,11 +7,15 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <cstdlib>
 #include <tuple>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
+#include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
 #include "models/cooling/physics.hpp"
 #include "models/power/site_battery.hpp"
@@ -398,7 +402,77 @@ TrainingProfile training_profile(const TrainingSpec& t) {
     return p;
 }
 
+namespace {
+
+// How far over its device type's max_power a replayed power trace may go.
+constexpr double kTraceOverRating = 1.5;
+
+// "scenario.<i>.<field>", i the entry's place in the file's list (the loader's key paths).
+std::string scenario_key(const SiteSpec& spec, const ScenarioEvent& e, const std::string& field) {
+    std::string key = "scenario";
+    for (std::size_t i = 0; i < spec.scenario.size(); ++i) {
+        const SourceLoc& l = spec.scenario[i].loc;
+        if (l.line == e.loc.line && l.col == e.loc.col && l.file == e.loc.file) {
+            key += "." + std::to_string(i);
+            break;
+        }
+    }
+    return field.empty() ? key : key + "." + field;
+}
+
+// The memory a run takes grows with the devices modelled: about 6 kB each for the network,
+// the solver's matrices and the output rows (measured on sites/frontier.yaml and
+// sites/campus-100k.yaml); 8 kB leaves a margin.
+constexpr double kBytesPerDevice = 8e3, kBaseBytes = 64e6;
+
+double machine_memory() {
+    double bytes = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+    try {  // a cgroup (container) limit below it
+        const std::string m = read_input_file("/sys/fs/cgroup/memory.max", 64, "a cgroup limit");
+        char* end = nullptr;
+        const double v = std::strtod(m.c_str(), &end);
+        if (end != m.c_str() && v > 0 && v < bytes) bytes = v;
+    } catch (const FileReadError&) {
+    }
+    return bytes;
+}
+
+// Refuses, before anything is allocated, a site whose run would not fit in this machine's
+// memory (a row count or device count off by orders of magnitude would otherwise end in an
+// allocation failure after seconds or minutes).
+void check_size(const SiteSpec& spec) {
+    double devices = 0, modelled = 0;
+    const RowSpec* biggest = nullptr;
+    double biggest_devices = 0;
+    std::string biggest_path;
+    for (const auto& hall : spec.halls)
+        for (const auto& row : hall.rows) {
+            const auto rack = spec.rack_types.find(row.rack);
+            if (rack == spec.rack_types.end()) continue;  // the loader refuses these
+            double per_rack = 0;
+            for (const auto& g : rack->second.devices) per_rack += g.count;
+            const double n = per_rack * row.count;
+            devices += n;
+            // Lumping models the identical devices of a rack as one per group (at best).
+            modelled += spec.simulation.lumping == "identical" ? double(rack->second.devices.size()) * row.count : n;
+            if (n > biggest_devices) biggest = &row, biggest_devices = n, biggest_path = "halls." + hall.name + ".rows." + row.name;
+        }
+    const double need = kBaseBytes + kBytesPerDevice * modelled, have = 0.75 * machine_memory();
+    if (need <= have || biggest == nullptr) return;
+    const double fit = std::max(0.0, (have - kBaseBytes) / kBytesPerDevice);
+    const int count = std::max(1, int(double(biggest->count) * std::max(0.0, 1.0 - (modelled - fit) / biggest_devices)));
+    throw InputError(biggest->loc, biggest_path + ".count",
+                     fmt::format("the site has {:.0f} devices ({:.0f} modelled, about {:.2g} states), whose run needs "
+                                 "about {:.1f} GB of memory; this machine has {:.1f} GB and a run may take 75 % of it, "
+                                 "enough for about {:.0f} modelled devices. Fewer racks or devices, e.g. --set {}.count={}",
+                                 devices, modelled, 2.8 * modelled, need / 1e9, have / 0.75 / 1e9, fit, biggest_path,
+                                 count));
+}
+
+}  // namespace
+
 SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
+    check_size(spec);
     Network& net = net_;
     build_weather(spec);
     const double ambient = outdoor(0.0).first;
@@ -494,12 +568,15 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                              "smoothing filters a job's one activity signal: a replayed trace has one per device");
         std::filesystem::path file(j.trace.file);
         if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
-        if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
-            throw InputError(j.trace.loc, key + ".file",
-                             fmt::format("cannot read the trace {}: no such file (relative paths start at the site "
-                                         "file's folder)",
-                                         file.string()));
-        GpuTrace g = read_trace_csv(file.string(), key + ".file");
+        GpuTrace g;
+        try {
+            g = read_trace_csv(file.string(), key + ".file");
+        } catch (const InputError& e) {
+            // Placed in the trace, no excerpt of it; the note says where the site names it.
+            std::string detail = e.detail;
+            if (std::error_code ec; !std::filesystem::exists(file, ec)) detail += "; relative paths start at the site file's folder";
+            throw InputError::in_named_file(e.loc, e.key_path, detail, j.trace.loc);
+        }
         traces[k] = j.trace.quantity == "utilization" ? std::move(g.utilization) : std::move(g.power);
         if (traces[k].devices.empty())
             throw InputError(j.trace.loc, key + ".quantity",
@@ -528,6 +605,18 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
         o.repeat = t.repeat;
         if (t.quantity == "power") {
             const DeviceTypeSpec& dt = spec.device_types.at(type);
+            // A replayed device may draw a little over its rating (sampling spikes), not many
+            // times it: such a trace is of another device or unit, and the steady start or
+            // the solver would fail on it later.
+            const auto& v = tr.devices[d].value;
+            if (const auto peak = std::max_element(v.begin(), v.end());
+                peak != v.end() && *peak > kTraceOverRating * dt.max_power)
+                throw InputError(t.loc, "workload.jobs." + jobs[k].name + ".trace.file",
+                                 fmt::format("device {} of the trace draws {:.4g} W at t = {} s, more than {} times the "
+                                             "max_power ({:.4g} W) of the device type {} it drives",
+                                             tr.devices[d].device, *peak,
+                                             tr.devices[d].time[std::size_t(peak - v.begin())], kTraceOverRating,
+                                             dt.max_power, type));
             o.gain = 1.0 / (dt.max_power - fixed_power(dt));
             o.offset = -fixed_power(dt) * o.gain;
         }
@@ -807,9 +896,9 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
             scheduled_.push_back({e.at, "power/generator", "generator_failure", "the generator will not start"});
         } else if (e.kind == "utility_outage") {
             if (!spec.power.ups.battery.present)
-                throw InputError(e.loc, "scenario", "a utility_outage needs a UPS with a battery (power.ups.battery)");
+                throw InputError(e.loc, scenario_key(spec, e, ""), "a utility_outage needs a UPS with a battery (power.ups.battery)");
             if (!outages.empty() && e.at < outages.back().second)
-                throw InputError(e.loc, "scenario", "utility outages must not overlap");
+                throw InputError(e.loc, scenario_key(spec, e, ""), "utility outages must not overlap");
             outages.emplace_back(e.at, e.at + e.duration);
         }
     }
@@ -864,20 +953,20 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
     for (const auto& e : spec.scenario) {
         if (e.kind == "psu_failure") {
             const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
-            if (racks_.empty()) throw InputError(e.loc, "scenario.target", "the site has no racks");
+            if (racks_.empty()) throw InputError(e.loc, scenario_key(spec, e, "target"), "the site has no racks");
             if (r == racks_.end())
-                throw InputError(e.loc, "scenario.target",
+                throw InputError(e.loc, scenario_key(spec, e, "target"),
                                  fmt::format("no rack \"{}\"; a psu_failure names a rack by its path, {} to {}", e.target,
                                              racks_.front().path, racks_.back().path));
             const std::size_t k = std::size_t(r - racks_.begin());
             const StageInfo& st = net_.stages()[std::size_t(r->shelf)];
             if (st.loss.kind != LossModel::Kind::curve)
-                throw InputError(e.loc, "scenario.target",
+                throw InputError(e.loc, scenario_key(spec, e, "target"),
                                  fmt::format("the power shelf of {} is lumped: a psu_failure needs PSUs (psu_count, "
                                              "psu_rating) in its rack type",
                                              e.target));
             if (e.count > st.loss.units)
-                throw InputError(e.loc, "scenario.count",
+                throw InputError(e.loc, scenario_key(spec, e, "count"),
                                  fmt::format("{} PSUs fail, but the shelf of {} has {}", e.count, e.target, st.loss.units));
             auto [it, fresh] = shelf_of.try_emplace(k, -1);
             if (fresh)  // the rating is (psu_count - redundancy) PSUs
@@ -896,7 +985,7 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
                 if (path == e.target) stage = int(s);
             }
             if (stage < 0)
-                throw InputError(e.loc, "scenario.target",
+                throw InputError(e.loc, scenario_key(spec, e, "target"),
                                  fmt::format("no PDU \"{}\"; a pdu_failure names a hall's busway or the distribution: {}",
                                              e.target, fmt::join(pdus, ", ")));
             faults->add_pdu_failure(e.at, stage, e.target);
@@ -918,7 +1007,19 @@ void SiteModel::build_weather(const SiteSpec& spec) {
         } else {
             std::filesystem::path file(a.file);
             if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
-            weather_ = load_epw(file.string(), EpwOptions{a.start_offset, true});
+            EpwOptions o;
+            o.start_offset = a.start_offset;
+            o.named_at = a.loc;
+            weather_ = load_epw(file.string(), o);
+            // A file shorter than a year must hold the run's first instant; the span of the
+            // whole run is checked when its duration is known (check_weather_span).
+            const auto [lo, hi] = weather_->valid_range();
+            if (!(lo <= 0.0 && 0.0 <= hi))
+                throw InputError(a.loc, "ambient.start",
+                                 fmt::format("the run starts outside the weather file's data: {} covers t = {:.0f} s "
+                                             "to {:.0f} s of the run, which starts at t = 0 s (a start within the "
+                                             "file's period)",
+                                             a.file, lo, hi));
         }
     } catch (const InputError&) {
         throw;
@@ -945,6 +1046,26 @@ void SiteModel::check_weather_span(double duration) const {
                                      std::max(lo, 0.0), hi, duration));
 }
 
+void SiteModel::check_run_limits(double duration) const {
+    const SimulationSpec& sim = spec_.simulation;
+    if (duration / sim.output_interval > kMaxOutputRows)
+        throw InputError(sim.loc, "simulation.output_interval",
+                         fmt::format("{:.3g} output rows over the run ({} s every {} s): at most {:.0e} (a longer "
+                                     "interval, or a shorter run)",
+                                     duration / sim.output_interval, duration, sim.output_interval, kMaxOutputRows));
+    if (sim.grid_sample_interval > 0 && duration / sim.grid_sample_interval > kMaxGridSamples)
+        throw InputError(sim.loc, "simulation.grid_sample_interval",
+                         fmt::format("{:.3g} samples over the run: at most 20 million (a longer interval, or a shorter "
+                                     "run)",
+                                     duration / sim.grid_sample_interval));
+    for (const JobSpec& j : spec_.jobs)
+        if (j.smoothing.present && duration / j.smoothing.sample_interval > kMaxSmoothingSteps)
+            throw InputError(j.smoothing.loc, "workload.jobs." + j.name + ".smoothing.sample_interval",
+                             fmt::format("{:.3g} filter steps over the run: at most 20 million (a longer "
+                                         "sample_interval, or a shorter run)",
+                                         duration / j.smoothing.sample_interval));
+}
+
 // Cooling faults and set-point steps become piecewise-constant inputs with their times as
 // known discontinuities.
 void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus) {
@@ -965,7 +1086,7 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
             if (it == spec.cdus.end()) {
                 std::vector<std::string> names;
                 for (const auto& c : spec.cdus) names.push_back(c.name);
-                throw InputError(e.loc, "scenario.target",
+                throw InputError(e.loc, scenario_key(spec, e, "target"),
                                  fmt::format("no CDU named \"{}\"; the CDUs are: {}", e.target,
                                              names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
             }
@@ -974,13 +1095,13 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
             if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
         } else if (e.kind == "chiller_trip") {
             if (!spec.facility.plant.chiller.present)
-                throw InputError(e.loc, "scenario.kind", "a chiller_trip needs facility.plant.chiller");
+                throw InputError(e.loc, scenario_key(spec, e, "kind"), "a chiller_trip needs facility.plant.chiller");
             chiller_off.emplace_back(e.at, end);
             scheduled_.push_back({e.at, "cooling/plant/chiller", "chiller_trip", "the chiller stops"});
             if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
         } else if (e.kind == "economiser_fan_loss") {
             if (!spec.facility.plant.economiser.present)
-                throw InputError(e.loc, "scenario.kind", "an economiser_fan_loss needs facility.plant.economiser");
+                throw InputError(e.loc, scenario_key(spec, e, "kind"), "an economiser_fan_loss needs facility.plant.economiser");
             fans_lost.emplace_back(e.at, end);
             fan_fraction.push_back(e.fraction);
             scheduled_.push_back({e.at, "cooling/plant/economiser", "economiser_fan_loss",
@@ -1175,7 +1296,9 @@ void SiteModel::declare_outputs(ResultsWriter& w) const {
     site("cooling_power", "W", "power drawn by pumps and heat-rejection fans");
     site("losses_power", "W", "conversion losses of every power stage");
     site("heat_rejection_power", "W", "heat leaving the site through all boundaries");
-    site("pue", "1", "power usage effectiveness, (grid + generator) power / IT power");
+    site("pue", "1",
+         "(grid + generator) power / IT power at the row's instant (storage discharge not counted: the summary's pue "
+         "counts it); NaN where the IT power is 0");
     site("max_junction_temperature", "degC", "hottest junction of the site");
     site("throughput_fraction", "1", "useful-work rate: every job's pace (slowest member for training) weighted by its size");
     site("throttled_devices", "1", "devices running below full clock for any reason");

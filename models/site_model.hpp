@@ -51,6 +51,11 @@ struct SitePoint {
     std::size_t throttled_devices = 0;
 };
 
+/// Work limits of a run, checked before it starts (SiteModel::check_run_limits).
+inline constexpr double kMaxOutputRows = 1e8;       ///< rows of the results file
+inline constexpr double kMaxGridSamples = 2e7;      ///< grid power samples (grid_sample_interval)
+inline constexpr double kMaxSmoothingSteps = 2e7;   ///< steps of a smoothing filter (its max_samples)
+
 class SiteModel {
 public:
     explicit SiteModel(const SiteSpec& spec);
@@ -84,6 +89,10 @@ public:
     const class SmoothedActivity* smoothing(std::size_t j) const { return job_smoothing_.at(j); }
     /// Throws InputError if the weather does not cover [0, duration] s.
     void check_weather_span(double duration) const;
+    /// Throws InputError for a run of `duration` [s] (0 for a steady solve) that would fail
+    /// or overflow only after it started: output rows, grid samples, smoothing filter steps.
+    /// `dctwin check` and every run call it (and check_weather_span) before anything is written.
+    void check_run_limits(double duration) const;
     /// Cooling faults of the scenario (kinds cdu_pump_trip, chiller_trip, economiser_fan_loss,
     /// facility_supply_step), sorted by time.
     std::vector<Event> cooling_faults() const;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs the whole test suite (Release, build/); then the same suite built
-# with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and a 60-second run of the
-# site-loader fuzzer (build-fuzz/). Fails on any test failure or sanitizer/fuzzer finding.
+# with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/), a 60-second run of the
+# site-loader fuzzer and 30 s of each other reader's fuzzer (build-fuzz/). Fails on any test
+# failure or sanitizer/fuzzer finding.
 #
 #   DCTWIN_QUICK=1 ./scripts/test.sh   # a developer's quick run: Release suite only
 #                                      # (ignored when CI=true: CI always runs everything)
-#   DCTWIN_FUZZ_SECONDS=600 ./scripts/test.sh   # a longer fuzz run
+#   DCTWIN_FUZZ_SECONDS=600 ./scripts/test.sh   # a longer fuzz run of the site loader
+#   DCTWIN_FUZZ_OTHER_SECONDS=600 ./scripts/test.sh   # ... of the other readers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -34,5 +36,8 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     ctest --test-dir "$asan" --output-on-failure -j"$jobs"
 
-echo "test: fuzzing the site loader for ${DCTWIN_FUZZ_SECONDS:-60} s (build-fuzz)"
-DCTWIN_JOBS=$jobs fuzz/run.sh "${DCTWIN_FUZZ_SECONDS:-60}"
+echo "test: fuzzing the site loader for ${DCTWIN_FUZZ_SECONDS:-60} s, each other reader for ${DCTWIN_FUZZ_OTHER_SECONDS:-30} s (build-fuzz)"
+DCTWIN_JOBS=$jobs DCTWIN_FUZZ_TARGETS=fuzz_site_loader fuzz/run.sh "${DCTWIN_FUZZ_SECONDS:-60}"
+DCTWIN_JOBS=$jobs \
+DCTWIN_FUZZ_TARGETS="fuzz_set_values fuzz_epw fuzz_trace fuzz_sweep_file fuzz_sweep_journal fuzz_sweep_json" \
+    fuzz/run.sh "${DCTWIN_FUZZ_OTHER_SECONDS:-30}"

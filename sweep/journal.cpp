@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "dctwin_version.hpp"
+#include "input/file_reader.hpp"
 
 namespace dctwin::sweep {
 
@@ -25,17 +26,42 @@ double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+/// The largest journal read [bytes]: a million cases of about 1 kB each.
+constexpr std::size_t kMaxJournalBytes = std::size_t(1) << 30;
+/// The largest sweep.json read [bytes] (dctwin writes well under 100 kB).
+constexpr std::size_t kMaxStateBytes = std::size_t(1) << 20;
+
+std::string slurp(const fs::path& p, std::size_t cap, const char* what) {
+    try {
+        return read_input_file(p.string(), cap, what);
+    } catch (const FileReadError& e) {
+        throw SweepDirError(fmt::format("'{}': {}", p.string(), e.what()), true);
+    }
+}
+
+// The folder's own files are never symbolic links: writing through one would change a file
+// elsewhere, and --restart would delete files in the link's target.
+void refuse_link(const fs::path& p) {
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec)))
+        throw SweepDirError(fmt::format("'{}' is a symbolic link: a sweep folder's files must be its own "
+                                        "(remove the link or use another folder)",
+                                        p.string()),
+                            true);
+}
+
+// A text field of sweep.json, or `fallback` when absent or of another type (the file may be
+// anything: it is checked, not trusted).
+std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback) {
+    if (!j.is_object()) return fallback;
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 // Writes a whole file under a temporary name, then renames it: never half a file.
 void write_atomically(const fs::path& p, const std::string& text) {
     const fs::path tmp = p.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) throw SweepDirError(fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(errno)), false);
     std::size_t done = 0;
     while (done < text.size()) {
@@ -64,7 +90,7 @@ DirLock::DirLock(const std::string& dir) {
     fs::create_directories(dir, ec);
     if (ec) throw SweepDirError(fmt::format("cannot create output folder '{}': {}", dir, ec.message()), false);
     const std::string path = (fs::path(dir) / ".lock").string();
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) throw SweepDirError(fmt::format("cannot create '{}': {}", path, std::strerror(errno)), false);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd_);
@@ -90,22 +116,29 @@ void prepare_dir(const Sweep& sweep, const std::string& dir, bool restart) {
     fs::create_directories(d, ec);
     if (ec) throw SweepDirError(fmt::format("cannot create output folder '{}': {}", dir, ec.message()), false);
     const fs::path state = d / "sweep.json", journal = d / "cases.jsonl";
+    for (const char* f : {"sweep.json", "cases.jsonl", "summary.csv", "summary.h5", "cases", "sweep.json.tmp"})
+        refuse_link(d / f);
     bool same = false;
     if (fs::exists(state, ec)) {
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(slurp(state));
-        } catch (const std::exception&) {
-        }
-        same = j.is_object() && j.value("hash", std::string()) == sweep.hash;
-        if (!same && !restart)
+        const auto j = nlohmann::json::parse(slurp(state, kMaxStateBytes, "a sweep.json"), nullptr, false);
+        same = text_of(j, "hash", "") == sweep.hash;
+        if (!same && !restart) {
+            const bool ours = j.is_object() && text_of(j, "format", "") == "dctwin-sweep";
+            const std::string cases =
+                ours && j.contains("cases") && j["cases"].is_number_unsigned() ? std::to_string(j["cases"].get<std::size_t>()) : "?";
+            if (!ours)
+                throw SweepDirError(fmt::format("output folder '{}' holds a sweep.json that is not a dctwin sweep's "
+                                                "record (empty, damaged or another program's). Use --restart to "
+                                                "discard it and start over, or another folder",
+                                                dir),
+                                    true);
             throw SweepDirError(
                 fmt::format("output folder '{}' holds the results of a different sweep ({} {} cases, hash {}; this "
                             "sweep is {} cases, hash {}): the sweep file or its base site changed. Use --restart to "
                             "discard those results and start over, or another folder",
-                            dir, j.value("sweep", std::string("?")), j.value("cases", 0), j.value("hash", std::string("?")),
-                            sweep.cases.size(), sweep.hash),
+                            dir, text_of(j, "sweep", "?"), cases, text_of(j, "hash", "?"), sweep.cases.size(), sweep.hash),
                 true);
+        }
     } else if (fs::exists(journal, ec) && !restart) {
         throw SweepDirError(fmt::format("output folder '{}' has a journal (cases.jsonl) but no sweep.json: it cannot "
                                         "tell which sweep made it. Use --restart to start over",
@@ -118,7 +151,11 @@ void prepare_dir(const Sweep& sweep, const std::string& dir, bool restart) {
         if (fs::is_directory(cases, ec))
             for (const auto& e : fs::directory_iterator(cases, ec)) {
                 const std::string n = e.path().filename().string();
-                if (n.rfind("case-", 0) == 0 && e.path().extension() == ".h5") fs::remove(e.path(), ec);
+                // Only what a sweep writes there: regular files case-<digits>.h5.
+                const bool digits = n.size() > 8 && n.find_first_not_of("0123456789", 5) == n.size() - 3;
+                if (n.rfind("case-", 0) == 0 && n.ends_with(".h5") && digits && e.is_regular_file(ec) &&
+                    !e.is_symlink(ec))
+                    fs::remove(e.path(), ec);
             }
         same = false;
     }
@@ -145,8 +182,9 @@ std::map<std::size_t, CaseRecord> read_journal(const std::string& dir, std::size
     std::map<std::size_t, CaseRecord> out;
     const fs::path p = fs::path(dir) / "cases.jsonl";
     std::error_code ec;
+    refuse_link(p);
     if (!fs::exists(p, ec)) return out;
-    const std::string text = slurp(p);
+    const std::string text = slurp(p, kMaxJournalBytes, "a sweep journal");
     const std::size_t end = text.rfind('\n');
     const std::size_t whole = end == std::string::npos ? 0 : end + 1;
     if (whole < text.size()) {
@@ -161,7 +199,10 @@ std::map<std::size_t, CaseRecord> read_journal(const std::string& dir, std::size
         start = nl + 1;
         if (line.empty()) continue;
         const auto j = nlohmann::json::parse(line, nullptr, false);
+        // A record of another shape (an edited or foreign line) is dropped: its case runs again.
         if (!j.is_object() || !j.contains("case") || !j["case"].is_number_unsigned()) continue;
+        if (!j.contains("status") || !j["status"].is_string() || (j.contains("error") && !j["error"].is_string()))
+            continue;
         const auto i = j["case"].get<std::size_t>();
         if (i < cases) out[i] = j;  // a later record of a case (a retried failure) wins
     }
@@ -170,7 +211,7 @@ std::map<std::size_t, CaseRecord> read_journal(const std::string& dir, std::size
 
 Journal::Journal(const std::string& dir, double sync_interval_s)
     : path_((fs::path(dir) / "cases.jsonl").string()), interval_(sync_interval_s) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) throw SweepDirError(fmt::format("cannot open '{}': {}", path_, std::strerror(errno)), false);
     last_sync_ = now_s();
 }

@@ -70,6 +70,8 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
         sweep = load_sweep(path);
     } catch (const InputError& e) {
         error = e.what();
+    } catch (const std::exception& e) {  // out of memory: every rank still takes part below
+        error = fmt::format("dctwin: error: rank {}: {}", mpi.rank, e.what());
     }
     std::string root_error = error;
     bcast_string(root_error, 0);
@@ -265,7 +267,17 @@ int run_sweep_mpi(const std::string& sweep_file, const SweepOptions& options) {
     const MpiSession mpi;
     SweepOptions o = options;
     o.progress = o.progress && mpi.rank == 0;
-    return run(mpi, sweep_file, o);
+    // An exception on one rank must not leave the others waiting for it: it ends the job.
+    try {
+        return run(mpi, sweep_file, o);
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("dctwin: error: rank {}: {}\n", mpi.rank, e.what());
+    } catch (...) {
+        std::cerr << fmt::format("dctwin: error: rank {}: an unexpected failure\n", mpi.rank);
+    }
+    std::cerr.flush();
+    MPI_Abort(MPI_COMM_WORLD, kSweepFailed);
+    return kSweepFailed;
 }
 
 }  // namespace dctwin::sweep

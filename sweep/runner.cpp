@@ -134,6 +134,8 @@ void run_pool(const Sweep& sweep, CaseQueue& queue, int threads, const std::stri
                              workers > 1 || shared_machine ? 1 : 0);
             } catch (const std::exception& e) {  // out of memory building the record
                 r = {{"case", *i}, {"status", "failed"}, {"error", e.what()}};
+            } catch (...) {  // nothing may escape a thread: it would end the process
+                r = {{"case", *i}, {"status", "failed"}, {"error", "an unexpected failure"}};
             }
             std::lock_guard lock(m);
             finished.push_back(std::move(r));

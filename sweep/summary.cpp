@@ -313,6 +313,9 @@ SummaryTable read_summary(const std::string& path) {
     const Reader r{path};
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) throw SummaryError(fmt::format("summary file '{}': {}", path, std::strerror(errno)));
+    // HDF5 would wait forever for a FIFO's writer.
+    if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
+        throw SummaryError(fmt::format("summary file '{}': not a regular file", path));
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         h5::error_stack();
         throw SummaryError(fmt::format("summary file '{}': not an HDF5 file", path));

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <cstring>
 
+#include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
 #include "sweep/summary.hpp"
@@ -404,18 +405,11 @@ void check_against_base(const Source& src, const Sweep& s, const YAML::Node& set
 }
 
 std::string read_file(const std::string& path, const char* what, long limit) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw InputError({path, 0, 0}, "", "cannot read file: it is a directory", "");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError({path, 0, 0}, "", fmt::format("cannot read {}: {}", what, std::strerror(errno)), "");
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (size > limit)
-        throw InputError({path, 0, 0}, "", fmt::format("the file is too large ({} bytes) for {}", size, what), "");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    try {
+        return read_input_file(path, std::size_t(limit), what);
+    } catch (const FileReadError& e) {
+        throw InputError({path, 0, 0}, "", e.what(), "");
+    }
 }
 
 }  // namespace
@@ -508,7 +502,7 @@ Sweep load_sweep_text(std::string_view text, const std::string& label) {
     if (bp.is_relative()) bp = fs::path(label).parent_path() / bp;
     s.base_path = bp.lexically_normal().string();
     try {
-        s.base_text = read_file(s.base_path, "the base site", kMaxSiteBytes);
+        s.base_text = read_file(s.base_path, "a site file", kMaxSiteBytes);
     } catch (const InputError& e) {
         src.fail(base, "base", e.detail + fmt::format(" (\"{}\")", s.base_path));
     }
@@ -633,7 +627,7 @@ Sweep load_sweep_text(std::string_view text, const std::string& label) {
 }
 
 Sweep load_sweep(const std::string& path) {
-    return load_sweep_text(read_file(path, "the sweep file", kMaxSweepBytes), path);
+    return load_sweep_text(read_file(path, "a sweep file", kMaxSweepBytes), path);
 }
 
 }  // namespace dctwin::sweep

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 
@@ -250,9 +251,18 @@ void render_floor(const RenderOptions& o) {
 
 namespace {
 
+// The picture's path: not empty, and not the results file itself (which the PNG would replace).
+void check_output(const std::string& input, const std::string& output) {
+    if (output.empty()) throw ViewError("-o: the picture's path is empty");
+    std::error_code ec;
+    if (std::filesystem::equivalent(input, output, ec))
+        throw ViewError(fmt::format("-o {}: that is the results file itself; the picture would replace it", output));
+}
+
 template <class Draw>
 int command(const std::string& input, const std::string& output, Draw draw) {
     try {
+        check_output(input, output);
         draw();
         fmt::print("wrote {}\n", output);
         return 0;

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +50,13 @@ const char* const kRootReserved[] = {"format", "format_version", "status", "t_re
 [[noreturn]] void fail(const std::string& file, const std::string& object, const std::string& what) {
     std::string message = fmt::format("results file '{}': {}: {}", file, object, what);
     const std::string stack = h5::error_stack();
+    // A failed read or write: the system's reason (No space left on device), not HDF5's
+    // description of its buffers and descriptors.
+    const std::string marker = "error message = '";
+    if (const auto at = stack.find(marker); at != std::string::npos) {
+        const auto from = at + marker.size(), to = stack.find('\'', from);
+        if (to != std::string::npos) throw ResultsError(message + ": " + stack.substr(from, to - from));
+    }
     if (!stack.empty()) message += fmt::format(" (HDF5: {})", stack);
     throw ResultsError(message);
 }
@@ -356,7 +365,21 @@ void attach_dimension_scales(const Checker& c, hid_t file, hid_t time, const std
 // ============================================================================================
 // ResultsWriter
 
+// An open descriptor of the results file holding an open-file-description write lock
+// (fcntl F_OFD_SETLK), so that a second writer fails before it truncates anything. Not flock:
+// HDF5 flocks the file itself, and that lock is independent of this one.
+struct OutputLock {
+    int fd = -1;
+    OutputLock() = default;
+    OutputLock(const OutputLock&) = delete;
+    OutputLock& operator=(const OutputLock&) = delete;
+    ~OutputLock() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
 struct ResultsWriter::Impl {
+    OutputLock output_lock;  // declared first: released after the file is closed
     std::string path;
     Options options;
     enum class State { declaring, open, finished } state = State::declaring;
@@ -391,6 +414,7 @@ struct ResultsWriter::Impl {
     std::size_t events_on_disk = 0;
 
     std::chrono::steady_clock::time_point last_flush;
+    double unflushed = 0;  // [bytes] written since the last flush, at most (ensure_space)
 
     Checker check() const { return Checker{path}; }
 
@@ -514,8 +538,39 @@ struct ResultsWriter::Impl {
         pending_attributes.clear();
     }
 
+    // A write the disk cannot hold would leave HDF5's metadata pointing at data that never
+    // reached it, and a file nothing opens. Checked first, it fails with the file as the last
+    // flush left it: status `running`, its rows readable. Rewritten chunks move (no space is
+    // reused), so the bound is every chunk the rows touch, uncompressed, plus metadata.
+    // HDF5 keeps written chunks and metadata in its caches until a flush: what was written
+    // since the last one counts too (`unflushed`).
+    void ensure_space(std::size_t rows, std::size_t event_bytes) {
+        struct statvfs v {};
+        if (output_lock.fd < 0 || ::fstatvfs(output_lock.fd, &v) != 0) return;
+        double free = double(v.f_bavail) * double(v.f_frsize);
+        const double cr = double(options.chunk_rows);
+        const double chunks = rows > 0 ? std::ceil((double(rows_on_disk % options.chunk_rows) + double(rows)) / cr) : 0.0;
+        const double write = chunks * cr * double(width + 1) * 8.0 * 1.01 + 2.0 * double(event_bytes);
+        double need = unflushed + write + double(1 << 20);
+        if (free < need && unflushed > 0) {
+            // What the caches hold reaches the disk first (compressed, often far less than
+            // the bound); then only this write counts.
+            check().ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+            unflushed = 0;
+            if (::fstatvfs(output_lock.fd, &v) != 0) return;
+            free = double(v.f_bavail) * double(v.f_frsize);
+            need = write + double(1 << 20);
+        }
+        unflushed += write;
+        if (free < need)
+            throw ResultsError(fmt::format("results file '{}': No space left on device ({:.1f} MB free, the next write "
+                                           "needs up to {:.1f} MB); the file keeps the {} rows written before",
+                                           path, free / 1e6, need / 1e6, rows_on_disk));
+    }
+
     void write_rows() {
         if (buffered == 0) return;
+        ensure_space(buffered, 0);
         const Checker c = check();
         const hsize_t n = buffered;
         const hsize_t first = rows_on_disk;
@@ -543,6 +598,10 @@ struct ResultsWriter::Impl {
 
     void write_events() {
         if (events_time.empty()) return;
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < events_time.size(); ++i)
+            bytes += 8 + events_path[i].size() + events_kind[i].size() + events_message[i].size();
+        ensure_space(0, bytes);
         const Checker c = check();
         const hsize_t n = events_time.size();
         const hsize_t first = events_on_disk;
@@ -583,6 +642,7 @@ struct ResultsWriter::Impl {
         update_progress();
         check().ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
         last_flush = std::chrono::steady_clock::now();
+        unflushed = 0;
     }
 
     bool flush_due() const {
@@ -624,6 +684,14 @@ ResultsWriter::~ResultsWriter() {
         try {
             impl_->flush_all();  // keeps status "running": readers see how far the run got
         } catch (...) {
+            // The rows could not all be written (a full disk): `rows` and `t_reached` still
+            // say how far the data that reached the disk go.
+            try {
+                impl_->check().ok(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+                impl_->update_progress();
+                impl_->check().ok(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), "/", "cannot flush the file");
+            } catch (...) {
+            }
         }
     }
     impl_->close_all();
@@ -719,6 +787,48 @@ void ResultsWriter::begin() {
         throw ResultsError(fmt::format("results file '{}' exists; use --force to overwrite", d.path));
     if (existed && S_ISDIR(info.st_mode))
         throw ResultsError(fmt::format("results file '{}' is a directory", d.path));
+    if (existed && S_ISLNK(info.st_mode)) {
+        // Overwriting replaces the link itself, never the file it points to.
+        if (::unlink(d.path.c_str()) != 0 && errno != ENOENT)
+            throw ResultsError(fmt::format("results file '{}': cannot replace the symbolic link: {}", d.path,
+                                           std::strerror(errno)));
+    }
+    // Open and lock before anything is truncated: a second run to the same file fails here and
+    // leaves the first one's file whole. O_NOFOLLOW: a link planted meanwhile is not followed.
+    // O_EXCL first: only a file this run made is removed when it fails.
+    constexpr int kOpen = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    d.output_lock.fd = ::open(d.path.c_str(), kOpen | O_CREAT | O_EXCL, 0644);
+    const bool created = d.output_lock.fd >= 0;
+    if (!created && errno == EEXIST && d.options.overwrite) d.output_lock.fd = ::open(d.path.c_str(), kOpen);
+    else if (!created && errno == EEXIST)
+        throw ResultsError(fmt::format("results file '{}' exists; use --force to overwrite", d.path));
+    if (d.output_lock.fd < 0) {
+        const int err = errno;
+        std::string cause = creation_cause(d.path);
+        throw ResultsError(fmt::format("results file '{}': cannot create: {}", d.path,
+                                       cause.empty() ? std::strerror(err) : cause));
+    }
+    const auto refuse = [&](const std::string& why) {
+        if (created) ::unlink(d.path.c_str());
+        throw ResultsError(fmt::format("results file '{}': {}", d.path, why));
+    };
+    struct stat opened {};
+    if (::fstat(d.output_lock.fd, &opened) != 0 || !S_ISREG(opened.st_mode))
+        refuse("not a regular file: a results file is written only as one");
+    struct flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    if (::fcntl(d.output_lock.fd, F_OFD_SETLK, &whole) != 0) {
+        const int err = errno;
+        if (err == EAGAIN || err == EACCES) {
+            ::close(d.output_lock.fd);
+            d.output_lock.fd = -1;
+            throw ResultsError(fmt::format("results file '{}' is being written by another dctwin run; it is left as "
+                                           "it is",
+                                           d.path));
+        }
+        refuse(fmt::format("cannot lock: {}", std::strerror(err)));
+    }
 
     const Checker c = d.check();
     Handle fapl = c.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "/", "cannot create a property list");
@@ -728,19 +838,29 @@ void ResultsWriter::begin() {
     c.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V110), "/",
          "cannot set the library version bounds");
 #endif
+#if H5_VERSION_GE(1, 10, 7)
+    // The lock taken above replaces HDF5's flock: on NFS, where flock is emulated with the
+    // same byte-range locks, HDF5's would conflict with it and the file could not be created.
+    c.ok(H5Pset_file_locking(fapl.get(), false, true), "/", "cannot set the file locking");
+#endif
     // Freed file space is never reused: a compressed chunk rewritten with more rows moves, and
     // its old place must stay intact for the index a killed run left on disk.
     Handle fcpl = c.handle(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "/", "cannot create file-creation properties");
     c.ok(H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, 0, 1), "/",
          "cannot set the file space strategy");
-    const hid_t id = H5Fcreate(d.path.c_str(), existed ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl.get(), fapl.get());
+    // The file is ours (locked above, made empty here); HDF5 opens it by name again.
+    const hid_t id = H5Fcreate(d.path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
     if (id < 0) {
         const std::string stack = h5::error_stack();
         std::string cause = creation_cause(d.path);
         if (cause.empty()) cause = stack.empty() ? "unknown HDF5 error" : stack;
-        throw ResultsError(fmt::format("results file '{}': cannot create: {}", d.path, cause));
+        refuse("cannot create: " + cause);
     }
     d.file = Handle(id, H5Fclose);
+    if (struct stat now {}; ::stat(d.path.c_str(), &now) != 0 || now.st_ino != opened.st_ino || now.st_dev != opened.st_dev) {
+        d.close_all();
+        refuse("the path was replaced while the file was being created");
+    }
     if (d.options.max_buffer_bytes > 0 && d.width > 0) {
         // Wide sites: fewer rows per chunk, so that the buffer stays within its budget.
         const std::size_t fit = d.options.max_buffer_bytes / (sizeof(double) * d.width);
@@ -919,6 +1039,10 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         struct stat info {};
         if (::stat(path.c_str(), &info) != 0)
             throw ResultsError(fmt::format("results file '{}': {}", path, std::strerror(errno)));
+        // HDF5 opens by name and would wait forever for a FIFO's writer (a directory is
+        // left to HDF5: "not an HDF5 file").
+        if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
+            throw ResultsError(fmt::format("results file '{}': not a regular file", path));
         const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
         if (is_hdf5 <= 0) {
             h5::error_stack();

@@ -6,6 +6,7 @@
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -161,7 +162,11 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
 void write_file(const std::string& path, const std::string& text) {
     // Written aside and renamed: ParaView may be reading the old sidecar.
     const std::string aside = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(aside.c_str(), "wb"), std::fclose);
+    // A new file of our own (O_EXCL, no link followed); the rename then replaces whatever is
+    // at `path`, a symbolic link included, never the file a link points to.
+    const int fd = ::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    std::unique_ptr<FILE, int (*)(FILE*)> f(fd >= 0 ? ::fdopen(fd, "wb") : nullptr, std::fclose);
+    if (fd >= 0 && !f) ::close(fd);
     if (!f) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
     const bool written = std::fwrite(text.data(), 1, text.size(), f.get()) == text.size();
     const int saved = errno;
@@ -190,6 +195,8 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output, Xd
     const Scene s = load_scene(results);
     XdmfSummary sum;
     sum.path = output.empty() ? sidecar_path(results) : output;
+    if (std::error_code same; fs::equivalent(results, sum.path, same))
+        throw ViewError(fmt::format("-o {}: that is the results file itself; the sidecar would replace it", sum.path));
     // The HDF5 file as seen from the sidecar's folder: the pair can be moved together.
     std::error_code ec;
     const fs::path folder = fs::absolute(sum.path, ec).parent_path();

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
 
 namespace dctwin {
@@ -301,13 +302,16 @@ std::string show_time(double tau, bool leap) {
 }
 
 /// The user's text in a message: printable ASCII only, cut to a readable length.
+// A field as shown in a message. The file is not the user's own (a site may name any path):
+// only a short number-like token is quoted, never other text from it (the line and column
+// say where to look).
 std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < 40; ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
-    }
-    return out + (s.size() > 40 ? "...\"" : "\"");
+    constexpr std::size_t kMax = 24;
+    const bool number_like = !s.empty() && s.size() <= kMax && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c != 0 && std::strchr(" +-.eE/:%", c) != nullptr);
+    });
+    if (number_like) return fmt::format("\"{}\"", s);
+    return s.empty() ? std::string("an empty field") : fmt::format("a field of {} bytes", s.size());
 }
 
 std::string_view trim(std::string_view s) {
@@ -443,8 +447,7 @@ public:
 
 private:
     [[noreturn]] void fail(int line, int col, std::string detail) const {
-        std::string_view text = line >= 1 && line <= static_cast<int>(lines_.size()) ? lines_[std::size_t(line) - 1] : "";
-        throw InputError(SourceLoc{label_, line, col}, "weather.file", std::move(detail), text);
+        throw InputError::in_named_file(SourceLoc{label_, line, col}, o_.key, std::move(detail), o_.named_at);
     }
 
     int line_end(int line) const { return static_cast<int>(lines_[std::size_t(line) - 1].size()) + 1; }
@@ -717,23 +720,13 @@ std::unique_ptr<Weather> load_epw_text(std::string_view text, const std::string&
 }
 
 std::unique_ptr<Weather> load_epw(const std::string& path, const EpwOptions& o) {
-    const auto fail = [&](std::string detail) {
-        throw InputError(SourceLoc{path, 0, 0}, "weather.file", std::move(detail), "");
-    };
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail("cannot read file: it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(fmt::format("cannot read file: {}", std::strerror(errno)));
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (size > kMaxWeatherBytes)
-        fail(fmt::format("the file is too large ({} MB) for a weather file (at most {} MB)", size >> 20,
-                         kMaxWeatherBytes >> 20));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) fail(fmt::format("cannot read file: {}", std::strerror(errno)));
-    return load_epw_text(text.str(), path, o);
+    std::string text;
+    try {
+        text = read_input_file(path, std::size_t(kMaxWeatherBytes), "a weather file");
+    } catch (const FileReadError& e) {
+        throw InputError::in_named_file(SourceLoc{path, 0, 0}, o.key, e.what(), o.named_at);
+    }
+    return load_epw_text(text, path, o);
 }
 
 }  // namespace dctwin

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <utility>
 
+#include "input/site_spec.hpp"
+
 namespace dctwin {
 
 struct WeatherSample {
@@ -72,6 +74,8 @@ std::unique_ptr<Weather> design_day(const DesignDay& d);
 struct EpwOptions {
     double start_offset = 0;  ///< [s] from Jan 1 00:00 of the file's year to t = 0
     bool wrap = true;         ///< a whole-year file repeats: past Dec 31 24:00 comes Jan 1
+    std::string key = "ambient.file";  ///< the site key naming the file, in messages
+    SourceLoc named_at;       ///< where the site names it (a note under each error)
 };
 
 /// The largest weather file read [bytes] (as for site files).
@@ -98,8 +102,9 @@ inline constexpr long kMaxWeatherBytes = 16L << 20;
 /// the at() between hours would); a longer run, or one at the start or end of the file,
 /// is an error. describe() counts the filled values.
 ///
-/// Throws InputError (input/site_loader.hpp) with key path "weather.file" and the line and
-/// column of the offending field for anything wrong with the file.
+/// Throws InputError (input/site_loader.hpp) with key path `o.key`, the line and column of
+/// the offending field and a note of `o.named_at` for anything wrong with the file; the
+/// message shows no excerpt of the file and quotes a field only when it is a short token.
 std::unique_ptr<Weather> load_epw(const std::string& path, const EpwOptions& o = {});
 /// As load_epw, from text in memory; `file_label` names it in messages and describe().
 std::unique_ptr<Weather> load_epw_text(std::string_view text, const std::string& file_label,

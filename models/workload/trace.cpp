@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cerrno>
 #include <cmath>
@@ -15,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
 
 namespace dctwin {
@@ -60,14 +62,27 @@ bool missing(std::string_view s) {
     return s == "[N/A]" || s == "N/A" || s == "[Not Supported]" || s == "[Unknown Error]";
 }
 
+// A field as shown in a message. The file is not the user's own (a site may name any path):
+// only a short number-like token is quoted, never other text from it (the line and column
+// say where to look).
 std::string shown(std::string_view s) {
-    constexpr std::size_t kMax = 40;
-    std::string out = "'";
-    for (std::size_t i = 0; i < s.size() && i < kMax; ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        out += c < 0x20 || c == 0x7f ? '?' : char(c);
-    }
-    return out + (s.size() > kMax ? "...'" : "'");
+    constexpr std::size_t kMax = 24;
+    const bool number_like = !s.empty() && s.size() <= kMax && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c != 0 && std::strchr(" +-.eE/:%", c) != nullptr);
+    });
+    if (number_like) return fmt::format("'{}'", s);
+    return s.empty() ? std::string("an empty field") : fmt::format("a field of {} bytes", s.size());
+}
+
+// A unit or a column name: a short word of the characters the format's own names use.
+std::string shown_name(std::string_view s) {
+    constexpr std::size_t kMax = 16;
+    const bool word = !s.empty() && s.size() <= kMax && std::all_of(s.begin(), s.end(), [](char ch) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        return std::isalnum(c) || c == '_' || c == '%' || c == '[' || c == ']' || c == '(' || c == ')' || c == '.';
+    });
+    if (word) return fmt::format("'{}'", s);
+    return fmt::format("a field of {} bytes", s.size());
 }
 
 /// Walks the lines of a trace and raises errors at a place.
@@ -99,15 +114,15 @@ public:
     std::string_view line() const { return line_; }
     int number() const { return number_; }
     [[noreturn]] void fail(int col, const std::string& detail) const {
-        throw InputError(SourceLoc{label_, number_, col}, key_, detail, line_);
+        throw InputError(SourceLoc{label_, number_, col}, key_, detail, std::string_view{});
     }
     [[noreturn]] void fail_empty(const std::string& expected) const {
         throw InputError(SourceLoc{label_, 1, 1}, key_, "empty trace: expected a header line " + expected,
                          std::string_view{});
     }
-    [[noreturn]] void fail_no_rows(int header_line, std::string_view header) const {
+    [[noreturn]] void fail_no_rows(int header_line) const {
         throw InputError(SourceLoc{label_, header_line, 1}, key_, "the trace has a header but no samples",
-                         header);
+                         std::string_view{});
     }
 
 private:
@@ -235,40 +250,21 @@ std::optional<double> value_with_unit(const Lines& in, const Field& f, std::stri
                                    unit == "W" ? "612.45 W" : "97 %", shown(f.text)));
     if (!u.empty() && u != unit)
         in.fail(f.col + int(u.data() - f.text.data()),
-                fmt::format("unknown unit {} for {}: expected {}", shown(u), what, unit));
+                fmt::format("unknown unit {} for {}: expected {}", shown_name(u), what, unit));
     return v;
 }
 
 std::string read_file(const std::string& path, const std::string& key) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const auto st = fs::status(path, ec);
-    if (ec || !fs::exists(st))
-        throw InputError(SourceLoc{path, 0, 0}, key, "cannot read the trace: No such file or directory",
-                         std::string_view{});
-    if (fs::is_directory(st))
-        throw InputError(SourceLoc{path, 0, 0}, key, "cannot read the trace: it is a directory", std::string_view{});
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > std::uintmax_t(kMaxTraceBytes))
-        throw InputError(SourceLoc{path, 0, 0}, key,
-                         fmt::format("the trace is {} bytes, more than the {} MB limit", size, kMaxTraceBytes >> 20),
-                         std::string_view{});
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError(SourceLoc{path, 0, 0}, key, std::string("cannot read the trace: ") + std::strerror(errno),
-                         std::string_view{});
-    // Read at most one byte over the cap: a file that grew after the size check is still refused.
-    // In blocks, so that a small file does not cost a buffer of the cap.
-    const std::size_t cap = std::size_t(kMaxTraceBytes) + 1;
-    std::string text;
-    if (!ec) text.reserve(std::size_t(size));
-    std::array<char, 1 << 16> block;
-    while (text.size() < cap) {
-        in.read(block.data(), std::streamsize(std::min(block.size(), cap - text.size())));
-        text.append(block.data(), std::size_t(in.gcount()));
-        if (!in) break;  // the end of the file (or a read error: what was read, as a single read gives)
+    try {
+        return read_input_file(path, std::size_t(kMaxTraceBytes), "a trace");
+    } catch (const FileReadError& e) {
+        throw InputError(SourceLoc{path, 0, 0}, key, e.what(), std::string_view{});
     }
-    return text;
+}
+
+std::string too_much_power(double w) {
+    return fmt::format("power {:.3g} W is more than the {:.0f} kW a sample of one device may draw (a unit mistake?)", w,
+                       kMaxTracePower / 1e3);
 }
 
 const char* kSmiHeader = "'timestamp, index, power.draw [W], utilization.gpu [%]'";
@@ -290,7 +286,6 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
     // Header: names with an optional [unit].
     const auto header = split(in.line());
     const int header_line = in.number();
-    const std::string header_text(in.line());
     int c_time = -1, c_index = -1, c_power = -1, c_util = -1;
     for (std::size_t i = 0; i < header.size(); ++i) {
         std::string_view name = header[i].text, unit;
@@ -302,7 +297,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
         auto want_unit = [&](std::string_view u) {
             if (unit != u)
                 in.fail(header[i].col + int(br == std::string_view::npos ? 0 : br),
-                        fmt::format("unknown unit {} for {}: expected {}", shown(unit.empty() ? "(none)" : unit),
+                        fmt::format("unknown unit {} for {}: expected {}", shown_name(unit.empty() ? "(none)" : unit),
                                     std::string(name), std::string(u)));
         };
         if (name == "timestamp") c_time = int(i);
@@ -349,6 +344,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
         const Field& fp = f[std::size_t(c_power)];
         if (const auto p = value_with_unit(in, fp, "W", "power.draw")) {
             if (*p < 0) in.fail(fp.col, "power must not be negative, found " + shown(fp.text));
+            if (*p > kMaxTracePower) in.fail(fp.col, too_much_power(*p));
             power.add(d, name, t, *p);
         }
         if (c_util >= 0) {
@@ -359,7 +355,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
             }
         }
     }
-    if (!first) in.fail_no_rows(header_line, header_text);
+    if (!first) in.fail_no_rows(header_line);
 
     GpuTrace out;
     out.power.devices = power.take();
@@ -382,7 +378,6 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
     if (!in.next()) in.fail_empty(expected);
     const auto header = split(in.line());
     const int header_line = in.number();
-    const std::string header_text(in.line());
     check_count(in, header, 3, "time, device, value");
 
     int c_time = -1, c_dev = -1, c_val = -1;
@@ -415,13 +410,13 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
             } else {
                 in.fail(header[i].col, fmt::format("unknown unit in the value column {}: expected value, power_W, "
                                                    "power_kW, power_MW, utilization or utilization_pct",
-                                                   shown(n)));
+                                                   shown_name(n)));
             }
         } else if (n.starts_with("time"))
             in.fail(header[i].col, fmt::format("unknown unit in the time column {}: expected time or time_s (seconds)",
-                                               shown(n)));
+                                               shown_name(n)));
         else
-            in.fail(header[i].col, fmt::format("unexpected column {}: expected {}", shown(n), expected));
+            in.fail(header[i].col, fmt::format("unexpected column {}: expected {}", shown_name(n), expected));
     }
     if (c_time < 0 || c_dev < 0 || c_val < 0)
         in.fail(1, fmt::format("the header lacks the {} column: expected {}",
@@ -452,6 +447,7 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
                                         shown(fv.text)));
         if (out.quantity == TraceQuantity::power && *v < 0)
             in.fail(fv.col, "power must not be negative, found " + shown(fv.text));
+        if (out.quantity == TraceQuantity::power && *v * scale > kMaxTracePower) in.fail(fv.col, too_much_power(*v * scale));
         if (out.quantity == TraceQuantity::utilization) {
             const double hi = percent ? 100.0 : 1.0;
             if (*v < 0 || *v > hi)
@@ -459,7 +455,7 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
         }
         series.add(d, name, *t, *v * scale);
     }
-    if (rows == 0) in.fail_no_rows(header_line, header_text);
+    if (rows == 0) in.fail_no_rows(header_line);
     out.devices = series.take();
     return out;
 }

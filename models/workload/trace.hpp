@@ -42,6 +42,9 @@
 namespace dctwin {
 
 inline constexpr long kMaxTraceBytes = 16L << 20;  ///< [bytes] largest trace file read
+/// [W] largest power sample: a trace's series is one device, and a value beyond this is a
+/// unit or format mistake that would only fail the solver later.
+inline constexpr double kMaxTracePower = 1e6;
 
 enum class TraceQuantity { power, utilization };
 

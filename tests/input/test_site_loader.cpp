@@ -324,6 +324,9 @@ TEST_CASE("loader: errors carry place, key path and an excerpt with a caret") {
     // Tabs in the line keep the caret aligned.
     std::string tabbed = message_of(replace(kSmall, "  name: small", "  name: small\n  extra:\tfoo"));
     CHECK(contains(tabbed, "\n    4 |   extra:\tfoo\n      |   ^"));
+    // Control bytes, C0 and C1 (U+009B is a terminal's CSI), are shown as '?', never sent.
+    const InputError c({"t.yaml", 3, 9}, "site.name", "bad", "  name: a\x1b[2Jb\xc2\x9b" "31mc\xc3\xa9");
+    CHECK(contains(c.what(), "\n    3 |   name: a?[2Jb?31mc\xc3\xa9\n"));
     // YAML syntax errors use the parser's mark.
     CHECK(contains(message_of(replace(kSmall, "  name: small", "  name: [small")), "t.yaml:"));
     CHECK(contains(message_of(replace(kSmall, "  name: small", "  name: small: big")),

@@ -114,6 +114,36 @@ TEST_CASE("generator failure: the battery rides through usable energy / load, th
     CHECK(r.sum.energy_balance_error < 1e-6);
 }
 
+TEST_CASE("PUE counts the energy drawn from the UPS battery (ISO/IEC 30134-2): never below 1 while it bridges") {
+    // No generator: the battery carries the whole load from 60 s to the end of the run at 150 s.
+    SiteModel m(load_site_text(outage_site("  - { at: 0 s, kind: generator_failure }\n"), "pue-bridge.yaml",
+                               {"scenario.0.at=60 s"}));
+    RunOptions o;
+    o.duration = 150;
+    const RunSummary s = run_site(m, o);
+    REQUIRE(of_kind(s, "load_shed").empty());
+    REQUIRE(!of_kind(s, "utility_outage").empty());
+    // Counting only grid and generator energy gave about 0.45 here.
+    CHECK(s.pue > 1.0);
+    CHECK(s.pue < 1.5);
+    // The same run without the outage: the battery's energy stands in for the grid's, give or
+    // take its discharge losses and the cooling that stops.
+    SiteModel calm(load_site_text(outage_site(), "pue-calm.yaml"));
+    const RunSummary c = run_site(calm, o);
+    CHECK(s.pue == doctest::Approx(c.pue).epsilon(0.1));
+}
+
+TEST_CASE("PUE is undefined (NaN, null in JSON), not 1e11, when every IT load is shed") {
+    SiteModel m(load_site(std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml",
+                          {"scenario=[{at: 0 s, kind: pdu_failure, target: power/distribution}]"}));
+    RunOptions o;
+    o.duration = 60;
+    const RunSummary s = run_site(m, o);
+    CHECK(std::isnan(s.pue));
+    CHECK(s.to_json()["pue"].is_null());
+    CHECK(s.to_text().find("PUE undefined (no IT load)") != std::string::npos);
+}
+
 TEST_CASE("the Jacobian with the battery discharging, and charging with limited headroom") {
     SiteModel m(load_site_text(outage_site(), "jac", {"halls.hall1.rows.rowA.count=1", "halls.hall1.rows.rowB.count=1",
                                                       "power.ups.battery.initial_soc=0.5",

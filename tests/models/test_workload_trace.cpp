@@ -224,7 +224,9 @@ TEST_CASE("workload trace: empty text, a missing file, a directory and the 16 MB
         const std::string row = "0.000000000000, gpu-with-a-long-name, 612.000000000\n";
         for (long written = 0; written <= kMaxTraceBytes; written += long(row.size())) out << row;
     }
-    CHECK_THROWS_WITH_AS(read_table_csv(big.string()), doctest::Contains("more than the 16 MB limit"), InputError);
+    CHECK_THROWS_WITH_AS(read_table_csv(big.string()),
+                         doctest::Contains("the file is too large (16777250 bytes) for a trace (at most 16 MB)"),
+                         InputError);
     CHECK_THROWS_WITH_AS(read_trace_csv(big.string()), doctest::Contains("16 MB"), InputError);
     CHECK_THROWS_WITH_AS(parse_table_csv(std::string(std::size_t(kMaxTraceBytes) + 1, ' '), "mem"),
                          doctest::Contains("16 MB"), InputError);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ struct Result {
     int signal = 0;       ///< the signal that ended it, 0 if it exited
     bool timed_out = false;
     double wall_s = 0;
+    long max_rss_kb = 0;  ///< the child's peak resident memory
     std::string out, err;
 };
 
@@ -102,9 +104,11 @@ public:
     bool exited() {
         if (reaped_) return true;
         int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        struct rusage ru {};
+        if (::wait4(pid_, &st, WNOHANG, &ru) == pid_) {
             reaped_ = true;
             status_ = st;
+            max_rss_kb_ = ru.ru_maxrss;
             end_ = Clock::now();
         }
         return reaped_;
@@ -137,6 +141,7 @@ public:
         if (WIFEXITED(status_)) r.exit_code = WEXITSTATUS(status_);
         if (WIFSIGNALED(status_)) r.signal = WTERMSIG(status_);
         r.wall_s = std::chrono::duration<double>(end_ - t0_).count();
+        r.max_rss_kb = max_rss_kb_;
         r.out = slurp(out_);
         r.err = slurp(err_);
         return r;
@@ -147,6 +152,7 @@ private:
     pid_t pid_ = -1;
     bool reaped_ = false;
     int status_ = 0;
+    long max_rss_kb_ = 0;
     Clock::time_point t0_, end_;
 };
 

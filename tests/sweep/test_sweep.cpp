@@ -234,7 +234,7 @@ TEST_CASE("sweep file errors name file:line:col, the key path and what was expec
         {head + "parameters:\n  a: { key: coolant.supply_temperature, values: [20 degC] }\nrun: { mode: steady, duration: 1 h }\n",
          "s.yaml:5:32", "run.duration: `duration` is for transient runs"},
         {"dctwin_sweep: 1\nbase: no-such-site.yaml\nparameters: { a: { key: x, values: [1] } }\n", "s.yaml:2:7",
-         "base: cannot read the base site"},
+         "base: cannot read file: No such file or directory"},
         {head + "parameters: [1, 2\n", "s.yaml:", "YAML syntax error"},
         {head + "parameters:\n  pue: { key: coolant.supply_temperature, values: [300] }\n", "s.yaml:4:8",
          "parameters.pue: the parameter's summary column \"pue\" is taken"},
