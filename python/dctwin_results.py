@@ -17,14 +17,16 @@ Every result carries its units: `DataFrame.attrs["units"]` (column -> unit),
 rows, the labels dataset (`/racks/paths`, ...) for the columns of a 2-D series, so that any
 series is labelled without knowing the layout.
 
-A file whose run is still going (or was killed: status `running`) is read up to its `rows`
-attribute; the file is opened without HDF5 file locking, so a running writer does not block it
-(without SWMR in the writer, a read that meets a flush in progress can fail: read again).
+A file whose run was killed (status `running`) or stopped is read up to its `rows` attribute.
+A file whose run is still writing it is refused (`BeingWritten`): HDF5 without SWMR gives no
+consistent view of a file while it is written.
 
 Needs Debian's python3-h5py and python3-pandas; `array` also python3-xarray, and the calendar
 python3-yaml.
 """
 
+import fcntl
+import os
 import re
 
 import h5py
@@ -68,6 +70,28 @@ def calendar_start(site_yaml):
     return _seconds(ambient.get("start", 0))
 
 
+class BeingWritten(OSError):
+    """The file's run still holds its write lock."""
+
+
+def _being_written(path):
+    # The writer holds a write lock on the whole file (fcntl, open-file-description); a
+    # shared POSIX lock conflicts with it, and is let go at once.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False  # h5py will say why
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def open(path):  # noqa: A001 (the module's entry point, like h5py.File)
     """The results file at `path`, for use in a `with` block."""
     return Results(path)
@@ -78,6 +102,10 @@ class Results:
 
     def __init__(self, path):
         self.path = str(path)
+        if _being_written(self.path):
+            raise BeingWritten("%s is being written by a running dctwin run: read it when the run ends, or stop "
+                               "the run (Ctrl-C keeps every row written); HDF5 cannot be read safely while it is "
+                               "written" % self.path)
         try:
             self.file = h5py.File(self.path, "r", locking=False)
         except (TypeError, OSError):

@@ -1031,6 +1031,17 @@ struct ResultsReader::Impl {
     }
 };
 
+bool results_being_written(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return false;
+    struct flock probe {};
+    probe.l_type = F_RDLCK;
+    probe.l_whence = SEEK_SET;  // the whole file, as the writer locks it
+    const bool held = ::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    ::close(fd);
+    return held;
+}
+
 ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     impl_->path = path;
@@ -1043,6 +1054,13 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         // left to HDF5: "not an HDF5 file").
         if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
             throw ResultsError(fmt::format("results file '{}': not a regular file", path));
+        // HDF5 without SWMR gives no consistent view of a file while it is written: a reader
+        // may meet a half-flushed index (an error) or space already reused (wrong numbers).
+        if (S_ISREG(info.st_mode) && results_being_written(path))
+            throw ResultsError(fmt::format(
+                "results file '{}' is being written by a running dctwin run: read it when the run ends, or stop "
+                "the run (Ctrl-C keeps every row written); HDF5 cannot be read safely while it is written",
+                path));
         const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
         if (is_hdf5 <= 0) {
             h5::error_stack();

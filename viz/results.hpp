@@ -93,6 +93,10 @@ private:
 };
 
 /// Read access for tests, reports and views.
+/// True while a dctwin run holds the file's write lock (it is being written). Readers refuse
+/// such a file: HDF5 without SWMR has no consistent view of it until the writer stops.
+bool results_being_written(const std::string& path);
+
 class ResultsReader {
 public:
     explicit ResultsReader(const std::string& path);  ///< throws ResultsError

@@ -7,6 +7,7 @@ python3-xarray or python3-yaml is missing (scripts/test.sh installs them)."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,26 +117,25 @@ class ResultsTest(unittest.TestCase):
             self.assertEqual(len(r.frame("/racks/power")), 5)
             self.assertEqual(r.array("/site/pue").sizes["time"], 5)
 
-    def test_a_file_being_written_is_read_while_the_writer_holds_it(self):
+    def test_a_file_being_written_is_refused_and_read_once_its_run_stops(self):
         live = os.path.join(self.dir, "live.h5")
         writer = subprocess.Popen([BINARY, "run", os.path.join(source, "sites", "example-pod.yaml"), "-o", live,
-                                   "--duration", "3650d", "--set", "simulation.flush_interval=0.2s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   "--duration", "3650d", "--set", "simulation.flush_interval=0.2s"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
-            rows = 0
-            while rows == 0 and time.monotonic() < deadline and writer.poll() is None:
-                time.sleep(0.2)
-                if os.path.exists(live):
-                    try:
-                        with dr.open(live) as r:
-                            status, rows = r.status, r.rows
-                            frame = r.frame("/racks/power")
-                    except OSError:  # created but not yet flushed
-                        continue
+            while not os.path.exists(live) and time.monotonic() < deadline and writer.poll() is None:
+                time.sleep(0.1)
+            time.sleep(1.0)
             self.assertIsNone(writer.poll(), "the run ended before it was read")
-            self.assertEqual(status, "running")
-            self.assertGreater(rows, 0)
-            self.assertEqual(len(frame), rows)
+            with self.assertRaisesRegex(dr.BeingWritten, "being written by a running dctwin run"):
+                dr.open(live)
+            writer.send_signal(signal.SIGINT)
+            self.assertEqual(writer.wait(60), 130)
+            with dr.open(live) as r:
+                self.assertEqual(r.status, "interrupted")
+                self.assertGreater(r.rows, 0)
+                self.assertEqual(len(r.frame("/racks/power")), r.rows)
         finally:
             writer.kill()
             writer.wait()

@@ -153,3 +153,29 @@ TEST_CASE("kill -9 during a run: the file opens, says `running`, and holds the r
     CHECK(shell(std::string(DCTWIN_BINARY) + " report --json " + out.string() + " >" + js.string()) == 0);
     CHECK(slurp(js).find("\"rows\": " + std::to_string(rows)) != std::string::npos);
 }
+
+TEST_CASE("a file a run is writing is refused by its readers with the reason, and read once the run stops") {
+    // HDF5 without SWMR has no consistent view of a file while it is written: reading it then
+    // met half-flushed indexes ("addr overflow") or could read reused space as data.
+    const auto dir = scratch_dir("live-readers");
+    const fs::path out = dir / "live.h5";
+    Child c(long_run(out), dir);
+    start_and_settle(c, out, 0.5);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"report", out.string()},
+          {"export", out.string(), "--csv", (dir / "live.csv").string()},
+          {"plot", out.string(), "-o", (dir / "live.png").string()}}) {
+        const Result r = run(args, dir);
+        INFO(args[0] << " stderr: " << r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("is being written by a running dctwin run") != std::string::npos);
+        CHECK(r.err.find("HDF5:") == std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(dir / "live.csv"));
+    CHECK_FALSE(c.exited());  // the writer ran on throughout
+    c.signal(SIGINT);
+    CHECK(c.wait(30).exit_code == 130);
+    const Result rep = run({"report", out.string()}, dir);
+    CHECK(rep.exit_code == 0);
+    CHECK(rep.out.find("interrupted") != std::string::npos);
+}
