@@ -1055,7 +1055,7 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
             throw ResultsError(fmt::format("results file '{}': not a regular file", path));
         // HDF5 without SWMR gives no consistent view of a file while it is written: a reader
-        // may meet a half-flushed index (an error) or space already reused (wrong numbers).
+        // may meet a half-flushed index (observed: HDF5 "addr overflow" on most reads).
         if (S_ISREG(info.st_mode) && results_being_written(path))
             throw ResultsError(fmt::format(
                 "results file '{}' is being written by a running dctwin run: read it when the run ends, or stop "

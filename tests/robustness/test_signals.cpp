@@ -156,7 +156,7 @@ TEST_CASE("kill -9 during a run: the file opens, says `running`, and holds the r
 
 TEST_CASE("a file a run is writing is refused by its readers with the reason, and read once the run stops") {
     // HDF5 without SWMR has no consistent view of a file while it is written: reading it then
-    // met half-flushed indexes ("addr overflow") or could read reused space as data.
+    // met half-flushed indexes ("addr overflow", most reads of a live run).
     const auto dir = scratch_dir("live-readers");
     const fs::path out = dir / "live.h5";
     Child c(long_run(out), dir);
