@@ -104,7 +104,7 @@ struct ViewCommands {
         plot = app.add_subcommand("plot", "draw time-series charts of a results file to a PNG (VTK)");
         plot->add_option("RESULTS", p.input, "results file (HDF5)")->required();
         plot->add_option("-o,--output", p.output, "picture (PNG)")->required();
-        plot->add_option("--series", p.series, "panels: power, pue, junction, constraints, or a series path")
+        plot->add_option("--series", p.series, "panels: power, pue, junction, outdoor, constraints, or a series path")
             ->delimiter(',');
         plot->add_option("--width", p.width, "[pixels]")->check(CLI::Range(64, 8192));
         plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));

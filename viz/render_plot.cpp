@@ -212,6 +212,20 @@ Panel panel_for(const Series& s, const std::string& key, bool asked) {
         }
         return p;
     }
+    if (key == "outdoor") {
+        // The weather the run saw: dry-bulb and wet-bulb. Asked for, or by default where
+        // the outdoor temperature moves (a design day or a weather file).
+        const auto* dry = need("/cooling/outdoor_dry_bulb");
+        if (!dry) return Panel{};
+        auto d = s.column(*dry);
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (double v : d)
+            if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+        if (!asked && !(hi - lo > 0.1)) return Panel{};
+        Panel p{"outdoor air", dry->unit, {{"dry-bulb", std::move(d)}}};
+        if (const auto* wet = s.find("/cooling/outdoor_wet_bulb")) p.lines.push_back({"wet-bulb", s.column(*wet)});
+        return p;
+    }
     if (key == "constraints") {
         if (utilisations(s).empty()) {
             if (asked) throw ViewError("results file has no utilisation series (for --series constraints)");
@@ -224,7 +238,7 @@ Panel panel_for(const Series& s, const std::string& key, bool asked) {
         std::string known;
         for (const auto& x : s.all())
             if (s.is_series(x) && x.dims.size() == 1) known += " " + x.path;
-        throw ViewError(fmt::format("unknown series '{}': use power, pue, junction, constraints or the path of a "
+        throw ViewError(fmt::format("unknown series '{}': use power, pue, junction, outdoor, constraints or the path of a "
                                     "series, e.g.{}",
                                     key, known));
     }
@@ -272,7 +286,7 @@ void render_plot(const PlotOptions& o) {
     std::vector<Panel> panels;
     const bool asked = !o.series.empty();
     const std::vector<std::string> keys =
-        asked ? o.series : std::vector<std::string>{"power", "pue", "junction", "constraints"};
+        asked ? o.series : std::vector<std::string>{"power", "pue", "junction", "outdoor", "constraints"};
     for (const auto& k : keys) {
         Panel p = panel_for(s, k, asked);
         if (!p.lines.empty()) panels.push_back(std::move(p));

@@ -961,6 +961,8 @@ void ResultsWriter::finish(const std::string& status, double t_reached_s) {
     d.state = Impl::State::finished;
     d.buffer = {};
     d.buffer_time = {};
+    // The file is whole and closed: readers may open it now (they refuse a locked file).
+    if (d.output_lock.fd >= 0) ::close(std::exchange(d.output_lock.fd, -1));
 }
 
 std::size_t ResultsWriter::row_width() const { return impl_->width; }
