@@ -478,6 +478,18 @@ std::string RunSummary::to_text() const {
                          throttled_s[0] / 3600, throttled_s[1] / 3600, throttled_s[2] / 3600, throttled_s[3] / 3600);
     if (has_plant && duration_s > 0 && e_it > 0)
         s += fmt::format("  water {:.3f} m3, WUE {:.3f} L/kWh\n", water_m3, water_m3 * 1e3 / (e_it / 3.6e6));
+    // What the grid sees, on every site: the largest ramp, the swing, the interconnect's limit.
+    if (grid.is_object() && grid.contains("max_ramp_W_per_s") && grid["max_ramp_W_per_s"].is_number()) {
+        s += fmt::format("  grid: largest ramp {}/s at t = {:.0f} s (over {:.0f} s)", si(grid["max_ramp_W_per_s"].get<double>(), "W"),
+                         grid.value("max_ramp_time_s", 0.0), grid.value("ramp_window_s", 0.0));
+        if (grid.contains("dynamic_range_W") && grid["dynamic_range_W"].contains("60 s") &&
+            grid["dynamic_range_W"]["60 s"].is_number())
+            s += fmt::format(", swing within 60 s {}", si(grid["dynamic_range_W"]["60 s"].get<double>(), "W"));
+        if (grid["ramp_limit_violations"].is_object())
+            s += fmt::format("; ramp limit {}/s: {} violations", si(grid["ramp_limit_W_per_s"].get<double>(), "W"),
+                             grid["ramp_limit_violations"].value("count", 0));
+        s += "\n";
+    }
     if (!std::isnan(ride_through_s))
         s += std::isfinite(ride_through_s)
                  ? fmt::format("  ride-through: {:.1f} s from the first cooling fault to the first throttle ({})\n",

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "viz/results.hpp"
@@ -70,6 +71,12 @@ TEST_CASE("dctwin run on the example site: summary, energy balance and results f
                           "energy_balance_error", "solver"})
         CHECK(j.contains(k));
     CHECK(j["duration_s"].get<double>() == 1200.0);
+    // What the grid sees is in the text summary too, on a site without a training job.
+    const auto text = run_cli("run " + kSite + " -o " + scratch("example-text.h5").string() + " --force --duration 20min");
+    REQUIRE(text.status == 0);
+    const double ramp_kw = j["grid"]["max_ramp_W_per_s"].get<double>() / 1e3;
+    CHECK(text.out.find(fmt::format("grid: largest ramp {:.3f} kW/s", ramp_kw)) != std::string::npos);
+    CHECK(text.out.find("ramp limit 50.000 kW/s: 0 violations") != std::string::npos);
     CHECK(j["energy_balance_error"].get<double>() < 1e-6);
     CHECK(j["energy_balance_error"].get<double>() >= 0.0);
     const double grid = j["energy_J"]["grid"], it = j["energy_J"]["it"], cooling = j["energy_J"]["cooling"],
