@@ -152,10 +152,13 @@ void render_floor(const RenderOptions& o) {
 
     // The coloured group.
     const auto faces = box_faces(group->boxes, &values, field->name);
-    vtkNew<vtkColorTransferFunction> colours;  // diverging cool to warm
-    colours->SetColorSpaceToDiverging();
-    colours->AddRGBPoint(lo, 0.231, 0.299, 0.754);
-    colours->AddRGBPoint(hi, 0.706, 0.016, 0.150);
+    // Viridis (perceptually uniform, readable in grey and by colour-blind eyes): no grey in it,
+    // so that equal values (drawn at its middle) never look like missing ones (NaN: grey).
+    vtkNew<vtkColorTransferFunction> colours;
+    colours->SetColorSpaceToRGB();
+    const double viridis[5][3] = {{0.267, 0.005, 0.329}, {0.229, 0.322, 0.546}, {0.128, 0.567, 0.551},
+                                  {0.369, 0.789, 0.383}, {0.993, 0.906, 0.144}};
+    for (int k = 0; k < 5; ++k) colours->AddRGBPoint(lo + (hi - lo) * k / 4.0, viridis[k][0], viridis[k][1], viridis[k][2]);
     colours->SetNanColor(0.6, 0.6, 0.6);
     vtkNew<vtkPolyDataMapper> mapper;
     mapper->SetInputData(faces);
@@ -235,7 +238,10 @@ void render_floor(const RenderOptions& o) {
         sub += fmt::format("{}run {} at {}", sub.empty() ? "" : "; ", s.status, clock_text(s.times.back()));
     const double line = 1.6 * size / o.height;  // [normalised viewport]
     renderer->AddActor2D(text(sub, 0.02, 0.97 - 1.2 * line - 1.5 * size / o.height, size, true, false));
-    renderer->AddActor2D(text(fmt::format("t = {}", clock_text(t)), 0.98, 0.97, size * 3 / 2, true, true, true));
+    // A run on a weather file has a calendar: the date first, as EnergyPlus writes it.
+    const std::string when = s.calendar ? fmt::format("{}  (t = {})", date_time_text(*s.calendar + t), clock_text(t))
+                                        : fmt::format("t = {}", clock_text(t));
+    renderer->AddActor2D(text(when, 0.98, 0.97, size * 3 / 2, true, true, true));
     if (finite > 0)
         renderer->AddActor2D(text(fmt::format("highest {:.3g}{} at {}", values[hottest], unit.empty() ? "" : " " + unit,
                                               group->paths[hottest]),

@@ -48,6 +48,7 @@ struct PngStats {
     int width = 0, height = 0;  ///< [pixels]
     double variance = 0;        ///< of the grey level (0-255), over every pixel
     double covered = 0;         ///< fraction of the pixels unlike the top-left corner's (the background)
+    double coloured = 0;        ///< fraction of the pixels with a hue (channels apart by over 40 of 255)
 };
 /// Reads a PNG. Throws std::runtime_error if it is missing or not a PNG.
 PngStats png_stats(const std::string& png);

@@ -81,9 +81,11 @@ PngStats png_stats(const std::string& png) {
     // Rows run bottom-up in VTK: the top-left pixel is the first of the last row.
     const unsigned char* corner = p + (n - std::size_t(s.width)) * std::size_t(channels);
     double sum = 0, sum2 = 0;
-    std::size_t differ = 0;
+    std::size_t differ = 0, hued = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const unsigned char* px = p + i * std::size_t(channels);
+        if (channels >= 3)
+            hued += std::max({px[0], px[1], px[2]}) - std::min({px[0], px[1], px[2]}) > 40 ? 1 : 0;
         double grey = 0;
         bool same = true;
         for (int c = 0; c < std::min(channels, 3); ++c) {
@@ -98,6 +100,7 @@ PngStats png_stats(const std::string& png) {
     const double mean = sum / double(n);
     s.variance = sum2 / double(n) - mean * mean;
     s.covered = double(differ) / double(n);
+    s.coloured = double(hued) / double(n);
     return s;
 }
 

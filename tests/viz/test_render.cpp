@@ -3,6 +3,7 @@
 // refused with exit status 2 (1 for an output that cannot be written), never a crash.
 
 #include "viz/render.hpp"
+#include "viz/results.hpp"
 #include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -93,6 +94,24 @@ double draws(const TempDir& dir, const std::string& args, const std::string& png
 }
 
 }  // namespace
+
+TEST_CASE("dctwin render: equal values are drawn in a colour of the map, not in the grey of missing ones") {
+    TempDir dir;
+    const auto h5 = example_results(dir);
+    // Every rack of the example pod takes facility water directly: one supply temperature.
+    dctwin::ResultsReader r(h5);
+    std::vector<std::size_t> shape;
+    const auto supply = r.read("/racks/coolant_supply_temperature", &shape);
+    REQUIRE(shape.size() == 2);
+    for (std::size_t c = 1; c < shape[1]; ++c) REQUIRE(supply[c] == supply[0]);
+    const auto out = run_headless(dir, "render " + h5 + " --time 0s --field coolant_supply_temperature -o " +
+                                           dir.file("equal.png"), Leaks::mesa_3d);
+    INFO(out.err);
+    REQUIRE(out.exit_code == 0);
+    const auto s = dctwin::viz::png_stats(dir.file("equal.png"));
+    MESSAGE("equal values: " << 100 * s.coloured << " % of the pixels coloured");
+    CHECK(s.coloured > 0.05);  // the racks, not only the colour bar
+}
 
 TEST_CASE("dctwin render: the floor view at the size asked, coloured, without a display") {
     TempDir dir;
