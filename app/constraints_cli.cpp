@@ -8,11 +8,14 @@
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
 #include "models/headroom.hpp"
+#include "viz/render.hpp"
+#include "viz/report.hpp"
 
 ConstraintCommands::ConstraintCommands(CLI::App& app) {
     report = app.add_subcommand("report", "the constraints of a run: what bound, when, and the work lost by cause");
     report->add_option("RESULTS", r.input, "results file (HDF5), also of an interrupted or killed run")->required();
     report->add_flag("--json", r.json, "print the report as JSON on stdout");
+    report->add_option("--html", r.html, "write the report as one self-contained HTML page (charts embedded)");
     report->add_option("--top", r.top, "constraints in the table (default 15)")->check(CLI::Range(1, 1000000));
     headroom = app.add_subcommand("headroom",
                                   "scale the load until each family (silicon, cooling, power) binds, at the design point");
@@ -26,7 +29,7 @@ ConstraintCommands::ConstraintCommands(CLI::App& app) {
 }
 
 int ConstraintCommands::run() const {
-    if (report->parsed()) return dctwin::viz::report_command(r);
+    if (report->parsed()) return r.html.empty() ? dctwin::viz::report_command(r) : dctwin::viz::report_html_command(r);
     if (!headroom->parsed()) return -1;
     dctwin::HeadroomOptions o;
     o.axis = axis;

@@ -89,8 +89,10 @@ std::string hours(double s) {
     return fmt::format("{:.0f} s", s);
 }
 
+}  // namespace
+
 // A value in a constraint's unit, for people: degC as is, watts and joules with a prefix.
-std::string with_unit(double v, const std::string& unit) {
+std::string constraint_value_text(double v, const std::string& unit) {
     if (!std::isfinite(v)) return "-";
     if (unit == "degC") return fmt::format("{:.1f} degC", v);
     if (unit == "W" || unit == "J" || unit == "W/s") {
@@ -104,20 +106,21 @@ std::string with_unit(double v, const std::string& unit) {
 
 // Limit less value: K for temperatures (a difference of degC), the unit otherwise; signed,
 // or in words ("62.8 W over", "1.1 kW to spare").
-std::string margin_text(double value, double limit, const std::string& unit, bool words = false) {
+std::string constraint_margin_text(double value, double limit, const std::string& unit, bool words) {
     if (!std::isfinite(value) || !std::isfinite(limit)) return "-";
     const double m = limit - value;
     std::string t;
     if (unit == "degC")
         t = fmt::format("{:.1f} K", std::abs(m));
     else if (unit == "W" || unit == "J" || unit == "W/s")
-        t = with_unit(std::abs(m), unit);
+        t = constraint_value_text(std::abs(m), unit);
     else
         t = fmt::format("{:.3g}{}", std::abs(m), unit == "1" || unit.empty() ? "" : " " + unit);
     if (words) return t + (m >= 0 ? " to spare" : " over");
     return (m >= 0 ? "+" : "-") + t;
 }
 
+namespace {
 std::string quantity_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 // The lost-work cause a constraint's limit stands for (kLostCauseNames), or -1.
@@ -132,8 +135,8 @@ int lost_cause_of(const Constraint& c) {
 std::string ConstraintReport::why(std::size_t i) const {
     const Constraint& c = constraints[i];
     const ConstraintStats& st = stats[i];
-    const std::string v = with_unit(st.peak_value, c.unit), l = with_unit(st.peak_limit, c.unit),
-                      m = margin_text(st.peak_value, st.peak_limit, c.unit, true);
+    const std::string v = constraint_value_text(st.peak_value, c.unit), l = constraint_value_text(st.peak_limit, c.unit),
+                      m = constraint_margin_text(st.peak_value, st.peak_limit, c.unit, true);
     const std::string q = quantity_of(c.path);
     const bool over = st.peak >= 1.0;
     if (q == "power_cap")
@@ -259,8 +262,8 @@ std::string ConstraintReport::text(std::size_t top) const {
         const auto& c = constraints[order[k]];
         const auto& st = stats[order[k]];
         s += fmt::format("  {:<7}  {:<{}}  {:>7.1f}%  {:>12}  {:>12}  {:>10}  {:>14}  {:>12}\n", family_name(c.family),
-                         c.path, w, std::isfinite(st.peak) ? 100 * st.peak : std::nan(""), with_unit(st.peak_value, c.unit),
-                         with_unit(st.peak_limit, c.unit), margin_text(st.peak_value, st.peak_limit, c.unit),
+                         c.path, w, std::isfinite(st.peak) ? 100 * st.peak : std::nan(""), constraint_value_text(st.peak_value, c.unit),
+                         constraint_value_text(st.peak_limit, c.unit), constraint_margin_text(st.peak_value, st.peak_limit, c.unit),
                          std::isnan(st.first_limit_time) ? std::string("-") : fmt::format("t = {}", hours(st.first_limit_time)),
                          hours(st.seconds_over));
     }

@@ -85,6 +85,11 @@ Binding binding_of(const std::vector<ConstraintStats>& stats);
 /// Index of the highest finite utilisation in [u, u + n) (the first on a tie), or -1.
 int binding_now(const double* u, std::size_t n);
 
+/// A value in a constraint's unit for people: "89.8 degC", "763 W", "26.4 kW".
+std::string constraint_value_text(double value, const std::string& unit);
+/// limit - value, K for temperatures: signed ("-62.8 W"), or in words ("62.8 W over").
+std::string constraint_margin_text(double value, double limit, const std::string& unit, bool words = false);
+
 /// Causes of lost work, in the order of the /work/lost_by_cause columns.
 inline constexpr const char* kLostCauseNames[] = {"power_cap", "thermal", "site_power_limit", "cooling_fault", "outage"};
 inline constexpr int kLostCauseCount = 5;

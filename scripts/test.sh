@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 ./scripts/paraview.sh || echo "test: ParaView could not be installed: its test reports itself skipped"
 # The Python reader's tests (python/dctwin_results.py) and the site JSON Schema's (tests/input/site_schema.py).
 ./scripts/install.sh python3-h5py python3-pandas python3-xarray python3-yaml python3-jsonschema
+# The HTML report's screenshot test (tests/viz/test_render.cpp): a browser, headless.
+./scripts/install.sh chromium
 jobs=$(nproc)
 ctest --test-dir "${DCTWIN_BUILD_DIR:-build}" --output-on-failure -j"$jobs"
 

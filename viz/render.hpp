@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "viz/report.hpp"
+
 namespace dctwin::viz {
 
 struct RenderOptions {
@@ -42,6 +44,10 @@ void render_plot(const PlotOptions& options);
 /// The constraint map of a sweep: the binding family of every case over two swept
 /// parameters. Throws ViewError for a file that is not a summary or unknown parameters.
 void render_map(const PlotOptions& options);
+
+/// `dctwin report OUT.h5 --html PAGE.html`: the report as one self-contained page (the
+/// charts and the floor view embedded as PNG); exit status 0, or 2 with the message.
+int report_html_command(const ReportOptions& options);
 
 /// What a check needs to know of a PNG: its size and whether it shows anything.
 struct PngStats {

@@ -31,6 +31,7 @@ struct ReportOptions {
     std::string input;
     bool json = false;
     std::size_t top = 15;
+    std::string html;  ///< with a path: write one self-contained HTML page there (report_html_command)
 };
 /// Exit status: 0, or 2 for a file it cannot report on (the message on stderr).
 int report_command(const ReportOptions& o);

@@ -4,11 +4,13 @@
 
 #include "viz/render.hpp"
 #include "viz/results.hpp"
+#include <nlohmann/json.hpp>
 #include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -193,4 +195,67 @@ TEST_CASE("png_stats refuses what is not a PNG") {
     std::ofstream(dir.file("fake.png")) << "text";
     CHECK_THROWS_AS(dctwin::viz::png_stats(dir.file("fake.png")), std::runtime_error);
     CHECK_THROWS_AS(dctwin::viz::png_stats(dir.file("absent.png")), std::runtime_error);
+}
+
+namespace {
+std::string base64_decode(const std::string& in) {
+    std::string out;
+    unsigned v = 0;
+    int bits = 0;
+    for (char c : in) {
+        int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+              : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (d < 0) break;
+        v = (v << 6) | unsigned(d), bits += 6;
+        if (bits >= 8) bits -= 8, out += char((v >> bits) & 0xff);
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("dctwin report --html: one self-contained page a browser shows") {
+    TempDir dir;
+    const auto h5 = example_results(dir);
+    const auto page = dir.file("report.html");
+    const auto r = run_headless(dir, "report " + h5 + " --html " + page, Leaks::mesa_3d);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream in(page);
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(html.find("</html>") != std::string::npos);
+    // Nothing fetched from elsewhere: the pictures are in the page.
+    CHECK(html.find("src=\"http") == std::string::npos);
+    CHECK(html.find("href=") == std::string::npos);
+    std::size_t images = 0;
+    for (std::size_t at = 0; (at = html.find("data:image/png;base64,", at)) != std::string::npos; ++images) {
+        at += 22;
+        const std::string png = base64_decode(html.substr(at, html.find('"', at) - at));
+        CHECK(png.substr(1, 3) == "PNG");
+        CHECK(png.size() > 10000);
+    }
+    CHECK(images == 2);
+    // Every constraint a row, and the binding one named with why it binds.
+    const auto j = nlohmann::json::parse(viz_test::run_cli(dir, "report " + h5 + " --json").out);
+    std::size_t rows = 0;
+    for (std::size_t at = 0; (at = html.find("<tr class=", at)) != std::string::npos; ++at) ++rows;
+    CHECK(rows == j["constraints"].size());
+    CHECK(html.find(j["binding"]["constraint"].get<std::string>()) != std::string::npos);
+    CHECK(html.find("why: ") != std::string::npos);
+    // A browser draws it: Chromium headless, where installed (scripts/test.sh installs it).
+    if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
+        MESSAGE("chromium is not installed: the screenshot part is skipped");
+        return;
+    }
+    const auto shot = dir.file("report.png");
+    const std::string cmd = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+                            "--window-size=1200,1800 --screenshot=" + shot + " file://" + page + " >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const auto s = dctwin::viz::png_stats(shot);
+    CHECK(s.width == 1200);
+    CHECK(s.height == 1800);
+    CHECK(s.variance > 100);   // not a blank page
+    CHECK(s.covered > 0.05);   // text, tables and pictures drawn (a blank page: 0)
+    CHECK(s.coloured > 0.005); // the charts' lines and the floor view
+    MESSAGE("report.png: " << 100 * s.covered << " % drawn, " << 100 * s.coloured << " % coloured");
 }
