@@ -46,10 +46,22 @@ dump /racks/power power_last.txt "$((rows - 1)),0" "1,$racks"
 dump /devices/power devices_last.txt "$((rows - 1)),0" "1,$devices"
 dump /halls/air_temperature halls_last.txt "$((rows - 1)),0" "1,$halls"
 
-"$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" --legacy "$work/pod-legacy.xmf" \
-    --cells "racks=$racks" "devices=$devices" "halls=$halls" --times "$work/time.txt" \
-    --first "$work/power_first.txt" --last "$work/power_last.txt" \
-    --devices-last "$work/devices_last.txt" --halls-last "$work/halls_last.txt" --screenshot "$work/paraview.png"
+check_in_paraview() {
+  "$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" --legacy "$work/pod-legacy.xmf" \
+      --cells "racks=$racks" "devices=$devices" "halls=$halls" --times "$work/time.txt" \
+      --first "$work/power_first.txt" --last "$work/power_last.txt" \
+      --devices-last "$work/devices_last.txt" --halls-last "$work/halls_last.txt" --screenshot "$work/paraview.png" \
+      2>&1 | tee "$work/pvbatch.log"
+  return "${PIPESTATUS[0]}"
+}
+# Now and then (about one run in five, also alone) pvbatch's render window finds no X server
+# on the private Xvfb it was given ("bad X server connection") and aborts; not understood yet.
+# That case, and only that one, is tried once more on a fresh server, and said.
+if ! check_in_paraview; then
+  grep -q "bad X server connection" "$work/pvbatch.log" || exit 1
+  echo "note: pvbatch lost its X server (bad X server connection): tried again on a fresh Xvfb"
+  check_in_paraview
+fi
 
 # pvpython as documented: paraview.simple imports and makes a source.
 out=$("$src/viz/paraview/pvpython.sh" -c \
