@@ -332,6 +332,10 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
         MESSAGE("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): skipped");
         return;
     }
+    struct Unmount {  // also when a REQUIRE below ends the test
+        fs::path at;
+        ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+    } unmount{dir / "tiny"};
     const std::string out = (dir / "tiny" / "r.h5").string();
     // As in test_output.cpp: should HDF5 itself fail on the full disk, it keeps memory it
     // cannot release; the sanitizer build must not call that a leak of ours.
@@ -351,7 +355,6 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
         CHECK(std::get<std::string>(reader.attribute("/", "status")) == "running");
         CHECK(std::get<std::int64_t>(reader.attribute("/", "rows")) == 0);
     }
-    ::umount2((dir / "tiny").c_str(), MNT_DETACH);
 }
 
 TEST_CASE("hostile: every malformed weather and trace fixture, named by a site: exit 2 at its place, no excerpt") {
