@@ -1,9 +1,10 @@
 // Hostile input, as a careless or malicious user would give it, to every reader and command:
 // special files where files are named (FIFOs, /dev/zero, directories), files whose content
 // must not be shown (the environment, /etc/passwd), sweep folders of the wrong shape or
-// with planted links, sizes and limits only a run would otherwise find. Each case asserts
-// the exit status, the located message, the wall time and the peak memory, and that nothing
-// was left behind or changed.
+// with planted links, sizes and limits only a run would otherwise find, outputs that are
+// links, devices or the input itself. Each refusal (refused()) asserts the exit status, the
+// located message, the wall time and the peak memory, that nothing secret was printed and
+// that no file in its folder appeared or changed; the output cases check what was kept.
 
 #include <doctest/doctest.h>
 
