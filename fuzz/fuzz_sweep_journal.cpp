@@ -28,11 +28,20 @@ const dctwin::sweep::Sweep& small_sweep() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const std::string dir = [] {
-        const auto d = std::filesystem::temp_directory_path() / ("dctwin-fuzz-journal-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(d);
-        return d.string();
-    }();
+    // A scratch folder of this process, removed at exit.
+    static const struct Scratch {
+        std::string dir;
+        Scratch() {
+            const auto d = std::filesystem::temp_directory_path() / ("dctwin-fuzz-journal-" + std::to_string(::getpid()));
+            std::filesystem::create_directories(d);
+            dir = d.string();
+        }
+        ~Scratch() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } scratch;
+    const std::string& dir = scratch.dir;
     {
         std::ofstream f(dir + "/cases.jsonl", std::ios::binary | std::ios::trunc);
         f.write(reinterpret_cast<const char*>(data), std::streamsize(size));

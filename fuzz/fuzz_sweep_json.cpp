@@ -18,11 +18,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "dctwin_sweep: 1\nbase: ../example-pod.yaml\nrun: { mode: steady }\nparameters:\n"
         "  supply: { key: coolant.supply_temperature, values: [20 degC, 30 degC] }\n",
         std::string(DCTWIN_SOURCE_DIR) + "/sites/sweeps/fuzz.yaml");
-    static const std::string dir = [] {
-        const auto d = std::filesystem::temp_directory_path() / ("dctwin-fuzz-sweep-json-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(d);
-        return d.string();
-    }();
+    // A scratch folder of this process, removed at exit.
+    static const struct Scratch {
+        std::string dir;
+        Scratch() {
+            const auto d = std::filesystem::temp_directory_path() / ("dctwin-fuzz-sweep-json-" + std::to_string(::getpid()));
+            std::filesystem::create_directories(d);
+            dir = d.string();
+        }
+        ~Scratch() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } scratch;
+    const std::string& dir = scratch.dir;
     {
         std::ofstream f(dir + "/sweep.json", std::ios::binary | std::ios::trunc);
         f.write(reinterpret_cast<const char*>(data), std::streamsize(size));

@@ -9,6 +9,7 @@
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <vtkActor.h>
 #include <vtkCamera.h>
@@ -258,11 +259,15 @@ void render_floor(const RenderOptions& o) {
 namespace {
 
 // The picture's path: not empty, and not the results file itself (which the PNG would replace).
+// Nor a device or FIFO: VTK deletes a picture it could not finish, and /dev/full (as root)
+// would be gone. (A directory is left to save_png: "is a directory", exit 1.)
 void check_output(const std::string& input, const std::string& output) {
     if (output.empty()) throw ViewError("-o: the picture's path is empty");
     std::error_code ec;
     if (std::filesystem::equivalent(input, output, ec))
         throw ViewError(fmt::format("-o {}: that is the results file itself; the picture would replace it", output));
+    if (struct stat st {}; ::stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        throw ViewError(fmt::format("-o {}: not a regular file; a picture is written only as one", output));
 }
 
 template <class Draw>

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -197,6 +198,11 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output, Xd
     sum.path = output.empty() ? sidecar_path(results) : output;
     if (std::error_code same; fs::equivalent(results, sum.path, same))
         throw ViewError(fmt::format("-o {}: that is the results file itself; the sidecar would replace it", sum.path));
+    // The rename would replace a device node or FIFO (as root, /dev/null itself); a link is
+    // replaced, not followed; a directory makes the rename fail ("cannot write").
+    if (struct stat st {};
+        ::lstat(sum.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+        throw ViewError(fmt::format("-o {}: not a regular file; a sidecar is written only as one", sum.path));
     // The HDF5 file as seen from the sidecar's folder: the pair can be moved together.
     std::error_code ec;
     const fs::path folder = fs::absolute(sum.path, ec).parent_path();

@@ -1,9 +1,10 @@
 // Hostile input, as a careless or malicious user would give it, to every reader and command:
 // special files where files are named (FIFOs, /dev/zero, directories), files whose content
 // must not be shown (the environment, /etc/passwd), sweep folders of the wrong shape or
-// with planted links, sizes and limits only a run would otherwise find. Each case asserts
-// the exit status, the located message, the wall time and the peak memory, and that nothing
-// was left behind or changed.
+// with planted links, sizes and limits only a run would otherwise find, outputs that are
+// links, devices or the input itself. Each refusal (refused()) asserts the exit status, the
+// located message, the wall time and the peak memory, that nothing secret was printed and
+// that no file in its folder appeared or changed; the output cases check what was kept.
 
 #include <doctest/doctest.h>
 
@@ -332,6 +333,10 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
         MESSAGE("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): skipped");
         return;
     }
+    struct Unmount {  // also when a REQUIRE below ends the test
+        fs::path at;
+        ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+    } unmount{dir / "tiny"};
     const std::string out = (dir / "tiny" / "r.h5").string();
     // As in test_output.cpp: should HDF5 itself fail on the full disk, it keeps memory it
     // cannot release; the sanitizer build must not call that a leak of ours.
@@ -351,7 +356,6 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
         CHECK(std::get<std::string>(reader.attribute("/", "status")) == "running");
         CHECK(std::get<std::int64_t>(reader.attribute("/", "rows")) == 0);
     }
-    ::umount2((dir / "tiny").c_str(), MNT_DETACH);
 }
 
 TEST_CASE("hostile: every malformed weather and trace fixture, named by a site: exit 2 at its place, no excerpt") {
@@ -440,7 +444,7 @@ TEST_CASE("hostile: command-line paths that are empty, devices or too large: a c
             {2, {"unknown-key.yaml:4:1: error: "}});
 }
 
-TEST_CASE("hostile: render, plot and xdmf never write over the results file they read; an empty -o is refused") {
+TEST_CASE("hostile: render, plot and xdmf never write over their results file or a FIFO; an empty -o is refused") {
     const auto dir = scratch_dir("views");
     const std::string h5 = (dir / "r.h5").string();
     REQUIRE(run({"run", site(), "-o", h5, "--duration", "2min"}, dir).exit_code == 0);
@@ -454,6 +458,14 @@ TEST_CASE("hostile: render, plot and xdmf never write over the results file they
     }
     refused({"render", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
     refused({"plot", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
+    // A FIFO (as a device would be: VTK deletes a picture it could not finish, and a rename
+    // replaces what is there): refused, left in place.
+    ::mkfifo((dir / "fifo").c_str(), 0644);
+    const std::string fifo = (dir / "fifo").string();
+    refused({"render", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
+    refused({"plot", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
+    refused({"xdmf", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
+    CHECK(fs::is_fifo(dir / "fifo"));
     dctwin::ResultsReader still(h5);
     CHECK(std::get<std::string>(still.attribute("/", "status")) == "complete");
 }
