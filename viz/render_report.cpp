@@ -11,24 +11,12 @@
 
 #include "viz/render.hpp"
 #include "viz/report.hpp"
+#include "viz/scene.hpp"
 
 namespace dctwin::viz {
 
 namespace {
 
-std::string escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string base64(const std::string& bytes) {
     static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -63,7 +51,7 @@ std::string paragraphs(const std::string& text) {
     while (std::getline(in, line)) {
         const auto start = line.find_first_not_of(' ');
         if (start == std::string::npos) continue;
-        out += fmt::format("<p class=\"{}\">{}</p>\n", start > 2 ? "why" : "line", escape(line.substr(start)));
+        out += fmt::format("<p class=\"{}\">{}</p>\n", start > 2 ? "why" : "line", markup_escape(line.substr(start)));
     }
     return out;
 }
@@ -94,10 +82,10 @@ int report_html_command(const ReportOptions& o) {
             rows += fmt::format(
                 "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{:.1f} %</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                 "<td>{:.0f} s</td></tr>\n",
-                s.peak >= 1 ? "over" : "under", family_name(c.family), escape(c.path),
+                s.peak >= 1 ? "over" : "under", family_name(c.family), markup_escape(c.path),
                 std::isfinite(s.peak) ? 100 * s.peak : std::nan(""),
-                escape(constraint_value_text(s.peak_value, c.unit)), escape(constraint_value_text(s.peak_limit, c.unit)),
-                escape(constraint_margin_text(s.peak_value, s.peak_limit, c.unit)),
+                markup_escape(constraint_value_text(s.peak_value, c.unit)), markup_escape(constraint_value_text(s.peak_limit, c.unit)),
+                markup_escape(constraint_margin_text(s.peak_value, s.peak_limit, c.unit)),
                 std::isnan(s.first_limit_time) ? "-" : fmt::format("{:.0f} s", s.first_limit_time), s.seconds_over);
         }
         std::string lost;
@@ -131,8 +119,8 @@ p.why {{ margin-left: 2em; color: #444; }} p.line {{ font-weight: bold; }} img {
 <p>Written by dctwin report from the results file alone.</p>
 </body></html>
 )",
-            fmt::arg("site", escape(r.site.empty() ? "site" : r.site)), fmt::arg("file", escape(r.file)),
-            fmt::arg("status", escape(r.status)), fmt::arg("rows", r.rows), fmt::arg("t0", r.t_first),
+            fmt::arg("site", markup_escape(r.site.empty() ? "site" : r.site)), fmt::arg("file", markup_escape(r.file)),
+            fmt::arg("status", markup_escape(r.status)), fmt::arg("rows", r.rows), fmt::arg("t0", r.t_first),
             fmt::arg("t1", r.t_last), fmt::arg("headline", paragraphs(L.headline())),
             fmt::arg("series", base64(slurp(tmp / "series.png"))), fmt::arg("table", rows),
             fmt::arg("lost_total", L.lost_total / 3600), fmt::arg("possible", L.possible / 3600),

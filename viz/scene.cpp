@@ -387,6 +387,20 @@ std::vector<double> read_column(const std::string& results, const std::string& d
     return s.block(0, std::min<hsize_t>(rows, s.dims[0]), column, 1);
 }
 
+std::string markup_escape(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
 std::string display_unit(const std::string& unit) {
     if (unit == "degC") return "\u00b0C";
     if (unit == "1" || unit == "-") return {};

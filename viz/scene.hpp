@@ -133,6 +133,8 @@ std::vector<double> read_column(const std::string& results, const std::string& d
                                 std::size_t rows);
 
 /// A unit as people write it: degC -> °C; others unchanged ("1" -> "").
+/// Text for XML and HTML: & < > " as entities (the sidecar's names, the report page's cells).
+std::string markup_escape(const std::string& text);
 std::string display_unit(const std::string& unit);
 /// "max_junction_temperature" -> "max junction temperature".
 std::string display_name(const std::string& name);

@@ -24,19 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 // A box's 12 edges as one 16-point polyline (three edges drawn twice), in kBoxCorners order:
 // a rack drawn this way is one cell, coloured by its field, with its devices visible inside.
@@ -46,7 +33,7 @@ std::string array_name(const CellField& f) { return fmt::format("{} [{}]", f.nam
 
 std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavour flavour) {
     const bool legacy = flavour == XdmfFlavour::legacy;
-    const std::string h5 = xml_escape(h5_reference);
+    const std::string h5 = markup_escape(h5_reference);
     // Racks become outlines when the devices inside them are drawn.
     const bool outline_racks =
         std::any_of(s.groups.begin(), s.groups.end(), [](const BoxGroup& g) { return g.name == "devices"; });
@@ -56,20 +43,20 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
     x += fmt::format(
         "<!-- dctwin results sidecar for {}: the site's boxes over time, for ParaView (File > Open, any XDMF reader{}).\n"
         "     Cell fields are rows of the series in the results file, named \"field [unit]\"; time in s. -->\n",
-        xml_escape(fs::path(s.file).filename().string()),
+        markup_escape(fs::path(s.file).filename().string()),
         legacy ? "; this one is for \"XDMF Reader\" (XDMF 2)" : ": Xdmf3ReaderS/T; \"XDMF Reader\" shows no fields");
     x += fmt::format("<Xdmf Version=\"{}\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n<Domain>\n",
                      legacy ? "2.0" : "3.0");
     x += fmt::format("<Information Name=\"results\" Value=\"{}\"/>\n", h5);
-    x += fmt::format("<Information Name=\"site\" Value=\"{}\"/>\n", xml_escape(s.site));
-    x += fmt::format("<Information Name=\"status\" Value=\"{}\"/>\n", xml_escape(s.status));
+    x += fmt::format("<Information Name=\"site\" Value=\"{}\"/>\n", markup_escape(s.site));
+    x += fmt::format("<Information Name=\"status\" Value=\"{}\"/>\n", markup_escape(s.status));
     x += "<Information Name=\"units:time\" Value=\"s\"/>\n";
     // For views that show dates: t = 0 is this long after January 1, 00:00 (EPW runs).
     if (s.calendar) x += fmt::format("<Information Name=\"calendar_start\" Value=\"{}\"/>\n", *s.calendar);
     for (const auto& g : s.groups)
         for (const auto& f : g.fields)
-            x += fmt::format("<Information Name=\"units:{}/{}\" Value=\"{}\"/>\n", xml_escape(g.name),
-                             xml_escape(f.name), xml_escape(f.unit));
+            x += fmt::format("<Information Name=\"units:{}/{}\" Value=\"{}\"/>\n", markup_escape(g.name),
+                             markup_escape(f.name), markup_escape(f.unit));
     // Written once, included by every step (XInclude: both ParaView XDMF readers resolve it).
     for (const auto& g : s.groups) {
         const std::size_t n = g.boxes.size();
@@ -77,11 +64,11 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
         if (outline)
             x += fmt::format("<Topology Name=\"{}\" TopologyType=\"Polyline\" NodesPerElement=\"16\" "
                              "NumberOfElements=\"{}\">\n<DataItem Dimensions=\"{} 16\" NumberType=\"Int\" Format=\"XML\">",
-                             xml_escape(g.name), n, n);
+                             markup_escape(g.name), n, n);
         else
             x += fmt::format("<Topology Name=\"{}\" TopologyType=\"Hexahedron\" NumberOfElements=\"{}\">\n"
                              "<DataItem Dimensions=\"{} 8\" NumberType=\"Int\" Format=\"XML\">",
-                             xml_escape(g.name), n, n);
+                             markup_escape(g.name), n, n);
         for (std::size_t i = 0; i < n; ++i) {
             x += '\n';
             if (outline)
@@ -92,7 +79,7 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
         x += "\n</DataItem>\n</Topology>\n";
         x += fmt::format("<Geometry Name=\"{}\" GeometryType=\"XYZ\">\n"
                          "<DataItem Dimensions=\"{} 3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">\n",
-                         xml_escape(g.name), 8 * n);
+                         markup_escape(g.name), 8 * n);
         for (const auto& b : g.boxes)
             for (const auto& c : kBoxCorners)
                 x += fmt::format("{} {} {}\n", b.x + c[0] * b.width, b.y + c[1] * b.depth, b.z + c[2] * b.height);
@@ -109,17 +96,17 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
                 series_item[gi].push_back(++items);
                 x += fmt::format("<DataItem Dimensions=\"{} {}\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
                                  "{}:{}</DataItem>\n",
-                                 f.file_rows, s.groups[gi].boxes.size(), h5, xml_escape(f.dataset));
+                                 f.file_rows, s.groups[gi].boxes.size(), h5, markup_escape(f.dataset));
             }
     auto group_grid = [&](std::size_t gi, std::size_t k, const std::string& time) {
         const auto& g = s.groups[gi];
         const std::size_t n = g.boxes.size();
         x += fmt::format("<Grid Name=\"{}\">{}<xi:include xpointer=\"xpointer(/Xdmf/Domain/Topology[{}])\"/>"
                          "<xi:include xpointer=\"xpointer(/Xdmf/Domain/Geometry[{}])\"/>\n",
-                         xml_escape(g.name), time, gi + 1, gi + 1);
+                         markup_escape(g.name), time, gi + 1, gi + 1);
         for (std::size_t fi = 0; fi < g.fields.size(); ++fi) {
             const auto& f = g.fields[fi];
-            x += fmt::format("<Attribute Name=\"{}\" Center=\"Cell\">", xml_escape(array_name(f)));
+            x += fmt::format("<Attribute Name=\"{}\" Center=\"Cell\">", markup_escape(array_name(f)));
             if (legacy)
                 x += fmt::format("<DataItem ItemType=\"HyperSlab\" Dimensions=\"1 {}\" NumberType=\"Float\" "
                                  "Precision=\"8\"><DataItem Dimensions=\"3 2\" NumberType=\"Int\" Format=\"XML\">"
@@ -129,7 +116,7 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
             else  // start: row 0; stride: 1 1; count: n (ParaView 5.11 refuses "1 n"); dims on disk
                 x += fmt::format("<DataItem Dimensions=\"{}\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
                                  "{}:{}|{} 0:1 1:1 {}:{} {}</DataItem>",
-                                 n, h5, xml_escape(f.dataset), s.steps[k], n, f.file_rows, n);
+                                 n, h5, markup_escape(f.dataset), s.steps[k], n, f.file_rows, n);
             x += "</Attribute>\n";
         }
         x += "</Grid>\n";
@@ -139,7 +126,7 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
         // only when the name is unique ("racks", not "racks[60]").
         for (std::size_t gi = 0; gi < s.groups.size(); ++gi) {
             x += fmt::format("<Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">\n",
-                             xml_escape(s.groups[gi].name));
+                             markup_escape(s.groups[gi].name));
             for (std::size_t k = 0; k < s.times.size(); ++k)
                 group_grid(gi, k, fmt::format("<Time Value=\"{}\"/>", s.times[k]));
             x += "</Grid>\n";
