@@ -147,3 +147,56 @@ TEST_CASE("terminal: after Ctrl-C the summary starts on a line of its own") {
     for (const auto& l : split(r.out, '\n')) summary_at_margin = summary_at_margin || l.rfind("site hotspot-pod", 0) == 0;
     CHECK(summary_at_margin);
 }
+
+// The sweep's bar follows the same rules: one line redrawn in place, within the terminal's
+// width, and the closing line (or the message after Ctrl-C) at the left margin.
+TEST_CASE("terminal: the sweep's progress is one line that fits the terminal") {
+    const std::string sweep_file = std::string(DCTWIN_SOURCE_DIR) + "/sites/sweeps/density-vs-supply.yaml";
+    for (int cols : {80, 40}) {
+        CAPTURE(cols);
+        const std::string dir = scratch(("sweep" + std::to_string(cols)).c_str());
+        std::filesystem::remove_all(dir);
+        const PtyRun r = run_on_pty({"sweep", sweep_file, "-o", dir, "-j", "2"}, cols);
+        REQUIRE(r.status == 0);
+        const auto lines = split(r.out, '\n');
+        std::size_t bar_lines = 0, draws = 0;
+        for (const auto& l : lines) {
+            if (l.find('\r') == std::string::npos) continue;
+            ++bar_lines;
+            for (const auto& seg : split(l, '\r')) {
+                const std::string text = without_erase(seg);
+                if (text.empty()) continue;
+                ++draws;
+                CHECK(int(text.size()) < cols);
+                CHECK(text.find("/60 cases") != std::string::npos);
+            }
+        }
+        CHECK(bar_lines == 1);
+        CHECK(draws >= 2);
+        CHECK(r.out.find("60/60 cases") != std::string::npos);  // the last draw shows every case done
+        bool closing_at_margin = false;
+        for (const auto& l : lines) closing_at_margin = closing_at_margin || l.rfind("sweep density-vs-supply: 60 cases", 0) == 0;
+        CHECK(closing_at_margin);
+        std::filesystem::remove_all(dir);
+    }
+}
+
+TEST_CASE("terminal: after Ctrl-C the sweep's message starts on a line of its own") {
+    const std::string dir = scratch("sweep-int");
+    std::filesystem::remove_all(dir);
+    const PtyRun r = run_on_pty({"sweep", std::string(DCTWIN_SOURCE_DIR) + "/sites/sweeps/density-vs-supply.yaml", "-o",
+                                 dir, "-j", "1"},
+                                80, 0.7);
+    CAPTURE(r.out);
+    if (r.status == 0) return;  // the host finished all 60 cases within 0.7 s: nothing to interrupt
+    CHECK(r.status == 130);
+    // Every line after the bar's starts at the margin: none holds a carriage return after text.
+    const auto lines = split(r.out, '\n');
+    std::size_t bar_lines = 0;
+    for (const auto& l : lines) bar_lines += l.find('\r') != std::string::npos;
+    CHECK(bar_lines <= 1);
+    bool message_at_margin = false;
+    for (const auto& l : lines) message_at_margin = message_at_margin || l.rfind("dctwin:", 0) == 0 || l.rfind("sweep ", 0) == 0;
+    CHECK(message_at_margin);
+    std::filesystem::remove_all(dir);
+}
