@@ -130,8 +130,8 @@ void render_floor(const RenderOptions& o) {
         }
     }
 
-    // The colour range of this picture: the finite values at this time, widened when they
-    // are all alike so that the bar still reads.
+    // The colour range of this picture: the finite values at this time, widened to a least
+    // span (render_common.hpp) so that values alike read as alike.
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     std::size_t hottest = 0, finite = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -142,10 +142,7 @@ void render_floor(const RenderOptions& o) {
         ++finite;
     }
     if (finite == 0) lo = 0, hi = 1;
-    if (hi - lo < 1e-9 * std::max(1.0, std::abs(hi))) {
-        const double pad = std::max(0.01 * std::abs(hi), 0.05);
-        lo -= pad, hi += pad;
-    }
+    least_span(unit, lo, hi);
 
     XDisplay display(o.width, o.height);
     vtkNew<vtkRenderer> renderer;

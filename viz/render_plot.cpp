@@ -367,13 +367,7 @@ void render_plot(const PlotOptions& o) {
             }
         }
         if (!(lo <= hi)) lo = 0, hi = 1;
-        // A least span, so that a wiggle of a few millikelvin is not drawn as a spike: 1 K for
-        // temperatures, 1 % of the magnitude otherwise.
-        const double least = unit == "°C" || unit == "degC" || unit == "K" ? 1.0 : 0.01 * std::max(std::abs(lo), std::abs(hi));
-        if (hi - lo < least) {
-            const double mid = 0.5 * (lo + hi);
-            lo = mid - 0.5 * least, hi = mid + 0.5 * least;
-        }
+        least_span(unit, lo, hi);
         const double pad = hi - lo > 1e-9 * std::max(1.0, std::abs(hi)) ? 0.06 * (hi - lo)
                                                                          : std::max(0.01 * std::abs(hi), 0.05);
         fixed_axis(chart->GetAxis(vtkAxis::LEFT), p.axis.empty() ? unit : p.axis, lo - pad, hi + pad, font);

@@ -122,7 +122,7 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
     shown_boxes.LineWidth = 3  # racks around drawn devices are outlines
     pv.ColorBy(shown_boxes, ("CELLS", array))
     lut = pv.GetColorTransferFunction(array)
-    lut.ApplyPreset("Cool to Warm", True)
+    lut.ApplyPreset("Viridis (matplotlib)", True)  # as `dctwin render`: no grey in the scale
     lut.NanColor = [0.6, 0.6, 0.6]
     view.ViewTime = shown
     boxes.UpdatePipeline(shown)
@@ -130,6 +130,14 @@ def open_results(path, field=DEFAULT_FIELD, time=None, view=None, size=(1280, 80
         shown_boxes.RescaleTransferFunctionToDataRangeOverTime()
     else:
         shown_boxes.RescaleTransferFunctionToDataRange(False, True)
+    # A least span, as `dctwin render` draws (viz/render_common.hpp): values alike read as
+    # alike, not as a full colour scale over a few millikelvin.
+    lo, hi = lut.RGBPoints[0], lut.RGBPoints[-4]
+    least = 1.0 if unit in ("degC", "°C", "K") else max(0.01 * max(abs(lo), abs(hi)), 0.05)
+    if hi - lo < least:
+        mid = 0.5 * (lo + hi)
+        lut.RescaleTransferFunction(mid - 0.5 * least, mid + 0.5 * least)
+        lut.AutomaticRescaleRangeMode = "Never"
     shown_boxes.SetScalarBarVisibility(view, True)
     bar = pv.GetScalarBar(lut, view)
     bar.Title = name.replace("_", " ") + (" [%s]" % unit if unit else "")
