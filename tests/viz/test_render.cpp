@@ -3,6 +3,7 @@
 // refused with exit status 2 (1 for an output that cannot be written), never a crash.
 
 #include "viz/render.hpp"
+#include "viz/render_common.hpp"
 #include "viz/results.hpp"
 #include <nlohmann/json.hpp>
 #include "viz_test_util.hpp"
@@ -260,4 +261,29 @@ TEST_CASE("dctwin report --html: one self-contained page a browser shows") {
     CHECK(s.covered > 0.05);   // text, tables and pictures drawn (a blank page: 0)
     CHECK(s.coloured > 0.005); // the charts' lines and the floor view
     MESSAGE("report.png: " << 100 * s.covered << " % drawn, " << 100 * s.coloured << " % coloured");
+}
+
+TEST_CASE("pictures: a least span keeps values alike drawn alike, and leaves a wide range as it is") {
+    using dctwin::viz::least_span;
+    // Racks within 10 mK of each other: a 1 K scale about their middle, not a full colour scale.
+    double lo = 60.44, hi = 60.45;
+    least_span("°C", lo, hi);
+    CHECK(hi - lo == doctest::Approx(1.0));
+    CHECK(0.5 * (lo + hi) == doctest::Approx(60.445));
+    lo = 300.0, hi = 300.002;
+    least_span("K", lo, hi);
+    CHECK(hi - lo == doctest::Approx(1.0));
+    // Other units: 1 % of the larger magnitude (28.001 kW: 280.01 W).
+    lo = 27999.0, hi = 28001.0;
+    least_span("W", lo, hi);
+    CHECK(hi - lo == doctest::Approx(280.01));
+    // Near zero: at least 0.05, so that the scale still reads.
+    lo = hi = 0.0;
+    least_span("1", lo, hi);
+    CHECK(hi - lo == doctest::Approx(0.05));
+    // A range wider than the least span is not touched.
+    lo = 20.0, hi = 90.0;
+    least_span("°C", lo, hi);
+    CHECK(lo == 20.0);
+    CHECK(hi == 90.0);
 }
