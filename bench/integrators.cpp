@@ -9,7 +9,8 @@
 // Their own errors then mean nothing; the steps are those the other states ask for, a floor
 // for any method that integrates the device blocks exactly and the rest with BDF. In between,
 // BDF against ESDIRK324L2SA with linearly implicit stages at three absolute tolerances (the
-// junction error is the end point's only: rows in between would be ARKODE's interpolation).
+// junction error at the end, and at every 1 s row as each integrator interpolates between its
+// steps).
 //   build/bin/dctwin_integrators SITE DURATION_S [--set k=v ...]
 #include <chrono>
 #include <cmath>
@@ -73,11 +74,20 @@ struct Result {
     long steps = 0, rhs = 0, setups = 0, solves = 0;
     double wall = 0;
     std::vector<double> y;
+    std::vector<std::vector<double>> rows;  // the sampled states at every row time
+};
+
+// Rows: every row_dt seconds (0: none), the states `sample` as the integrator serves them
+// between its steps (its interpolation), as `dctwin run` writes its rows.
+struct Rows {
+    double dt = 0.0;
+    const std::vector<std::size_t>* sample = nullptr;
 };
 
 // method: "bdf" or an ARKODE DIRK table.
 Result integrate(Network& net, const std::vector<double>& y0, double T, const SolverOptions& so, const std::string& name,
-                 int table, const std::vector<double>* atol_factor = nullptr, bool linear_stages = false) {
+                 int table, const std::vector<double>* atol_factor = nullptr, bool linear_stages = false,
+                 Rows rows = {}) {
     const auto t0 = std::chrono::steady_clock::now();
     auto ctx = sun::make_context();
     const long n = long(net.size());
@@ -128,12 +138,20 @@ Result integrate(Network& net, const std::vector<double>& y0, double T, const So
         }
         net.set_input_horizon(std::nextafter(td, -HUGE_VAL));
         int flag = 0;
-        if (bdf) {
+        if (bdf)
             CVodeSetStopTime(mem, td);
-            flag = CVode(mem, td, y.get(), &t, CV_NORMAL);
-        } else {
+        else
             ARKStepSetStopTime(mem, td);
-            flag = ARKStepEvolve(mem, td, y.get(), &t, ARK_NORMAL);
+        while (flag >= 0 && t < td) {
+            double tout = td;
+            if (rows.dt > 0) tout = std::min(td, rows.dt * std::floor(t / rows.dt + 1.0 + 1e-9));
+            flag = bdf ? CVode(mem, tout, y.get(), &t, CV_NORMAL) : ARKStepEvolve(mem, tout, y.get(), &t, ARK_NORMAL);
+            if (flag >= 0 && rows.dt > 0 && std::abs(t / rows.dt - std::round(t / rows.dt)) < 1e-9) {
+                const double* yv = N_VGetArrayPointer(y.get());
+                std::vector<double> row;
+                for (auto i : *rows.sample) row.push_back(yv[i]);
+                r.rows.push_back(std::move(row));
+            }
         }
         net.set_input_horizon(HUGE_VAL);
         if (flag < 0) throw std::runtime_error(fmt::format("{}: failed at t = {} with flag {}", name, t, flag));
@@ -178,9 +196,17 @@ int main(int argc, char** argv) {
         SolverOptions tight = so;
         tight.rtol = 1e-9;
         tight.abstol_scale = 1e-2;  // 1e-6 K
-        const Result ref = integrate(net, y0, T, tight, "reference", -1);
         std::vector<std::size_t> junctions;
         for (std::size_t k = 0; k < model.devices().size(); ++k) junctions.push_back(std::size_t(model.devices().nodes(k).junction));
+        const Rows every_second{1.0, &junctions};
+        const Result ref = integrate(net, y0, T, tight, "reference", -1, nullptr, false, every_second);
+        // The largest junction error over every 1 s row [K].
+        auto row_error = [&](const Result& r) {
+            double e = 0;
+            for (std::size_t k = 0; k < std::min(r.rows.size(), ref.rows.size()); ++k)
+                for (std::size_t j = 0; j < junctions.size(); ++j) e = std::max(e, std::abs(r.rows[k][j] - ref.rows[k][j]));
+            return r.rows.size() == ref.rows.size() ? e : HUGE_VAL;
+        };
         fmt::print("{}, {} s, rtol {:g}, atol_temperature {:g} K; junctions at the end against rtol 1e-9, 1e-6 K\n\n",
                    argv[1], T, so.rtol, 1e-4 * so.abstol_scale);
         fmt::print("| integrator | steps | rhs | linear set-ups | Newton iterations | wall s | junction error mK |\n");
@@ -203,16 +229,18 @@ int main(int argc, char** argv) {
         // of absolute tolerances.
         fmt::print("\nBDF against ESDIRK324L2SA with linearly implicit stages (one Newton iteration a stage, the "
                    "Jacobian kept between steps), by atol_temperature\n\n| integrator | atol K | steps | rhs | linear "
-                   "set-ups | Newton iterations | wall s | junction error mK |\n|---|---|---|---|---|---|---|---|\n");
+                   "set-ups | Newton iterations | wall s | junction error mK | at every 1 s row mK |\n|---|---|---|---|---|---|---|---|---|\n");
         for (const double scale : {1.0, 2.0, 4.0}) {
             SolverOptions loose = so;
             loose.abstol_scale = so.abstol_scale * scale;
             for (const bool bdf : {true, false}) {
-                const Result r = integrate(net, y0, T, loose, "", bdf ? -1 : ARKODE_ESDIRK324L2SA_4_2_3, nullptr, !bdf);
+                const Result r = integrate(net, y0, T, loose, "", bdf ? -1 : ARKODE_ESDIRK324L2SA_4_2_3, nullptr, !bdf,
+                                           every_second);
                 double err = 0;
                 for (auto j : junctions) err = std::max(err, std::abs(r.y[j] - ref.y[j]));
-                fmt::print("| {} | {:g} | {} | {} | {} | {} | {:.2f} | {:.3g} |\n", bdf ? "CVODE BDF" : "ESDIRK324L2SA, linear stages",
-                           1e-4 * loose.abstol_scale, r.steps, r.rhs, r.setups, r.solves, r.wall, 1e3 * err);
+                fmt::print("| {} | {:g} | {} | {} | {} | {} | {:.2f} | {:.3g} | {:.3g} |\n",
+                           bdf ? "CVODE BDF" : "ESDIRK324L2SA, linear stages", 1e-4 * loose.abstol_scale, r.steps, r.rhs,
+                           r.setups, r.solves, r.wall, 1e3 * err, 1e3 * row_error(r));
             }
         }
         // The floor for exact integration of the device blocks.
