@@ -9,6 +9,7 @@
 #include "input/site_spec.hpp"
 #include "models/constraints.hpp"
 #include "models/cooling/cooling_system.hpp"
+#include "models/outputs.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
 #include "models/workload/training.hpp"
@@ -106,6 +107,8 @@ public:
     /// was made from (one evaluation of the network serves both). Rows must come in time
     /// order (the grid's ramp rate is taken between consecutive rows).
     SitePoint output_row(double t, const double* y, std::vector<double>& row);
+    /// The descriptors both of the above come from (models/site_outputs.cpp).
+    const OutputList& outputs() const { return outputs_; }
 
     /// Every limit of the site (see models/constraints.hpp), in a fixed order.
     const std::vector<Constraint>& constraints() const { return constraints_; }
@@ -148,8 +151,6 @@ private:
     /// Cooling faults and set-point steps as inputs; fills the CoolingSystem's event inputs.
     void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
     void build_weather(const SiteSpec& spec);
-    void declare_cooling_outputs(ResultsWriter& w) const;
-    void cooling_row(const EvalContext& ctx, std::vector<double>& row);
     double liquid_limit_ = 0.0;          ///< [degC] the liquid class's maximum supply, NaN: no class
     std::vector<double> air_limits_;     ///< [degC] per hall, the air class's allowable maximum, NaN: none
     bool any_air_class_ = false;
@@ -167,8 +168,8 @@ private:
         std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
     };
     void build_constraints();
-    void declare_constraint_outputs(ResultsWriter& w) const;
-    void constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row);
+    /// Values, limits and utilisations of every constraint at an output row, and the binding one.
+    void evaluate_constraints(const EvalContext& ctx, const SitePoint& p, double t);
     std::vector<Constraint> constraints_;
     std::vector<ConstraintSource> c_source_;
     /// By device, for the silicon constraints' loops: memory state (-1: none), and the
@@ -198,6 +199,24 @@ private:
                   silicon_figures_id_ = ~std::uint64_t(0);
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
+
+    // Output series (models/site_outputs.cpp): descriptors built once, after everything else.
+    OutputList outputs_;
+    void build_outputs();
+    void build_site_outputs();
+    void build_cooling_outputs();
+    void build_storage_outputs();
+    void build_constraint_outputs();
+    void build_device_outputs();
+    /// What several series share at the current output row, computed once by output_row.
+    struct RowFigures {
+        SitePoint point;
+        PlantState plant;
+        double facility_supply = 0.0;  ///< [K]
+        std::vector<CoolingSystem::CduPoint> cdus;
+        int binding = -1;              ///< binding constraint, -1: none
+    };
+    RowFigures row_;
     std::vector<const class SmoothedActivity*> job_smoothing_;  ///< by job, owned by net_
 };
 
