@@ -205,7 +205,8 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
     f.segment_capacity = f.rho_cp * pl.pipe_volume / pl.pipe_segments;
     if (const auto& e = pl.economiser; e.present) {
         auto& ep = f.economiser;
-        ep.kind = e.kind == "dry_cooler" ? 1 : 2;
+        ep.present = true;
+        ep.kind = e.kind;
         ep.fan_power = e.fan_power;
         ep.min_speed = e.min_speed;
         ep.integral_time = e.integral_time;
@@ -227,7 +228,7 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         cp.present = true;
         cp.capacity = c.capacity;
         cp.cop = c.cop;
-        cp.tower = c.condenser == "tower";
+        cp.tower = c.condenser == CondenserKind::tower;
         cp.tower_approach = c.tower_approach;
         cp.condenser_fan = c.condenser_fan_power;
         cp.cycles = pl.economiser.present ? pl.economiser.cycles : 4.0;
@@ -236,10 +237,11 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         std::copy(c.eir_fplr.begin(), c.eir_fplr.end(), cp.eir_fplr.begin());
         cp.leaving_lo = c.leaving_lo, cp.leaving_hi = c.leaving_hi;
         cp.condenser_lo = c.condenser_lo, cp.condenser_hi = c.condenser_hi;
-        if (cp.tower && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+        if (cp.tower && spec.ambient.kind == AmbientKind::constant && !(spec.ambient.wet_bulb > 0))
             throw InputError(spec.ambient.loc, "ambient.wet_bulb", "a chiller with a tower condenser needs the wet-bulb");
     }
-    if (f.economiser.kind == 2 && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+    if (f.economiser.present && f.economiser.kind == EconomiserKind::cooling_tower &&
+        spec.ambient.kind == AmbientKind::constant && !(spec.ambient.wet_bulb > 0))
         throw InputError(spec.ambient.loc, "ambient.wet_bulb", "cooling towers need the outdoor wet-bulb temperature");
 }
 
@@ -584,7 +586,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (std::size_t k = 0; k < jobs.size(); ++k) {
         const JobSpec& j = jobs[k];
         JobInput ji;
-        ji.job = devices->add_job(j.name, j.kind == "training");
+        ji.job = devices->add_job(j.name, j.kind == JobKind::training);
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
         // Trace jobs: an input per member (trace_input). Smoothed jobs: the filter needs the
         // first member's power figures, so its input is made when that member comes (job_of).
@@ -749,7 +751,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 rec.first_device = devices->size();
                 int n_liquid = 0, n_air = 0;
                 for (const auto& g : rt.devices)
-                    (spec.device_types.at(g.type).cooling == "air" ? n_air : n_liquid) += g.count;
+                    (spec.device_types.at(g.type).cooling == DeviceCooling::air ? n_air : n_liquid) += g.count;
                 if (n_air > 0 && !(rt.server_air_flow > 0.0))
                     throw InputError(rt.loc, "rack_types." + rt.name + ".server_air_flow",
                                      "the rack holds air-cooled devices: server_air_flow must be given and positive");
@@ -758,7 +760,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 for (const auto& g : rt.devices) {
                     rec.groups.push_back({g.name, devices->size(), devices->size()});  // end set below
                     const DeviceTypeSpec& dt = spec.device_types.at(g.type);
-                    const bool air_cooled = dt.cooling == "air";
+                    const bool air_cooled = dt.cooling == DeviceCooling::air;
                     // Identical plates in parallel on one manifold share the flow equally.
                     const double flow = air_cooled ? rt.server_air_flow / n_air : rt.coolant_flow / n_liquid;
                     const double nominal = air_cooled ? dt.nominal_air_flow : dt.nominal_coolant_flow;
@@ -891,25 +893,35 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
     double gen_fails = HUGE_VAL;
     std::vector<std::pair<double, double>> outages;
     for (const auto& e : events) {
-        if (e.kind == "generator_failure") {
-            gen_fails = std::min(gen_fails, e.at);
-            scheduled_.push_back({e.at, "power/generator", "generator_failure", "the generator will not start"});
-        } else if (e.kind == "utility_outage") {
-            if (!spec.power.ups.battery.present)
-                throw InputError(e.loc, scenario_key(spec, e, ""), "a utility_outage needs a UPS with a battery (power.ups.battery)");
-            if (!outages.empty() && e.at < outages.back().second)
-                throw InputError(e.loc, scenario_key(spec, e, ""), "utility outages must not overlap");
-            outages.emplace_back(e.at, e.at + e.duration);
+        switch (e.kind) {
+            case ScenarioKind::generator_failure:
+                gen_fails = std::min(gen_fails, e.at);
+                scheduled_.push_back({e.at, "power/generator", kind_name(e.kind), "the generator will not start"});
+                break;
+            case ScenarioKind::utility_outage:
+                if (!spec.power.ups.battery.present)
+                    throw InputError(e.loc, scenario_key(spec, e, ""),
+                                     "a utility_outage needs a UPS with a battery (power.ups.battery)");
+                if (!outages.empty() && e.at < outages.back().second)
+                    throw InputError(e.loc, scenario_key(spec, e, ""), "utility outages must not overlap");
+                outages.emplace_back(e.at, e.at + e.duration);
+                break;
+            case ScenarioKind::psu_failure:
+            case ScenarioKind::pdu_failure: break;  // build_power_faults
+            case ScenarioKind::cdu_pump_trip:
+            case ScenarioKind::chiller_trip:
+            case ScenarioKind::economiser_fan_loss:
+            case ScenarioKind::facility_supply_step: break;  // build_cooling_events
+            }
         }
-    }
-    // Piecewise-constant schedules: utility (1/0), generator limit for the UPS [W], cooling on (1/0).
-    std::vector<double> tu{0}, vu{1}, tg{0}, vg{0}, tm{0}, vm{1};
-    const auto& g = spec.power.generator;
-    for (const auto& [t0, t1] : outages) {
-        tu.push_back(t0), vu.push_back(0), tu.push_back(t1), vu.push_back(1);
-        tm.push_back(t0), vm.push_back(0);
-        scheduled_.push_back({t0, "power/grid", "utility_outage", "the utility supply is lost"});
-        bool first = true;
+        // Piecewise-constant schedules: utility (1/0), generator limit for the UPS [W], cooling on (1/0).
+        std::vector<double> tu{0}, vu{1}, tg{0}, vg{0}, tm{0}, vm{1};
+        const auto& g = spec.power.generator;
+        for (const auto& [t0, t1] : outages) {
+            tu.push_back(t0), vu.push_back(0), tu.push_back(t1), vu.push_back(1);
+            tm.push_back(t0), vm.push_back(0);
+            scheduled_.push_back({t0, "power/grid", kind_name(ScenarioKind::utility_outage), "the utility supply is lost"});
+            bool first = true;
         for (std::size_t i = 0; g.present && i < g.load_steps.size(); ++i) {
             const double at = t0 + g.start_delay + double(i) * g.step_interval;
             if (at >= t1 || at >= gen_fails) break;
@@ -951,7 +963,7 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
     auto faults = std::make_unique<PowerFaults>();
     std::map<std::size_t, int> shelf_of;  // rack index -> shelf index in faults
     for (const auto& e : spec.scenario) {
-        if (e.kind == "psu_failure") {
+        if (e.kind == ScenarioKind::psu_failure) {
             const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
             if (racks_.empty()) throw InputError(e.loc, scenario_key(spec, e, "target"), "the site has no racks");
             if (r == racks_.end())
@@ -973,7 +985,7 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
                 it->second = faults->add_shelf(st.path, r->shelf, st.loss, int(std::lround(st.rating / st.loss.unit_rating)));
             faults->add_psu_change(e.at, it->second, -e.count);
             if (e.duration > 0) faults->add_psu_change(e.at + e.duration, it->second, e.count);
-        } else if (e.kind == "pdu_failure") {
+        } else if (e.kind == ScenarioKind::pdu_failure) {
             std::vector<std::string> pdus;
             int stage = -1;
             for (std::size_t s = 0; s < net_.stages().size(); ++s) {
@@ -999,27 +1011,31 @@ void SiteModel::build_power_faults(const SiteSpec& spec) {
 void SiteModel::build_weather(const SiteSpec& spec) {
     const auto& a = spec.ambient;
     try {
-        if (a.kind == "constant") {
-            weather_ = constant_weather(a.temperature, a.wet_bulb > 0 ? a.wet_bulb : a.temperature, a.pressure);
-        } else if (a.kind == "design_day") {
-            DesignDay d{a.max_dry_bulb, a.daily_range, a.max_wet_bulb, a.pressure, a.start_hour};
-            weather_ = design_day(d);
-        } else {
-            std::filesystem::path file(a.file);
-            if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
-            EpwOptions o;
-            o.start_offset = a.start_offset;
-            o.named_at = a.loc;
-            weather_ = load_epw(file.string(), o);
-            // A file shorter than a year must hold the run's first instant; the span of the
-            // whole run is checked when its duration is known (check_weather_span).
-            const auto [lo, hi] = weather_->valid_range();
-            if (!(lo <= 0.0 && 0.0 <= hi))
-                throw InputError(a.loc, "ambient.start",
-                                 fmt::format("the run starts outside the weather file's data: {} covers t = {:.0f} s "
-                                             "to {:.0f} s of the run, which starts at t = 0 s (a start within the "
-                                             "file's period)",
-                                             a.file, lo, hi));
+        switch (a.kind) {
+            case AmbientKind::constant:
+                weather_ = constant_weather(a.temperature, a.wet_bulb > 0 ? a.wet_bulb : a.temperature, a.pressure);
+                break;
+            case AmbientKind::design_day:
+                weather_ = design_day(DesignDay{a.max_dry_bulb, a.daily_range, a.max_wet_bulb, a.pressure, a.start_hour});
+                break;
+            case AmbientKind::epw: {
+                std::filesystem::path file(a.file);
+                if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
+                EpwOptions o;
+                o.start_offset = a.start_offset;
+                o.named_at = a.loc;
+                weather_ = load_epw(file.string(), o);
+                // A file shorter than a year must hold the run's first instant; the span of the
+                // whole run is checked when its duration is known (check_weather_span).
+                const auto [lo, hi] = weather_->valid_range();
+                if (!(lo <= 0.0 && 0.0 <= hi))
+                    throw InputError(a.loc, "ambient.start",
+                                     fmt::format("the run starts outside the weather file's data: {} covers t = {:.0f} s "
+                                                 "to {:.0f} s of the run, which starts at t = 0 s (a start within the "
+                                                 "file's period)",
+                                                 a.file, lo, hi));
+                break;
+            }
         }
     } catch (const InputError&) {
         throw;
@@ -1075,39 +1091,54 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
     std::vector<std::vector<std::pair<double, double>>> pump_off(spec.cdus.size());
     std::vector<double> fan_fraction;
     const double forever = HUGE_VAL;
+    // The cooling faults' first events, for cooling_faults().
+    auto fault = [&](Event ev) {
+        cooling_faults_.push_back(ev);
+        scheduled_.push_back(std::move(ev));
+    };
     for (const auto& e : spec.scenario) {
         const double end = e.duration > 0 ? e.at + e.duration : forever;
-        if (e.kind == "facility_supply_step") {
-            setpoint.emplace_back(e.at, e.temperature);
-            scheduled_.push_back({e.at, "cooling/facility", "facility_supply_step",
-                                  fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
-        } else if (e.kind == "cdu_pump_trip") {
-            auto it = std::find_if(spec.cdus.begin(), spec.cdus.end(), [&](const CduSpec& c) { return c.name == e.target; });
-            if (it == spec.cdus.end()) {
-                std::vector<std::string> names;
-                for (const auto& c : spec.cdus) names.push_back(c.name);
-                throw InputError(e.loc, scenario_key(spec, e, "target"),
-                                 fmt::format("no CDU named \"{}\"; the CDUs are: {}", e.target,
-                                             names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
+        switch (e.kind) {
+            case ScenarioKind::facility_supply_step:
+                setpoint.emplace_back(e.at, e.temperature);
+                fault({e.at, "cooling/facility", kind_name(e.kind),
+                       fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
+                break;
+            case ScenarioKind::cdu_pump_trip: {
+                auto it = std::find_if(spec.cdus.begin(), spec.cdus.end(), [&](const CduSpec& c) { return c.name == e.target; });
+                if (it == spec.cdus.end()) {
+                    std::vector<std::string> names;
+                    for (const auto& c : spec.cdus) names.push_back(c.name);
+                    throw InputError(e.loc, scenario_key(spec, e, "target"),
+                                     fmt::format("no CDU named \"{}\"; the CDUs are: {}", e.target,
+                                                 names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
+                }
+                pump_off[std::size_t(it - spec.cdus.begin())].emplace_back(e.at, end);
+                fault({e.at, "cooling/cdus/" + e.target, kind_name(e.kind), "the secondary pump stops"});
+                if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
+                break;
             }
-            pump_off[std::size_t(it - spec.cdus.begin())].emplace_back(e.at, end);
-            scheduled_.push_back({e.at, "cooling/cdus/" + e.target, "cdu_pump_trip", "the secondary pump stops"});
-            if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
-        } else if (e.kind == "chiller_trip") {
-            if (!spec.facility.plant.chiller.present)
-                throw InputError(e.loc, scenario_key(spec, e, "kind"), "a chiller_trip needs facility.plant.chiller");
-            chiller_off.emplace_back(e.at, end);
-            scheduled_.push_back({e.at, "cooling/plant/chiller", "chiller_trip", "the chiller stops"});
-            if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
-        } else if (e.kind == "economiser_fan_loss") {
-            if (!spec.facility.plant.economiser.present)
-                throw InputError(e.loc, scenario_key(spec, e, "kind"), "an economiser_fan_loss needs facility.plant.economiser");
-            fans_lost.emplace_back(e.at, end);
-            fan_fraction.push_back(e.fraction);
-            scheduled_.push_back({e.at, "cooling/plant/economiser", "economiser_fan_loss",
-                                  fmt::format("{:.0f} % of the economiser's fans fail", 100 * e.fraction)});
-            if (end < forever)
-                scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
+            case ScenarioKind::chiller_trip:
+                if (!spec.facility.plant.chiller.present)
+                    throw InputError(e.loc, scenario_key(spec, e, "kind"), "a chiller_trip needs facility.plant.chiller");
+                chiller_off.emplace_back(e.at, end);
+                fault({e.at, "cooling/plant/chiller", kind_name(e.kind), "the chiller stops"});
+                if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
+                break;
+            case ScenarioKind::economiser_fan_loss:
+                if (!spec.facility.plant.economiser.present)
+                    throw InputError(e.loc, scenario_key(spec, e, "kind"), "an economiser_fan_loss needs facility.plant.economiser");
+                fans_lost.emplace_back(e.at, end);
+                fan_fraction.push_back(e.fraction);
+                fault({e.at, "cooling/plant/economiser", kind_name(e.kind),
+                       fmt::format("{:.0f} % of the economiser's fans fail", 100 * e.fraction)});
+                if (end < forever)
+                    scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
+                break;
+            case ScenarioKind::utility_outage:
+            case ScenarioKind::generator_failure: break;  // build_scenario
+            case ScenarioKind::psu_failure:
+            case ScenarioKind::pdu_failure: break;  // build_power_faults
         }
     }
     // A schedule that is `on` except during intervals, where it takes that interval's value.
@@ -1131,16 +1162,9 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
         for (double x : fan_fraction) left.push_back(1.0 - x);
         f.economiser.available_input = net.add_input(intervals(fans_lost, left, 1.0));
     }
-    std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
-}
-
-std::vector<Event> SiteModel::cooling_faults() const {
-    std::vector<Event> out;
-    for (const auto& e : scheduled_)
-        if (e.kind == "cdu_pump_trip" || e.kind == "chiller_trip" || e.kind == "economiser_fan_loss" ||
-            e.kind == "facility_supply_step")
-            out.push_back(e);
-    return out;
+    auto by_time = [](const auto& a, const auto& b) { return a.time < b.time; };
+    std::stable_sort(scheduled_.begin(), scheduled_.end(), by_time);
+    std::stable_sort(cooling_faults_.begin(), cooling_faults_.end(), by_time);
 }
 
 int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }

@@ -96,7 +96,7 @@ public:
     void check_run_limits(double duration) const;
     /// Cooling faults of the scenario (kinds cdu_pump_trip, chiller_trip, economiser_fan_loss,
     /// facility_supply_step), sorted by time.
-    std::vector<Event> cooling_faults() const;
+    const std::vector<Event>& cooling_faults() const { return cooling_faults_; }
 
     /// Marks y0 as the start of a run: stored-energy changes are counted from it.
     void set_start(double t0, const double* y0);
@@ -138,6 +138,7 @@ private:
     void build_power_faults(const SiteSpec& spec);
     int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
+    std::vector<Event> cooling_faults_;  ///< the cooling faults' first events, sorted
     int build_scenario(const SiteSpec& spec, NodeRef room);
     int mechanical_stage_ = -1;          ///< stage feeding cooling loads (-1: the grid)
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
