@@ -135,7 +135,7 @@ private:
     class SiteBattery* site_battery_ = nullptr;  ///< owned by net_, null without one
     class RackStorage* rack_storage_ = nullptr;  ///< owned by net_, null without in-rack storage
     class PowerFaults* faults_ = nullptr;        ///< owned by net_, null without PSU or PDU failures
-    void build_power_faults(const SiteSpec& spec);
+    void build_power_faults(const SiteSpec& spec);  // models/site_scenario.cpp, as the other scenario builders
     int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
     std::vector<Event> cooling_faults_;  ///< the cooling faults' first events, sorted
@@ -151,7 +151,7 @@ private:
     std::shared_ptr<const class Weather> weather_;
     /// Cooling faults and set-point steps as inputs; fills the CoolingSystem's event inputs.
     void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
-    void build_weather(const SiteSpec& spec);
+    void build_weather(const SiteSpec& spec);  // models/site_weather.cpp
     double liquid_limit_ = 0.0;          ///< [degC] the liquid class's maximum supply, NaN: no class
     std::vector<double> air_limits_;     ///< [degC] per hall, the air class's allowable maximum, NaN: none
     bool any_air_class_ = false;
