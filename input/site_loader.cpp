@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 #include <unordered_map>
 
 #include "input/catalogue.hpp"
@@ -608,6 +609,31 @@ Field<T> choice(std::string key, std::string T::*m, std::vector<std::string> cho
             }};
 }
 
+// A kind: one of the names of E (KindNames), read into its enum value once, here.
+template <class E>
+std::vector<std::string> kind_names() {
+    return {KindNames<E>::names.begin(), KindNames<E>::names.end()};
+}
+
+template <class T, class E>
+Field<T> kind(std::string key, E T::*m, std::optional<std::type_identity_t<E>> def, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::choice;
+    p.required = !def;
+    p.default_text = def ? kind_name(*def) : "";
+    p.choices = kind_names<E>();
+    p.description = desc;
+    return {p, [m, def](T& t, const Param& p, const Slot& s, Reader& r) {
+                if (!s.entry) {
+                    t.*m = *def;
+                    return;
+                }
+                const std::string name = r.choice(s.entry->value, p, s.path);  // a located error if unknown
+                t.*m = E(std::find(p.choices.begin(), p.choices.end(), name) - p.choices.begin());
+            }};
+}
+
 // A name that must be a key of an earlier section (`device_types` or `rack_types`).
 template <class T>
 Field<T> name_ref(std::string key, std::string T::*m, std::string section, std::string what, std::string desc) {
@@ -894,7 +920,7 @@ const Table<AmbientSpec>& ambient_table() {
         "The outdoor air the heat-rejection plant and the electrical room see: constant, an ASHRAE design day, or "
         "an EnergyPlus weather (EPW) file, interpolated in time.",
         {
-            choice<A>("kind", &A::kind, {"constant", "design_day", "epw"}, std::string("constant"),
+            kind<A>("kind", &A::kind, AmbientKind::constant,
                       "constant: `temperature` (and `wet_bulb`); design_day: `max_dry_bulb`, `daily_range`, "
                       "`max_wet_bulb`; epw: `file`."),
             quantity<A>("temperature", dims::temperature, &A::temperature, in(kC - 60, kC + 60), 0.0,
@@ -919,26 +945,32 @@ const Table<AmbientSpec>& ambient_table() {
         [](const A& a, const Node& n, Reader& r, const std::string& path) {
             auto need = [&](const char* key) {
                 if (!n.find(key))
-                    r.fail(n.loc, join(path, key), fmt::format("missing required key \"{}\" for kind {}", key, a.kind));
+                    r.fail(n.loc, join(path, key),
+                           fmt::format("missing required key \"{}\" for kind {}", key, kind_name(a.kind)));
             };
             auto refuse = [&](std::initializer_list<const char*> keys) {
                 for (const char* key : keys)
                     if (const Entry* e = n.find(key))
-                        r.fail(e->key_loc, join(path, key), fmt::format("\"{}\" does not apply to kind {}", key, a.kind));
+                        r.fail(e->key_loc, join(path, key),
+                               fmt::format("\"{}\" does not apply to kind {}", key, kind_name(a.kind)));
             };
-            if (a.kind == "constant") {
-                need("temperature");
-                refuse({"max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "file", "start"});
-                if (n.find("wet_bulb") && a.wet_bulb > a.temperature)
-                    r.fail(value_loc(n, "wet_bulb"), join(path, "wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
-            } else if (a.kind == "design_day") {
-                need("max_dry_bulb"), need("daily_range"), need("max_wet_bulb");
-                refuse({"temperature", "wet_bulb", "file", "start"});
-                if (a.max_wet_bulb > a.max_dry_bulb)
-                    r.fail(value_loc(n, "max_wet_bulb"), join(path, "max_wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
-            } else {
-                need("file");
-                refuse({"temperature", "wet_bulb", "max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "pressure"});
+            switch (a.kind) {
+                case AmbientKind::constant:
+                    need("temperature");
+                    refuse({"max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "file", "start"});
+                    if (n.find("wet_bulb") && a.wet_bulb > a.temperature)
+                        r.fail(value_loc(n, "wet_bulb"), join(path, "wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
+                    break;
+                case AmbientKind::design_day:
+                    need("max_dry_bulb"), need("daily_range"), need("max_wet_bulb");
+                    refuse({"temperature", "wet_bulb", "file", "start"});
+                    if (a.max_wet_bulb > a.max_dry_bulb)
+                        r.fail(value_loc(n, "max_wet_bulb"), join(path, "max_wet_bulb"), "the wet-bulb cannot exceed the dry-bulb");
+                    break;
+                case AmbientKind::epw:
+                    need("file");
+                    refuse({"temperature", "wet_bulb", "max_dry_bulb", "daily_range", "max_wet_bulb", "start_hour", "pressure"});
+                    break;
             }
         }};
     return t;
@@ -993,7 +1025,7 @@ const Table<EconomiserSpec>& economiser_table() {
         "counterflow exchanger with the air whose conductance grows as fan speed^0.8 and whose fans draw power ~ "
         "speed^3. An integral controller sets the fan speed to bring the leaving water to the set point.",
         {
-            choice<E>("kind", &E::kind, {"dry_cooler", "cooling_tower"}, kRequired,
+            kind<E, EconomiserKind>("kind", &E::kind, kRequired,
                       "dry_cooler: approach above dry-bulb (5-10 K [E]); cooling_tower: approach above wet-bulb, "
                       "water lost to evaporation and blow-down."),
             quantity<E>("capacity", dims::power, &E::capacity, above(0, 1e10), kRequired,
@@ -1027,7 +1059,7 @@ const Table<ChillerSpec>& chiller_table() {
             quantity<C>("capacity", dims::power, &C::capacity, above(0, 1e10), kRequired, "Cooling capacity at the reference point."),
             quantity<C>("cop", dims::dimensionless, &C::cop, above(0, 30), kRequired,
                         "Coefficient of performance at the reference point (DOE-2 centrifugal: 5.50 [P])."),
-            choice<C>("condenser", &C::condenser, {"air", "tower"}, std::string("air"),
+            kind<C>("condenser", &C::condenser, CondenserKind::air,
                       "air: condenser at the dry-bulb; tower: condenser water at wet-bulb + `tower_approach`."),
             quantity<C>("tower_approach", dims::temperature_difference, &C::tower_approach, above(0, 30), 3.89,
                         "Condenser water above wet-bulb [P] YorkCalc design."),
@@ -1372,10 +1404,7 @@ const Table<ScenarioEvent>& scenario_event_table() {
         "scenario[]", "Something that happens to the site.",
         {
             quantity<E>("at", dims::time, &E::at, in(0, 100 * kYear), kRequired, "When it happens."),
-            choice<E>("kind", &E::kind,
-                      {"utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip", "economiser_fan_loss",
-                       "facility_supply_step", "psu_failure", "pdu_failure"},
-                      kRequired,
+            kind<E, ScenarioKind>("kind", &E::kind, kRequired,
                       "utility_outage: the grid is lost for `duration`; generator_failure: the generator will not "
                       "start from `at` on; cdu_pump_trip: the secondary pump of CDU `target` stops; chiller_trip: "
                       "the chiller stops; economiser_fan_loss: `fraction` of the economiser's fans fail; "
@@ -1396,24 +1425,27 @@ const Table<ScenarioEvent>& scenario_event_table() {
                         "facility_supply_step: the new facility supply set point."),
         },
         [](const E& e, const Node& n, Reader& r, const std::string& path) {
-            if (e.kind == "utility_outage" && !(e.duration > 0))
+            using K = ScenarioKind;
+            if (e.kind == K::utility_outage && !(e.duration > 0))
                 r.fail(n.loc, join(path, "duration"), "a utility_outage needs a positive duration");
             // A key of some kinds only; needed by them unless optional.
-            auto only = [&](const char* key, std::vector<std::string> kinds, bool optional = false) {
+            auto only = [&](const char* key, std::vector<K> kinds, bool optional = false) {
                 const Entry* x = n.find(key);
                 const bool applies = std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end();
+                std::vector<std::string> names;
+                for (K k : kinds) names.push_back(kind_name(k));
                 if (x && !applies)
-                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, list_names(kinds)));
+                    r.fail(x->key_loc, join(path, key), fmt::format("\"{}\" applies to {} only", key, list_names(names)));
                 if (!x && applies && !optional)
-                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", e.kind, key));
+                    r.fail(n.loc, join(path, key), fmt::format("a {} needs \"{}\"", kind_name(e.kind), key));
             };
-            only("target", {"cdu_pump_trip", "psu_failure", "pdu_failure"});
-            only("count", {"psu_failure"}, true);
-            only("fraction", {"economiser_fan_loss"});
-            only("temperature", {"facility_supply_step"});
-            if (e.kind == "facility_supply_step" && n.find("duration"))
+            only("target", {K::cdu_pump_trip, K::psu_failure, K::pdu_failure});
+            only("count", {K::psu_failure}, true);
+            only("fraction", {K::economiser_fan_loss});
+            only("temperature", {K::facility_supply_step});
+            if (e.kind == K::facility_supply_step && n.find("duration"))
                 r.fail(n.find("duration")->key_loc, join(path, "duration"), "a set-point step holds to the end of the run");
-            if (e.kind == "pdu_failure" && n.find("duration"))
+            if (e.kind == K::pdu_failure && n.find("duration"))
                 r.fail(n.find("duration")->key_loc, join(path, "duration"),
                        "what a failed PDU fed stays shed to the end of the run: a pdu_failure has no duration");
         }};
@@ -1571,8 +1603,8 @@ const Table<DeviceTypeSpec>& device_type_table() {
         {
             choice<D>("model", &D::model, catalogue_names(), std::string{},
                       "Catalogue entry to start from; every key it sets may be overridden here."),
-            choice<D>("kind", &D::kind, {"gpu", "cpu"}, kRequired, "What the device is."),
-            choice<D>("cooling", &D::cooling, {"liquid", "air"}, std::string("liquid"),
+            kind<D, DeviceKind>("kind", &D::kind, kRequired, "What the device is."),
+            kind<D>("cooling", &D::cooling, DeviceCooling::liquid,
                       "liquid: cold plate on the rack's coolant; air: heat sink in the server air (hall air)."),
             P("idle_power", &D::idle_power, kRequired, "Power at activity 0 without leakage and memory. MI250X idle 88 W [P] ExaDigiT RAPS."),
             quantity<D>("max_power", dims::power, &D::max_power, above(0, kMaxDevicePower), kRequired,
@@ -1956,7 +1988,7 @@ const Table<JobSpec>& job_table() {
             texts<J>("members", &J::members, "(every device)",
                      "Path prefixes of the devices it runs on: a hall, a row or a rack (`hall1`, `hall1/rowA`, "
                      "`hall1/rowA/rack02`) or a device (`hall1/rowA/rack02/gpu3`). A device is in one job at most."),
-            choice<J>("kind", &J::kind, {"training", "independent"}, std::string("training"),
+            kind<J>("kind", &J::kind, JobKind::training,
                       "training: synchronous, at the slowest member's pace; independent: the members' mean pace."),
             list<J, ActivityStep>("activity", step_table(), &J::activity,
                                   "Activity steps: sorted, the first at 0 s. Give this, `training` or `inference`.",

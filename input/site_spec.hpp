@@ -4,12 +4,66 @@
 // file it came from, so that errors found later (while building the network) still point at
 // the user's text.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dctwin {
+
+// Kinds of the site format: the loader parses each name once (an unknown one is a located
+// error listing the names), the model switches on the value, never on the text.
+enum class AmbientKind : std::uint8_t { constant, design_day, epw };
+enum class EconomiserKind : std::uint8_t { dry_cooler, cooling_tower };
+enum class DeviceKind : std::uint8_t { gpu, cpu };
+enum class DeviceCooling : std::uint8_t { liquid, air };
+enum class CondenserKind : std::uint8_t { air, tower };
+enum class JobKind : std::uint8_t { training, independent };
+enum class ScenarioKind : std::uint8_t {
+    utility_outage, generator_failure, cdu_pump_trip, chiller_trip, economiser_fan_loss, facility_supply_step,
+    psu_failure, pdu_failure
+};
+
+/// The names of a kind's values in the site format, in the order of the values.
+template <class E>
+struct KindNames;
+template <>
+struct KindNames<AmbientKind> {
+    static constexpr std::array<std::string_view, 3> names{"constant", "design_day", "epw"};
+};
+template <>
+struct KindNames<EconomiserKind> {
+    static constexpr std::array<std::string_view, 2> names{"dry_cooler", "cooling_tower"};
+};
+template <>
+struct KindNames<DeviceKind> {
+    static constexpr std::array<std::string_view, 2> names{"gpu", "cpu"};
+};
+template <>
+struct KindNames<DeviceCooling> {
+    static constexpr std::array<std::string_view, 2> names{"liquid", "air"};
+};
+template <>
+struct KindNames<CondenserKind> {
+    static constexpr std::array<std::string_view, 2> names{"air", "tower"};
+};
+template <>
+struct KindNames<JobKind> {
+    static constexpr std::array<std::string_view, 2> names{"training", "independent"};
+};
+template <>
+struct KindNames<ScenarioKind> {
+    static constexpr std::array<std::string_view, 8> names{
+        "utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip", "economiser_fan_loss",
+        "facility_supply_step", "psu_failure", "pdu_failure"};
+};
+/// The site format's name of a kind (as written in files, messages and event records).
+template <class E>
+std::string kind_name(E e) {
+    return std::string(KindNames<E>::names.at(std::size_t(e)));
+}
 
 /// A place in an input text. line and col are 1-based; line 0 means "no place known".
 struct SourceLoc {
@@ -114,9 +168,7 @@ struct GeneratorSpec {
 /// Something that happens to the site at a time.
 struct ScenarioEvent {
     double at = 0.0;          ///< [s]
-    /// "utility_outage", "generator_failure", "cdu_pump_trip", "chiller_trip",
-    /// "economiser_fan_loss", "facility_supply_step", "psu_failure" or "pdu_failure"
-    std::string kind;
+    ScenarioKind kind = ScenarioKind::utility_outage;
     double duration = 0.0;    ///< [s] how long (0: to the end of the run, where allowed)
     std::string target;       ///< cdu_pump_trip: the CDU's name; psu_failure: a rack path; pdu_failure: a stage path
     int count = 1;            ///< psu_failure: PSUs that fail
@@ -138,7 +190,7 @@ struct BuswaySpec {
 /// thermal mass; power = idle + activity * dynamic + leakage(T_junction).
 struct DeviceTypeSpec {
     std::string name;
-    std::string kind = "gpu";               ///< "gpu" or "cpu"
+    DeviceKind kind = DeviceKind::gpu;
     double idle_power = 0.0;                ///< [W] at activity 0, excluding leakage
     double max_power = 0.0;                 ///< [W] total at activity 1 and T = leakage_reference_temperature
     double leakage_power = 0.0;             ///< [W] leakage at the reference temperature (part of max_power)
@@ -152,7 +204,7 @@ struct DeviceTypeSpec {
     double shutdown_temperature = 0.0;      ///< [K] the device drops out when it gets here
     // --- silicon model (format 1, silicon issue) -------------------------------------------
     std::string model;                      ///< catalogue entry it was based on ("" if none)
-    std::string cooling = "liquid";         ///< "liquid" (cold plate) or "air" (heat sink)
+    DeviceCooling cooling = DeviceCooling::liquid;  ///< cold plate, or heat sink in the server air
     double max_clock = 0.0;                 ///< [Hz] highest clock
     double min_clock = 0.0;                 ///< [Hz] lowest clock DVFS may choose
     double min_clock_voltage_ratio = 0.7;   ///< [1] V(min_clock) / V(max_clock); V linear in f between
@@ -258,7 +310,7 @@ struct CduSpec {
 /// (sink: wet-bulb), fans on an integral controller that holds the facility supply.
 struct EconomiserSpec {
     bool present = false;
-    std::string kind = "dry_cooler";     ///< "dry_cooler" or "cooling_tower"
+    EconomiserKind kind = EconomiserKind::dry_cooler;
     double capacity = 0.0;               ///< [W] at the design sink temperature, full fans
     double design_temperature = 0.0;     ///< [K] dry-bulb (dry cooler) or wet-bulb (tower) at capacity
     double approach = 0.0;               ///< [K] leaving water above the design sink at capacity
@@ -275,7 +327,7 @@ struct ChillerSpec {
     bool present = false;
     double capacity = 0.0;               ///< [W] at the reference point
     double cop = 0.0;                    ///< [1] at the reference point
-    std::string condenser = "air";       ///< "air" (sink: dry-bulb) or "tower" (wet-bulb + approach)
+    CondenserKind condenser = CondenserKind::air;  ///< sink: dry-bulb, or wet-bulb + approach (tower)
     double tower_approach = 3.89;        ///< [K] condenser water above wet-bulb
     double condenser_fan_power = 0.01;   ///< [W/W] condenser fans per watt rejected
     std::vector<double> cap_ft;          ///< 6 coefficients, temperatures in degC
@@ -320,7 +372,7 @@ struct PowerSpec {
 
 /// The outdoor air: constant, an ASHRAE design day, or an EnergyPlus weather (EPW) file.
 struct AmbientSpec {
-    std::string kind = "constant";   ///< "constant", "design_day" or "epw"
+    AmbientKind kind = AmbientKind::constant;
     double temperature = 0.0;        ///< [K] constant: dry-bulb
     double wet_bulb = 0.0;           ///< [K] constant: wet-bulb (0: not given)
     double max_dry_bulb = 0.0;       ///< [K] design_day
@@ -406,7 +458,7 @@ struct SmoothingSpec {
 struct JobSpec {
     std::string name;
     std::vector<std::string> members;        ///< path prefixes ("hall1", "hall1/rowA", "hall1/rowA/rack02"); empty: every device
-    std::string kind = "training";           ///< "training" (synchronous) or "independent"
+    JobKind kind = JobKind::training;        ///< training: synchronous
     std::vector<ActivityStep> activity;      ///< sorted by `at`, first at 0; empty with a profile
     TrainingSpec training;                   ///< or a training profile
     InferenceSpec inference;                 ///< or an inference profile

@@ -31,7 +31,7 @@ std::vector<std::string> plant_warnings(const SiteModel& model, double duration_
     if (plant.present && plant.economiser.present && !plant.chiller.present) {
         // The hottest sink over the run (sampled every 10 min): dry-bulb for dry coolers,
         // wet-bulb for towers. The leaving water cannot go below it at any load.
-        const bool tower = plant.economiser.kind == "cooling_tower";
+        const bool tower = plant.economiser.kind == EconomiserKind::cooling_tower;
         const double span = std::max(0.0, duration_s);
         const double dt = std::max(600.0, span / 20000);
         double hottest = -HUGE_VAL, at = 0;

@@ -436,8 +436,8 @@ nlohmann::json RunSummary::to_json() const {
     j["lost_work_device_s"] = limits.lost_work_json();
     auto outages = nlohmann::json::array();
     for (const auto& e : events)
-        if (e.path.rfind("power/", 0) == 0 || e.kind == "load_shed" || e.kind == "psu_failure" ||
-            e.kind == "psu_repaired" || e.kind == "pdu_failure")
+        if (e.path.rfind("power/", 0) == 0 || e.kind == "load_shed" || e.kind == kind_name(ScenarioKind::psu_failure) ||
+            e.kind == "psu_repaired" || e.kind == kind_name(ScenarioKind::pdu_failure))
             outages.push_back({{"time_s", e.time}, {"path", e.path}, {"kind", e.kind}, {"message", e.message}});
     j["outages"] = outages;
     auto ev = nlohmann::json::array();

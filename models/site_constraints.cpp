@@ -11,7 +11,6 @@
 #include "models/power/ups_battery.hpp"
 #include "models/site_model.hpp"
 #include "solver/parallel.hpp"
-#include "viz/results.hpp"
 
 namespace dctwin {
 
@@ -98,38 +97,6 @@ void SiteModel::build_constraints() {
     c_util_.assign(constraints_.size(), std::nan(""));
 }
 
-void SiteModel::declare_constraint_outputs(ResultsWriter& w) const {
-    const std::size_t n = constraints_.size();
-    std::vector<std::string> paths, families, units;
-    for (const auto& c : constraints_) {
-        paths.push_back(c.path);
-        families.push_back(family_name(c.family));
-        units.push_back(c.unit);
-    }
-    if (n > 0) {
-        w.add_labels("/constraints/paths", paths, "constraint paths, the columns of every /constraints series");
-        w.add_labels("/constraints/families", families, "family of each constraint: silicon, cooling or power");
-        w.add_labels("/constraints/units", units, "unit of each constraint's value and limit");
-        w.add_series({"/constraints/value", "see /constraints/units", "current value of each constraint", n, "/constraints/paths"});
-        w.add_series({"/constraints/limit", "see /constraints/units", "current limit of each constraint", n, "/constraints/paths"});
-        w.add_series({"/constraints/utilisation", "1", "value over limit (temperatures in degC); 1: at the limit", n,
-                      "/constraints/paths"});
-    }
-    w.add_labels("/constraints/family_names", {"silicon", "cooling", "power"}, "the families, columns of family_utilisation");
-    w.add_series({"/constraints/family_utilisation", "1", "highest utilisation in each family (NaN: none)", kFamilies,
-                  "/constraints/family_names"});
-    w.add_series({"/constraints/binding_index", "1", "index into /constraints/paths of the binding constraint (-1: none)", 0, {}});
-    w.add_series({"/constraints/binding_utilisation", "1", "utilisation of the binding constraint", 0, {}});
-    w.add_series({"/constraints/binding_family", "1", "family of the binding constraint: 0 silicon, 1 cooling, 2 power, -1 none",
-                  0, {}});
-    std::vector<std::string> causes;
-    for (int c = 0; c < kLostCauses; ++c) causes.push_back(lost_cause_name(LostCause(c)));
-    w.add_labels("/work/causes", causes, "causes of lost work, the columns of /work/lost_by_cause");
-    w.add_series({"/work/lost_by_cause", "s", "device-seconds of work lost since the start, by cause", causes.size(), "/work/causes"});
-    w.add_series({"/work/lost", "s", "device-seconds of work lost since the start: possible minus done", 0, {}});
-    w.add_series({"/work/possible", "s", "device-seconds of work the jobs' members could have done since the start", 0, {}});
-}
-
 void SiteModel::silicon_constraints(const double* y) {
     if (device_figures_current(silicon_figures_id_)) return;
     const DeviceArray& d = *devices_;
@@ -165,7 +132,7 @@ void SiteModel::silicon_constraints(const double* y) {
     });
 }
 
-void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row) {
+void SiteModel::evaluate_constraints(const EvalContext& ctx, const SitePoint& p, double t) {
     const double* y = ctx.y.data();
     // Ramp: between this row and the previous one (0 at the first row, and for a repeated time).
     if (!std::isnan(ramp_t_) && t > ramp_t_) ramp_ = std::abs(p.grid_power - ramp_p_) / (t - ramp_t_);
@@ -236,26 +203,7 @@ void SiteModel::constraint_row(const EvalContext& ctx, const SitePoint& p, doubl
         if (std::isnan(u)) u = utilisation(value, limit);
         c_value_[i] = value, c_limit_[i] = limit, c_util_[i] = u;
     }
-    row.insert(row.end(), c_value_.begin(), c_value_.end());
-    row.insert(row.end(), c_limit_.begin(), c_limit_.end());
-    row.insert(row.end(), c_util_.begin(), c_util_.end());
-    double fam[kFamilies];
-    std::fill(fam, fam + kFamilies, std::nan(""));
-    for (std::size_t i = 0; i < constraints_.size(); ++i) {
-        double& f = fam[std::size_t(constraints_[i].family)];
-        if (std::isfinite(c_util_[i]) && (std::isnan(f) || c_util_[i] > f)) f = c_util_[i];
-    }
-    row.insert(row.end(), fam, fam + kFamilies);
-    const int b = binding_now(c_util_.data(), c_util_.size());
-    row.push_back(double(b));
-    row.push_back(b >= 0 ? c_util_[std::size_t(b)] : std::nan(""));
-    row.push_back(b >= 0 ? double(constraints_[std::size_t(b)].family) : -1.0);
-    const std::vector<double> lost = lost_work(y);
-    double total = 0;
-    for (double x : lost) total += x;
-    row.insert(row.end(), lost.begin(), lost.end());
-    row.push_back(total);
-    row.push_back(possible_work(t));
+    row_.binding = binding_now(c_util_.data(), c_util_.size());
 }
 
 void SiteModel::set_start(double t0, const double* y0) {

@@ -1,4 +1,5 @@
 #include "models/site_model.hpp"
+#include "models/step_schedule.hpp"
 
 #include "solver/parallel.hpp"
 
@@ -26,7 +27,6 @@
 #include "models/workload/smoothed_signal.hpp"
 #include "models/workload/trace.hpp"
 #include "models/workload/training.hpp"
-#include "viz/results.hpp"
 
 namespace dctwin {
 
@@ -84,51 +84,6 @@ StoreParams store_params(const StorageSpec& b) {
     p.response_time = b.response_time, p.recharge_time = b.recharge_time;
     return p;
 }
-
-// The weather at the last time asked: dry-bulb and wet-bulb are two inputs read at the same t
-// in every evaluation, and one look-up serves both. A network is evaluated by one thread at a
-// time, and each site model has its own cache.
-struct WeatherCache {
-    std::shared_ptr<const Weather> weather;
-    double t = std::nan("");
-    WeatherSample sample;
-    const WeatherSample& at(double time) {
-        if (time != t) sample = weather->at(time), t = time;
-        return sample;
-    }
-};
-
-// A source with its dry and wet bulb moved by the same amount (a warmer site, same swings).
-class ShiftedWeather final : public Weather {
-public:
-    ShiftedWeather(std::shared_ptr<const Weather> w, double shift) : w_(std::move(w)), shift_(shift) {}
-    WeatherSample at(double t) const override {
-        WeatherSample s = w_->at(t);
-        s.dry_bulb += shift_, s.wet_bulb += shift_;
-        return s;
-    }
-    std::string describe() const override { return fmt::format("{}, shifted by {:+.2f} K", w_->describe(), shift_); }
-    std::pair<double, double> valid_range() const override { return w_->valid_range(); }
-
-private:
-    std::shared_ptr<const Weather> w_;
-    double shift_;
-};
-
-// One field of the outdoor weather as an input signal (continuous: no discontinuities).
-class WeatherSignal final : public InputSignal {
-public:
-    WeatherSignal(std::shared_ptr<WeatherCache> w, bool wet) : w_(std::move(w)), wet_(wet) {}
-    double value(double t) const override {
-        const WeatherSample& s = w_->at(t);
-        return wet_ ? s.wet_bulb : s.dry_bulb;
-    }
-    double next_discontinuity(double) const override { return HUGE_VAL; }
-
-private:
-    std::shared_ptr<WeatherCache> w_;
-    bool wet_;
-};
 
 bool has_prefix(const std::string& path, const std::string& prefix) {
     return path.compare(0, prefix.size(), prefix) == 0 && (path.size() == prefix.size() || path[prefix.size()] == '/');
@@ -206,7 +161,8 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
     f.segment_capacity = f.rho_cp * pl.pipe_volume / pl.pipe_segments;
     if (const auto& e = pl.economiser; e.present) {
         auto& ep = f.economiser;
-        ep.kind = e.kind == "dry_cooler" ? 1 : 2;
+        ep.present = true;
+        ep.kind = e.kind;
         ep.fan_power = e.fan_power;
         ep.min_speed = e.min_speed;
         ep.integral_time = e.integral_time;
@@ -228,7 +184,7 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         cp.present = true;
         cp.capacity = c.capacity;
         cp.cop = c.cop;
-        cp.tower = c.condenser == "tower";
+        cp.tower = c.condenser == CondenserKind::tower;
         cp.tower_approach = c.tower_approach;
         cp.condenser_fan = c.condenser_fan_power;
         cp.cycles = pl.economiser.present ? pl.economiser.cycles : 4.0;
@@ -237,10 +193,11 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         std::copy(c.eir_fplr.begin(), c.eir_fplr.end(), cp.eir_fplr.begin());
         cp.leaving_lo = c.leaving_lo, cp.leaving_hi = c.leaving_hi;
         cp.condenser_lo = c.condenser_lo, cp.condenser_hi = c.condenser_hi;
-        if (cp.tower && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+        if (cp.tower && spec.ambient.kind == AmbientKind::constant && !(spec.ambient.wet_bulb > 0))
             throw InputError(spec.ambient.loc, "ambient.wet_bulb", "a chiller with a tower condenser needs the wet-bulb");
     }
-    if (f.economiser.kind == 2 && spec.ambient.kind == "constant" && !(spec.ambient.wet_bulb > 0))
+    if (f.economiser.present && f.economiser.kind == EconomiserKind::cooling_tower &&
+        spec.ambient.kind == AmbientKind::constant && !(spec.ambient.wet_bulb > 0))
         throw InputError(spec.ambient.loc, "ambient.wet_bulb", "cooling towers need the outdoor wet-bulb temperature");
 }
 
@@ -256,20 +213,6 @@ double air_class_limit(const std::string& c) {
     if (c == "A3") return 40;
     if (c == "A4") return 45;
     return std::nan("");
-}
-
-using Change = std::pair<double, double>;  // (time [s], value from then on)
-
-// A piecewise-constant input from changes in the order they were written: sorted by time
-// (stably), and at equal times the last change wins.
-std::unique_ptr<StepSchedule> step_schedule(std::vector<Change> c) {
-    std::stable_sort(c.begin(), c.end(), [](const Change& a, const Change& b) { return a.first < b.first; });
-    std::vector<double> t, v;
-    for (const auto& [at, value] : c) {
-        if (!t.empty() && at == t.back()) v.back() = value;
-        else t.push_back(at), v.push_back(value);
-    }
-    return std::make_unique<StepSchedule>(t, v);
 }
 
 InferenceProfile inference_profile(const InferenceSpec& i) {
@@ -406,19 +349,6 @@ namespace {
 
 // How far over its device type's max_power a replayed power trace may go.
 constexpr double kTraceOverRating = 1.5;
-
-// "scenario.<i>.<field>", i the entry's place in the file's list (the loader's key paths).
-std::string scenario_key(const SiteSpec& spec, const ScenarioEvent& e, const std::string& field) {
-    std::string key = "scenario";
-    for (std::size_t i = 0; i < spec.scenario.size(); ++i) {
-        const SourceLoc& l = spec.scenario[i].loc;
-        if (l.line == e.loc.line && l.col == e.loc.col && l.file == e.loc.file) {
-            key += "." + std::to_string(i);
-            break;
-        }
-    }
-    return field.empty() ? key : key + "." + field;
-}
 
 // The memory a run takes grows with the devices modelled: about 6 kB each for the network,
 // the solver's matrices and the output rows (measured on sites/frontier.yaml and
@@ -585,7 +515,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (std::size_t k = 0; k < jobs.size(); ++k) {
         const JobSpec& j = jobs[k];
         JobInput ji;
-        ji.job = devices->add_job(j.name, j.kind == "training");
+        ji.job = devices->add_job(j.name, j.kind == JobKind::training);
         if (!j.power_limit.empty()) ji.limit = net.add_input(schedule(j.power_limit));
         // Trace jobs: an input per member (trace_input). Smoothed jobs: the filter needs the
         // first member's power figures, so its input is made when that member comes (job_of).
@@ -750,7 +680,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 rec.first_device = devices->size();
                 int n_liquid = 0, n_air = 0;
                 for (const auto& g : rt.devices)
-                    (spec.device_types.at(g.type).cooling == "air" ? n_air : n_liquid) += g.count;
+                    (spec.device_types.at(g.type).cooling == DeviceCooling::air ? n_air : n_liquid) += g.count;
                 if (n_air > 0 && !(rt.server_air_flow > 0.0))
                     throw InputError(rt.loc, "rack_types." + rt.name + ".server_air_flow",
                                      "the rack holds air-cooled devices: server_air_flow must be given and positive");
@@ -759,7 +689,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
                 for (const auto& g : rt.devices) {
                     rec.groups.push_back({g.name, devices->size(), devices->size()});  // end set below
                     const DeviceTypeSpec& dt = spec.device_types.at(g.type);
-                    const bool air_cooled = dt.cooling == "air";
+                    const bool air_cooled = dt.cooling == DeviceCooling::air;
                     // Identical plates in parallel on one manifold share the flow equally.
                     const double flow = air_cooled ? rt.server_air_flow / n_air : rt.coolant_flow / n_liquid;
                     const double nominal = air_cooled ? dt.nominal_air_flow : dt.nominal_coolant_flow;
@@ -880,170 +810,7 @@ SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     for (const auto& h : spec.halls) air_limits_.push_back(air_class_limit(h.air_class));
     any_air_class_ = std::any_of(air_limits_.begin(), air_limits_.end(), [](double l) { return !std::isnan(l); });
     build_constraints();
-}
-
-// Outages and the generator as inputs with known discontinuities; the UPS battery as the
-// supply at the UPS. Returns the input that says whether cooling loads have power.
-int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
-    Network& net = net_;
-    std::vector<ScenarioEvent> events = spec.scenario;
-    std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-    double gen_fails = HUGE_VAL;
-    std::vector<std::pair<double, double>> outages;
-    for (const auto& e : events) {
-        if (e.kind == "generator_failure") {
-            gen_fails = std::min(gen_fails, e.at);
-            scheduled_.push_back({e.at, "power/generator", "generator_failure", "the generator will not start"});
-        } else if (e.kind == "utility_outage") {
-            if (!spec.power.ups.battery.present)
-                throw InputError(e.loc, scenario_key(spec, e, ""), "a utility_outage needs a UPS with a battery (power.ups.battery)");
-            if (!outages.empty() && e.at < outages.back().second)
-                throw InputError(e.loc, scenario_key(spec, e, ""), "utility outages must not overlap");
-            outages.emplace_back(e.at, e.at + e.duration);
-        }
-    }
-    // Piecewise-constant schedules: utility (1/0), generator limit for the UPS [W], cooling on (1/0).
-    std::vector<double> tu{0}, vu{1}, tg{0}, vg{0}, tm{0}, vm{1};
-    const auto& g = spec.power.generator;
-    for (const auto& [t0, t1] : outages) {
-        tu.push_back(t0), vu.push_back(0), tu.push_back(t1), vu.push_back(1);
-        tm.push_back(t0), vm.push_back(0);
-        scheduled_.push_back({t0, "power/grid", "utility_outage", "the utility supply is lost"});
-        bool first = true;
-        for (std::size_t i = 0; g.present && i < g.load_steps.size(); ++i) {
-            const double at = t0 + g.start_delay + double(i) * g.step_interval;
-            if (at >= t1 || at >= gen_fails) break;
-            tg.push_back(at), vg.push_back(g.load_steps[i] * g.rating);
-            scheduled_.push_back({at, "power/generator", "generator_load_step",
-                                  fmt::format("the generator accepts {:.0f} % of its rating", 100 * g.load_steps[i])});
-            if (first) tm.push_back(at), vm.push_back(1), first = false;
-        }
-        if (g.present && t0 + g.start_delay >= gen_fails)
-            scheduled_.push_back({t0 + g.start_delay, "power/generator", "generator_start_failed",
-                                  "the generator did not start"});
-        tg.push_back(t1), vg.push_back(0);
-        if (first) tm.push_back(t1), vm.push_back(1);
-        scheduled_.push_back({t1, "power/grid", "utility_restored", "the utility supply is back"});
-    }
-    std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
-    auto schedule_of = [](const std::vector<double>& t, const std::vector<double>& v) {
-        std::vector<Change> c;
-        for (std::size_t i = 0; i < t.size(); ++i) c.emplace_back(t[i], v[i]);
-        return step_schedule(std::move(c));
-    };
-    const int utility = utility_input_ = net.add_input(schedule_of(tu, vu));
-    const int gen_limit = net.add_input(schedule_of(tg, vg));
-    const int mech_on = net.add_input(schedule_of(tm, vm));
-    net.set_grid_available_input(utility);
-    if (ups_ >= 0 && spec.power.ups.battery.present) {
-        const auto& b = spec.power.ups.battery;
-        BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc,
-                         b.max_discharge};
-        auto battery = std::make_unique<UpsBattery>("power/ups/battery", bp, ups_, utility, gen_limit, room, outages);
-        battery_ = battery.get();
-        net.add_block(std::move(battery));
-    }
-    return mech_on;
-}
-
-// PSU and PDU failures of the scenario, on the shelves and busways just built.
-void SiteModel::build_power_faults(const SiteSpec& spec) {
-    auto faults = std::make_unique<PowerFaults>();
-    std::map<std::size_t, int> shelf_of;  // rack index -> shelf index in faults
-    for (const auto& e : spec.scenario) {
-        if (e.kind == "psu_failure") {
-            const auto r = std::find_if(racks_.begin(), racks_.end(), [&](const RackRecord& x) { return x.path == e.target; });
-            if (racks_.empty()) throw InputError(e.loc, scenario_key(spec, e, "target"), "the site has no racks");
-            if (r == racks_.end())
-                throw InputError(e.loc, scenario_key(spec, e, "target"),
-                                 fmt::format("no rack \"{}\"; a psu_failure names a rack by its path, {} to {}", e.target,
-                                             racks_.front().path, racks_.back().path));
-            const std::size_t k = std::size_t(r - racks_.begin());
-            const StageInfo& st = net_.stages()[std::size_t(r->shelf)];
-            if (st.loss.kind != LossModel::Kind::curve)
-                throw InputError(e.loc, scenario_key(spec, e, "target"),
-                                 fmt::format("the power shelf of {} is lumped: a psu_failure needs PSUs (psu_count, "
-                                             "psu_rating) in its rack type",
-                                             e.target));
-            if (e.count > st.loss.units)
-                throw InputError(e.loc, scenario_key(spec, e, "count"),
-                                 fmt::format("{} PSUs fail, but the shelf of {} has {}", e.count, e.target, st.loss.units));
-            auto [it, fresh] = shelf_of.try_emplace(k, -1);
-            if (fresh)  // the rating is (psu_count - redundancy) PSUs
-                it->second = faults->add_shelf(st.path, r->shelf, st.loss, int(std::lround(st.rating / st.loss.unit_rating)));
-            faults->add_psu_change(e.at, it->second, -e.count);
-            if (e.duration > 0) faults->add_psu_change(e.at + e.duration, it->second, e.count);
-        } else if (e.kind == "pdu_failure") {
-            std::vector<std::string> pdus;
-            int stage = -1;
-            for (std::size_t s = 0; s < net_.stages().size(); ++s) {
-                const std::string& path = net_.stages()[s].path;
-                const bool pdu = path == "power/distribution" ||
-                                 (path.size() > 7 && path.compare(path.size() - 7, 7, "/busway") == 0);
-                if (!pdu) continue;
-                pdus.push_back(path);
-                if (path == e.target) stage = int(s);
-            }
-            if (stage < 0)
-                throw InputError(e.loc, scenario_key(spec, e, "target"),
-                                 fmt::format("no PDU \"{}\"; a pdu_failure names a hall's busway or the distribution: {}",
-                                             e.target, fmt::join(pdus, ", ")));
-            faults->add_pdu_failure(e.at, stage, e.target);
-        }
-    }
-    if (faults->empty()) return;
-    faults_ = faults.get();
-    net_.add_block(std::move(faults));
-}
-
-void SiteModel::build_weather(const SiteSpec& spec) {
-    const auto& a = spec.ambient;
-    try {
-        if (a.kind == "constant") {
-            weather_ = constant_weather(a.temperature, a.wet_bulb > 0 ? a.wet_bulb : a.temperature, a.pressure);
-        } else if (a.kind == "design_day") {
-            DesignDay d{a.max_dry_bulb, a.daily_range, a.max_wet_bulb, a.pressure, a.start_hour};
-            weather_ = design_day(d);
-        } else {
-            std::filesystem::path file(a.file);
-            if (file.is_relative()) file = std::filesystem::path(spec.source_file).parent_path() / file;
-            EpwOptions o;
-            o.start_offset = a.start_offset;
-            o.named_at = a.loc;
-            weather_ = load_epw(file.string(), o);
-            // A file shorter than a year must hold the run's first instant; the span of the
-            // whole run is checked when its duration is known (check_weather_span).
-            const auto [lo, hi] = weather_->valid_range();
-            if (!(lo <= 0.0 && 0.0 <= hi))
-                throw InputError(a.loc, "ambient.start",
-                                 fmt::format("the run starts outside the weather file's data: {} covers t = {:.0f} s "
-                                             "to {:.0f} s of the run, which starts at t = 0 s (a start within the "
-                                             "file's period)",
-                                             a.file, lo, hi));
-        }
-    } catch (const InputError&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw InputError(a.loc, "ambient", e.what());
-    }
-    if (a.shift != 0.0) weather_ = std::make_shared<ShiftedWeather>(weather_, a.shift);
-    auto cache = std::make_shared<WeatherCache>();
-    cache->weather = weather_;
-    dry_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(cache, false));
-    wet_bulb_input_ = net_.add_input(std::make_unique<WeatherSignal>(cache, true));
-}
-
-std::pair<double, double> SiteModel::outdoor(double t) const {
-    const WeatherSample w = weather_->at(t);
-    return {w.dry_bulb, w.wet_bulb};
-}
-
-void SiteModel::check_weather_span(double duration) const {
-    const auto [lo, hi] = weather_->valid_range();
-    if (lo > 0 || hi < duration)
-        throw InputError(spec_.ambient.loc, "ambient.file",
-                         fmt::format("the weather covers {:.0f} s to {:.0f} s of the run, which needs 0 s to {:.0f} s",
-                                     std::max(lo, 0.0), hi, duration));
+    build_outputs();
 }
 
 void SiteModel::check_run_limits(double duration) const {
@@ -1064,83 +831,6 @@ void SiteModel::check_run_limits(double duration) const {
                              fmt::format("{:.3g} filter steps over the run: at most 20 million (a longer "
                                          "sample_interval, or a shorter run)",
                                          duration / j.smoothing.sample_interval));
-}
-
-// Cooling faults and set-point steps become piecewise-constant inputs with their times as
-// known discontinuities.
-void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus) {
-    Network& net = net_;
-    std::vector<Change> setpoint{{0.0, spec.coolant.supply_temperature}};
-    std::vector<std::pair<double, double>> chiller_off, fans_lost;
-    std::vector<std::vector<std::pair<double, double>>> pump_off(spec.cdus.size());
-    std::vector<double> fan_fraction;
-    const double forever = HUGE_VAL;
-    for (const auto& e : spec.scenario) {
-        const double end = e.duration > 0 ? e.at + e.duration : forever;
-        if (e.kind == "facility_supply_step") {
-            setpoint.emplace_back(e.at, e.temperature);
-            scheduled_.push_back({e.at, "cooling/facility", "facility_supply_step",
-                                  fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
-        } else if (e.kind == "cdu_pump_trip") {
-            auto it = std::find_if(spec.cdus.begin(), spec.cdus.end(), [&](const CduSpec& c) { return c.name == e.target; });
-            if (it == spec.cdus.end()) {
-                std::vector<std::string> names;
-                for (const auto& c : spec.cdus) names.push_back(c.name);
-                throw InputError(e.loc, scenario_key(spec, e, "target"),
-                                 fmt::format("no CDU named \"{}\"; the CDUs are: {}", e.target,
-                                             names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
-            }
-            pump_off[std::size_t(it - spec.cdus.begin())].emplace_back(e.at, end);
-            scheduled_.push_back({e.at, "cooling/cdus/" + e.target, "cdu_pump_trip", "the secondary pump stops"});
-            if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
-        } else if (e.kind == "chiller_trip") {
-            if (!spec.facility.plant.chiller.present)
-                throw InputError(e.loc, scenario_key(spec, e, "kind"), "a chiller_trip needs facility.plant.chiller");
-            chiller_off.emplace_back(e.at, end);
-            scheduled_.push_back({e.at, "cooling/plant/chiller", "chiller_trip", "the chiller stops"});
-            if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
-        } else if (e.kind == "economiser_fan_loss") {
-            if (!spec.facility.plant.economiser.present)
-                throw InputError(e.loc, scenario_key(spec, e, "kind"), "an economiser_fan_loss needs facility.plant.economiser");
-            fans_lost.emplace_back(e.at, end);
-            fan_fraction.push_back(e.fraction);
-            scheduled_.push_back({e.at, "cooling/plant/economiser", "economiser_fan_loss",
-                                  fmt::format("{:.0f} % of the economiser's fans fail", 100 * e.fraction)});
-            if (end < forever)
-                scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
-        }
-    }
-    // A schedule that is `on` except during intervals, where it takes that interval's value.
-    auto intervals = [&](const std::vector<std::pair<double, double>>& iv, const std::vector<double>& off, double on) {
-        std::vector<Change> c{{0.0, on}};
-        for (std::size_t k = 0; k < iv.size(); ++k) {
-            c.emplace_back(iv[k].first, off[k]);
-            if (iv[k].second < forever) c.emplace_back(iv[k].second, on);
-        }
-        return step_schedule(std::move(c));
-    };
-    setpoint_input_ = net.add_input(step_schedule(std::move(setpoint)));
-    for (std::size_t i = 0; i < cdus.size(); ++i)
-        cdus[i].speed_input = pump_off[i].empty()
-                                  ? -1
-                                  : net.add_input(intervals(pump_off[i], std::vector<double>(pump_off[i].size(), 0.0), 1.0));
-    if (!chiller_off.empty())
-        f.chiller.available_input = net.add_input(intervals(chiller_off, std::vector<double>(chiller_off.size(), 0.0), 1.0));
-    if (!fans_lost.empty()) {
-        std::vector<double> left;
-        for (double x : fan_fraction) left.push_back(1.0 - x);
-        f.economiser.available_input = net.add_input(intervals(fans_lost, left, 1.0));
-    }
-    std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
-}
-
-std::vector<Event> SiteModel::cooling_faults() const {
-    std::vector<Event> out;
-    for (const auto& e : scheduled_)
-        if (e.kind == "cdu_pump_trip" || e.kind == "chiller_trip" || e.kind == "economiser_fan_loss" ||
-            e.kind == "facility_supply_step")
-            out.push_back(e);
-    return out;
 }
 
 int SiteModel::battery_state() const { return battery_ ? battery_->energy_state() : -1; }
@@ -1194,279 +884,6 @@ double SiteModel::rack_air_outlet(std::size_t r, const double* y) const {
     for (std::size_t k = rec.first_device; k < rec.end_device; ++k)
         q += device_air_conductance_[k] * (y[device_plate_[k]] - Tin);
     return Tin + q / (kAirDensity * kAirSpecificHeat * rec.air_flow);
-}
-
-void SiteModel::declare_cooling_outputs(ResultsWriter& w) const {
-    const auto& cs = *cooling_;
-    auto site = [&](const char* name, const char* unit, const char* desc) {
-        w.add_series({fmt::format("/cooling/{}", name), unit, desc, 0, {}});
-    };
-    site("outdoor_dry_bulb", "degC", "outdoor dry-bulb temperature");
-    site("outdoor_wet_bulb", "degC", "outdoor wet-bulb temperature");
-    site("facility_supply_temperature", "degC", "facility water reaching the consumers");
-    site("facility_return_temperature", "degC", "facility water returned by the consumers, mixed");
-    site("facility_flow", "m3/s", "facility water flow");
-    if (!std::isnan(liquid_limit_))
-        site("liquid_class_utilisation", "1",
-             "facility supply over the liquid class's maximum, both in degC (1: at the limit)");
-    if (spec_.facility.plant.present) {
-        site("plant/economiser_heat", "W", "heat rejected by the economiser");
-        site("plant/economiser_fan_speed", "1", "economiser fan speed ratio");
-        site("plant/chiller_heat", "W", "heat the chiller takes from the facility water");
-        site("plant/chiller_power", "W", "chiller compressor power");
-        site("plant/chiller_cop", "1", "chiller coefficient of performance (NaN while it is off)");
-        site("plant/chiller_utilisation", "1", "chiller duty over its capacity at the current temperatures");
-        site("plant/water_rate", "m3/s", "cooling tower make-up water (evaporation and blow-down)");
-        site("plant/water_used", "m3", "make-up water since the start");
-    }
-    for (const auto& [name, state] : cs.energy_states())
-        w.add_series({fmt::format("/cooling/energy/{}", name), "J", "electrical energy drawn since the start", 0, {}});
-    if (cs.cdu_count() > 0) {
-        std::vector<std::string> paths;
-        for (std::size_t i = 0; i < cs.cdu_count(); ++i) paths.push_back(cs.cdu(i).path);
-        const std::size_t n = paths.size();
-        w.add_labels("/cooling/cdus/paths", paths, "CDU paths, the columns of every /cooling/cdus series");
-        w.add_series({"/cooling/cdus/supply_temperature", "degC", "secondary supply (header)", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/return_temperature", "degC", "secondary return, mixed", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/duty", "W", "heat passed to the facility water", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/utilisation", "1", "duty over rated capacity", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/valve", "1", "primary valve opening", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/primary_flow", "m3/s", "facility water through the exchanger", n, "/cooling/cdus/paths"});
-        w.add_series({"/cooling/cdus/secondary_flow", "m3/s", "secondary flow (0: pump stopped)", n, "/cooling/cdus/paths"});
-    }
-    w.add_series({"/halls/air_cooling_duty", "W", "heat taken from the hall air by air handlers or the held air supply",
-                  hall_names_.size(), "/halls/paths"});
-    if (any_air_class_)
-        w.add_series({"/halls/air_class_utilisation", "1",
-                      "hall air (server inlet) over the air class's allowable maximum, both in degC (NaN: no class)",
-                      hall_names_.size(), "/halls/paths"});
-}
-
-void SiteModel::cooling_row(const EvalContext& ctx, std::vector<double>& row) {
-    const double* y = ctx.y.data();
-    const auto& cs = *cooling_;
-    const double tdb = ctx.inputs[std::size_t(dry_bulb_input_)], twb = ctx.inputs[std::size_t(wet_bulb_input_)];
-    const PlantState p = cs.plant(ctx);
-    const double sup = cs.facility_supply(ctx);
-    const double flow = p.flow;
-    double ret = sup;
-    if (spec_.facility.plant.present) ret = y[cs.return_segment(0)];
-    else if (flow > 0) {
-        // Held supply: the mixed return carries the heat the supply boundary receives.
-        const auto acc = std::size_t(net_.boundaries()[std::size_t(facility_boundary_)].accumulator);
-        ret = sup + net_.last_flow()[acc] / (spec_.coolant.density * spec_.coolant.specific_heat * flow);
-    }
-    row.insert(row.end(), {tdb - kCelsius, twb - kCelsius, sup - kCelsius, ret - kCelsius, flow});
-    if (!std::isnan(liquid_limit_)) row.push_back((sup - kCelsius) / liquid_limit_);
-    if (spec_.facility.plant.present) {
-        row.insert(row.end(), {p.economiser_heat, p.fan_speed, p.chiller_heat, p.chiller_power,
-                               p.chiller_power > 0 ? p.chiller_heat / p.chiller_power : std::nan(""),
-                               p.chiller_capacity > 0 ? p.chiller_heat / p.chiller_capacity : 0.0, p.water_rate,
-                               y[cs.water_state()]});
-    }
-    for (const auto& [name, state] : cs.energy_states()) row.push_back(y[state]);
-    if (cs.cdu_count() > 0) {
-        std::vector<CoolingSystem::CduPoint> pts;
-        for (std::size_t i = 0; i < cs.cdu_count(); ++i) pts.push_back(cs.cdu_point(ctx, i));
-        for (std::size_t i = 0; i < pts.size(); ++i) row.push_back(y[cs.cdu_supply_state(i)] - kCelsius);
-        for (const auto& c : pts) row.push_back(c.return_T - kCelsius);
-        for (const auto& c : pts) row.push_back(c.duty);
-        for (std::size_t i = 0; i < pts.size(); ++i) row.push_back(pts[i].duty / cs.cdu(i).capacity);
-        for (const auto& c : pts) row.push_back(c.valve);
-        for (const auto& c : pts) row.push_back(c.primary_flow);
-        for (const auto& c : pts) row.push_back(c.secondary_flow);
-    }
-    std::size_t k = 0;
-    for (std::size_t h = 0; h < hall_air_.size(); ++h) {
-        const auto& hs = spec_.halls[h];
-        if (hs.crah.present) row.push_back(cs.crah_duty(ctx, k++));
-        else row.push_back(hs.air_cooling_conductance * (y[hall_air_[h]] - hs.air_supply_temperature));
-    }
-    if (any_air_class_)
-        for (std::size_t h = 0; h < hall_air_.size(); ++h) row.push_back((y[hall_air_[h]] - kCelsius) / air_limits_[h]);
-}
-
-void SiteModel::declare_outputs(ResultsWriter& w) const {
-    auto site = [&](const char* name, const char* unit, const char* desc) {
-        w.add_series({fmt::format("/site/{}", name), unit, desc, 0, {}});
-    };
-    site("grid_power", "W", "power drawn from the grid");
-    site("generator_power", "W", "power supplied by the generator (utility outages)");
-    site("it_power", "W", "power delivered to IT loads (devices and other rack loads)");
-    site("cooling_power", "W", "power drawn by pumps and heat-rejection fans");
-    site("losses_power", "W", "conversion losses of every power stage");
-    site("heat_rejection_power", "W", "heat leaving the site through all boundaries");
-    site("pue", "1",
-         "(grid + generator) power / IT power at the row's instant (storage discharge not counted: the summary's pue "
-         "counts it); NaN where the IT power is 0");
-    site("max_junction_temperature", "degC", "hottest junction of the site");
-    site("throughput_fraction", "1", "useful-work rate: every job's pace (slowest member for training) weighted by its size");
-    site("throttled_devices", "1", "devices running below full clock for any reason");
-    site("energy_grid", "J", "energy drawn from the grid since the start");
-    site("energy_it", "J", "energy delivered to IT loads since the start");
-    site("energy_cooling", "J", "energy drawn by cooling since the start");
-    site("energy_losses", "J", "conversion losses since the start");
-    site("energy_stored_change", "J", "change of the heat stored in every thermal mass since the start");
-    site("energy_rejected", "J", "heat rejected through all boundaries since the start");
-
-    std::vector<std::string> rack_paths, hall_paths, stage_paths;
-    for (const auto& r : racks_) rack_paths.push_back(r.path);
-    for (const auto& h : hall_names_) hall_paths.push_back(h);
-    for (const auto& s : net_.stages()) stage_paths.push_back(s.path);
-    const std::size_t nr = racks_.size();
-    w.add_labels("/racks/paths", rack_paths, "rack paths, the columns of every /racks series");
-    std::vector<double> geo;
-    for (const auto& r : racks_) geo.insert(geo.end(), {r.x, r.y, r.z, r.width, r.depth, r.height});
-    w.add_static("/racks/geometry", geo, nr, 6, "m", "rack boxes: x, y, z of the corner, width, depth, height");
-    w.add_series({"/racks/power", "W",
-                  "what the rack draws from its feed: the power shelf's input, less what an in-rack store delivers", nr,
-                  "/racks/paths"});
-    w.add_series({"/racks/max_junction_temperature", "degC", "hottest junction in the rack", nr, "/racks/paths"});
-    w.add_series({"/racks/mean_junction_temperature", "degC", "mean junction temperature in the rack", nr, "/racks/paths"});
-    w.add_series({"/racks/coolant_return_temperature", "degC", "rack coolant return (well-mixed volume)", nr, "/racks/paths"});
-    w.add_series({"/racks/coolant_supply_temperature", "degC", "rack coolant supply", nr, "/racks/paths"});
-    w.add_series({"/racks/air_outlet_temperature", "degC", "server exhaust air (NaN for racks without server fans)", nr, "/racks/paths"});
-    w.add_series({"/racks/min_clock_fraction", "1", "lowest clock fraction of the rack's devices", nr, "/racks/paths"});
-    w.add_series({"/racks/throttled_devices", "1", "devices of the rack below full clock", nr, "/racks/paths"});
-    std::vector<std::string> jobs, dev;
-    for (std::size_t j = 0; j < devices_->job_count(); ++j) jobs.push_back(devices_->job_name(j));
-    for (std::size_t k = 0; k < devices_->size(); ++k) dev.push_back(devices_->path(k));
-    const std::size_t nd = dev.size();
-    w.add_labels("/devices/paths", dev, "device paths, the columns of every /devices series");
-    {
-        std::vector<double> count;
-        for (std::size_t k = 0; k < devices_->size(); ++k) count.push_back(devices_->count(k));
-        if (!count.empty())
-            w.add_static("/devices/count", count, count.size(), 1, "1",
-                         "devices each column stands for: 1, or the members of a lumped device (simulation.lumping)");
-    }
-    if (!jobs.empty()) {
-        w.add_labels("/jobs/names", jobs, "job names, the columns of every /jobs series");
-        w.add_series({"/jobs/throughput_fraction", "1", "pace of each job relative to full clock", jobs.size(), "/jobs/names"});
-        w.add_series({"/jobs/slowest_device", "1", "index into /devices/paths of the member setting the pace", jobs.size(), "/jobs/names"});
-    }
-    w.add_labels("/halls/paths", hall_paths, "hall names, the columns of every /halls series");
-    w.add_series({"/halls/air_temperature", "degC", "hall air temperature", hall_paths.size(), "/halls/paths"});
-    w.add_labels("/power/stages/paths", stage_paths, "power stage paths");
-    w.add_series({"/power/stages/input_power", "W", "electrical input of each stage", stage_paths.size(), "/power/stages/paths"});
-    w.add_series({"/power/stages/loss", "W", "conversion loss of each stage, dissipated as heat", stage_paths.size(), "/power/stages/paths"});
-    w.add_series({"/power/stages/utilisation", "1", "output over rating of each stage", stage_paths.size(), "/power/stages/paths"});
-    if (spec_.power.grid.present)
-        w.add_series({"/power/grid/utilisation", "1", "grid import over the contracted capacity", 0, {}});
-    w.add_series({"/power/electrical_room_temperature", "degC", "electrical room air", 0, {}});
-    declare_cooling_outputs(w);
-    if (battery_) w.add_series({"/power/ups/battery_energy", "J", "energy in the UPS battery", 0, {}});
-    if (rack_storage_) {
-        w.add_series({"/racks/storage_energy", "J", "energy in the in-rack store (NaN: none)", nr, "/racks/paths"});
-        w.add_series({"/racks/storage_power", "W", "power the in-rack store delivers (negative: charging; NaN: none)", nr,
-                      "/racks/paths"});
-    }
-    if (site_battery_) {
-        w.add_series({"/power/site_battery/energy", "J", "energy in the site battery", 0, {}});
-        w.add_series({"/power/site_battery/power", "W", "power the site battery delivers (negative: charging)", 0, {}});
-        w.add_series({"/power/site_battery/grid_target", "W", "the rate-limited grid-facing power it holds to", 0, {}});
-    }
-    declare_constraint_outputs(w);
-
-    if (spec_.simulation.write_states) {
-        w.add_series({"/devices/junction_temperature", "degC", "junction temperature", nd, "/devices/paths"});
-        w.add_series({"/devices/plate_temperature", "degC", "cold plate (or heat sink) temperature", nd, "/devices/paths"});
-        w.add_series({"/devices/memory_temperature", "degC", "memory (HBM) temperature, NaN without a memory node", nd, "/devices/paths"});
-        w.add_series({"/devices/power", "W", "electrical power of one device, logic and memory", nd, "/devices/paths"});
-        w.add_series({"/devices/clock_fraction", "1", "clock over the highest clock (0: dropped out)", nd, "/devices/paths"});
-        w.add_series({"/devices/throttle_reason", "1",
-                      "why below full clock: 0 none, 1 power cap, 2 thermal, 3 external limit, 4 shutdown", nd,
-                      "/devices/paths"});
-    }
-}
-
-SitePoint SiteModel::output_row(double t, const double* y, std::vector<double>& row) {
-    const SitePoint p = point(t, y);
-    const auto& acct = net_.accounting();
-    row.clear();
-    row.insert(row.end(), {p.grid_power, p.generator_power, p.it_power, p.cooling_power, p.loss_power, p.heat_rejection,
-                           p.it_power > 0 ? (p.grid_power + p.generator_power) / p.it_power : std::nan(""),
-                           p.max_junction_T - kCelsius,
-                           p.throughput, double(p.throttled_devices), y[acct.grid], y[acct.it], y[acct.cooling], y[acct.losses]});
-    row.push_back(net_.stored_energy(y) - stored_at_start_);
-    row.push_back(net_.rejected_energy(y));
-
-    const auto stage_in = net_.last_stage_input();
-    const auto stage_out = net_.last_stage_output();
-    // Every rack's figures from its devices, racks on the network's threads.
-    rack_fig_.resize(racks_.size());
-    if (!device_figures_current(rack_figures_id_)) parallel_for(net_.pool(), std::int64_t(racks_.size()), 2, [&](std::int64_t ri) {
-        const auto& r = racks_[std::size_t(ri)];
-        RackFigures& f = rack_fig_[std::size_t(ri)];
-        const bool any = r.end_device > r.first_device;
-        double mx = -HUGE_VAL, s = 0, n = 0, clock = any ? 1.0 : std::nan(""), throttled = 0;
-        for (std::size_t k = r.first_device; k < r.end_device; ++k) {
-            const double T = y[device_junction_[k]], c = devices_->count(k);
-            mx = std::max(mx, T);
-            s += c * T, n += c;
-            clock = std::min(clock, devices_->clock(k));
-            if (devices_->reason(k) != Throttle::none) throttled += c;
-        }
-        f.max_T = any ? mx - kCelsius : std::nan("");
-        f.mean_T = n > 0 ? s / n - kCelsius : std::nan("");
-        f.min_clock = clock;
-        f.throttled = throttled;
-        f.air_outlet = rack_air_outlet(std::size_t(ri), y) - kCelsius;
-    });
-    for (const auto& r : racks_)
-        row.push_back(r.storage >= 0 ? rack_storage_->last_draw(std::size_t(r.storage)) : stage_in[std::size_t(r.shelf)]);
-    for (const auto& f : rack_fig_) row.push_back(f.max_T);
-    for (const auto& f : rack_fig_) row.push_back(f.mean_T);
-    for (const auto& r : racks_) row.push_back(y[r.coolant] - kCelsius);
-    const EvalContext ctx = net_.view(t, y);
-    {
-        const double fac = cooling_->facility_supply(ctx);
-        for (const auto& r : racks_) row.push_back((r.cdu >= 0 ? y[cooling_->cdu_supply_state(std::size_t(r.cdu))] : fac) - kCelsius);
-    }
-    for (const auto& f : rack_fig_) row.push_back(f.air_outlet);
-    for (const auto& f : rack_fig_) row.push_back(f.min_clock);
-    for (const auto& f : rack_fig_) row.push_back(f.throttled);
-    if (devices_->job_count() > 0) {
-        for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(devices_->job_pace(j));
-        for (std::size_t j = 0; j < devices_->job_count(); ++j) row.push_back(double(devices_->job_slowest(j)));
-    }
-    for (int a : hall_air_) row.push_back(y[a] - kCelsius);
-    for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s]);
-    for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_in[s] - stage_out[s]);
-    for (std::size_t s = 0; s < stage_in.size(); ++s) row.push_back(stage_out[s] / net_.stages()[s].rating);
-    if (spec_.power.grid.present) row.push_back(p.grid_power / spec_.power.grid.capacity);
-    row.push_back(y[electrical_room_] - kCelsius);
-    cooling_row(ctx, row);
-    if (battery_) row.push_back(y[battery_->energy_state()]);
-    if (rack_storage_) {
-        for (const auto& r : racks_)
-            row.push_back(r.storage >= 0 ? y[rack_storage_->energy_state(std::size_t(r.storage))] : std::nan(""));
-        for (const auto& r : racks_)
-            row.push_back(r.storage >= 0 ? rack_storage_->last_power(std::size_t(r.storage)) : std::nan(""));
-    }
-    if (site_battery_)
-        row.insert(row.end(), {y[site_battery_->energy_state()], site_battery_->last_power(), y[site_battery_->target_state()]});
-    constraint_row(ctx, p, t, row);
-
-    if (spec_.simulation.write_states) {
-        const std::size_t nd = devices_->size();
-        for (int j : device_junction_) row.push_back(y[j] - kCelsius);
-        for (int pl : device_plate_) row.push_back(y[pl] - kCelsius);
-        for (std::size_t k = 0; k < nd; ++k) {
-            const int m = devices_->nodes(k).memory;
-            row.push_back(m >= 0 ? y[m] - kCelsius : std::nan(""));
-        }
-        const auto loads = net_.last_loads();
-        for (std::size_t k = 0; k < nd; ++k) {
-            const int ml = devices_->memory_load(k);
-            const bool on = net_.load_powered(std::size_t(devices_->logic_load(k)));
-            const double both = loads[std::size_t(devices_->logic_load(k))] + (ml >= 0 ? loads[std::size_t(ml)] : 0.0);
-            row.push_back(on ? both / devices_->count(k) : 0.0);
-        }
-        for (std::size_t k = 0; k < nd; ++k) row.push_back(devices_->clock(k));
-        for (std::size_t k = 0; k < nd; ++k) row.push_back(double(devices_->reason(k)));
-    }
-    return p;
 }
 
 }  // namespace dctwin

@@ -9,6 +9,7 @@
 #include "input/site_spec.hpp"
 #include "models/constraints.hpp"
 #include "models/cooling/cooling_system.hpp"
+#include "models/outputs.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
 #include "models/workload/training.hpp"
@@ -95,7 +96,7 @@ public:
     void check_run_limits(double duration) const;
     /// Cooling faults of the scenario (kinds cdu_pump_trip, chiller_trip, economiser_fan_loss,
     /// facility_supply_step), sorted by time.
-    std::vector<Event> cooling_faults() const;
+    const std::vector<Event>& cooling_faults() const { return cooling_faults_; }
 
     /// Marks y0 as the start of a run: stored-energy changes are counted from it.
     void set_start(double t0, const double* y0);
@@ -106,6 +107,8 @@ public:
     /// was made from (one evaluation of the network serves both). Rows must come in time
     /// order (the grid's ramp rate is taken between consecutive rows).
     SitePoint output_row(double t, const double* y, std::vector<double>& row);
+    /// The descriptors both of the above come from (models/site_outputs.cpp).
+    const OutputList& outputs() const { return outputs_; }
 
     /// Every limit of the site (see models/constraints.hpp), in a fixed order.
     const std::vector<Constraint>& constraints() const { return constraints_; }
@@ -132,9 +135,10 @@ private:
     class SiteBattery* site_battery_ = nullptr;  ///< owned by net_, null without one
     class RackStorage* rack_storage_ = nullptr;  ///< owned by net_, null without in-rack storage
     class PowerFaults* faults_ = nullptr;        ///< owned by net_, null without PSU or PDU failures
-    void build_power_faults(const SiteSpec& spec);
+    void build_power_faults(const SiteSpec& spec);  // models/site_scenario.cpp, as the other scenario builders
     int utility_input_ = -1;             ///< 1 while the utility is there
     std::vector<Event> scheduled_;       ///< scenario events at their times, sorted
+    std::vector<Event> cooling_faults_;  ///< the cooling faults' first events, sorted
     int build_scenario(const SiteSpec& spec, NodeRef room);
     int mechanical_stage_ = -1;          ///< stage feeding cooling loads (-1: the grid)
     std::vector<int> device_junction_, device_plate_;  ///< states, by device
@@ -147,9 +151,7 @@ private:
     std::shared_ptr<const class Weather> weather_;
     /// Cooling faults and set-point steps as inputs; fills the CoolingSystem's event inputs.
     void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
-    void build_weather(const SiteSpec& spec);
-    void declare_cooling_outputs(ResultsWriter& w) const;
-    void cooling_row(const EvalContext& ctx, std::vector<double>& row);
+    void build_weather(const SiteSpec& spec);  // models/site_weather.cpp
     double liquid_limit_ = 0.0;          ///< [degC] the liquid class's maximum supply, NaN: no class
     std::vector<double> air_limits_;     ///< [degC] per hall, the air class's allowable maximum, NaN: none
     bool any_air_class_ = false;
@@ -167,8 +169,8 @@ private:
         std::size_t a = 0, b = 0;  ///< device range [a, b), or the CDU, hall or stage in a
     };
     void build_constraints();
-    void declare_constraint_outputs(ResultsWriter& w) const;
-    void constraint_row(const EvalContext& ctx, const SitePoint& p, double t, std::vector<double>& row);
+    /// Values, limits and utilisations of every constraint at an output row, and the binding one.
+    void evaluate_constraints(const EvalContext& ctx, const SitePoint& p, double t);
     std::vector<Constraint> constraints_;
     std::vector<ConstraintSource> c_source_;
     /// By device, for the silicon constraints' loops: memory state (-1: none), and the
@@ -198,6 +200,24 @@ private:
                   silicon_figures_id_ = ~std::uint64_t(0);
     double ramp_t_ = std::nan(""), ramp_p_ = 0.0, ramp_ = 0.0;  ///< last row's time [s], grid power [W], ramp [W/s]
     int cooling_fault_input_ = -1;
+
+    // Output series (models/site_outputs.cpp): descriptors built once, after everything else.
+    OutputList outputs_;
+    void build_outputs();
+    void build_site_outputs();
+    void build_cooling_outputs();
+    void build_storage_outputs();
+    void build_constraint_outputs();
+    void build_device_outputs();
+    /// What several series share at the current output row, computed once by output_row.
+    struct RowFigures {
+        SitePoint point;
+        PlantState plant;
+        double facility_supply = 0.0;  ///< [K]
+        std::vector<CoolingSystem::CduPoint> cdus;
+        int binding = -1;              ///< binding constraint, -1: none
+    };
+    RowFigures row_;
     std::vector<const class SmoothedActivity*> job_smoothing_;  ///< by job, owned by net_
 };
 

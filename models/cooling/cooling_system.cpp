@@ -67,7 +67,7 @@ void CoolingSystem::declare(Network& net) {
         for (int k = 0; k < f_.segments; ++k)
             seg_r_.push_back(net.add_state({fmt::format("cooling/facility/return_pipe/T{}", k + 1), "K",
                                             f_.segment_capacity, f_.initial}));
-        if (f_.economiser.kind != 0)
+        if (f_.economiser.present)
             fan_i_ = net.add_state({"cooling/plant/economiser/fan_integrator", "1", 1.0, 1.0, 1e-6});
         water_ = net.add_state(accumulator("cooling/plant/water_used", "m3", 1e-6));
     }
@@ -79,7 +79,7 @@ void CoolingSystem::declare(Network& net) {
     if (!cdu_.empty()) e_acc_cdu_ = energy("cdu_pumps");
     e_acc_pumps_ = energy("facility_pumps");
     if (!crah_.empty()) e_acc_crah_ = energy("crah_fans");
-    if (!f_.loop || f_.economiser.kind != 0) e_acc_fans_ = energy(f_.loop ? "economiser_fans" : "heat_rejection_fans");
+    if (!f_.loop || f_.economiser.present) e_acc_fans_ = energy(f_.loop ? "economiser_fans" : "heat_rejection_fans");
     if (f_.loop && f_.chiller.present) e_acc_chiller_ = energy("chillers");
 
     for (const auto& c : cdu_) flow_deps_.insert(flow_deps_.end(), {c.supply, c.integrator});
@@ -228,15 +228,20 @@ PlantState CoolingSystem::plant_at(const EvalContext& ctx, double t_in, double f
     if (!(cf > 0)) return p;
     const auto& ec = f_.economiser;
     double water = 0;  // [m3/s]
-    if (ec.kind != 0) {
+    if (ec.present) {
         const double top = std::max(0.0, input_or(ctx, ec.available_input, 1.0));
         p.fan_speed = powered ? std::clamp(fan_i, std::min(ec.min_speed, top), top) : 0.0;
-        const double sink = ec.kind == 1 ? tdb : twb;
+        double sink = tdb;
+        bool evaporates = false;  // towers lose water to evaporation and blow-down
+        switch (ec.kind) {
+            case EconomiserKind::dry_cooler: break;
+            case EconomiserKind::cooling_tower: sink = twb, evaporates = true; break;
+        }
         // Air-side conductance dominates: UA ~ (air velocity)^0.8.
         const double e = exchange(ec.ua * std::pow(p.fan_speed, 0.8), cf, ec.c_air * p.fan_speed);
         p.economiser_heat = e * soft_plus(t_in - sink, kRound);
         p.economiser_outlet = t_in - p.economiser_heat / cf;
-        if (ec.kind == 2) water += p.economiser_heat / (kLatentHeat * kWaterDensity) * ec.cycles / (ec.cycles - 1);
+        if (evaporates) water += p.economiser_heat / (kLatentHeat * kWaterDensity) * ec.cycles / (ec.cycles - 1);
     }
     const auto& ch = f_.chiller;
     if (ch.present && powered && input_or(ctx, ch.available_input, 1.0) > 0.5) {

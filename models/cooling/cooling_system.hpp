@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "input/site_spec.hpp"
 #include "solver/network.hpp"
 
 namespace dctwin {
@@ -52,7 +53,8 @@ struct CrahParams {
 };
 
 struct EconomiserParams {
-    int kind = 0;                   ///< 0 none, 1 dry cooler (dry-bulb), 2 cooling tower (wet-bulb)
+    bool present = false;
+    EconomiserKind kind = EconomiserKind::dry_cooler;  ///< sink: dry-bulb, or wet-bulb (towers)
     double ua = 0.0;                ///< [W/K] at full speed
     double c_air = 0.0;             ///< [W/K] at full speed
     double fan_power = 0.0;         ///< [W] at full speed

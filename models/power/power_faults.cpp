@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "input/site_spec.hpp"
+
 namespace dctwin {
 
 int PowerFaults::add_shelf(std::string path, int stage, const LossModel& full, int rated_units) {
@@ -27,7 +29,7 @@ bool PowerFaults::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
     it.done = true;  // its root function is now constant
     if (it.pdu) {
         const bool was = net_->stage_powered(it.target);
-        events.push_back({ctx.t, it.path, "pdu_failure", "the PDU fails; the racks it feeds have no other path"});
+        events.push_back({ctx.t, it.path, kind_name(ScenarioKind::pdu_failure), "the PDU fails; the racks it feeds have no other path"});
         if (was) {
             net_->shed(it.target);
             events.push_back({ctx.t, it.path, "load_shed", "everything the failed PDU feeds is without power"});
@@ -44,7 +46,7 @@ bool PowerFaults::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
         events.push_back({ctx.t, sh.path, "psu_repaired",
                           fmt::format("{} PSU(s) back in the shelf: {} of {} working", sh.working - before, sh.working, total)});
     } else {
-        events.push_back({ctx.t, sh.path, "psu_failure",
+        events.push_back({ctx.t, sh.path, kind_name(ScenarioKind::psu_failure),
                           fmt::format("{} PSU(s) fail: {} of {} left, able to carry {:.1f} kW of the rack's {:.1f} kW",
                                       before - sh.working, sh.working, total, sh.working * unit / 1e3, out / 1e3)});
         if (on && (sh.working == 0 || out > sh.working * unit)) {

@@ -122,7 +122,7 @@ TEST_CASE("loader: the shipped example loads with SI values") {
     REQUIRE(s.device_types.size() == 2);
     const DeviceTypeSpec& h100 = s.device_types.at("h100");
     CHECK(h100.name == "h100");
-    CHECK(h100.kind == "gpu");
+    CHECK(h100.kind == DeviceKind::gpu);
     CHECK(h100.idle_power == doctest::Approx(70));
     CHECK(h100.max_power == doctest::Approx(700));
     CHECK(h100.leakage_power == doctest::Approx(60));
@@ -141,7 +141,7 @@ TEST_CASE("loader: the shipped example loads with SI values") {
     CHECK(h100.power_cap == doctest::Approx(700));
     CHECK(h100.memory_max_temperature == doctest::Approx(368.15));
     CHECK(h100.loc.file == kExample);
-    CHECK(s.device_types.at("grace").kind == "cpu");
+    CHECK(s.device_types.at("grace").kind == DeviceKind::cpu);
 
     const RackTypeSpec& rack = s.rack_types.at("hgx-h100");
     REQUIRE(rack.devices.size() == 2);
