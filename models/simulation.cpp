@@ -148,7 +148,15 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     if (opt.steady || !opt.cold_start) {
         SteadyOptions so;
         so.t = t0;
-        const SteadyResult st = solve_steady(net, y0, so);
+        SteadyResult st;
+        try {
+            st = solve_steady(net, y0, so);
+        } catch (const SteadyStateError& e) {
+            // An overloaded plant has no steady state: say so before the diverged states.
+            const std::string why = model.plant_shortfall(t0, y0.data());
+            if (why.empty()) throw;
+            throw SteadyStateError("steady state not reached: " + why + "\n  " + e.what());
+        }
         y0 = st.y;
         sum.initial_state = "steady";
         sum.initial_state_s = st.wall_s;

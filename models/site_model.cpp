@@ -1155,6 +1155,18 @@ bool SiteModel::device_figures_current(std::uint64_t& id) const {
     return same;
 }
 
+std::string SiteModel::plant_shortfall(double t, const double* y) {
+    const SitePoint p = point(t, y);
+    const double draw = p.grid_power + p.generator_power;  // all of it ends as heat
+    const EvalContext ctx = net_.view(t, y);
+    const double cap = cooling_->rejection_need_capacity(ctx).second;
+    if (cooling_->water_state() < 0 || !(cap < draw)) return "";
+    return fmt::format("the facility plant lacks capacity: at full fans and chiller capacity it takes {:.1f} kW from "
+                       "the water at the start's outdoor conditions, while the site draws {:.1f} kW, so the water "
+                       "warms without end (raise facility.plant's chiller or economiser capacity)",
+                       cap / 1e3, draw / 1e3);
+}
+
 SitePoint SiteModel::point(double t, const double* y) {
     net_.evaluate(t, y);
     SitePoint p;
