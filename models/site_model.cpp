@@ -213,13 +213,20 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         ep.cycles = e.cycles;
         // Conductance from the rating: at capacity the water leaves `approach` above the design
         // sink temperature, at the facility's rated flow, with the air rising by its rated rise.
-        const double cw = f.rho_cp * rated_flow, ca = e.capacity / e.air_temperature_rise;
+        // Not given: 10 K over a dry cooler; a tower's equivalent air balanced with the water (its
+        // rise is the water's range), so that a tower at its YorkCalc design point (3.89 K approach,
+        // 5.56 K range: less than 10 K together) is possible.
+        const double cw = f.rho_cp * rated_flow;
+        const double rise = e.air_temperature_rise > 0 ? e.air_temperature_rise
+                            : e.kind == "dry_cooler"   ? 10.0
+                                                       : e.capacity / cw;
+        const double ca = e.capacity / rise;
         double eps = 0;
         ep.ua = cooling::rated_conductance(e.capacity, cw, ca, e.approach + e.capacity / cw, &eps);
         if (!std::isfinite(ep.ua))
             throw InputError(e.loc, "facility.plant.economiser",
                              fmt::format("no exchanger rejects {:.0f} kW at a {:.1f} K approach with this air flow "
-                                         "(effectiveness {:.3f} needed): raise the approach or the air temperature rise",
+                                         "(effectiveness {:.3f} needed): raise the approach or lower the air temperature rise (more air)",
                                          e.capacity / 1e3, e.approach, eps));
         ep.c_air = ca;
     }
