@@ -62,9 +62,10 @@ int Network::add_stage(StageInfo s) {
     return int(stages_.size()) - 1;
 }
 
-int Network::add_loss_group(const std::string& name) {
+int Network::add_loss_group(const std::string& name, bool tally) {
     StateInfo s{"site/energy/losses/" + name, "J", 1.0, 0.0, 1.0};
     s.accumulator = true;
+    s.tally = tally;
     loss_groups_.push_back(add_state(std::move(s)));
     return int(loss_groups_.size()) - 1;
 }

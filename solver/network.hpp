@@ -240,7 +240,9 @@ public:
     int add_boundary(const std::string& path, int input);
     int add_stage(StageInfo s);
     /// A group of stages whose losses are integrated together (state "site/energy/losses/<name>" [J]).
-    int add_loss_group(const std::string& name);
+    /// tally: nothing but the report reads it (a store's own losses, already in the losses
+    /// accumulator): its row stays out of the Newton matrix, as StateInfo::tally.
+    int add_loss_group(const std::string& name, bool tally = false);
     const std::vector<int>& loss_group_states() const { return loss_groups_; }
     /// Declares a load; returns its id. Blocks own and write their loads.
     int add_load(LoadInfo l);
