@@ -121,7 +121,7 @@ struct ViewCommands {
     /// The exit status of the view command given, or -1 for another command.
     int run() const {
         for (const auto& [cmd, out] : {std::pair{render, &r.output}, std::pair{plot, &p.output}})
-            if (cmd->parsed() && std::filesystem::path(*out).extension() != ".png") {
+            if (cmd->parsed() && !out->empty() && std::filesystem::path(*out).extension() != ".png") {  // empty: its own message
                 std::cerr << fmt::format("dctwin: error: -o {}: {} draws a PNG picture, name it with .png\n", *out,
                                          cmd->get_name());
                 return kBadInput;

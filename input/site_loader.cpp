@@ -329,7 +329,7 @@ void emit(YAML::Emitter& out, const Node& n) {
 // Parameter tables. One Field per key: what it is, whether it has a default, its valid
 // range and a description; the same entry validates input and writes the reference.
 
-enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, lengths, numbers };
+enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, quantities, numbers };
 
 struct Range {
     double lo = -HUGE_VAL, hi = HUGE_VAL;
@@ -354,7 +354,7 @@ struct Param {
     Range range;
     std::vector<std::string> choices;  // choice; for name_ref: the section named
     std::string ref;                   // section / named_map / list: title of its table
-    int count = 0;                     // lengths: how many
+    int count = 0;                     // quantities: how many
     std::string description;
 };
 
@@ -398,6 +398,17 @@ std::string range_text(const Param& p) {
     return s;
 }
 
+// "lengths", "temperatures": a list's items, for messages and the reference.
+std::string plural(const Dimension& d) { return std::string(d.name) + "s"; }
+
+// An example list of p.count quantities: the default where there is one.
+std::string list_example(const Param& p) {
+    if (!p.default_text.empty()) return p.default_text.substr(1, p.default_text.size() - 2);
+    if (std::string_view(p.dim.name) == dims::length.name) return p.count == 2 ? "0 m, 3 m" : "0.6 m, 1.2 m, 2.3 m";
+    std::vector<std::string> v(std::size_t(p.count), p.dim.example);
+    return fmt::format("{}", fmt::join(v, ", "));
+}
+
 // `a power (e.g. "700 W")`: what a key takes, for messages.
 std::string what_text(const Param& p) {
     switch (p.kind) {
@@ -411,8 +422,7 @@ std::string what_text(const Param& p) {
         case Kind::section: return fmt::format("a map (see {})", p.ref);
         case Kind::named_map: return fmt::format("a map of named entries (see {})", p.ref);
         case Kind::list: return fmt::format("a list of maps (see {})", p.ref);
-        case Kind::lengths:
-            return fmt::format("a list of {} lengths (e.g. [{}])", p.count, p.count == 2 ? "0 m, 3 m" : "0.6 m, 1.2 m, 2.3 m");
+        case Kind::quantities: return fmt::format("a list of {} {} (e.g. [{}])", p.count, plural(p.dim), list_example(p));
         case Kind::numbers: return fmt::format("a list of {} numbers", p.count);
     }
     return "";
@@ -772,20 +782,21 @@ Field<T> texts(std::string key, std::vector<std::string> T::*m, std::string defa
             }};
 }
 
-// A fixed-length list of lengths, e.g. size: [w, d, h].
+// A fixed-length list of quantities of one dimension, e.g. size: [w, d, h] (lengths),
+// leaving_range: [lo, hi] (temperatures).
 template <class T>
-Field<T> lengths(std::string key, std::vector<double T::*> members, Range each, std::optional<std::vector<double>> def,
-                 std::string desc) {
+Field<T> quantities(std::string key, Dimension dim, std::vector<double T::*> members, Range each,
+                    std::optional<std::vector<double>> def, std::string desc) {
     std::string def_text;
     if (def) {
         std::vector<std::string> parts;
-        for (double v : *def) parts.push_back(format_quantity(v, dims::length));
+        for (double v : *def) parts.push_back(format_quantity(v, dim));
         def_text = fmt::format("[{}]", fmt::join(parts, ", "));
     }
     Param p;
     p.key = key;
-    p.kind = Kind::lengths;
-    p.dim = dims::length;
+    p.kind = Kind::quantities;
+    p.dim = dim;
     p.required = !def;
     p.default_text = def_text;
     p.range = each;
@@ -1036,8 +1047,10 @@ const Table<EconomiserSpec>& economiser_table() {
             quantity<E>("approach", dims::temperature_difference, &E::approach, above(0, 40), kRequired,
                         "Leaving water above the design sink temperature at capacity: dry coolers 5-10 K [E], towers "
                         "3.89 K [P] YorkCalc design."),
-            quantity<E>("air_temperature_rise", dims::temperature_difference, &E::air_temperature_rise, above(0, 50), 10.0,
-                        "Rise of the air (for a tower, of its equivalent dry air) at capacity; sets the air flow [E]."),
+            quantity<E>("air_temperature_rise", dims::temperature_difference, &E::air_temperature_rise, above(0, 50), 0.0,
+                        "Rise of the air (for a tower, of its equivalent dry air) at capacity; sets the air flow. "
+                        "Default: 10 K for a dry cooler [E]; for a tower the water's range at capacity (air and water "
+                        "capacity rates equal), which any approach allows, as at the YorkCalc design point [E]."),
             quantity<E>("fan_power", dims::power, &E::fan_power, in(0, 1e9), kRequired, "All fans at full speed."),
             quantity<E>("min_speed", dims::dimensionless, &E::min_speed, in(0.01, 1), 0.1, "Lowest fan speed."),
             quantity<E>("integral_time", dims::time, &E::integral_time, above(0, 86400), 300.0,
@@ -1072,10 +1085,10 @@ const Table<ChillerSpec>& chiller_table() {
                        "Energy input ratio over the same temperatures; default DOE-2 centrifugal 5.50 COP [P]."),
             numbers<C>("eir_fplr", &C::eir_fplr, {0.222903, 0.313387, 0.463710},
                        "Energy input ratio over part load: a + b PLR + c PLR^2; default DOE-2 centrifugal [P]."),
-            lengths<C>("leaving_range", {&C::leaving_lo, &C::leaving_hi}, in(kC - 20, kC + 60),
+            quantities<C>("leaving_range", dims::temperature, {&C::leaving_lo, &C::leaving_hi}, in(kC - 20, kC + 60),
                        std::vector<double>{kC + 4.4, kC + 10.0},
                        "Leaving chilled-water range over which the curves hold; the default curves' range."),
-            lengths<C>("condenser_range", {&C::condenser_lo, &C::condenser_hi}, in(kC - 40, kC + 70),
+            quantities<C>("condenser_range", dims::temperature, {&C::condenser_lo, &C::condenser_hi}, in(kC - 40, kC + 70),
                        std::vector<double>{kC + 12.8, kC + 35.0},
                        "Entering condenser range over which the curves hold; the default curves' range."),
         },
@@ -1180,11 +1193,10 @@ const Table<CurvePoint>& curve_point_table() {
     return t;
 }
 
-// Curve points strictly increasing in load, at least two.
+// Curve points strictly increasing in load; one point is a flat curve.
 void check_curve(const std::vector<CurvePoint>& c, const Node& owner, const std::string& path, Reader& r) {
     const Entry* e = owner.find("efficiency_curve");
     if (!e) return;
-    if (c.size() < 2) r.fail(e->value.loc, path, "an efficiency curve needs at least two points");
     for (size_t i = 1; i < c.size(); ++i)
         if (!(c[i].load > c[i - 1].load))
             r.fail(value_loc(e->value.items[i], "load"), join(join(path, std::to_string(i)), "load"),
@@ -1726,7 +1738,7 @@ const Table<RackTypeSpec>& rack_type_table() {
             quantity<R>("server_air_flow", dims::volume_flow, &R::server_air_flow, in(0, 100), 0.0,
                         "Total server fan flow through the rack; required when it holds air-cooled devices, whose "
                         "heat sinks share it equally."),
-            lengths<R>("size", {&R::width, &R::depth, &R::height}, above(0, 10), std::vector<double>{0.6, 1.2, 2.3},
+            quantities<R>("size", dims::length, {&R::width, &R::depth, &R::height}, above(0, 10), std::vector<double>{0.6, 1.2, 2.3},
                        "[width, depth, height] for visualisation; the default is a 600 x 1200 mm, 48U rack."),
         }};
     return t;
@@ -1774,7 +1786,7 @@ const Table<RowSpec>& row_table() {
         {
             name_ref<W>("rack", &W::rack, "rack_types", "rack type", "A name from `rack_types`."),
             integer<W>("count", &W::count, 1, 10000, "Racks in the row."),
-            lengths<W>("origin", {&W::origin_x, &W::origin_y}, in(-1e4, 1e4), std::nullopt,
+            quantities<W>("origin", dims::length, {&W::origin_x, &W::origin_y}, in(-1e4, 1e4), std::nullopt,
                        "[x, y] floor position of the first rack's corner."),
             quantity<W>("pitch", dims::length, &W::pitch, above(0, 100), 0.6,
                         "Distance between rack origins along the row (a standard rack is 0.6 m wide)."),
@@ -2528,7 +2540,7 @@ std::string type_cell(const Param& p) {
         case Kind::section: return fmt::format("map, see `{}`", p.ref);
         case Kind::named_map: return fmt::format("map of names to `{}`", p.ref);
         case Kind::list: return fmt::format("list of `{}`", p.ref);
-        case Kind::lengths: return fmt::format("list of {} lengths", p.count);
+        case Kind::quantities: return fmt::format("list of {} {}", p.count, plural(p.dim));
         case Kind::numbers: return fmt::format("list of {} numbers", p.count);
     }
     return "";
@@ -2575,9 +2587,9 @@ std::string format_reference_tables(const std::vector<DocTable>& tables, std::st
             std::string def = p.required ? "**required**" : p.default_text.empty() ? "\"\"" : "`" + p.default_text + "`";
             if (p.kind == Kind::quantity && !p.required && !real_default(p) && is_placeholder(p)) def = "none";
             if (!p.required && p.kind == Kind::section) def = p.default_text;
-            std::string range = p.kind == Kind::quantity || p.kind == Kind::integer || p.kind == Kind::lengths
+            std::string range = p.kind == Kind::quantity || p.kind == Kind::integer || p.kind == Kind::quantities
                                     ? range_text(p) : "";
-            if (p.kind == Kind::lengths) range = "each " + range;
+            if (p.kind == Kind::quantities) range = "each " + range;
             if (p.kind == Kind::named_map || p.kind == Kind::list) range = "at least one entry";
             out += fmt::format("| `{}` | {} | {} | {} | {} |\n", p.key, cell(type_cell(p)), cell(def), cell(range),
                                cell(p.description));
@@ -2616,7 +2628,7 @@ nlohmann::json param_schema(const Param& p) {
         case Kind::section: s = ref(); break;
         case Kind::named_map: s = {{"type", "object"}, {"additionalProperties", ref()}, {"minProperties", 1}}; break;
         case Kind::list: s = {{"type", "array"}, {"items", ref()}, {"minItems", 1}}; break;
-        case Kind::lengths:
+        case Kind::quantities:
             s = {{"type", "array"}, {"items", quantity}, {"minItems", p.count}, {"maxItems", p.count}};
             break;
         case Kind::numbers:
@@ -2625,7 +2637,10 @@ nlohmann::json param_schema(const Param& p) {
     }
     std::string d = p.description;
     if (p.kind == Kind::quantity) d += fmt::format(" [{}, e.g. {}; range {}]", p.dim.name, example_text(p), range_text(p));
-    if (!p.required && !p.default_text.empty() && p.kind != Kind::section) d += " Default: " + p.default_text + ".";
+    // A placeholder outside the range stands for "not given" (the reference says none).
+    const bool placeholder = p.kind == Kind::quantity && !real_default(p) && is_placeholder(p);
+    if (!p.required && !p.default_text.empty() && p.kind != Kind::section && !placeholder)
+        d += " Default: " + p.default_text + ".";
     s["description"] = d;
     return s;
 }

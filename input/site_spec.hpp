@@ -314,7 +314,7 @@ struct EconomiserSpec {
     double capacity = 0.0;               ///< [W] at the design sink temperature, full fans
     double design_temperature = 0.0;     ///< [K] dry-bulb (dry cooler) or wet-bulb (tower) at capacity
     double approach = 0.0;               ///< [K] leaving water above the design sink at capacity
-    double air_temperature_rise = 10.0;  ///< [K] of the air at capacity (sets the air flow)
+    double air_temperature_rise = 0.0;   ///< [K] of the air at capacity (sets the air flow); 0: the kind's default
     double fan_power = 0.0;              ///< [W] all fans at full speed
     double min_speed = 0.1;              ///< [1]
     double integral_time = 300.0;        ///< [s] of the fan-speed controller

@@ -148,7 +148,15 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     if (opt.steady || !opt.cold_start) {
         SteadyOptions so;
         so.t = t0;
-        const SteadyResult st = solve_steady(net, y0, so);
+        SteadyResult st;
+        try {
+            st = solve_steady(net, y0, so);
+        } catch (const SteadyStateError& e) {
+            // An overloaded plant has no steady state: say so before the diverged states.
+            const std::string why = model.plant_shortfall(t0, y0.data());
+            if (why.empty()) throw;
+            throw SteadyStateError("steady state not reached: " + why + "\n  " + e.what());
+        }
         y0 = st.y;
         sum.initial_state = "steady";
         sum.initial_state_s = st.wall_s;
@@ -231,7 +239,9 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.e_it = y[acct.it];
         sum.e_cooling = y[acct.cooling];
         sum.e_losses = y[acct.losses];
-        sum.e_rejected = net.rejected_energy(y) - net.rejected_energy(y0.data());
+        // Power-only: heat flows into held temperatures, so what leaves is not computed (NaN, null
+        // in JSON), as the energy balance.
+        sum.e_rejected = power_only ? std::nan("") : net.rejected_energy(y) - net.rejected_energy(y0.data());
         sum.e_stored = net.stored_energy(y) - net.stored_energy(y0.data());
         // ISO/IEC 30134-2 counts the energy of on-site sources: what the stores (UPS battery,
         // site battery, rack storage) gave up over the run counts, what they took in (already
@@ -389,7 +399,8 @@ nlohmann::json RunSummary::to_json() const {
     j["duration_s"] = duration_s;
     j["t_reached_s"] = t_reached_s;
     j["energy_J"] = {{"grid", e_grid}, {"generator", e_generator}, {"it", e_it}, {"cooling", e_cooling}, {"losses", e_losses},
-                     {"rejected", e_rejected}, {"stored_change", e_stored}};
+                     {"rejected", std::isnan(e_rejected) ? nlohmann::json() : nlohmann::json(e_rejected)},
+                     {"stored_change", e_stored}};
     j["peak_power_W"] = {{"grid", peak_grid}, {"it", peak_it}};
     j["losses_by_stage_J"] = nlohmann::json::object();
     for (const auto& [k, v] : losses_by_stage) j["losses_by_stage_J"][k] = v;

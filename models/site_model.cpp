@@ -169,13 +169,20 @@ void plant_params(const SiteSpec& spec, double rated_flow, FacilityParams& f) {
         ep.cycles = e.cycles;
         // Conductance from the rating: at capacity the water leaves `approach` above the design
         // sink temperature, at the facility's rated flow, with the air rising by its rated rise.
-        const double cw = f.rho_cp * rated_flow, ca = e.capacity / e.air_temperature_rise;
+        // Not given: 10 K over a dry cooler; a tower's equivalent air balanced with the water (its
+        // rise is the water's range), so that a tower at its YorkCalc design point (3.89 K approach,
+        // 5.56 K range: less than 10 K together) is possible.
+        const double cw = f.rho_cp * rated_flow;
+        const double rise = e.air_temperature_rise > 0 ? e.air_temperature_rise
+                            : e.kind == EconomiserKind::dry_cooler ? 10.0
+                                                                   : e.capacity / cw;
+        const double ca = e.capacity / rise;
         double eps = 0;
         ep.ua = cooling::rated_conductance(e.capacity, cw, ca, e.approach + e.capacity / cw, &eps);
         if (!std::isfinite(ep.ua))
             throw InputError(e.loc, "facility.plant.economiser",
                              fmt::format("no exchanger rejects {:.0f} kW at a {:.1f} K approach with this air flow "
-                                         "(effectiveness {:.3f} needed): raise the approach or the air temperature rise",
+                                         "(effectiveness {:.3f} needed): raise the approach or lower the air temperature rise (more air)",
                                          e.capacity / 1e3, e.approach, eps));
         ep.c_air = ca;
     }
@@ -842,6 +849,18 @@ bool SiteModel::device_figures_current(std::uint64_t& id) const {
     const bool same = net_.power_only() && id == net_.evaluation_id();
     id = net_.evaluation_id();
     return same;
+}
+
+std::string SiteModel::plant_shortfall(double t, const double* y) {
+    const SitePoint p = point(t, y);
+    const double draw = p.grid_power + p.generator_power;  // all of it ends as heat
+    const EvalContext ctx = net_.view(t, y);
+    const double cap = cooling_->rejection_need_capacity(ctx).second;
+    if (cooling_->water_state() < 0 || !(cap < draw)) return "";
+    return fmt::format("the facility plant lacks capacity: at full fans and chiller capacity it takes {:.1f} kW from "
+                       "the water at the start's outdoor conditions, while the site draws {:.1f} kW, so the water "
+                       "warms without end (raise facility.plant's chiller or economiser capacity)",
+                       cap / 1e3, draw / 1e3);
 }
 
 SitePoint SiteModel::point(double t, const double* y) {

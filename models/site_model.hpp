@@ -74,6 +74,9 @@ public:
 
     /// Site-wide figures at (t, y); evaluates the network once.
     SitePoint point(double t, const double* y);
+    /// Why a steady state cannot exist, when the facility plant at full fans and chiller
+    /// capacity takes less heat from the water than the site draws at (t, y); empty otherwise.
+    std::string plant_shortfall(double t, const double* y);
 
     /// Scenario events (outages, generator steps) at their known times, sorted by time.
     const std::vector<Event>& scheduled_events() const { return scheduled_; }

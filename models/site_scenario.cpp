@@ -108,6 +108,7 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
     const int gen_limit = net.add_input(schedule_of(tg, vg));
     const int mech_on = net.add_input(schedule_of(tm, vm));
     net.set_grid_available_input(utility);
+    net.set_generator_input(gen_limit);
     if (ups_ >= 0 && spec.power.ups.battery.present) {
         const auto& b = spec.power.ups.battery;
         BatteryParams bp{b.capacity, b.max_charge, b.charge_efficiency, b.discharge_efficiency, b.initial_soc,

@@ -76,6 +76,9 @@ LossModel LossModel::efficiency_curve(std::vector<double> load_fraction, std::ve
     for (double e : efficiency)
         if (!(e > 0.0 && e <= 1.0)) throw std::invalid_argument("efficiency must be in (0, 1]");
     if (!(unit_rating > 0.0) || units < 1) throw std::invalid_argument("a curve needs a positive unit rating and units");
+    // One point: that efficiency at every load above it (a flat curve), its loss below.
+    if (load_fraction.size() == 1 && efficiency.size() == 1)
+        load_fraction.push_back(load_fraction[0] + 1.0), efficiency.push_back(efficiency[0]);
     LossModel m;
     m.kind = Kind::curve;
     m.curve = Pchip(std::move(load_fraction), std::move(efficiency));

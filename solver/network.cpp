@@ -62,9 +62,10 @@ int Network::add_stage(StageInfo s) {
     return int(stages_.size()) - 1;
 }
 
-int Network::add_loss_group(const std::string& name) {
+int Network::add_loss_group(const std::string& name, bool tally) {
     StateInfo s{"site/energy/losses/" + name, "J", 1.0, 0.0, 1.0};
     s.accumulator = true;
+    s.tally = tally;
     loss_groups_.push_back(add_state(std::move(s)));
     return int(loss_groups_.size()) - 1;
 }
@@ -314,6 +315,7 @@ void Network::finalize() {
     supply_dcols_.assign(2 * supply_cols_.size(), 0.0);
     load_powered_.assign(loads_.size(), 1);
     stage_powered_.assign(std::size_t(ns), 1);
+    stage_live_.assign(std::size_t(ns), 1);
     finalized_ = true;
 }
 
@@ -454,15 +456,31 @@ void Network::eval_tree(EvalContext& ctx) {
     });
     std::copy(stage_sum_.begin(), stage_sum_.begin() + long(ns), stage_out_.begin());
     double root = stage_sum_[ns], it = stage_sum_[ns + 1], cooling = stage_sum_[ns + 2], losses = 0.0;
+    grid_share_ = grid_input_ >= 0 ? ctx.inputs[std::size_t(grid_input_)] : 1.0;
+    // With neither grid nor a running generator, only what a supply feeds is live: a stage above
+    // it (the transformer in an outage) carries nothing and has no no-load loss.
+    const bool source = grid_share_ > 0.5 || (generator_input_ >= 0 && ctx.inputs[std::size_t(generator_input_)] > 0.0);
+    if (!source)
+        for (auto k = stage_order_.rbegin(); k != stage_order_.rend(); ++k) {  // parents first
+            const auto& S = stages_[std::size_t(*k)];
+            stage_live_[std::size_t(*k)] = (S.parent >= 0 && stage_live_[std::size_t(S.parent)]) ||
+                                           (S.supply && S.supply->feeds_without_source(ctx));
+        }
     for (int s : stage_order_) {
         const auto si = std::size_t(s);
         const auto& S = stages_[si];
         if (!stage_powered_[si]) {
             stage_in_[si] = stage_out_[si] = stage_dloss_[si] = 0.0;
+            if (S.supply && S.supply->draws_when_shed() && (S.parent < 0 || stage_powered_[std::size_t(S.parent)])) {
+                const double up = S.supply->split(0.0, ctx, &stage_dsplit_[si], supply_drows_.data() + supply_rows_offset_[si],
+                                                  supply_dcols_.data() + 2 * supply_cols_offset_[si]);
+                losses += S.supply->last_loss();
+                (S.parent >= 0 ? stage_out_[std::size_t(S.parent)] : root) += up;
+            }
             continue;
         }
         const double out = stage_out_[si];
-        const double in = out + S.loss.loss(out, &stage_dloss_[si]);
+        const double in = source || stage_live_[si] ? out + S.loss.loss(out, &stage_dloss_[si]) : (stage_dloss_[si] = 0.0, out);
         stage_in_[si] = in;
         ctx.add_heat(S.heat_to, in - out);
         if (S.group >= 0) flow_[std::size_t(loss_groups_[std::size_t(S.group)])] += in - out;
@@ -479,7 +497,6 @@ void Network::eval_tree(EvalContext& ctx) {
         else
             root += up;
     }
-    grid_share_ = grid_input_ >= 0 ? ctx.inputs[std::size_t(grid_input_)] : 1.0;
     source_power_ = root;
     grid_power_ = grid_share_ * root;
     flow_[std::size_t(acct_.grid)] += grid_share_ * root;

@@ -187,6 +187,13 @@ public:
     /// Its own conversion loss [W] in the last split (for the losses accumulator).
     virtual double last_loss() const = 0;
     virtual double last_dloss() const = 0;  ///< d(last_loss)/d(p_in)
+    /// Whether it can feed its stage with neither grid nor generator (a battery that carries an
+    /// outage); what lies above a stage no supply feeds then carries no current at all.
+    virtual bool feeds_without_source(const EvalContext&) const { return true; }
+    /// Whether it still draws from its parent once its stage is shed (a UPS's charger: the
+    /// rectifier stays on its input when the inverter has dropped the load). split() is then
+    /// called with p_in = 0.
+    virtual bool draws_when_shed() const { return false; }
 };
 
 /// One stage of the electrical tree: P_in = P_out + loss(P_out), the loss being heat at heat_to.
@@ -233,7 +240,9 @@ public:
     int add_boundary(const std::string& path, int input);
     int add_stage(StageInfo s);
     /// A group of stages whose losses are integrated together (state "site/energy/losses/<name>" [J]).
-    int add_loss_group(const std::string& name);
+    /// tally: nothing but the report reads it (a store's own losses, already in the losses
+    /// accumulator): its row stays out of the Newton matrix, as StateInfo::tally.
+    int add_loss_group(const std::string& name, bool tally = false);
     const std::vector<int>& loss_group_states() const { return loss_groups_; }
     /// Declares a load; returns its id. Blocks own and write their loads.
     int add_load(LoadInfo l);
@@ -241,6 +250,11 @@ public:
     /// The input (1 or 0) telling whether the grid is there; while 0 the tree's root draws from
     /// the generator (accumulated as site/energy/generator). -1: always the grid.
     void set_grid_available_input(int input) { grid_input_ = input; }
+    /// The input [W] the generator can deliver (0 while it is not running). With neither the
+    /// grid nor a running generator nothing can be drawn at the root: the stages no supply
+    /// feeds are dead (no no-load loss) and nothing is booked to either source. -1: no
+    /// generator.
+    void set_generator_input(int input) { generator_input_ = input; }
     /// Attaches a supply to a stage (before finalize; the supply outlives the network's use).
     void set_stage_supply(int stage, StageSupply* s) { stages_.at(std::size_t(stage)).supply = s; }
     /// Cuts the feed of a stage and everything below it: its loads and losses become zero
@@ -430,7 +444,8 @@ private:
         stage_dloss_;
     std::vector<int> boundary_acc_;
     double grid_power_ = 0.0, source_power_ = 0.0, grid_share_ = 1.0;
-    int grid_input_ = -1;
+    int grid_input_ = -1, generator_input_ = -1;
+    std::vector<char> stage_live_;  // with no source: fed by a supply at or above it
     double input_horizon_ = std::numeric_limits<double>::infinity();
     std::vector<char> load_powered_, stage_powered_;
     std::vector<double> stage_dsplit_, supply_drows_;

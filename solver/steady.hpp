@@ -17,14 +17,16 @@ namespace dctwin {
 struct SteadyOptions {
     double t = 0.0;                ///< [s] time at which the inputs are frozen
     double initial_step = 1.0;     ///< [s] first pseudo time step
-    double residual_tol = 1e-8;    ///< [1/s] converged when |dy/dt| < tol * abstol for every state
+    /// Converged when |dy/dt| < tol * abstol * max(1/s, |J_ii|) for every state i: a slow state's
+    /// rate, a fast state's distance to equilibrium |f / J_ii| in units of abstol.
+    double residual_tol = 1e-8;
     int max_iterations = 300;
 };
 
 struct SteadyResult {
     std::vector<double> y;
     int iterations = 0;
-    double residual = 0.0;   ///< [1/s] max |dy/dt| / abstol at the end
+    double residual = 0.0;   ///< max |dy/dt| / (abstol max(1/s, |J_ii|)) at the end
     double wall_s = 0.0;
 };
 

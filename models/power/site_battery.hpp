@@ -36,6 +36,7 @@ public:
     double split(double p_in, EvalContext& ctx, double* dup, double* drows, double* dcols) override;
     double last_loss() const override { return last_.loss; }
     double last_dloss() const override { return dloss_; }
+    bool feeds_without_source(const EvalContext&) const override { return false; }  // idle in an outage
 
 private:
     std::string path_;

@@ -4,7 +4,9 @@
 // full. In an outage it draws what the generator can give it (nothing until the generator
 // has started, then its accepted load steps) and the battery covers the rest. When the
 // battery is empty with load still on it, the UPS drops its load: everything below it is
-// shed (a discrete change, reported by path and time). So it does, at once, when the battery
+// shed (a discrete change, reported by path and time); the devices stay off, but the UPS's
+// charger stays on its input and recharges the battery once the utility (or the generator)
+// is back. So it does, at once, when the battery
 // would have to deliver more than its discharge limit (max_discharge): the inverter cannot
 // carry the load and there is no bypass without the utility. That is checked continuously
 // while the utility is out (a root on the margin) and just after every input discontinuity
@@ -12,7 +14,8 @@
 // between two steps.
 //
 // Battery energy E [J] is a storage state: counted in the energy balance with the heat
-// stored. Charge and discharge losses are heat at the UPS's loss node.
+// stored. Charge and discharge losses are heat at the UPS's loss node, integrated in the loss
+// group `ups_battery`.
 
 #include <string>
 #include <utility>
@@ -63,6 +66,8 @@ public:
     double split(double p_in, EvalContext& ctx, double* dup, double* drows, double* dcols) override;
     double last_loss() const override { return loss_; }
     double last_dloss() const override { return dloss_; }
+    bool feeds_without_source(const EvalContext&) const override { return !shed_; }
+    bool draws_when_shed() const override { return true; }
 
 private:
     std::string path_;
@@ -70,7 +75,7 @@ private:
     int stage_, utility_, gen_;
     NodeRef heat_to_;
     Network* net_ = nullptr;
-    int e_ = -1;
+    int e_ = -1, acc_ = -1;  // energy; loss group accumulator
     std::vector<std::pair<double, double>> outages_;
     bool full_ = false;       // charging stopped (hysteresis: resumes below 99.99 %)
     bool shed_ = false;

@@ -207,3 +207,104 @@ TEST_CASE("UPS discharge limit: a load step during the battery's bridge past the
     CHECK(shed[0].time == doctest::Approx(1205).epsilon(1e-8));
     CHECK(r.sum.energy_balance_error < 1e-6);
 }
+
+namespace {
+// sites/outage-pod.yaml without its generator (the lines of `generator:`).
+std::string outage_pod_without_generator() {
+    std::ifstream f(std::string(DCTWIN_SOURCE_DIR) + "/sites/outage-pod.yaml");
+    std::string s, line;
+    bool in_generator = false;
+    while (std::getline(f, line)) {
+        if (line.rfind("  generator:", 0) == 0) in_generator = true;
+        else if (in_generator && line.rfind("    ", 0) != 0) in_generator = false;
+        if (!in_generator) s += line + "\n";
+    }
+    REQUIRE(s.find("generator:") == std::string::npos);
+    return s;
+}
+
+// Every row's value of a series at the run's rows with time in [t0, t1].
+std::vector<double> rows_between(const ResultsReader& r, const std::string& path, double t0, double t1) {
+    const auto time = r.time();
+    const auto v = r.read(path);
+    std::vector<double> out;
+    for (std::size_t i = 0; i < time.size(); ++i)
+        if (time[i] >= t0 && time[i] <= t1) out.push_back(v[i]);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("outage without a generator: nothing is drawn from any source, generator energy and power exactly 0") {
+    // The outage pod without its generator: the battery carries the UPS from 20 min until it is
+    // empty, the UPS drops its load, the utility is back at 30 min. The model's rule: with no
+    // utility and no generator nothing is drawn at the root (the transformer is dead, its
+    // no-load loss with it); what the battery gives is storage.
+    const auto r = run(outage_pod_without_generator(), "no-generator");
+    CHECK(r.sum.status == "complete");
+    CHECK(r.sum.e_generator == 0.0);
+    CHECK(r.sum.energy_balance_error < 1e-6);
+    ResultsReader rr(r.file);
+    for (double g : rr.read("/site/generator_power")) CHECK(g == 0.0);
+    // During the outage the grid gives nothing either (rows strictly inside it).
+    for (double g : rows_between(rr, "/site/grid_power", 1201, 1799)) CHECK(g == 0.0);
+    // Same with a generator that fails to start, and before a working one has started (its
+    // 10 s start delay): no generator power until it runs.
+    std::ifstream f(std::string(DCTWIN_SOURCE_DIR) + "/sites/outage-pod.yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const auto fails = run(ss.str(), "generator-start-fails", {"scenario.1={at: 0 s, kind: generator_failure}"});
+    CHECK(fails.sum.e_generator == 0.0);
+    CHECK(fails.sum.energy_balance_error < 1e-6);
+    ResultsReader fr(fails.file);
+    for (double g : fr.read("/site/generator_power")) CHECK(g == 0.0);
+    const auto works = run(ss.str(), "generator-starts");
+    ResultsReader wr(works.file);
+    CHECK(rows_between(wr, "/site/generator_power", 1200, 1200).at(0) == 0.0);  // the outage's first row
+    CHECK(works.sum.e_generator > 0.0);
+    CHECK(works.sum.energy_balance_error < 1e-6);
+}
+
+TEST_CASE("UPS battery after a load shed: recharges at its charge rate once the utility is back") {
+    // No generator: the battery empties and the UPS sheds its load inside the outage (1200 s to
+    // 1800 s); then the charger draws max_charge from the utility and stores charge_efficiency
+    // of it: E(t) = eta_c P_c (t - 1800 s) from empty, full at 1800 s + C / (eta_c P_c).
+    std::string s = outage_pod_without_generator();
+    const double cap = 5 * 3.6e6, pc = 30e3, etac = 0.95;  // outage-pod: 5 kWh, 30 kW, default 0.95
+    SiteModel m(load_site_text(s, "recharge-after-shed"));
+    RunOptions o;
+    o.output = test::scratch("outage-tests", "recharge-after-shed.h5");
+    o.force = true;
+    o.duration = 3000;
+    const RunSummary sum = run_site(m, o);
+    const auto shed = of_kind(sum, "load_shed");
+    REQUIRE(shed.size() == 1);
+    CHECK(shed[0].time < 1800);
+    const auto full = of_kind(sum, "battery_full");
+    REQUIRE(full.size() == 1);
+    CHECK(full[0].time == doctest::Approx(1800 + cap / (etac * pc)).epsilon(1e-4));
+    ResultsReader rr(o.output);
+    const auto time = rr.time();
+    const auto e = rr.read("/power/ups/battery_energy");
+    int checked = 0;
+    for (std::size_t i = 0; i < time.size(); ++i) {
+        CAPTURE(time[i]);
+        if (time[i] > shed[0].time && time[i] <= 1800) CHECK(std::abs(e[i]) < 1.0);  // no source: no charge [J]
+        if (time[i] > 1800 && time[i] < full[0].time) {
+            CHECK(e[i] == doctest::Approx(etac * pc * (time[i] - 1800)).epsilon(1e-5));
+            ++checked;
+        }
+    }
+    CHECK(checked > 50);
+    CHECK(e.back() == doctest::Approx(cap));
+    // The devices stay off; the balance holds, the charge losses counted with the UPS battery's.
+    CHECK(rr.read("/site/it_power").back() == 0.0);
+    CHECK(sum.energy_balance_error < 1e-6);
+    double by_stage = 0.0, battery = -1.0;
+    for (const auto& [k, v] : sum.losses_by_stage) {
+        by_stage += v;
+        if (k == "ups_battery") battery = v;
+    }
+    // Discharge (1/eta_d - 1) x delivered + charge (1 - eta_c) x drawn: 18 MJ taken out, 18 MJ put back.
+    CHECK(battery == doctest::Approx(cap * (1 - 0.95) + cap / etac * (1 - etac)).epsilon(1e-3));
+    CHECK(by_stage == doctest::Approx(sum.e_losses).epsilon(1e-9));
+}

@@ -4,11 +4,14 @@
 // with planted links, sizes and limits only a run would otherwise find, outputs that are
 // links, devices or the input itself. Each refusal (refused()) asserts the exit status, the
 // located message, the wall time and the peak memory, that nothing secret was printed and
-// that no file in its folder appeared or changed; the output cases check what was kept.
+// that no file in its folder appeared or changed; the output cases check what was kept. Every
+// other child (ran()) is held to a wall time and a peak memory too, and the in-process reader
+// cases to the test process's own.
 
 #include <doctest/doctest.h>
 
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -59,26 +62,44 @@ struct Expect {
     long max_rss_mb = 400;
 };
 
+std::string joined(const std::vector<std::string>& args) {
+    std::string a;
+    for (const auto& s : args) a += s + " ";
+    return a;
+}
+
+// What every child is held to, refused or not: it ended by itself within max_wall_s and its
+// peak resident memory stayed under max_rss_mb (both scaled for the sanitizer build).
+const Result& within(const Result& r, double max_wall_s, long max_rss_mb) {
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.wall_s < max_wall_s * kSanitizerFactor);
+    CHECK(double(r.max_rss_kb) < double(max_rss_mb) * 1024 * kSanitizerFactor);
+    return r;
+}
+
+// Runs dctwin in `dir` (a case that is not a refusal) within the time and memory bounds.
+Result ran(const std::vector<std::string>& args, const fs::path& dir, double max_wall_s = 10, long max_rss_mb = 400,
+           const std::string& tag = "run") {
+    const Result r = run(args, dir, 60, tag);
+    INFO("args: " << joined(args));
+    INFO("stderr: " << r.err);
+    return within(r, max_wall_s, max_rss_mb);
+}
+
 // Runs dctwin in `dir`; checks the ending, the message, time and memory, that the secret is not
 // printed and that no file in `dir` appeared or changed.
 Result refused(const std::vector<std::string>& args, const fs::path& dir, const Expect& e) {
     const auto before = snapshot(dir);
     const Result r = run(args, dir, 60);
-    INFO("args: " << [&] {
-        std::string a;
-        for (const auto& s : args) a += s + " ";
-        return a;
-    }());
+    INFO("args: " << joined(args));
     INFO("stderr: " << r.err);
-    CHECK_FALSE(r.timed_out);
+    within(r, e.max_wall_s, e.max_rss_mb);
     CHECK(r.signal == 0);
     CHECK(r.exit_code == e.status);
     for (const auto& p : e.parts) CHECK_MESSAGE(r.err.find(p) != std::string::npos, "message lacks: " << p);
     CHECK(r.err.find(kSecret) == std::string::npos);
     CHECK(r.out.find(kSecret) == std::string::npos);
     CHECK(r.err.find("root:x:") == std::string::npos);
-    CHECK(r.wall_s < e.max_wall_s * kSanitizerFactor);
-    CHECK(double(r.max_rss_kb) < double(e.max_rss_mb) * 1024 * kSanitizerFactor);
     CHECK(snapshot(dir) == before);
     return r;
 }
@@ -127,6 +148,10 @@ TEST_CASE("hostile: read_input_file takes regular files only, reads at most the 
     // /proc files report size 0 and are read as what they hold, within the cap.
     CHECK_FALSE(dctwin::read_input_file("/proc/self/status", 1 << 20, "a test file").empty());
     CHECK_THROWS_AS(dctwin::read_input_file("/proc/self/status", 16, "a test file"), dctwin::FileReadError);
+    // In this process: /dev/zero read to the cap + 1 byte, not on (the test runner's own peak).
+    struct rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
+    CHECK(double(ru.ru_maxrss) < 400.0 * 1024 * kSanitizerFactor);
 }
 
 TEST_CASE("hostile: a FIFO, /dev/zero or a directory as the site, weather, trace, sweep or base: exit 2 at once") {
@@ -185,7 +210,7 @@ TEST_CASE("hostile: an EPW file shorter than a year and a start outside it: exit
     const std::string inside = "ambient={kind: epw, file: " + week + ", start: 190 d}";
     refused({"check", site(), "--set", inside, "--set", "simulation.duration=30 d"}, dir,
             {2, {"ambient.file: the weather covers 0 s to 604800 s of the run, which needs 0 s to 2592000 s"}});
-    const Result ok = run({"check", site(), "--set", inside}, dir);
+    const Result ok = ran({"check", site(), "--set", inside}, dir);
     CHECK(ok.exit_code == 0);
 }
 
@@ -234,7 +259,7 @@ TEST_CASE("hostile: sweep.json empty, null or of another shape: exit 2 with a me
     const auto dir = scratch_dir("sweep-json");
     spit(dir / "s.yaml", sweep_text(site()));
     const std::string sweep = (dir / "s.yaml").string(), out = (dir / "out").string();
-    REQUIRE(run({"sweep", sweep, "-o", out}, dir).exit_code == 0);
+    REQUIRE(ran({"sweep", sweep, "-o", out}, dir).exit_code == 0);
     for (const std::string text : std::vector<std::string>{"", "null", "[1, 2]", "{\"hash\": 5}", "{\"format\": \"dctwin-sweep\", \"hash\": 7, "
                                                                            "\"cases\": \"x\"}",
                                    "\x01\x02 not json", "{\"format\": \"dctwin-sweep\", \"hash\": \"other\"}"}) {
@@ -242,12 +267,12 @@ TEST_CASE("hostile: sweep.json empty, null or of another shape: exit 2 with a me
         spit(dir / "out" / "sweep.json", text);
         refused({"sweep", sweep, "-o", out}, dir, {2, {"output folder '" + out + "' holds", "--restart"}});
     }
-    const Result again = run({"sweep", sweep, "-o", out, "--restart"}, dir);
+    const Result again = ran({"sweep", sweep, "-o", out, "--restart"}, dir);
     CHECK(again.exit_code == 0);
     // A journal of records of another shape: dropped, their cases run again; no crash.
     spit(dir / "out" / "cases.jsonl", "{\"case\": 0, \"status\": 5}\n{\"case\": 1, \"status\": \"complete\", \"error\": "
                                       "[1]}\n[]\nnull\n");
-    const Result resumed = run({"sweep", sweep, "-o", out}, dir);
+    const Result resumed = ran({"sweep", sweep, "-o", out}, dir);
     INFO(resumed.err);
     CHECK(resumed.exit_code == 0);
     CHECK(resumed.out.find("2 cases, 0 failed") != std::string::npos);
@@ -273,10 +298,10 @@ TEST_CASE("hostile: a sweep folder's members planted as links are refused; --res
     CHECK(robust::slurp(dir / "elsewhere" / "journal") == "keep");
     // --restart removes the case files a sweep writes, not the user's files beside them.
     fs::remove_all(dir / "out");
-    REQUIRE(run({"sweep", sweep, "-o", out}, dir).exit_code == 0);
+    REQUIRE(ran({"sweep", sweep, "-o", out}, dir).exit_code == 0);
     spit(dir / "out" / "cases" / "case-notes.h5", "mine");
     fs::create_symlink(dir / "elsewhere" / "case-0000.h5", dir / "out" / "cases" / "case-0009.h5");
-    REQUIRE(run({"sweep", sweep, "-o", out, "--restart"}, dir).exit_code == 0);
+    REQUIRE(ran({"sweep", sweep, "-o", out, "--restart"}, dir).exit_code == 0);
     CHECK(fs::exists(dir / "out" / "cases" / "case-notes.h5"));
     CHECK(fs::is_symlink(dir / "out" / "cases" / "case-0009.h5"));
     CHECK(robust::slurp(dir / "elsewhere" / "case-0000.h5") == "not ours");
@@ -288,12 +313,12 @@ TEST_CASE("hostile: a second run --force to a file being written fails before to
     // Long enough to be running when the second starts; interrupted once it failed.
     Child first({"run", site(), "-o", out, "--duration", "30d"}, dir, "first");
     REQUIRE(first.wait_until([&] { return fs::exists(out) && fs::file_size(out) > 0; }, 30));
-    const Result second = run({"run", site(), "-o", out, "--duration", "1min", "--force"}, dir, 60, "second");
+    const Result second = ran({"run", site(), "-o", out, "--duration", "1min", "--force"}, dir, 10, 400, "second");
     INFO(second.err);
     CHECK(second.exit_code == 1);
     CHECK(second.err.find("results file '" + out + "' is being written by another dctwin run") != std::string::npos);
     first.signal(SIGINT);
-    const Result r = first.wait(60);
+    const Result r = within(first.wait(60), 60, 400);  // it ran until the second had failed
     CHECK(r.exit_code == 130);
     dctwin::ResultsReader reader(out);
     CHECK(std::get<std::string>(reader.attribute("/", "status")) == "interrupted");
@@ -306,7 +331,7 @@ TEST_CASE("hostile: a symbolic link at the output path is never written through;
     const fs::path link = dir / "r.h5";
     fs::create_symlink(dir / "target", link);
     refused({"run", site(), "-o", link.string(), "--duration", "1min"}, dir, {1, {"exists; use --force"}});
-    const Result r = run({"run", site(), "-o", link.string(), "--duration", "1min", "--force"}, dir);
+    const Result r = ran({"run", site(), "-o", link.string(), "--duration", "1min", "--force"}, dir);
     CHECK(r.exit_code == 0);
     CHECK(robust::slurp(dir / "target") == "precious");
     CHECK_FALSE(fs::is_symlink(link));
@@ -322,7 +347,7 @@ TEST_CASE("hostile: an existing sidecar obeys --force as the results file does")
     spit(dir / "r.xmf", "mine");
     refused({"run", site(), "-o", (dir / "r.h5").string(), "--duration", "1min"}, dir,
             {1, {"'" + (dir / "r.xmf").string() + "' (the ParaView sidecar of", "use --force"}});
-    CHECK(run({"run", site(), "-o", (dir / "r.h5").string(), "--duration", "1min", "--force"}, dir).exit_code == 0);
+    CHECK(ran({"run", site(), "-o", (dir / "r.h5").string(), "--duration", "1min", "--force"}, dir).exit_code == 0);
     CHECK(robust::slurp(dir / "r.xmf") != "mine");
 }
 
@@ -343,7 +368,7 @@ TEST_CASE("hostile: a disk full before the first row leaves a file that opens: s
     const char* asan = std::getenv("ASAN_OPTIONS");
     const std::string saved = asan ? asan : "";
     ::setenv("ASAN_OPTIONS", (saved.empty() ? std::string("detect_leaks=0") : saved + ":detect_leaks=0").c_str(), 1);
-    const Result r = run({"run", site(), "-o", out, "--duration", "30d", "--set", "simulation.output_interval=1s"}, dir);
+    const Result r = ran({"run", site(), "-o", out, "--duration", "30d", "--set", "simulation.output_interval=1s"}, dir);
     if (asan) ::setenv("ASAN_OPTIONS", saved.c_str(), 1);
     else ::unsetenv("ASAN_OPTIONS");
     INFO(r.err);
@@ -414,7 +439,7 @@ TEST_CASE("hostile: control characters in a path or value the site gives are not
              "workload={jobs: {replay: {trace: {file: \"x\\e[2J\\x9b31m.csv\"}}}}",
              "site.name=\"a\\e]0;title\\a\"", "coolant.fluid=\"\\e[31mred\""}) {
         CAPTURE(set);
-        const Result r = run({"check", site(), "--set", set}, dir, 30);
+        const Result r = ran({"check", site(), "--set", set}, dir);
         INFO(r.err);
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("a control character (U+00") != std::string::npos);
@@ -447,25 +472,28 @@ TEST_CASE("hostile: command-line paths that are empty, devices or too large: a c
 TEST_CASE("hostile: render, plot and xdmf never write over their results file or a FIFO; an empty -o is refused") {
     const auto dir = scratch_dir("views");
     const std::string h5 = (dir / "r.h5").string();
-    REQUIRE(run({"run", site(), "-o", h5, "--duration", "2min"}, dir).exit_code == 0);
+    REQUIRE(ran({"run", site(), "-o", h5, "--duration", "2min"}, dir).exit_code == 0);
     fs::remove(dir / "r.xmf");
     fs::create_symlink(dir / "r.h5", dir / "alias.png");
+    // The results file's own name is not a picture's (.png); a .png link to it is the file itself.
+    refused({"render", h5, "-o", h5}, dir, {2, {"render draws a PNG picture, name it with .png"}});
+    refused({"plot", h5, "-o", h5}, dir, {2, {"plot draws a PNG picture, name it with .png"}});
     for (const std::string out : std::vector<std::string>{h5, (dir / "alias.png").string()}) {
         CAPTURE(out);
-        refused({"render", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
-        refused({"plot", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
+        if (out != h5) refused({"render", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
+        if (out != h5) refused({"plot", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
         refused({"xdmf", h5, "-o", out}, dir, {2, {"that is the results file itself"}});
     }
     refused({"render", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
     refused({"plot", h5, "-o", ""}, dir, {2, {"-o: the picture's path is empty"}});
     // A FIFO (as a device would be: VTK deletes a picture it could not finish, and a rename
     // replaces what is there): refused, left in place.
-    ::mkfifo((dir / "fifo").c_str(), 0644);
-    const std::string fifo = (dir / "fifo").string();
+    ::mkfifo((dir / "fifo.png").c_str(), 0644);
+    const std::string fifo = (dir / "fifo.png").string();
     refused({"render", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
     refused({"plot", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
     refused({"xdmf", h5, "-o", fifo}, dir, {2, {"-o " + fifo + ": not a regular file"}});
-    CHECK(fs::is_fifo(dir / "fifo"));
+    CHECK(fs::is_fifo(dir / "fifo.png"));
     dctwin::ResultsReader still(h5);
     CHECK(std::get<std::string>(still.attribute("/", "status")) == "complete");
 }

@@ -1,0 +1,113 @@
+// The model's own rules on edge cases found by independent checks (issue 21's physics defects):
+// each case failed before its fix.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "input/site_loader.hpp"
+#include "models/simulation.hpp"
+#include "models/site_model.hpp"
+#include "solver/loss.hpp"
+#include "solver/steady.hpp"
+
+using namespace dctwin;
+
+namespace {
+const std::string kSites = std::string(DCTWIN_SOURCE_DIR) + "/sites/";
+constexpr double kC = 273.15;
+}  // namespace
+
+TEST_CASE("rules: the chiller's leaving_range and condenser_range are temperatures, not lengths") {
+    const SiteSpec s = load_site(kSites + "h100-pod.yaml", {"facility.plant.chiller.leaving_range=[5 degC, 10 degC]",
+                                                             "facility.plant.chiller.condenser_range=[283 K, 35 degC]"});
+    CHECK(s.facility.plant.chiller.leaving_lo == doctest::Approx(kC + 5));
+    CHECK(s.facility.plant.chiller.leaving_hi == doctest::Approx(kC + 10));
+    CHECK(s.facility.plant.chiller.condenser_lo == doctest::Approx(283));
+    CHECK(s.facility.plant.chiller.condenser_hi == doctest::Approx(kC + 35));
+    CHECK_THROWS_WITH_AS(load_site(kSites + "h100-pod.yaml", {"facility.plant.chiller.leaving_range=[278 m, 283 m]"}),
+                         doctest::Contains("expected a temperature"), InputError);
+}
+
+TEST_CASE("rules: the steady start converges on fast states (a 0.8 J/K bare die, 0.02 L of rack coolant)") {
+    // Roundoff in the large opposing flows of a small capacity leaves |dy/dt| near 1e-12 K/s at
+    // equilibrium, which an absolute test of 1e-8 x abstol per second could not pass. At the
+    // steady state every watt drawn leaves as heat (conservation of energy).
+    for (const std::string set : {"device_types.h100.junction_heat_capacity=0.8 J/K",
+                                  "rack_types.hgx-h100.coolant_volume=0.02 L"}) {
+        CAPTURE(set);
+        SiteModel m(load_site(kSites + "example-pod.yaml", {set}));
+        Network& net = m.network();
+        SteadyResult st;
+        REQUIRE_NOTHROW(st = solve_steady(net, net.initial_state(), SteadyOptions{}));
+        const SitePoint p = m.point(0, st.y.data());
+        CHECK(p.grid_power == doctest::Approx(p.heat_rejection).epsilon(1e-9));
+        // The same state as the example's own (the capacities do not enter the steady state).
+        SiteModel base(load_site(kSites + "example-pod.yaml"));
+        const SteadyResult b = solve_steady(base.network(), base.network().initial_state(), SteadyOptions{});
+        CHECK(base.point(0, b.y.data()).max_junction_T == doctest::Approx(p.max_junction_T).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("rules: an overloaded chiller's steady start says the plant lacks capacity") {
+    // A chiller-only plant of 10 kW under the h100 pod's load: no steady state exists, the water
+    // warms without end; the error says why, with the plant's capacity and the site's draw.
+    SiteModel m(load_site(kSites + "h100-pod.yaml",
+                          {"facility.plant={pipe_volume: 10 m3, pipe_segments: 4, chiller: {capacity: 10 kW, cop: 5.5, "
+                           "condenser: air}}"}));
+    RunOptions o;
+    o.duration = 60;
+    try {
+        (void)run_site(m, o);
+        FAIL("the steady start succeeded");
+    } catch (const SteadyStateError& e) {
+        const std::string msg = e.what();
+        INFO(msg);
+        CHECK(msg.find("the facility plant lacks capacity") != std::string::npos);
+        CHECK(msg.find("raise facility.plant's chiller or economiser capacity") != std::string::npos);
+    }
+}
+
+TEST_CASE("rules: power-only mode reports no heat rejected (not computed, null in JSON)") {
+    SiteModel m(load_site(kSites + "example-pod.yaml", {"simulation.mode=power-only"}));
+    RunOptions o;
+    o.duration = 120;
+    const RunSummary s = run_site(m, o);
+    CHECK(std::isnan(s.e_rejected));
+    CHECK(s.to_json()["energy_J"]["rejected"].is_null());
+    CHECK(s.e_grid > 0);
+}
+
+TEST_CASE("rules: an efficiency curve of one point is that efficiency above it, its loss below") {
+    // A UPS curve of one point (97 % at 50 %): P_in = P_out / 0.97 at and above half load; the
+    // loss of half load below it.
+    const SiteSpec s = load_site(kSites + "example-pod.yaml", {"power.ups.efficiency_curve=[{load: 50 %, efficiency: 0.97}]"});
+    REQUIRE(s.power.ups.curve.size() == 1);
+    const double rating = 300e3;
+    const LossModel l = LossModel::efficiency_curve({0.5}, {0.97}, rating, 1);
+    for (double p : {150e3, 200e3, 300e3, 400e3}) {
+        double d = 0;
+        CHECK(l.loss(p, &d) == doctest::Approx(p * (1 / 0.97 - 1)).epsilon(1e-12));
+        if (p > 150e3) CHECK(d == doctest::Approx(1 / 0.97 - 1).epsilon(1e-12));  // above the point
+    }
+    CHECK(l.loss(10e3, nullptr) == doctest::Approx(150e3 * (1 / 0.97 - 1)).epsilon(1e-12));
+    SiteModel m(s);  // and the site builds on it
+}
+
+TEST_CASE("rules: a cooling tower at its YorkCalc design point builds with the default air_temperature_rise") {
+    // YorkCalc design: 25.55 degC wet-bulb, 3.89 K approach, 5.56 K range (10 F: 975 kW at the
+    // pod's rated flow), so approach + range < 10 K: with the air rising 10 K no counterflow
+    // exchanger rejects the capacity (effectiveness 10 / (3.89 + 5.56) = 1.058 needed). A
+    // tower's default balances its air with the water.
+    const std::string tower =
+        "facility.plant.economiser={kind: cooling_tower, capacity: 975 kW, design_temperature: 25.55 degC, approach: "
+        "3.89 K, fan_power: 15 kW}";
+    CHECK_NOTHROW(SiteModel(load_site(kSites + "tower-pod.yaml", {tower})));
+    const std::string ten = tower.substr(0, tower.size() - 1) + ", air_temperature_rise: 10 K}";
+    CHECK_THROWS_WITH_AS(SiteModel(load_site(kSites + "tower-pod.yaml", {ten})),
+                         doctest::Contains("(effectiveness 1.058 needed): raise the approach or lower the air "
+                                           "temperature rise"),
+                         InputError);
+}
