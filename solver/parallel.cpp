@@ -16,6 +16,15 @@ inline void pause() {
 #endif
 }
 
+// next_'s fields (parallel.hpp).
+constexpr int kPieceBits = 20;
+constexpr std::uint64_t kPieceMask = (std::uint64_t(1) << kPieceBits) - 1;
+constexpr std::uint64_t kGenMask = (std::uint64_t(1) << (64 - 2 * kPieceBits)) - 1;
+constexpr std::int64_t kMaxPieces = std::int64_t(kPieceMask);
+inline std::uint64_t gen_of(std::uint64_t v) { return v >> (2 * kPieceBits); }
+inline std::int64_t pieces_of(std::uint64_t v) { return std::int64_t((v >> kPieceBits) & kPieceMask); }
+inline std::int64_t piece_of(std::uint64_t v) { return std::int64_t(v & kPieceMask); }
+
 // Waits until a.load() != old: spins first, then sleeps on the futex.
 template <class T>
 void wait_change(const std::atomic<T>& a, T old) {
@@ -43,12 +52,11 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::take_pieces(std::uint32_t gen) {
     std::uint64_t cur = next_.load(std::memory_order_acquire);
     while (true) {
-        if (std::uint32_t(cur >> 32) != gen) return;  // that loop is over
-        const auto piece = std::int64_t(cur & 0xffffffffu);
-        if (piece >= pieces_.load(std::memory_order_relaxed)) return;
+        if (gen_of(cur) != (gen & kGenMask)) return;  // that loop is over
+        const std::int64_t piece = piece_of(cur), pieces = pieces_of(cur);
+        if (piece >= pieces) return;
         if (!next_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
         // The piece is ours: the loop cannot end before it is done, so its fields stay valid.
-        const std::int64_t pieces = pieces_.load(std::memory_order_relaxed);
         const std::int64_t b = n_ * piece / pieces, e = n_ * (piece + 1) / pieces;
         if (b < e) fn_(ctx_, b, e);
         done_.fetch_add(1, std::memory_order_acq_rel);
@@ -73,12 +81,13 @@ void WorkerPool::run_erased(std::int64_t n, Fn fn, void* ctx) {
         return;
     }
     // A few pieces per thread: enough to balance, few enough to cost nothing.
-    const std::int64_t pieces = std::min<std::int64_t>(n, 8 * std::int64_t(size()));
+    const std::int64_t pieces = std::min({n, 8 * std::int64_t(size()), kMaxPieces});
     fn_ = fn, ctx_ = ctx, n_ = n;
-    pieces_.store(pieces, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const std::uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
-    next_.store(std::uint64_t(gen) << 32, std::memory_order_release);
+    // Publishes the loop's fields with its generation and piece count in one value.
+    next_.store(((std::uint64_t(gen) & kGenMask) << (2 * kPieceBits)) | (std::uint64_t(pieces) << kPieceBits),
+                std::memory_order_release);
     generation_.store(gen, std::memory_order_release);
     generation_.notify_all();
     take_pieces(gen);

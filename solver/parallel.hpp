@@ -42,18 +42,20 @@ private:
     void take_pieces(std::uint32_t gen);
 
     std::vector<std::thread> workers_;
-    // The loop's generation (high 32 bits) and its next piece (low 32 bits): a thread takes a
-    // piece only by moving this on from a value of its own generation.
+    // The loop's generation (24 bits), its piece count (20 bits) and its next piece (20 bits):
+    // a thread takes a piece only by moving this on from a value of its own generation, and
+    // judges whether pieces are left from the same value. (A count kept apart let a thread
+    // still looking at the last loop take a piece of it as the next loop was being set up,
+    // run the new loop's function on it and count it twice: a lost wake-up, seen as a hang.)
     std::atomic<std::uint64_t> next_{0};
     std::atomic<std::uint32_t> generation_{0};  // what the workers sleep on
     std::atomic<std::int64_t> done_{0};         // pieces finished in the current loop
     std::atomic<bool> stop_{false};
-    // The current loop (written before generation_ moves on, read only by a piece's taker).
+    // The current loop (written before next_ moves on to its generation, read only by a
+    // piece's taker).
     Fn fn_ = nullptr;
     void* ctx_ = nullptr;
     std::int64_t n_ = 0;
-    // Read before a piece is taken, possibly by a thread still looking at the last loop: atomic.
-    std::atomic<std::int64_t> pieces_{0};
 };
 
 /// The sum of f(i) over [b, e) in four interleaved partial sums, a fixed order: the one
