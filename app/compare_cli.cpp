@@ -1,0 +1,56 @@
+#include "app/compare_cli.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "calib/compare.hpp"
+#include "calib/measured.hpp"
+#include "input/site_loader.hpp"
+#include "input/units.hpp"
+#include "viz/results.hpp"
+#include "viz/scene.hpp"
+
+namespace dctwin::app {
+
+CompareCommand::CompareCommand(CLI::App& app) {
+    command = app.add_subcommand("compare", "compare measured data (CSV) with a results file: CV(RMSE), NMBE, "
+                                            "max error, gaps, outliers (docs/calibration.md)");
+    command->add_option("RESULTS", results, "results file (HDF5)")->required();
+    command->add_option("MEASURED", measured, "measured data: CSV with 'time [s]' or 'timestamp' and 'path [unit]' columns")
+        ->required();
+    command->add_flag("--json", json, "print the comparison as JSON on stdout");
+    command->add_option("--gap", gap, "a span without measurement longer than this is a gap, with its unit (10min); "
+                                      "default: 3 x the median sample interval");
+    command->add_option("--start", start, "with a timestamp column: the timestamp at t = 0 of the run (ISO 8601); "
+                                          "default: the first row's");
+}
+
+int CompareCommand::run() const {
+    if (!command->parsed()) return -1;
+    try {
+        calib::CompareOptions opt;
+        if (!gap.empty()) opt.gap = parse_duration(gap);
+        const calib::MeasuredData data = calib::read_measured_csv(measured);
+        if (!start.empty()) {
+            const auto s = calib::parse_iso8601(start);
+            if (!s) throw std::invalid_argument(fmt::format("--start: expected an ISO 8601 timestamp, e.g. 2026-03-01T00:00:00Z"));
+            if (!data.epoch)
+                throw std::invalid_argument(fmt::format("--start: {} has a 'time [s]' column, already the run's time", measured));
+            opt.start = *data.epoch - *s;
+        }
+        const calib::Comparison c = calib::compare(results, data, opt);
+        if (json)
+            std::cout << c.to_json().dump(2) << "\n";
+        else
+            std::cout << c.to_text();
+        return 0;
+    } catch (const InputError& e) {
+        std::cerr << e.what() << "\n";
+    } catch (const std::exception& e) {  // UnitError, ResultsError, ViewError: the input is wrong
+        std::cerr << fmt::format("dctwin: error: {}\n", e.what());
+    }
+    return 2;
+}
+
+}  // namespace dctwin::app

@@ -1,0 +1,60 @@
+#pragma once
+// Measured data for calibration (docs/calibration.md): a CSV table whose first column is the
+// time (`time [s]` of the run, or an ISO 8601 `timestamp`) and whose other columns are named
+// by result path with a unit, "site/grid_power [kW]". Read through input/file_reader (a
+// regular file, capped); any fault is an InputError placed at file:line:col.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "input/units.hpp"
+
+namespace dctwin::calib {
+
+/// [bytes] a week of 1-minute data in 100 columns is ~10 MB; anything near this is a mistake.
+inline constexpr std::size_t kMaxMeasuredBytes = std::size_t(256) << 20;
+
+/// One measured column.
+struct MeasuredSeries {
+    std::string path;     ///< the result path as written, e.g. "site/grid_power" (no unit)
+    std::string unit;     ///< as written between the brackets, e.g. "kW"
+    int line = 0, col = 0;  ///< where the heading is (errors found later: unknown path, unit)
+    /// value in SI = scale * value + offset (an affine map: degC and degF have an offset).
+    double scale = 1.0, offset = 0.0;
+    Quantity dim;           ///< the unit's dimension (exponents, offset flag)
+    std::vector<double> values;  ///< in the column's own unit; NaN where the field is empty
+};
+
+struct MeasuredData {
+    std::string file;
+    /// [s] strictly increasing: the `time [s]` column, or seconds since `epoch`.
+    std::vector<double> time;
+    /// With a timestamp column: the first timestamp, [s] since 1970-01-01 00:00 UTC (a
+    /// timestamp without a zone is taken as UTC). nullopt with a `time [s]` column.
+    std::optional<double> epoch;
+    std::vector<int> lines;  ///< the line of each row
+    std::vector<MeasuredSeries> series;
+};
+
+/// Parses the text of a measured CSV file; `label` names it in messages. Throws InputError.
+MeasuredData parse_measured_csv(std::string_view text, const std::string& label);
+/// Reads and parses the file `path` (a regular file, at most kMaxMeasuredBytes). Throws InputError.
+MeasuredData read_measured_csv(const std::string& path);
+
+/// An ISO 8601 date and time, "2026-03-01T00:00:00Z", "2026-03-01 00:00:00.5",
+/// "2026-03-01T01:00:00+01:00", as [s] since 1970-01-01 00:00 UTC (no zone: UTC). nullopt
+/// when it is not one.
+std::optional<double> parse_iso8601(std::string_view text);
+
+/// The affine map of a unit to SI, si = scale * v + offset, and its dimension. "1" or "" is a
+/// number. Throws UnitError for text that is not a unit.
+struct UnitMap {
+    double scale = 1.0, offset = 0.0;
+    Quantity dim;
+};
+UnitMap unit_map(std::string_view unit);
+
+}  // namespace dctwin::calib

@@ -1,0 +1,305 @@
+// Calibration against measurements: the measured-data reader, the Guideline 14 metrics and
+// `dctwin compare` end to end (calib/, app/compare_cli.cpp, docs/calibration.md).
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "../viz/viz_test_util.hpp"
+#include "calib/compare.hpp"
+#include "calib/measured.hpp"
+#include "input/site_loader.hpp"
+#include "viz/results.hpp"
+
+using viz_test::contains;
+using viz_test::TempDir;
+
+namespace {
+
+const std::string kData = std::string(DCTWIN_SOURCE_DIR) + "/tests/calib/data/";
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+}
+
+// A results file written by the library's own writer: /site/grid_power [W] and two racks'
+// coolant return [degC], one row per entry of `t`.
+void write_results(const std::string& path, const std::vector<double>& t, const std::vector<double>& power_w,
+                   const std::vector<double>& return_c) {
+    dctwin::ResultsWriter::Options o;
+    o.overwrite = true;
+    dctwin::ResultsWriter w(path, o);
+    w.add_labels("/racks/paths", {"hall1/rowA/rack01", "hall1/rowA/rack02"}, "rack paths");
+    w.add_series({"/site/grid_power", "W", "power drawn from the grid", 0, ""});
+    w.add_series({"/racks/coolant_return_temperature", "degC", "rack coolant return", 2, "/racks/paths"});
+    w.begin();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const double row[] = {power_w[i], return_c[i], return_c[i] + 1};
+        w.append(t[i], row);
+    }
+    w.finish("complete", t.back());
+}
+
+// The measured file's error is placed (file:line:col) and the command exits 2.
+void check_located(const TempDir& dir, const std::string& results, const std::string& csv, const std::string& place,
+                   const std::string& says) {
+    const auto r = viz_test::run_cli(dir, "compare " + results + " " + csv, 60);
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(contains(r.err, csv + place + ": error: "), r.err);
+    CHECK_MESSAGE(contains(r.err, says), r.err);
+    CHECK(r.out.empty());
+}
+
+}  // namespace
+
+TEST_CASE("CV(RMSE) and NMBE against hand-computed values (ASHRAE Guideline 14)") {
+    // m = 10 12 14 16, s = 11 12 13 18: m - s = -1 0 1 -2, sum = -2, sum of squares = 6,
+    // mean(m) = 13.
+    // p = 1: CV(RMSE) = sqrt(6 / 3) / 13 = 1.414213562 / 13 = 0.108785658
+    //        NMBE     = -2 / (3 * 13) = -0.051282051
+    // p = 0: CV(RMSE) = sqrt(6 / 4) / 13 = 1.224744871 / 13 = 0.094211144
+    //        NMBE     = -2 / (4 * 13) = -0.038461538
+    const std::vector<double> m{10, 12, 14, 16}, s{11, 12, 13, 18};
+    CHECK(*dctwin::calib::cv_rmse(m, s, 1) == doctest::Approx(0.108785658).epsilon(1e-8));
+    CHECK(*dctwin::calib::nmbe(m, s, 1) == doctest::Approx(-0.051282051).epsilon(1e-8));
+    CHECK(*dctwin::calib::cv_rmse(m, s, 0) == doctest::Approx(0.094211144).epsilon(1e-8));
+    CHECK(*dctwin::calib::nmbe(m, s, 0) == doctest::Approx(-0.038461538).epsilon(1e-8));
+    CHECK(dctwin::calib::kGuideline14P == 1);
+    // Undefined: n <= p, or a measured mean of 0.
+    CHECK_FALSE(dctwin::calib::cv_rmse({5}, {4}, 1));
+    CHECK_FALSE(dctwin::calib::nmbe({1, -1}, {0, 0}, 1));
+}
+
+TEST_CASE("the measured CSV reader: time column, units, empty fields, timestamps with zones") {
+    const auto a = dctwin::calib::read_measured_csv(kData + "seconds.csv");
+    REQUIRE(a.series.size() == 2);
+    CHECK_FALSE(a.epoch);
+    CHECK(a.time == std::vector<double>{0, 60, 120, 180});
+    CHECK(a.lines == std::vector<int>{3, 4, 5, 6});
+    CHECK(a.series[0].path == "site/grid_power");
+    CHECK(a.series[0].unit == "kW");
+    CHECK(a.series[0].scale == doctest::Approx(1000));
+    CHECK(std::isnan(a.series[0].values[2]));  // an empty field: no measurement
+    CHECK(a.series[1].path == "racks/coolant_return_temperature/hall1/rowA/rack01");
+    CHECK(a.series[1].offset == doctest::Approx(273.15));
+    CHECK(a.series[1].line == 2);
+
+    const auto b = dctwin::calib::read_measured_csv(kData + "timestamps.csv");
+    REQUIRE(b.epoch);
+    CHECK(*b.epoch == *dctwin::calib::parse_iso8601("2026-03-01 00:00:00"));
+    CHECK(b.time == std::vector<double>{0, 60, 120});  // 01:02+01:00 is 00:02 UTC
+    CHECK(b.series[1].path == "/site/max_junction_temperature");
+    CHECK(dctwin::calib::parse_iso8601("2026-03-01T00:00:00.250Z").value() - *b.epoch == doctest::Approx(0.25));
+    CHECK(dctwin::calib::parse_iso8601("2026-03-01T00:00:00-0130").value() - *b.epoch == doctest::Approx(5400));
+    CHECK_FALSE(dctwin::calib::parse_iso8601("2026-02-30T00:00:00"));
+    CHECK_FALSE(dctwin::calib::parse_iso8601("2026-03-01T00:00:00Zx"));
+}
+
+TEST_CASE("the measured CSV reader places every fault at line and column") {
+    auto loc = [](const std::string& text) {
+        try {
+            (void)dctwin::calib::parse_measured_csv(text, "m.csv");
+        } catch (const dctwin::InputError& e) {
+            return std::pair{e.loc.line, e.loc.col};
+        }
+        return std::pair{-1, -1};
+    };
+    CHECK(loc("") == std::pair{1, 1});                                          // empty
+    CHECK(loc("time [s],site/grid_power [kW]\n") == std::pair{1, 1});           // no rows
+    CHECK(loc("when,site/grid_power [kW]\n0,1\n") == std::pair{1, 1});         // no time column
+    CHECK(loc("time [min],a [kW]\n0,1\n") == std::pair{1, 7});                  // time not in s
+    CHECK(loc("time [s],site/grid_power\n0,1\n") == std::pair{1, 10});          // no unit
+    CHECK(loc("time [s],site/grid_power [zorks]\n0,1\n") == std::pair{1, 27}); // unknown unit
+    CHECK(loc("time [s],a [kW],a [W]\n0,1,2\n") == std::pair{1, 17});           // twice
+    CHECK(loc("time [s],a [kW]\n0,1\n0,2\n") == std::pair{3, 1});               // not increasing
+    CHECK(loc("time [s],a [kW]\n0,1\n10,x\n") == std::pair{3, 4});              // not a number
+    CHECK(loc("time [s],a [kW]\n0,1,2\n") == std::pair{2, 5});                  // too many fields
+    CHECK(loc("time [s],a [kW]\n0\n") == std::pair{2, 2});                      // too few
+    CHECK(loc("timestamp,a [kW]\n2026-03-01 24:00:00,1\n") == std::pair{2, 1}); // bad timestamp
+    CHECK(loc("time [s],\"a [kW]\n0,1\n") == std::pair{1, 10});                 // open quote
+    CHECK(loc("time [s],a [kW]\n# a comment\n0,1\n\n10,2\n") == std::pair{-1, -1});
+}
+
+TEST_CASE("compare: linear interpolation of the simulated series at the measured times") {
+    TempDir dir;
+    const std::string h5 = dir.file("r.h5"), csv = dir.file("m.csv");
+    write_results(h5, {0, 10, 20}, {0, 1000, 2000}, {30, 31, 32});
+    // At 5 s and 15 s the simulated series is halfway between its rows; 25 s is after the run.
+    write_text(csv, fmt::format("time [s],site/grid_power [kW],racks/coolant_return_temperature/hall1/rowA/rack02 [K]\n"
+                                "5,0.5,{}\n15,1.5,{}\n25,9,{}\n",
+                                31.5 + 273.15, 32.5 + 273.15, 99.0));
+    const auto c = dctwin::calib::compare(h5, dctwin::calib::read_measured_csv(csv), {});
+    REQUIRE(c.series.size() == 2);
+    for (const auto& s : c.series) {
+        CHECK(s.samples == 3);
+        CHECK(s.compared == 2);
+        CHECK(s.outside == 1);
+        CHECK(s.max_error == doctest::Approx(0).epsilon(1e-9).scale(1));
+    }
+    CHECK(c.series[0].dataset == "/site/grid_power");
+    CHECK(c.series[1].column == "hall1/rowA/rack02");
+    CHECK(c.series[1].error_unit == "K");
+}
+
+TEST_CASE("compare: hourly metrics over complete hours, gaps and outliers reported") {
+    TempDir dir;
+    const std::string h5 = dir.file("r.h5"), csv = dir.file("m.csv");
+    std::vector<double> t, p, r;
+    for (int i = 0; i <= 180; ++i) {  // 3 h every minute
+        t.push_back(60.0 * i);
+        p.push_back(100e3 + 20e3 * std::sin(i / 20.0));
+        r.push_back(35 + std::cos(i / 30.0));
+    }
+    write_results(h5, t, p, r);
+    constexpr double kOffsetKw = 4;  // measured = simulated + 4 kW
+    constexpr int kOutlier = 150;    // one sample 300 kW off
+    std::string text = "time [s],site/grid_power [kW]\n";
+    std::vector<double> m, s;
+    std::vector<std::vector<double>> hm(3), hs(3);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] > 4200 && t[i] < 5400) continue;  // a gap of 20 min in the second hour
+        const double mv = p[i] / 1e3 + kOffsetKw + (int(i) == kOutlier ? 300 : 0);
+        text += fmt::format("{},{}\n", t[i], mv);
+        m.push_back(mv);
+        s.push_back(p[i] / 1e3);
+        if (t[i] < 3 * 3600.0) {
+            hm[std::size_t(t[i] / 3600)].push_back(mv);
+            hs[std::size_t(t[i] / 3600)].push_back(p[i] / 1e3);
+        }
+    }
+    write_text(csv, text);
+    const auto c = dctwin::calib::compare(h5, dctwin::calib::read_measured_csv(csv), {});
+    REQUIRE(c.series.size() == 1);
+    const auto& g = c.series[0];
+    CHECK(g.compared == m.size());
+    CHECK(*g.samples_metrics.nmbe == doctest::Approx(*dctwin::calib::nmbe(m, s, 1)));
+    CHECK(*g.samples_metrics.cv_rmse == doctest::Approx(*dctwin::calib::cv_rmse(m, s, 1)));
+    REQUIRE(g.gaps.size() == 1);
+    CHECK(g.gaps[0].from == 4200);
+    CHECK(g.gaps[0].to == 5400);
+    REQUIRE(g.outlier_times.size() == 1);
+    CHECK(g.outlier_times[0] == t[kOutlier]);
+    CHECK(g.max_error == doctest::Approx(300 + kOffsetKw));
+    // Hours 1 and 3 are covered; hour 2 lost 20 of its 60 minutes (under 90 %): two hourly means.
+    std::vector<double> bm, bs;
+    for (std::size_t h : {0u, 2u}) {
+        double a = 0, b = 0;
+        for (std::size_t k = 0; k < hm[h].size(); ++k) a += hm[h][k], b += hs[h][k];
+        bm.push_back(a / double(hm[h].size()));
+        bs.push_back(b / double(hs[h].size()));
+    }
+    CHECK(c.series[0].hourly.n == 2);
+    CHECK(*g.hourly.nmbe == doctest::Approx(*dctwin::calib::nmbe(bm, bs, 1)));
+    CHECK(*g.hourly.cv_limit == 0.30);
+    CHECK(*g.hourly.nmbe_limit == 0.10);
+    CHECK_FALSE(g.monthly.cv_rmse);  // 3 h: no month
+    CHECK_FALSE(g.monthly.why.empty());
+}
+
+TEST_CASE("compare: a short run of the example pod against measurements made from it") {
+    TempDir dir;
+    const std::string h5 = dir.file("pod.h5");
+    const auto run = viz_test::run_cli(
+        dir, "run " + std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml -o " + h5 + " --duration 5min", 300);
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    std::vector<double> t, p, ret;
+    std::string rack;
+    {
+        const dctwin::ResultsReader reader(h5);
+        t = reader.time();
+        p = reader.read("/site/grid_power");
+        std::vector<std::size_t> shape;
+        const auto all = reader.read("/racks/coolant_return_temperature", &shape);
+        for (std::size_t i = 0; i < shape[0]; ++i) ret.push_back(all[i * shape[1]]);
+        rack = reader.read_strings("/racks/paths").at(0);
+    }
+    REQUIRE(t.size() > 10);
+    // Measured = simulated (in kW and degF) at the output times after t = 0 (rows sharing a
+    // time are one step), and the same power with a known offset.
+    constexpr double kOffsetKw = 5;
+    std::string exact = fmt::format("time [s],site/grid_power [kW],racks/coolant_return_temperature/{} [degF]\n", rack);
+    std::string offset = "time [s],site/grid_power [kW]\n";
+    std::vector<double> measured;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (i + 1 < t.size() && t[i + 1] == t[i]) continue;
+        exact += fmt::format("{},{},{}\n", t[i], p[i] / 1e3, ret[i] * 9 / 5 + 32);
+        offset += fmt::format("{},{}\n", t[i], p[i] / 1e3 + kOffsetKw);
+        measured.push_back(p[i] / 1e3 + kOffsetKw);
+    }
+    write_text(dir.file("exact.csv"), exact);
+    write_text(dir.file("offset.csv"), offset);
+
+    const auto a = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("exact.csv") + " --json", 60);
+    REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+    const auto ja = nlohmann::json::parse(a.out);
+    REQUIRE(ja["series"].size() == 2);
+    for (const auto& s : ja["series"]) {
+        CHECK(s["compared"].get<std::size_t>() == measured.size());
+        CHECK(s["at_samples"]["cv_rmse"].get<double>() == doctest::Approx(0).scale(1).epsilon(1e-9));
+        CHECK(s["at_samples"]["nmbe"].get<double>() == doctest::Approx(0).scale(1).epsilon(1e-9));
+        CHECK(s["max_error"].get<double>() < 1e-9 * std::abs(s["mean_measured"].get<double>()));
+    }
+    CHECK(ja["series"][1]["error_unit"] == "degF (difference)");
+
+    // NMBE = sum (m - s) / ((n - p) mean(m)) = n d / ((n - 1) mean(m)) for a constant offset d;
+    // CV(RMSE) = sqrt(n d^2 / (n - 1)) / mean(m). mean(m) from the measurements written above.
+    const auto b = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("offset.csv") + " --json", 60);
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    const auto jb = nlohmann::json::parse(b.out)["series"][0];
+    double mean = 0;
+    for (const double v : measured) mean += v / double(measured.size());
+    const double n = double(measured.size());
+    CHECK(jb["at_samples"]["nmbe"].get<double>() == doctest::Approx(n * kOffsetKw / ((n - 1) * mean)).epsilon(1e-9));
+    CHECK(jb["at_samples"]["cv_rmse"].get<double>() ==
+          doctest::Approx(std::sqrt(n / (n - 1)) * kOffsetKw / mean).epsilon(1e-9));
+    CHECK(jb["max_error"].get<double>() == doctest::Approx(kOffsetKw).epsilon(1e-9));
+    CHECK(jb["outlier_times_s"].empty());
+
+    // The text table says the method and the thresholds.
+    const auto text = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("offset.csv"), 60);
+    CHECK(text.exit_code == 0);
+    CHECK(contains(text.out, "interpolated linearly"));
+    CHECK(contains(text.out, "p = 1"));
+    CHECK(contains(text.out, "site/grid_power [kW]"));
+}
+
+TEST_CASE("compare: bad input is a located error with exit status 2") {
+    TempDir dir;
+    const std::string h5 = dir.file("r.h5");
+    write_results(h5, {0, 10, 20}, {0, 1000, 2000}, {30, 31, 32});
+    auto csv = [&](const std::string& name, const std::string& text) {
+        write_text(dir.file(name), text);
+        return dir.file(name);
+    };
+    check_located(dir, h5, csv("header.csv", "seconds,site/grid_power [kW]\n0,1\n"), ":1:1", "expected the time column");
+    check_located(dir, h5, csv("path.csv", "time [s],site/grid_pwr [kW]\n0,1\n"), ":1:10",
+                  "did you mean 'site/grid_power'");
+    check_located(dir, h5, csv("rack.csv", "time [s],racks/coolant_return_temperature/hall1/rowA/rack9 [degC]\n0,1\n"),
+                  ":1:10", "'racks/coolant_return_temperature/hall1/rowA/rack01'");
+    check_located(dir, h5, csv("unit.csv", "time [s],site/grid_power [zorks]\n0,1\n"), ":1:27", "unknown unit");
+    check_located(dir, h5, csv("dim.csv", "time [s],site/grid_power [degC]\n0,1\n"), ":1:10", "does not convert");
+    check_located(dir, h5, csv("order.csv", "time [s],site/grid_power [kW]\n0,1\n10,1\n5,1\n"), ":4:1",
+                  "time must increase");
+    check_located(dir, h5, csv("empty.csv", ""), ":1:1", "empty file");
+    // A FIFO is refused at once (no writer is waited for), as every input file is.
+    const std::string fifo = dir.file("fifo.csv");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto f = viz_test::run_cli(dir, "compare " + h5 + " " + fifo, 30);
+    CHECK_FALSE(f.timed_out);
+    CHECK(f.exit_code == 2);
+    CHECK(contains(f.err, fifo + ": error: "));
+    CHECK(contains(f.err, "FIFO"));
+    // A missing results file, and a results path that is not one.
+    const auto m = viz_test::run_cli(dir, "compare " + dir.file("none.h5") + " " + csv("ok.csv", "time [s],site/grid_power [kW]\n0,1\n"), 30);
+    CHECK(m.exit_code == 2);
+    CHECK(contains(m.err, "none.h5"));
+}
