@@ -1,0 +1,20 @@
+// libFuzzer target for the measured-data reader (calib/measured.hpp): text in, a table or an
+// InputError out. Anything else escaping is a finding.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "calib/measured.hpp"
+#include "input/site_loader.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    try {
+        const auto m = dctwin::calib::parse_measured_csv(text, "fuzz.csv");
+        for (const auto& s : m.series)
+            if (s.values.size() != m.time.size()) __builtin_trap();  // one value per row, always
+    } catch (const dctwin::InputError&) {
+    }
+    return 0;
+}
