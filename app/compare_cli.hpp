@@ -18,7 +18,7 @@ struct CompareCommand {
     int run() const;
 
     CLI::App* command = nullptr;
-    std::string results, measured, gap, start;
+    std::string results, measured, gap, start, format = "auto", gpus;
     bool json = false;
 };
 

@@ -4,7 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <array>
+#include <cstring>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -308,12 +311,206 @@ MeasuredData parse_measured_csv(std::string_view text, const std::string& label)
     return out;
 }
 
-MeasuredData read_measured_csv(const std::string& path) {
-    std::string text;
+namespace {
+
+std::string read_text(const std::string& path) {
     try {
-        text = read_input_file(path, kMaxMeasuredBytes, "a measured-data file");
+        return read_input_file(path, kMaxMeasuredBytes, "a measured-data file");
     } catch (const FileReadError& e) {
         throw InputError(SourceLoc{path, 0, 0}, "", e.what(), std::string_view{});
+    }
+}
+
+// nvidia-smi's timestamp "2024/05/01 12:00:00.123" (also with '-' and 'T'): [s] since 1970.
+std::optional<double> smi_time(std::string_view s) {
+    if (s.size() < 19 || (s[4] != '/' && s[4] != '-') || s[7] != s[4]) return std::nullopt;
+    std::string iso(s);
+    iso[4] = iso[7] = '-';
+    return parse_iso8601(iso);
+}
+
+// One series sampled at its own times, before they are put on a shared axis.
+struct Sampled {
+    MeasuredSeries series;
+    std::vector<double> t;  // [s] since 1970
+    std::vector<int> lines;
+};
+
+// The series on the union of their times (NaN where one has no sample), t = 0 at the first.
+MeasuredData on_shared_axis(std::vector<Sampled> all, const std::string& label) {
+    MeasuredData out;
+    out.file = label;
+    std::vector<std::pair<double, int>> times;
+    for (const auto& a : all)
+        for (std::size_t i = 0; i < a.t.size(); ++i) times.emplace_back(a.t[i], a.lines[i]);
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end(), [](const auto& x, const auto& y) { return x.first == y.first; }),
+                times.end());
+    if (times.empty()) return out;
+    out.epoch = times.front().first;
+    for (const auto& [t, line] : times) {
+        out.time.push_back(t - *out.epoch);
+        out.lines.push_back(line);
+    }
+    for (auto& a : all) {
+        const std::vector<double> sampled = std::move(a.series.values);
+        a.series.values.assign(times.size(), std::numeric_limits<double>::quiet_NaN());
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < a.t.size(); ++i) {
+            while (times[k].first < a.t[i]) ++k;
+            a.series.values[k] = sampled[i];
+        }
+        out.series.push_back(std::move(a.series));
+    }
+    return out;
+}
+
+}  // namespace
+
+MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& label, const std::string& gpu_prefix) {
+    constexpr const char* kSmiExample =
+        "'timestamp, index, power.draw [W], temperature.gpu, clocks.sm [MHz]' (nvidia-smi --query-gpu=... --format=csv)";
+    Lines in(text, label);
+    if (!in.next()) in.fail_at(1, 1, std::string("empty file: expected nvidia-smi's CSV header, e.g. ") + kSmiExample);
+    const auto header = in.split();
+    const int header_line = in.number();
+    enum Kind { none, time, index, power, temperature, clock, clock_max };
+    std::vector<Kind> kind(header.size(), none);
+    std::vector<std::string> unit(header.size());
+    int c_time = -1, c_index = -1, c_power = -1, c_temp = -1, c_clock = -1, c_max = -1;
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        std::string name = header[i].text, u;
+        int unit_col = 0;
+        if (!heading_parts(header[i].text, name, u, unit_col)) name = header[i].text;
+        auto want = [&](const char* expected, int& column, Kind k) {
+            if (!u.empty() && u != expected)
+                in.fail(header[i].col + unit_col, fmt::format("unknown unit {} for {}: expected [{}]",
+                                                              shown(u.empty() ? "(none)" : u), shown(name), expected));
+            if (column < 0) {
+                column = int(i);
+                kind[i] = k;
+                unit[i] = u;
+            }
+        };
+        if (name == "timestamp") c_time = int(i), kind[i] = time;
+        else if (name == "index") c_index = int(i), kind[i] = index;
+        else if (name == "power.draw" || name == "power.draw.instant" || name == "power.draw.average") want("W", c_power, power);
+        else if (name == "temperature.gpu") {
+            if (!u.empty() && u != "C" && u != "degC")
+                in.fail(header[i].col + unit_col, fmt::format("unknown unit {} for temperature.gpu: expected none (degC)", shown(u)));
+            c_temp = int(i), kind[i] = temperature;
+        } else if (name == "clocks.sm" || name == "clocks.current.sm") want("MHz", c_clock, clock);
+        else if (name == "clocks.max.sm" || name == "clocks.max.sm_clock") want("MHz", c_max, clock_max);
+    }
+    if (c_time < 0 || c_index < 0 || (c_power < 0 && c_temp < 0))
+        in.fail(1, fmt::format("the header lacks {}: expected nvidia-smi's CSV header, e.g. {}",
+                               c_time < 0 ? "the column timestamp" : c_index < 0 ? "the column index"
+                                                                                 : "power.draw or temperature.gpu",
+                               kSmiExample));
+
+    std::map<int, std::array<Sampled, 3>> gpus;  // per index: power, temperature, clock fraction
+    std::map<int, double> last;                  // per index: the last time [s]
+    while (in.next()) {
+        const auto f = in.split();
+        if (f.size() != header.size())
+            in.fail(f.size() < header.size() ? int(in.line().size()) + 1 : f[header.size()].col,
+                    fmt::format("expected {} comma-separated fields as in the header on line {}, found {}",
+                                header.size(), header_line, f.size()));
+        const auto t = smi_time(f[std::size_t(c_time)].text);
+        if (!t)
+            in.fail(f[std::size_t(c_time)].col, fmt::format("expected a timestamp YYYY/MM/DD HH:MM:SS.fff, found {}",
+                                                            shown(f[std::size_t(c_time)].text)));
+        const auto& fi = f[std::size_t(c_index)];
+        const auto idx = number(fi.text);
+        if (!idx || *idx < 0 || *idx > 1e6 || *idx != std::floor(*idx))
+            in.fail(fi.col, fmt::format("expected a GPU index (0, 1, ...), found {}", shown(fi.text)));
+        const int g = int(*idx);
+        if (auto it = last.find(g); it != last.end() && !(*t > it->second))
+            in.fail(f[std::size_t(c_time)].col,
+                    fmt::format("time must increase for each GPU: GPU {} at this row is {} its previous sample", g,
+                                *t == it->second ? "at the same time as" : "before"));
+        last[g] = *t;
+        auto [it, added] = gpus.try_emplace(g);
+        auto& series = it->second;
+        if (added) {
+            const std::string device = gpu_prefix + std::to_string(g);
+            const char* paths[] = {"devices/power/", "devices/junction_temperature/", "devices/clock_fraction/"};
+            const char* units[] = {"W", "degC", "1"};
+            for (int k = 0; k < 3; ++k) {
+                auto& m = series[std::size_t(k)].series;
+                m.path = paths[k] + device;
+                m.unit = units[k];
+                m.line = in.number();
+                m.col = fi.col;
+                const UnitMap u = unit_map(m.unit);
+                m.scale = u.scale;
+                m.offset = u.offset;
+                m.dim = u.dim;
+            }
+        }
+        // A value with nvidia-smi's unit suffix ("312.45 W") or without (nounits).
+        auto value = [&](int column, const char* suffix) -> std::optional<double> {
+            const auto& fv = f[std::size_t(column)];
+            std::string_view v = fv.text;
+            if (v.empty() || v == "[N/A]" || v == "N/A" || v == "[Not Supported]" || v == "[Unknown Error]")
+                return std::numeric_limits<double>::quiet_NaN();
+            if (*suffix && v.size() > std::strlen(suffix) && v.substr(v.size() - std::strlen(suffix)) == suffix)
+                v = trim(v.substr(0, v.size() - std::strlen(suffix)));
+            const auto x = number(v);
+            if (!x)
+                in.fail(fv.col, fmt::format("expected a number{}{}, found {}", *suffix ? " in " : "", suffix, shown(fv.text)));
+            return x;
+        };
+        auto add = [&](int k, double v) {
+            auto& s = series[std::size_t(k)];
+            s.t.push_back(*t);
+            s.lines.push_back(in.number());
+            s.series.values.push_back(v);
+        };
+        if (c_power >= 0) add(0, *value(c_power, "W"));
+        if (c_temp >= 0) add(1, *value(c_temp, ""));
+        if (c_clock >= 0 && c_max >= 0) {
+            const double c = *value(c_clock, "MHz"), m = *value(c_max, "MHz");
+            add(2, m > 0 ? c / m : std::numeric_limits<double>::quiet_NaN());
+        }
+    }
+    if (gpus.empty()) in.fail_at(header_line, 1, "the file has a header but no samples");
+    std::vector<Sampled> all;
+    for (auto& [g, series] : gpus)
+        for (auto& s : series)
+            if (!s.t.empty()) all.push_back(std::move(s));
+    return on_shared_axis(std::move(all), label);
+}
+
+MeasuredData read_measured_csv(const std::string& path) { return parse_measured_csv(read_text(path), path); }
+
+std::optional<MeasuredFormat> measured_format(std::string_view name) {
+    if (name == "auto") return MeasuredFormat::automatic;
+    if (name == "csv") return MeasuredFormat::csv;
+    if (name == "nvidia-smi") return MeasuredFormat::nvidia_smi;
+    return std::nullopt;
+}
+
+MeasuredData read_measured(const std::string& path, MeasuredFormat format, const std::string& gpu_prefix) {
+    const std::string text = read_text(path);
+    if (format == MeasuredFormat::automatic) {
+        Lines in(text, path);
+        format = MeasuredFormat::csv;
+        if (in.next()) {
+            const auto h = in.split();
+            bool metric = false;
+            for (const auto& f : h)
+                metric = metric || f.text.rfind("power.draw", 0) == 0 || f.text.rfind("temperature.gpu", 0) == 0;
+            if (h.size() > 2 && h[0].text == "timestamp" && h[1].text == "index" && metric) format = MeasuredFormat::nvidia_smi;
+        }
+    }
+    if (format == MeasuredFormat::nvidia_smi) {
+        if (gpu_prefix.empty())
+            throw InputError(SourceLoc{path, 1, 1}, "",
+                             "nvidia-smi output names GPUs by index: say which devices they are with --gpus PREFIX "
+                             "(e.g. --gpus hall1/rowA/rack01/gpu: index 0 is hall1/rowA/rack01/gpu0)",
+                             std::string_view{});
+        return parse_nvidia_smi_csv(text, path, gpu_prefix);
     }
     return parse_measured_csv(text, path);
 }

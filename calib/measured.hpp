@@ -44,6 +44,24 @@ MeasuredData parse_measured_csv(std::string_view text, const std::string& label)
 /// Reads and parses the file `path` (a regular file, at most kMaxMeasuredBytes). Throws InputError.
 MeasuredData read_measured_csv(const std::string& path);
 
+/// nvidia-smi's CSV (`nvidia-smi --query-gpu=timestamp,index,power.draw,temperature.gpu,clocks.sm
+/// --format=csv`, with or without `,nounits`; also `clocks.max.sm`): one row per GPU and
+/// sample, timestamps "YYYY/MM/DD HH:MM:SS.mmm" in the node's local time, taken as UTC. GPU
+/// `index` k is the device `gpu_prefix` + k of the results file (e.g. prefix
+/// "hall1/rowA/rack01/gpu"). Series: power.draw -> devices/power [W], temperature.gpu ->
+/// devices/junction_temperature [degC] (the die sensor nvidia-smi reports), and with
+/// clocks.max.sm, clocks.sm / clocks.max.sm -> devices/clock_fraction [1]. "[N/A]" and
+/// "[Not Supported]" are no measurement. Throws InputError at file:line:col.
+MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& label, const std::string& gpu_prefix);
+
+/// The formats `dctwin compare` reads.
+enum class MeasuredFormat { automatic, csv, nvidia_smi };
+/// "csv", "nvidia-smi", "auto"; nullopt for another name.
+std::optional<MeasuredFormat> measured_format(std::string_view name);
+/// Reads `path` in `format` (automatic: nvidia-smi when the header starts with `timestamp,
+/// index` and names a power.draw or temperature.gpu column, else the measured CSV).
+MeasuredData read_measured(const std::string& path, MeasuredFormat format, const std::string& gpu_prefix);
+
 /// An ISO 8601 date and time, "2026-03-01T00:00:00Z", "2026-03-01 00:00:00.5",
 /// "2026-03-01T01:00:00+01:00", as [s] since 1970-01-01 00:00 UTC (no zone: UTC). nullopt
 /// when it is not one.

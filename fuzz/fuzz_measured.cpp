@@ -1,4 +1,4 @@
-// libFuzzer target for the measured-data reader (calib/measured.hpp): text in, a table or an
+// libFuzzer target for the measured-data readers (calib/measured.hpp: the CSV, nvidia-smi): text in, a table or an
 // InputError out. Anything else escaping is a finding.
 
 #include <cstddef>
@@ -14,6 +14,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto m = dctwin::calib::parse_measured_csv(text, "fuzz.csv");
         for (const auto& s : m.series)
             if (s.values.size() != m.time.size()) __builtin_trap();  // one value per row, always
+    } catch (const dctwin::InputError&) {
+    }
+    try {
+        const auto m = dctwin::calib::parse_nvidia_smi_csv(text, "fuzz.csv", "gpu");
+        for (const auto& s : m.series)
+            if (s.values.size() != m.time.size()) __builtin_trap();
     } catch (const dctwin::InputError&) {
     }
     return 0;

@@ -303,3 +303,92 @@ TEST_CASE("compare: bad input is a located error with exit status 2") {
     CHECK(m.exit_code == 2);
     CHECK(contains(m.err, "none.h5"));
 }
+
+TEST_CASE("the nvidia-smi reader: GPUs by index onto device paths, units, missing values, one time axis") {
+    const auto d = dctwin::calib::read_measured(kData + "nvidia-smi.csv", dctwin::calib::MeasuredFormat::automatic,
+                                                "hall1/rowA/rack01/gpu");
+    REQUIRE(d.epoch);
+    CHECK(*d.epoch == doctest::Approx(*dctwin::calib::parse_iso8601("2026-03-01T00:00:00.125Z")));
+    REQUIRE(d.time.size() == 4);  // the union of both GPUs' sample times
+    REQUIRE(d.series.size() == 6);  // power, temperature and clock fraction of two GPUs
+    CHECK(d.series[0].path == "devices/power/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[0].unit == "W");
+    CHECK(d.series[0].values[0] == 312.45);
+    CHECK(std::isnan(d.series[0].values[1]));  // GPU 1's time
+    CHECK(d.series[1].path == "devices/junction_temperature/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[1].values[2] == 61);
+    CHECK(d.series[2].path == "devices/clock_fraction/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[2].values[2] == doctest::Approx(1755.0 / 1980.0));
+    CHECK(d.series[3].path == "devices/power/hall1/rowA/rack01/gpu1");
+    CHECK(std::isnan(d.series[3].values[3]));  // [N/A]
+    CHECK(d.series[4].values[3] == 60);
+
+    auto loc = [](const std::string& text) {
+        try {
+            (void)dctwin::calib::parse_nvidia_smi_csv(text, "smi.csv", "gpu");
+        } catch (const dctwin::InputError& e) {
+            return std::pair{e.loc.line, e.loc.col};
+        }
+        return std::pair{-1, -1};
+    };
+    const std::string h = "timestamp, index, power.draw [W]\n";
+    CHECK(loc("") == std::pair{1, 1});
+    CHECK(loc(h) == std::pair{1, 1});                                            // no samples
+    CHECK(loc("timestamp, power.draw [W]\n") == std::pair{1, 1});              // no index
+    CHECK(loc("timestamp, index, power.draw [kW]\n") == std::pair{1, 31});     // wrong unit
+    CHECK(loc(h + "2026/03/01 00:00:00.1, 0, 1 W\n2026/03/01 00:00:00.0, 0, 1 W\n") == std::pair{3, 1});  // backwards
+    CHECK(loc(h + "2026/13/01 00:00:00.1, 0, 1 W\n") == std::pair{2, 1});       // no month 13
+    CHECK(loc(h + "2026/03/01 00:00:00.1, x, 1 W\n") == std::pair{2, 24});      // index
+    CHECK(loc(h + "2026/03/01 00:00:00.1, 0, 1 kW\n") == std::pair{2, 27});     // value
+    CHECK(loc(h + "2026/03/01 00:00:00.1, 0\n") == std::pair{2, 25});           // fields
+}
+
+TEST_CASE("compare: nvidia-smi output of the example pod's GPUs, and its bad input") {
+    TempDir dir;
+    const std::string h5 = dir.file("pod.h5");
+    const auto run = viz_test::run_cli(
+        dir, "run " + std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml -o " + h5 + " --duration 3min", 300);
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    std::vector<double> t, p, tj;
+    std::vector<std::string> paths;
+    std::size_t width = 0;
+    {
+        const dctwin::ResultsReader reader(h5);
+        t = reader.time();
+        std::vector<std::size_t> shape;
+        p = reader.read("/devices/power", &shape);
+        width = shape[1];
+        tj = reader.read("/devices/junction_temperature");
+        paths = reader.read_strings("/devices/paths");
+    }
+    // GPUs 0 and 1 of the first rack as nvidia-smi prints them, at the output times.
+    REQUIRE(paths.at(1).size() > 1);
+    const std::string prefix = paths[0].substr(0, paths[0].size() - 1);  // ".../gpu"
+    REQUIRE(paths[1] == prefix + "1");
+    std::string text = "timestamp, index, power.draw [W], temperature.gpu\n";
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (i + 1 < t.size() && t[i + 1] == t[i]) continue;
+        const int ms = int(std::lround(t[i] * 1000));
+        for (std::size_t g = 0; g < 2; ++g)
+            text += fmt::format("2026/03/01 00:{:02}:{:02}.{:03}, {}, {} W, {}\n", ms / 60000, ms / 1000 % 60, ms % 1000, g,
+                                p[i * width + g], tj[i * width + g]);
+    }
+    write_text(dir.file("smi.csv"), text);
+    const auto r = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("smi.csv") + " --gpus " + prefix + " --json", 60);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j["series"].size() == 4);
+    for (const auto& s : j["series"]) {
+        CHECK(s["compared"].get<std::size_t>() > 10);
+        CHECK(s["max_error"].get<double>() <= 1e-9 * std::abs(s["mean_measured"].get<double>()));
+    }
+    // Without --gpus the indices mean nothing; a prefix the file lacks is an unknown path.
+    const auto no = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("smi.csv"), 60);
+    CHECK(no.exit_code == 2);
+    CHECK(contains(no.err, "smi.csv:1:1: error: "));
+    CHECK(contains(no.err, "--gpus"));
+    const auto bad = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("smi.csv") + " --gpus hall9/gpu", 60);
+    CHECK(bad.exit_code == 2);
+    CHECK(contains(bad.err, "smi.csv:2:"));
+    CHECK(contains(bad.err, "did you mean"));
+}
