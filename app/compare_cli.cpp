@@ -22,10 +22,12 @@ CompareCommand::CompareCommand(CLI::App& app) {
     command->add_flag("--json", json, "print the comparison as JSON on stdout");
     command->add_option("--gap", gap, "a span without measurement longer than this is a gap, with its unit (10min); "
                                       "default: 3 x the median sample interval");
-    command->add_option("--format", format, "MEASURED's format: csv, nvidia-smi, auto (default: by its header)")
-        ->check(CLI::IsMember({"auto", "csv", "nvidia-smi"}));
-    command->add_option("--gpus", gpus, "nvidia-smi: the device path of GPU index 0 without its number, e.g. "
+    command->add_option("--format", format, "MEASURED's format: csv, nvidia-smi, prometheus, auto (default: by its start)")
+        ->check(CLI::IsMember({"auto", "csv", "nvidia-smi", "prometheus"}));
+    command->add_option("--gpus", gpus, "nvidia-smi, DCGM: the device path of GPU index 0 without its number, e.g. "
                                         "hall1/rowA/rack01/gpu (index k is PREFIXk)");
+    command->add_option("--metric", metrics, "prometheus: a metric onto a result path, "
+                                             "'NAME{label=\"v\"}=site/grid_power [W]' (repeatable)");
     command->add_option("--start", start, "with a timestamp column: the timestamp at t = 0 of the run (ISO 8601); "
                                           "default: the first row's");
 }
@@ -35,7 +37,10 @@ int CompareCommand::run() const {
     try {
         calib::CompareOptions opt;
         if (!gap.empty()) opt.gap = parse_duration(gap);
-        const calib::MeasuredData data = calib::read_measured(measured, *calib::measured_format(format), gpus);
+        calib::TelemetryOptions telemetry;
+        telemetry.gpu_prefix = gpus;
+        for (const auto& m : metrics) telemetry.maps.push_back(calib::parse_metric_map(m));
+        const calib::MeasuredData data = calib::read_measured(measured, *calib::measured_format(format), telemetry);
         if (!start.empty()) {
             const auto s = calib::parse_iso8601(start);
             if (!s) throw std::invalid_argument(fmt::format("--start: expected an ISO 8601 timestamp, e.g. 2026-03-01T00:00:00Z"));

@@ -3,6 +3,7 @@
 // (calib/compare.hpp, docs/calibration.md).
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,7 @@ struct CompareCommand {
 
     CLI::App* command = nullptr;
     std::string results, measured, gap, start, format = "auto", gpus;
+    std::vector<std::string> metrics;
     bool json = false;
 };
 

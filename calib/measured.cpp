@@ -484,14 +484,198 @@ MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& labe
 
 MeasuredData read_measured_csv(const std::string& path) { return parse_measured_csv(read_text(path), path); }
 
+namespace {
+
+bool metric_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool metric_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+
+// Parses `NAME{a="x",b="y"}` from the start of `s`; returns the length read or 0 when
+// malformed; `err` gets the offset and what was expected.
+std::size_t metric_selector(std::string_view s, std::string& name, std::vector<std::pair<std::string, std::string>>& labels,
+                            std::size_t& err_at, std::string& err) {
+    std::size_t i = 0;
+    if (s.empty() || !metric_start(s[0])) {
+        err = "expected a metric name";
+        return err_at = 0, 0;
+    }
+    while (i < s.size() && metric_char(s[i])) ++i;
+    name = std::string(s.substr(0, i));
+    if (i >= s.size() || s[i] != '{') return i;
+    ++i;
+    while (true) {
+        while (i < s.size() && s[i] == ' ') ++i;
+        if (i < s.size() && s[i] == '}') return i + 1;
+        const std::size_t l0 = i;
+        if (i >= s.size() || !metric_start(s[i])) {
+            err = "expected a label name or '}'";
+            return err_at = i, 0;
+        }
+        while (i < s.size() && metric_char(s[i])) ++i;
+        std::string key(s.substr(l0, i - l0)), value;
+        if (i + 1 >= s.size() || s[i] != '=' || s[i + 1] != '"') {
+            err = "expected =\"value\" after the label name";
+            return err_at = i, 0;
+        }
+        i += 2;
+        for (;; ++i) {
+            if (i >= s.size()) {
+                err = "a label value is not closed on its line";
+                return err_at = l0, 0;
+            }
+            if (s[i] == '"') break;
+            if (s[i] == '\\' && i + 1 < s.size()) {
+                ++i;
+                value += s[i] == 'n' ? '\n' : s[i];
+            } else {
+                value += s[i];
+            }
+        }
+        ++i;
+        labels.emplace_back(std::move(key), std::move(value));
+        while (i < s.size() && s[i] == ' ') ++i;
+        if (i < s.size() && s[i] == ',') ++i;
+        else if (i >= s.size() || s[i] != '}') {
+            err = "expected ',' or '}' after a label";
+            return err_at = i, 0;
+        }
+    }
+}
+
+std::optional<double> prom_number(std::string_view s) {
+    if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (s == "+Inf" || s == "-Inf" || s == "Inf") return std::nullopt;  // not a measurement
+    return number(s);
+}
+
+}  // namespace
+
+MetricMap parse_metric_map(std::string_view text) {
+    MetricMap m;
+    std::size_t err_at = 0;
+    std::string err;
+    const std::size_t n = metric_selector(text, m.name, m.labels, err_at, err);
+    if (n == 0) throw std::invalid_argument(fmt::format("--metric: {} at character {}", err, err_at + 1));
+    if (n >= text.size() || text[n] != '=')
+        throw std::invalid_argument("--metric: expected NAME{label=\"value\",...}=result/path [unit], e.g. "
+                                    "'facility_power_watts{point=\"grid\"}=site/grid_power [W]'");
+    std::string unit;
+    int unit_col = 0;
+    if (!heading_parts(trim(text.substr(n + 1)), m.path, unit, unit_col) || !path_like(m.path))
+        throw std::invalid_argument(fmt::format("--metric {}: expected '=result/path [unit]' after the metric", std::string(text)));
+    try {
+        (void)unit_map(unit);
+    } catch (const UnitError& e) {
+        throw std::invalid_argument(fmt::format("--metric {}: unknown unit '{}'", std::string(text), unit));
+    }
+    m.unit = unit;
+    return m;
+}
+
+MeasuredData parse_prometheus_text(std::string_view text, const std::string& label, const std::string& gpu_prefix,
+                                   const std::vector<MetricMap>& maps) {
+    Lines in(text, label);
+    std::map<std::string, std::size_t> index;  // path -> position in `all`
+    std::vector<Sampled> all;
+    bool any = false;
+    while (in.next()) {
+        const std::string_view line = trim(in.line());
+        if (line.front() == '#') continue;  // HELP, TYPE, UNIT, EOF (Lines skips them already)
+        const int col0 = int(line.data() - in.line().data()) + 1;
+        any = true;
+        std::string name;
+        std::vector<std::pair<std::string, std::string>> labels;
+        std::size_t err_at = 0;
+        std::string err;
+        const std::size_t n = metric_selector(line, name, labels, err_at, err);
+        if (n == 0) in.fail(col0 + int(err_at), err + " (Prometheus text: NAME{label=\"value\",...} VALUE TIMESTAMP)");
+        // The series this sample belongs to, if any.
+        std::string path, unit;
+        auto label_of = [&](const char* k) -> const std::string* {
+            for (const auto& [key, v] : labels)
+                if (key == k) return &v;
+            return nullptr;
+        };
+        if (!gpu_prefix.empty() && (name == "DCGM_FI_DEV_POWER_USAGE" || name == "DCGM_FI_DEV_GPU_TEMP")) {
+            const std::string* gpu = label_of("gpu");
+            if (!gpu || gpu->empty() || gpu->size() > 6 ||
+                !std::all_of(gpu->begin(), gpu->end(), [](char c) { return c >= '0' && c <= '9'; }))
+                in.fail(col0, fmt::format("{}: expected a label gpu=\"N\" naming the GPU's index", name));
+            path = (name == "DCGM_FI_DEV_POWER_USAGE" ? "devices/power/" : "devices/junction_temperature/") + gpu_prefix + *gpu;
+            unit = name == "DCGM_FI_DEV_POWER_USAGE" ? "W" : "degC";
+        }
+        for (const auto& m : maps) {
+            if (m.name != name) continue;
+            const bool match = std::all_of(m.labels.begin(), m.labels.end(), [&](const auto& kv) {
+                const std::string* v = label_of(kv.first.c_str());
+                return v && *v == kv.second;
+            });
+            if (match) {
+                path = m.path;
+                unit = m.unit;
+                break;
+            }
+        }
+        if (path.empty()) continue;
+        // VALUE TIMESTAMP after the selector.
+        std::size_t i = n;
+        auto token = [&](int& col) {
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+            const std::size_t b = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+            col = col0 + int(b);
+            return line.substr(b, i - b);
+        };
+        int vcol = 0, tcol = 0;
+        const std::string_view vt = token(vcol), tt = token(tcol);
+        const auto v = prom_number(vt);
+        if (!v) in.fail(vcol, fmt::format("expected the sample's value, a number, found {}", shown(vt)));
+        if (tt.empty())
+            in.fail(tcol, "expected a timestamp after the value (ms since 1970): a comparison needs the time of every "
+                          "sample, as a dump of scrapes has");
+        const auto ts = number(tt);
+        if (!ts || *ts < 0) in.fail(tcol, fmt::format("expected a timestamp in ms since 1970, found {}", shown(tt)));
+        const double t = *ts >= 1e11 ? *ts / 1000 : *ts;  // Prometheus: ms; OpenMetrics: s
+        auto [it, added] = index.try_emplace(path, all.size());
+        if (added) {
+            Sampled s;
+            s.series.path = path;
+            s.series.unit = unit;
+            s.series.line = in.number();
+            s.series.col = col0;
+            const UnitMap u = unit_map(unit);
+            s.series.scale = u.scale;
+            s.series.offset = u.offset;
+            s.series.dim = u.dim;
+            all.push_back(std::move(s));
+        }
+        Sampled& s = all[it->second];
+        if (!s.t.empty() && !(t > s.t.back()))
+            in.fail(tcol, fmt::format("time must increase for each series: this sample of {} is {} the one on line {}",
+                                      shown(path), t == s.t.back() ? "at the same time as" : "before", s.lines.back()));
+        s.t.push_back(t);
+        s.lines.push_back(in.number());
+        s.series.values.push_back(*v);
+    }
+    if (!any) in.fail_at(1, 1, "empty file: expected Prometheus text, e.g. 'DCGM_FI_DEV_POWER_USAGE{gpu=\"0\"} 312.4 1709251200000'");
+    if (all.empty())
+        in.fail_at(1, 1, gpu_prefix.empty() && maps.empty()
+                             ? "no metric is mapped to a result path: give --gpus PREFIX for DCGM metrics and --metric "
+                               "'NAME{...}=path [unit]' for others"
+                             : "no sample of a mapped metric (DCGM_FI_DEV_POWER_USAGE, DCGM_FI_DEV_GPU_TEMP with "
+                               "--gpus, or a --metric) in the file");
+    return on_shared_axis(std::move(all), label);
+}
+
 std::optional<MeasuredFormat> measured_format(std::string_view name) {
     if (name == "auto") return MeasuredFormat::automatic;
     if (name == "csv") return MeasuredFormat::csv;
     if (name == "nvidia-smi") return MeasuredFormat::nvidia_smi;
+    if (name == "prometheus") return MeasuredFormat::prometheus;
     return std::nullopt;
 }
 
-MeasuredData read_measured(const std::string& path, MeasuredFormat format, const std::string& gpu_prefix) {
+MeasuredData read_measured(const std::string& path, MeasuredFormat format, const TelemetryOptions& options) {
+    const std::string& gpu_prefix = options.gpu_prefix;
     const std::string text = read_text(path);
     if (format == MeasuredFormat::automatic) {
         Lines in(text, path);
@@ -502,7 +686,20 @@ MeasuredData read_measured(const std::string& path, MeasuredFormat format, const
             for (const auto& f : h)
                 metric = metric || f.text.rfind("power.draw", 0) == 0 || f.text.rfind("temperature.gpu", 0) == 0;
             if (h.size() > 2 && h[0].text == "timestamp" && h[1].text == "index" && metric) format = MeasuredFormat::nvidia_smi;
+            std::string name;
+            std::vector<std::pair<std::string, std::string>> labels;
+            std::size_t at = 0;
+            std::string err;
+            const std::string_view l = trim(in.line());
+            const std::size_t n = metric_selector(l, name, labels, at, err);
+            // A sample line: the selector, blanks, a number.
+            if (n > 0 && n < l.size() && (l[n] == ' ' || l[n] == '\t')) {
+                const std::string_view rest = trim(l.substr(n));
+                if (prom_number(rest.substr(0, rest.find_first_of(" \t")))) format = MeasuredFormat::prometheus;
+            }
         }
+        // Lines skips comments: a file of `# HELP` and `# TYPE` lines is Prometheus text.
+        if (text.rfind("# HELP ", 0) == 0 || text.rfind("# TYPE ", 0) == 0) format = MeasuredFormat::prometheus;
     }
     if (format == MeasuredFormat::nvidia_smi) {
         if (gpu_prefix.empty())
@@ -512,6 +709,7 @@ MeasuredData read_measured(const std::string& path, MeasuredFormat format, const
                              std::string_view{});
         return parse_nvidia_smi_csv(text, path, gpu_prefix);
     }
+    if (format == MeasuredFormat::prometheus) return parse_prometheus_text(text, path, gpu_prefix, options.maps);
     return parse_measured_csv(text, path);
 }
 

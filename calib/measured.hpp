@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "input/units.hpp"
@@ -54,13 +55,38 @@ MeasuredData read_measured_csv(const std::string& path);
 /// "[Not Supported]" are no measurement. Throws InputError at file:line:col.
 MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& label, const std::string& gpu_prefix);
 
+/// A Prometheus metric mapped onto a result path: samples of metric `name` whose labels include
+/// every one of `labels` are the series `path`, in `unit`.
+struct MetricMap {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::string path, unit;
+};
+/// "NAME{label=\"v\",...}=result/path [unit]" (the labels optional). Throws std::invalid_argument.
+MetricMap parse_metric_map(std::string_view text);
+
+/// Prometheus / OpenMetrics text exposition with a timestamp on every sample used (a dump of
+/// scrapes, e.g. DCGM exporter output): `NAME{labels} VALUE TIMESTAMP`, the timestamp in ms
+/// since 1970 (Prometheus) or, when below 1e11, in s (OpenMetrics). DCGM exporter's
+/// DCGM_FI_DEV_POWER_USAGE [W] and DCGM_FI_DEV_GPU_TEMP [degC] map by their `gpu` label onto
+/// devices/power and devices/junction_temperature of device `gpu_prefix` + gpu (when the
+/// prefix is given); `maps` add any other metric (facility points). Samples of other metrics
+/// are skipped. Throws InputError at file:line:col.
+MeasuredData parse_prometheus_text(std::string_view text, const std::string& label, const std::string& gpu_prefix,
+                                   const std::vector<MetricMap>& maps);
+
 /// The formats `dctwin compare` reads.
-enum class MeasuredFormat { automatic, csv, nvidia_smi };
-/// "csv", "nvidia-smi", "auto"; nullopt for another name.
+enum class MeasuredFormat { automatic, csv, nvidia_smi, prometheus };
+/// "csv", "nvidia-smi", "prometheus", "auto"; nullopt for another name.
 std::optional<MeasuredFormat> measured_format(std::string_view name);
+struct TelemetryOptions {
+    std::string gpu_prefix;       ///< device path of GPU k without k, e.g. "hall1/rowA/rack01/gpu"
+    std::vector<MetricMap> maps;  ///< Prometheus metrics onto result paths
+};
 /// Reads `path` in `format` (automatic: nvidia-smi when the header starts with `timestamp,
-/// index` and names a power.draw or temperature.gpu column, else the measured CSV).
-MeasuredData read_measured(const std::string& path, MeasuredFormat format, const std::string& gpu_prefix);
+/// index` and names a power.draw or temperature.gpu column; Prometheus when the first line is
+/// `# HELP`, `# TYPE` or a sample `NAME{...} VALUE ...`; else the measured CSV).
+MeasuredData read_measured(const std::string& path, MeasuredFormat format, const TelemetryOptions& options);
 
 /// An ISO 8601 date and time, "2026-03-01T00:00:00Z", "2026-03-01 00:00:00.5",
 /// "2026-03-01T01:00:00+01:00", as [s] since 1970-01-01 00:00 UTC (no zone: UTC). nullopt

@@ -1,9 +1,10 @@
-// libFuzzer target for the measured-data readers (calib/measured.hpp: the CSV, nvidia-smi): text in, a table or an
-// InputError out. Anything else escaping is a finding.
+// libFuzzer target for the measured-data readers (calib/measured.hpp: the CSV, nvidia-smi,
+// Prometheus text): text in, a table or an InputError out. Anything else escaping is a finding.
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "calib/measured.hpp"
 #include "input/site_loader.hpp"
@@ -18,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         const auto m = dctwin::calib::parse_nvidia_smi_csv(text, "fuzz.csv", "gpu");
+        for (const auto& s : m.series)
+            if (s.values.size() != m.time.size()) __builtin_trap();
+    } catch (const dctwin::InputError&) {
+    }
+    try {
+        static const std::vector<dctwin::calib::MetricMap> maps{
+            dctwin::calib::parse_metric_map("facility_power_watts{point=\"grid\"}=site/grid_power [kW]")};
+        const auto m = dctwin::calib::parse_prometheus_text(text, "fuzz.txt", "gpu", maps);
         for (const auto& s : m.series)
             if (s.values.size() != m.time.size()) __builtin_trap();
     } catch (const dctwin::InputError&) {

@@ -18,7 +18,7 @@
 #   fuzz_sweep_file      sweep file           sites/sweeps/*.yaml
 #   fuzz_sweep_journal   cases.jsonl          fuzz/seeds/sweep_journal/
 #   fuzz_sweep_json      sweep.json           fuzz/seeds/sweep_json/
-#   fuzz_measured        measured data        tests/calib/data/*.csv (dctwin compare: CSV, nvidia-smi)
+#   fuzz_measured        measured data        tests/calib/data/* (dctwin compare: CSV, nvidia-smi, Prometheus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -53,7 +53,7 @@ for t in $targets; do
         fuzz_sweep_file) cp sites/sweeps/*.yaml "$seeds/" ;;
         fuzz_sweep_journal) cp fuzz/seeds/sweep_journal/* "$seeds/" ;;
         fuzz_sweep_json) cp fuzz/seeds/sweep_json/* "$seeds/"; flags=(-max_len=4096) ;;
-        fuzz_measured) cp tests/calib/data/*.csv "$seeds/"; flags=(-max_len=8192) ;;
+        fuzz_measured) cp tests/calib/data/* "$seeds/"; flags=(-max_len=8192) ;;
         *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
     esac
     echo "fuzz: running $t for ${seconds} s"

@@ -306,7 +306,7 @@ TEST_CASE("compare: bad input is a located error with exit status 2") {
 
 TEST_CASE("the nvidia-smi reader: GPUs by index onto device paths, units, missing values, one time axis") {
     const auto d = dctwin::calib::read_measured(kData + "nvidia-smi.csv", dctwin::calib::MeasuredFormat::automatic,
-                                                "hall1/rowA/rack01/gpu");
+                                                {"hall1/rowA/rack01/gpu", {}});
     REQUIRE(d.epoch);
     CHECK(*d.epoch == doctest::Approx(*dctwin::calib::parse_iso8601("2026-03-01T00:00:00.125Z")));
     REQUIRE(d.time.size() == 4);  // the union of both GPUs' sample times
@@ -391,4 +391,98 @@ TEST_CASE("compare: nvidia-smi output of the example pod's GPUs, and its bad inp
     CHECK(bad.exit_code == 2);
     CHECK(contains(bad.err, "smi.csv:2:"));
     CHECK(contains(bad.err, "did you mean"));
+}
+
+TEST_CASE("the Prometheus text reader: DCGM exporter metrics by gpu label, facility points by --metric") {
+    dctwin::calib::TelemetryOptions o;
+    o.gpu_prefix = "hall1/rowA/rack01/gpu";
+    o.maps.push_back(dctwin::calib::parse_metric_map("facility_power_watts{point=\"grid\"}=site/grid_power [W]"));
+    const auto d = dctwin::calib::read_measured(kData + "prometheus.txt", dctwin::calib::MeasuredFormat::automatic, o);
+    REQUIRE(d.epoch);
+    CHECK(*d.epoch == *dctwin::calib::parse_iso8601("2026-03-01T00:00:00Z"));  // 1772323200000 ms
+    CHECK(d.time == std::vector<double>{0, 60});
+    // In order of first appearance: power of GPU 0 and 1, temperature of GPU 0, grid power
+    // (the SM clock and the chiller point are not mapped: skipped).
+    REQUIRE(d.series.size() == 4);
+    CHECK(d.series[0].path == "devices/power/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[0].values == std::vector<double>{312.45, 640.02});
+    CHECK(std::isnan(d.series[1].values[1]));  // NaN: no measurement
+    CHECK(d.series[2].path == "devices/junction_temperature/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[2].unit == "degC");
+    CHECK(d.series[3].path == "site/grid_power");
+    CHECK(d.series[3].values == std::vector<double>{120500, 121000});
+
+    CHECK_THROWS_AS(dctwin::calib::parse_metric_map("x=site/grid_power"), std::invalid_argument);       // no unit
+    CHECK_THROWS_AS(dctwin::calib::parse_metric_map("x{a=1}=site/grid_power [W]"), std::invalid_argument);  // unquoted
+    CHECK_THROWS_AS(dctwin::calib::parse_metric_map("x=site/grid_power [zorks]"), std::invalid_argument);
+
+    auto loc = [](const std::string& text) {
+        try {
+            (void)dctwin::calib::parse_prometheus_text(text, "p.txt", "gpu",
+                                                       {dctwin::calib::parse_metric_map("m=site/grid_power [W]")});
+        } catch (const dctwin::InputError& e) {
+            return std::pair{e.loc.line, e.loc.col};
+        }
+        return std::pair{-1, -1};
+    };
+    CHECK(loc("") == std::pair{1, 1});
+    CHECK(loc("other 1 1000\n") == std::pair{1, 1});                       // nothing mapped
+    CHECK(loc("m 1\n") == std::pair{1, 4});                                // no timestamp
+    CHECK(loc("m x 1000\n") == std::pair{1, 3});                           // value
+    CHECK(loc("m 1 2000\nm 1 1000\n") == std::pair{2, 5});                 // backwards
+    CHECK(loc("m{a=\"1\" 1 1000\n") == std::pair{1, 9});                   // label not closed
+    CHECK(loc("9m 1 1000\n") == std::pair{1, 1});                          // name
+    CHECK(loc("DCGM_FI_DEV_GPU_TEMP{x=\"1\"} 50 1000\n") == std::pair{1, 1});  // no gpu label
+    CHECK(loc("# TYPE m gauge\nm 1 1000\nm 2 61000\n") == std::pair{-1, -1});
+}
+
+TEST_CASE("compare: Prometheus text of the example pod, DCGM metrics and a facility meter") {
+    TempDir dir;
+    const std::string h5 = dir.file("pod.h5");
+    const auto run = viz_test::run_cli(
+        dir, "run " + std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml -o " + h5 + " --duration 3min", 300);
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    std::vector<double> t, p, grid;
+    std::vector<std::string> paths;
+    std::size_t width = 0;
+    {
+        const dctwin::ResultsReader reader(h5);
+        t = reader.time();
+        std::vector<std::size_t> shape;
+        p = reader.read("/devices/power", &shape);
+        width = shape[1];
+        grid = reader.read("/site/grid_power");
+        paths = reader.read_strings("/devices/paths");
+    }
+    const std::string prefix = paths[0].substr(0, paths[0].size() - 1);
+    // Scrapes at the output times since 2026-03-01 00:00 UTC (ms); the meter in kW.
+    const double t0_ms = 1772323200000.0;
+    std::string text = "# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).\n# TYPE DCGM_FI_DEV_POWER_USAGE gauge\n";
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (i + 1 < t.size() && t[i + 1] == t[i]) continue;
+        const double ms = t0_ms + std::round(t[i] * 1000);
+        text += fmt::format("DCGM_FI_DEV_POWER_USAGE{{gpu=\"3\",Hostname=\"n1\"}} {} {}\n", p[i * width + 3], ms);
+        text += fmt::format("meter_kw{{point=\"grid\",site=\"a\"}} {} {}\n", grid[i] / 1e3, ms);
+    }
+    write_text(dir.file("scrape.txt"), text);
+    const std::string base = "compare " + h5 + " " + dir.file("scrape.txt") + " --gpus " + prefix;
+    const auto r = viz_test::run_cli(dir, base + " --metric meter_kw{point=\"grid\"}=site/grid_power[kW] --json", 60);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j["series"].size() == 2);
+    CHECK(j["series"][0]["dataset"] == "/devices/power");
+    CHECK(j["series"][0]["column"] == prefix + "3");
+    CHECK(j["series"][1]["dataset"] == "/site/grid_power");
+    for (const auto& s : j["series"]) {
+        CHECK(s["compared"].get<std::size_t>() > 10);
+        CHECK(s["max_error"].get<double>() <= 1e-9 * std::abs(s["mean_measured"].get<double>()));
+    }
+    // A malformed --metric, and a metric onto a path the run lacks (placed where it first appears).
+    const auto m = viz_test::run_cli(dir, base + " --metric meter_kw=site/grid_power", 60);
+    CHECK(m.exit_code == 2);
+    CHECK(contains(m.err, "--metric"));
+    const auto u = viz_test::run_cli(dir, base + " --metric meter_kw=site/grid_powr[kW]", 60);
+    CHECK(u.exit_code == 2);
+    CHECK(contains(u.err, "scrape.txt:4:1: error: "));
+    CHECK(contains(u.err, "did you mean 'site/grid_power'"));
 }
