@@ -15,11 +15,12 @@ struct CompareCommand {
     CompareCommand(const CompareCommand&) = delete;
     CompareCommand& operator=(const CompareCommand&) = delete;
 
-    /// The exit status when it was the command given (0 compared, 2 bad input), else -1.
+    /// The exit status when it was the command given (0 compared, 1 the plot cannot be drawn or
+    /// written, 2 bad input), else -1.
     int run() const;
 
     CLI::App* command = nullptr;
-    std::string results, measured, gap, start, format = "auto", gpus;
+    std::string results, measured, gap, start, format = "auto", gpus, interval, plot;
     std::vector<std::string> metrics;
     bool json = false;
 };

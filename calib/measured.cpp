@@ -482,6 +482,114 @@ MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& labe
     return on_shared_axis(std::move(all), label);
 }
 
+MeasuredData parse_dcgmi_dmon(std::string_view text, const std::string& label, const std::string& gpu_prefix,
+                              double interval) {
+    constexpr const char* kDmonExample = "'#Entity   POWER   GTEMP' (dcgmi dmon -e 155,150)";
+    if (!(interval > 0)) throw InputError(SourceLoc{label, 0, 0}, "", "the sample interval must be positive", std::string_view{});
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    auto words = [](std::string_view l) {
+        std::vector<std::pair<std::string_view, int>> w;  // word, 1-based column
+        std::size_t i = 0;
+        while (i < l.size()) {
+            while (i < l.size() && (l[i] == ' ' || l[i] == '\t')) ++i;
+            const std::size_t b = i;
+            while (i < l.size() && l[i] != ' ' && l[i] != '\t') ++i;
+            if (i > b) w.emplace_back(l.substr(b, i - b), int(b) + 1);
+        }
+        return w;
+    };
+    std::vector<std::string> fields;  // of the current header: POWER, GTEMP, ...
+    std::map<int, std::array<Sampled, 2>> gpus;
+    int round = -1, line_no = 0;
+    std::map<int, bool> in_round;
+    std::size_t pos = 0;
+    bool any = false;
+    while (pos <= text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const auto w = words(line);
+        if (w.empty()) continue;
+        auto fail = [&](int col, const std::string& d) {
+            throw InputError(SourceLoc{label, line_no, col}, "", d, std::string_view{});
+        };
+        if (w[0].first.front() == '#') {
+            // "#Entity POWER GTEMP" or "# Entity POWER GTEMP": the field names.
+            std::size_t k = 0;
+            if (w[0].first == "#") ++k;
+            const std::string_view first = k ? (w.size() > 1 ? w[1].first : std::string_view{}) : w[0].first.substr(1);
+            if (first != "Entity") fail(w[0].second, std::string("expected dcgmi dmon's header, e.g. ") + kDmonExample);
+            fields.clear();
+            for (std::size_t i = k + 1; i < w.size(); ++i) fields.emplace_back(w[i].first);
+            continue;
+        }
+        if (w[0].first == "ID" || w[0].first == "Id") continue;  // the units line
+        if (fields.empty()) fail(w[0].second, std::string("expected dcgmi dmon's header before its rows, e.g. ") + kDmonExample);
+        any = true;
+        if (w.size() != fields.size() + 2)
+            fail(w.size() > fields.size() + 2 ? w[fields.size() + 2].second : int(line.size()) + 1,
+                 fmt::format("expected an entity, its id and {} values (the fields of the header), found {} words",
+                             fields.size(), w.size()));
+        if (w[0].first != "GPU") continue;  // GPU-I, GPU-CI, CPU, ...: not modelled as devices
+        const auto id = number(w[1].first);
+        if (!id || *id < 0 || *id > 1e6 || *id != std::floor(*id)) fail(w[1].second, fmt::format("expected a GPU id, found {}", shown(w[1].first)));
+        const int g = int(*id);
+        // A GPU already seen in this round starts the next one.
+        if (round < 0 || in_round[g]) {
+            ++round;
+            in_round.clear();
+        }
+        in_round[g] = true;
+        auto [it, added] = gpus.try_emplace(g);
+        if (added) {
+            const char* paths[] = {"devices/power/", "devices/junction_temperature/"};
+            const char* units[] = {"W", "degC"};
+            for (int k = 0; k < 2; ++k) {
+                auto& m = it->second[std::size_t(k)].series;
+                m.path = paths[k] + gpu_prefix + std::to_string(g);
+                m.unit = units[k];
+                m.line = line_no;
+                m.col = w[0].second;
+                const UnitMap u = unit_map(m.unit);
+                m.scale = u.scale;
+                m.offset = u.offset;
+                m.dim = u.dim;
+            }
+        }
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            const int k = fields[i] == "POWER" ? 0 : fields[i] == "GTEMP" ? 1 : -1;
+            if (k < 0) continue;
+            const auto& [v, col] = w[i + 2];
+            double x = std::numeric_limits<double>::quiet_NaN();
+            if (v != "N/A") {
+                const auto n = number(v);
+                if (!n) fail(col, fmt::format("expected a number or N/A for {}, found {}", fields[i], shown(v)));
+                x = *n;
+            }
+            auto& s = it->second[std::size_t(k)];
+            s.t.push_back(round * interval);
+            s.lines.push_back(line_no);
+            s.series.values.push_back(x);
+        }
+    }
+    if (!any) throw InputError(SourceLoc{label, 1, 1}, "", std::string("no rows: expected dcgmi dmon's output, e.g. ") + kDmonExample, std::string_view{});
+    std::vector<Sampled> all;
+    for (auto& [g, series] : gpus)
+        for (auto& s : series)
+            if (!s.t.empty()) all.push_back(std::move(s));
+    if (all.empty())
+        throw InputError(SourceLoc{label, 1, 1}, "", "no POWER or GTEMP field of a GPU: run dcgmi dmon -e 155,150",
+                         std::string_view{});
+    // Rounds count from 0 at t = 0: no epoch (the output has no clock).
+    MeasuredData out = on_shared_axis(std::move(all), label);
+    for (auto& t : out.time) t += *out.epoch;
+    out.epoch.reset();
+    return out;
+}
+
 MeasuredData read_measured_csv(const std::string& path) { return parse_measured_csv(read_text(path), path); }
 
 namespace {
@@ -671,6 +779,7 @@ std::optional<MeasuredFormat> measured_format(std::string_view name) {
     if (name == "csv") return MeasuredFormat::csv;
     if (name == "nvidia-smi") return MeasuredFormat::nvidia_smi;
     if (name == "prometheus") return MeasuredFormat::prometheus;
+    if (name == "dcgmi") return MeasuredFormat::dcgmi;
     return std::nullopt;
 }
 
@@ -700,13 +809,17 @@ MeasuredData read_measured(const std::string& path, MeasuredFormat format, const
         }
         // Lines skips comments: a file of `# HELP` and `# TYPE` lines is Prometheus text.
         if (text.rfind("# HELP ", 0) == 0 || text.rfind("# TYPE ", 0) == 0) format = MeasuredFormat::prometheus;
+        const std::string_view head = trim(std::string_view(text).substr(text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0));
+        if (head.rfind("#Entity", 0) == 0 || head.rfind("# Entity", 0) == 0) format = MeasuredFormat::dcgmi;
     }
-    if (format == MeasuredFormat::nvidia_smi) {
+    if (format == MeasuredFormat::nvidia_smi || format == MeasuredFormat::dcgmi) {
         if (gpu_prefix.empty())
             throw InputError(SourceLoc{path, 1, 1}, "",
-                             "nvidia-smi output names GPUs by index: say which devices they are with --gpus PREFIX "
+                             fmt::format("{} output names GPUs by index: say which devices they are with --gpus PREFIX "
                              "(e.g. --gpus hall1/rowA/rack01/gpu: index 0 is hall1/rowA/rack01/gpu0)",
+                                         format == MeasuredFormat::dcgmi ? "dcgmi dmon" : "nvidia-smi"),
                              std::string_view{});
+        if (format == MeasuredFormat::dcgmi) return parse_dcgmi_dmon(text, path, gpu_prefix, options.interval);
         return parse_nvidia_smi_csv(text, path, gpu_prefix);
     }
     if (format == MeasuredFormat::prometheus) return parse_prometheus_text(text, path, gpu_prefix, options.maps);

@@ -75,17 +75,27 @@ MetricMap parse_metric_map(std::string_view text);
 MeasuredData parse_prometheus_text(std::string_view text, const std::string& label, const std::string& gpu_prefix,
                                    const std::vector<MetricMap>& maps);
 
+/// `dcgmi dmon -e 155,150,...` text: a `#Entity NAME ...` header (repeated now and then), an
+/// optional `ID unit ...` line, rows `GPU k value ...`. It has no timestamps: the rows of one
+/// round (until a GPU repeats) are sample r at r x `interval` [s] of the run. POWER [W] ->
+/// devices/power and GTEMP [degC] -> devices/junction_temperature of device `gpu_prefix` + k;
+/// other fields and entities are skipped, "N/A" is no measurement. Throws InputError.
+MeasuredData parse_dcgmi_dmon(std::string_view text, const std::string& label, const std::string& gpu_prefix,
+                              double interval);
+
 /// The formats `dctwin compare` reads.
-enum class MeasuredFormat { automatic, csv, nvidia_smi, prometheus };
-/// "csv", "nvidia-smi", "prometheus", "auto"; nullopt for another name.
+enum class MeasuredFormat { automatic, csv, nvidia_smi, prometheus, dcgmi };
+/// "csv", "nvidia-smi", "prometheus", "dcgmi", "auto"; nullopt for another name.
 std::optional<MeasuredFormat> measured_format(std::string_view name);
 struct TelemetryOptions {
     std::string gpu_prefix;       ///< device path of GPU k without k, e.g. "hall1/rowA/rack01/gpu"
     std::vector<MetricMap> maps;  ///< Prometheus metrics onto result paths
+    double interval = 1.0;        ///< [s] dcgmi dmon's -d (its default: 1000 ms)
 };
 /// Reads `path` in `format` (automatic: nvidia-smi when the header starts with `timestamp,
 /// index` and names a power.draw or temperature.gpu column; Prometheus when the first line is
-/// `# HELP`, `# TYPE` or a sample `NAME{...} VALUE ...`; else the measured CSV).
+/// `# HELP`, `# TYPE` or a sample `NAME{...} VALUE ...`; dcgmi when it is `#Entity ...`; else
+/// the measured CSV).
 MeasuredData read_measured(const std::string& path, MeasuredFormat format, const TelemetryOptions& options);
 
 /// An ISO 8601 date and time, "2026-03-01T00:00:00Z", "2026-03-01 00:00:00.5",

@@ -1,5 +1,5 @@
 // libFuzzer target for the measured-data readers (calib/measured.hpp: the CSV, nvidia-smi,
-// Prometheus text): text in, a table or an InputError out. Anything else escaping is a finding.
+// Prometheus text, dcgmi dmon): text in, a table or an InputError out. Anything else escaping is a finding.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         static const std::vector<dctwin::calib::MetricMap> maps{
             dctwin::calib::parse_metric_map("facility_power_watts{point=\"grid\"}=site/grid_power [kW]")};
         const auto m = dctwin::calib::parse_prometheus_text(text, "fuzz.txt", "gpu", maps);
+        for (const auto& s : m.series)
+            if (s.values.size() != m.time.size()) __builtin_trap();
+    } catch (const dctwin::InputError&) {
+    }
+    try {
+        const auto m = dctwin::calib::parse_dcgmi_dmon(text, "fuzz.txt", "gpu", 1.0);
         for (const auto& s : m.series)
             if (s.values.size() != m.time.size()) __builtin_trap();
     } catch (const dctwin::InputError&) {

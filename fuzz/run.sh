@@ -18,7 +18,7 @@
 #   fuzz_sweep_file      sweep file           sites/sweeps/*.yaml
 #   fuzz_sweep_journal   cases.jsonl          fuzz/seeds/sweep_journal/
 #   fuzz_sweep_json      sweep.json           fuzz/seeds/sweep_json/
-#   fuzz_measured        measured data        tests/calib/data/* (dctwin compare: CSV, nvidia-smi, Prometheus)
+#   fuzz_measured        measured data        tests/calib/data/* (compare: CSV, nvidia-smi, Prometheus, dcgmi)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}

@@ -486,3 +486,81 @@ TEST_CASE("compare: Prometheus text of the example pod, DCGM metrics and a facil
     CHECK(contains(u.err, "scrape.txt:4:1: error: "));
     CHECK(contains(u.err, "did you mean 'site/grid_power'"));
 }
+
+TEST_CASE("the dcgmi dmon reader: rounds of GPU rows at the interval, POWER and GTEMP, repeated headers") {
+    dctwin::calib::TelemetryOptions o;
+    o.gpu_prefix = "hall1/rowA/rack01/gpu";
+    o.interval = 2;
+    const auto d = dctwin::calib::read_measured(kData + "dcgmi-dmon.txt", dctwin::calib::MeasuredFormat::automatic, o);
+    CHECK_FALSE(d.epoch);  // dmon prints no clock: round r is at r x interval of the run
+    CHECK(d.time == std::vector<double>{0, 2, 4});
+    REQUIRE(d.series.size() == 4);
+    CHECK(d.series[0].path == "devices/power/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[0].values == std::vector<double>{312.45, 640.02, 655.1});
+    CHECK(d.series[1].path == "devices/junction_temperature/hall1/rowA/rack01/gpu0");
+    CHECK(d.series[1].values == std::vector<double>{54, 61, 63});
+    CHECK(std::isnan(d.series[2].values[1]));  // N/A
+
+    auto loc = [](const std::string& text) {
+        try {
+            (void)dctwin::calib::parse_dcgmi_dmon(text, "d.txt", "gpu", 1);
+        } catch (const dctwin::InputError& e) {
+            return std::pair{e.loc.line, e.loc.col};
+        }
+        return std::pair{-1, -1};
+    };
+    CHECK(loc("") == std::pair{1, 1});
+    CHECK(loc("GPU 0 1 2\n") == std::pair{1, 1});                              // no header
+    CHECK(loc("#Nope POWER\n") == std::pair{1, 1});                            // not dmon's header
+    CHECK(loc("#Entity POWER GTEMP\nGPU 0 1\n") == std::pair{2, 8});           // too few values
+    CHECK(loc("#Entity POWER GTEMP\nGPU 0 1 2 3\n") == std::pair{2, 11});      // too many
+    CHECK(loc("#Entity POWER GTEMP\nGPU x 1 2\n") == std::pair{2, 5});         // id
+    CHECK(loc("#Entity POWER GTEMP\nGPU 0 1W 2\n") == std::pair{2, 7});        // value
+    CHECK(loc("#Entity SMCLK\nGPU 0 1980\n") == std::pair{1, 1});              // nothing compared
+    CHECK(loc("# Entity POWER\nCPU 0 100\nGPU 0 1\n") == std::pair{-1, -1});
+}
+
+TEST_CASE("compare: dcgmi dmon output of the example pod at its output interval") {
+    TempDir dir;
+    const std::string h5 = dir.file("pod.h5");
+    const auto run = viz_test::run_cli(
+        dir, "run " + std::string(DCTWIN_SOURCE_DIR) + "/sites/example-pod.yaml -o " + h5 + " --duration 3min", 300);
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    std::vector<double> t, p, tj;
+    std::vector<std::string> paths;
+    std::size_t width = 0;
+    {
+        const dctwin::ResultsReader reader(h5);
+        t = reader.time();
+        std::vector<std::size_t> shape;
+        p = reader.read("/devices/power", &shape);
+        width = shape[1];
+        tj = reader.read("/devices/junction_temperature");
+        paths = reader.read_strings("/devices/paths");
+    }
+    const std::string prefix = paths[0].substr(0, paths[0].size() - 1);
+    std::vector<double> steps;  // output times, rows sharing a time taken once (the later)
+    std::string text = "#Entity   POWER   GTEMP\nID        W       C\n";
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (i + 1 < t.size() && t[i + 1] == t[i]) continue;
+        steps.push_back(t[i]);
+        for (std::size_t g = 0; g < 2; ++g)
+            text += fmt::format("GPU {}  {}  {}\n", g, p[i * width + g], tj[i * width + g]);
+    }
+    REQUIRE(steps.size() > 10);
+    const double interval = steps[1] - steps[0];
+    for (std::size_t i = 1; i < steps.size(); ++i) REQUIRE(steps[i] - steps[i - 1] == interval);
+    write_text(dir.file("dmon.txt"), text);
+    const auto r = viz_test::run_cli(dir, fmt::format("compare {} {} --gpus {} --interval {}s --json", h5,
+                                                      dir.file("dmon.txt"), prefix, interval), 60);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j["series"].size() == 4);
+    for (const auto& s : j["series"]) {
+        CHECK(s["compared"].get<std::size_t>() == steps.size());
+        CHECK(s["max_error"].get<double>() <= 1e-9 * std::abs(s["mean_measured"].get<double>()));
+    }
+    const auto no = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("dmon.txt"), 60);
+    CHECK(no.exit_code == 2);
+    CHECK(contains(no.err, "dmon.txt:1:1: error: dcgmi dmon output names GPUs by index"));
+}
