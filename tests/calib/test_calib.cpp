@@ -17,6 +17,7 @@
 #include "calib/compare.hpp"
 #include "calib/measured.hpp"
 #include "input/site_loader.hpp"
+#include "viz/render.hpp"
 #include "viz/results.hpp"
 
 using viz_test::contains;
@@ -264,9 +265,16 @@ TEST_CASE("compare: a short run of the example pod against measurements made fro
     CHECK(jb["max_error"].get<double>() == doctest::Approx(kOffsetKw).epsilon(1e-9));
     CHECK(jb["outlier_times_s"].empty());
 
-    // The text table says the method and the thresholds.
-    const auto text = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("offset.csv"), 60);
-    CHECK(text.exit_code == 0);
+    // The text table says the method and the thresholds; the plot shows both series.
+    const auto text = viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("offset.csv") + " --plot " +
+                                                 dir.file("cmp.png"), 120);
+    CHECK_MESSAGE(text.exit_code == 0, text.err);
+    const auto png = dctwin::viz::png_stats(dir.file("cmp.png"));
+    CHECK(png.width == 1200);
+    CHECK(png.covered > 0.02);   // lines and text on the white background
+    CHECK(png.coloured > 0.001); // the red points and the blue line
+    CHECK(viz_test::run_cli(dir, "compare " + h5 + " " + dir.file("offset.csv") + " --plot " + dir.file("cmp.jpg"), 60)
+              .exit_code == 2);
     CHECK(contains(text.out, "interpolated linearly"));
     CHECK(contains(text.out, "p = 1"));
     CHECK(contains(text.out, "site/grid_power [kW]"));
