@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -57,28 +59,85 @@ struct Candidate {
     std::string label, unit;
 };
 
-// Every series a measured column may name: a 1-D series by its path, a column of a 2-D
-// series by path/label (and path:label, the heading `dctwin export` writes).
-std::vector<Candidate> candidates(const std::string& results, const ResultsReader& reader) {
-    std::vector<Candidate> out;
-    for (const auto& d : viz::catalogue(results)) {
-        if (!d.numeric || !d.extendible || d.path == "/time" || d.path.rfind("/events/", 0) == 0 || d.dims.empty() ||
-            d.dims.size() > 2)
-            continue;
-        const std::string base = d.path.substr(1);
-        if (d.dims.size() == 1) {
-            out.push_back({base, d.path, 0, false, "", d.unit});
-            continue;
-        }
-        std::vector<std::string> labels;
-        if (!d.columns.empty()) labels = reader.read_strings(d.columns);
-        for (std::size_t k = 0; k < d.dims[1]; ++k) {
-            const std::string l = k < labels.size() ? labels[k] : std::to_string(k);
-            out.push_back({base + "/" + l, d.path, k, true, l, d.unit});
+// The series a measured column may name: a 1-D series by its path, a column of a 2-D series
+// by path/label (and path:label, the heading `dctwin export` writes). Labels are read only
+// for a series a column names: a campus has millions of device columns.
+class Catalogue {
+public:
+    Catalogue(const std::string& results, const ResultsReader& reader) : reader_(reader) {
+        for (const auto& d : viz::catalogue(results)) {
+            if (!d.numeric || !d.extendible || d.path == "/time" || d.path.rfind("/events/", 0) == 0 || d.dims.empty() ||
+                d.dims.size() > 2)
+                continue;
+            series_.push_back({d.path.substr(1), d.path, d.unit, d.columns, d.dims.size() == 2 ? d.dims[1] : 0, {}, {}});
         }
     }
-    return out;
-}
+
+    std::optional<Candidate> find(const std::string& want) const {
+        for (const auto& s : series_) {
+            if (s.width == 0) {
+                if (s.base == want) return Candidate{s.base, s.dataset, 0, false, "", s.unit};
+                continue;
+            }
+            if (!under(want, s)) continue;
+            const std::string label = want.substr(s.base.size() + 1);
+            const auto& index = labels(s).second;
+            if (const auto it = index.find(label); it != index.end())
+                return Candidate{s.base + "/" + label, s.dataset, it->second, true, label, s.unit};
+        }
+        return std::nullopt;
+    }
+
+    /// The `k` names nearest to `want` (edit distance): every 1-D series, every column of a
+    /// 2-D series `want` lies under, and the first column of the others.
+    std::vector<std::string> nearest(const std::string& want, std::size_t k) const {
+        std::vector<std::pair<std::size_t, std::string>> near;
+        for (const auto& s : series_) {
+            if (s.width == 0) {
+                near.emplace_back(edit_distance(want, s.base), s.base);
+                continue;
+            }
+            const auto& names = labels(s).first;
+            if (under(want, s)) {
+                for (const auto& l : names) near.emplace_back(edit_distance(want, s.base + "/" + l), s.base + "/" + l);
+            } else if (!names.empty()) {
+                near.emplace_back(edit_distance(want, s.base + "/" + names[0]), s.base + "/" + names[0]);
+            }
+        }
+        std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < std::min(k, near.size()); ++i) out.push_back(near[i].second);
+        return out;
+    }
+
+private:
+    struct Series {
+        std::string base, dataset, unit, columns;
+        std::size_t width = 0;  // 0: 1-D
+        std::vector<std::string> names;
+        std::unordered_map<std::string, std::size_t> index;
+    };
+    static bool under(const std::string& want, const Series& s) {
+        return want.size() > s.base.size() + 1 && want.compare(0, s.base.size(), s.base) == 0 &&
+               (want[s.base.size()] == '/' || want[s.base.size()] == ':');
+    }
+    std::pair<const std::vector<std::string>&, const std::unordered_map<std::string, std::size_t>&> labels(
+        const Series& cs) const {
+        auto& s = series_[std::size_t(&cs - series_.data())];  // labels: a cache, filled on first use
+        if (s.names.empty() && s.width > 0) {
+            if (!s.columns.empty()) s.names = reader_.read_strings(s.columns);
+            if (s.names.size() != s.width) {
+                s.names.clear();
+                for (std::size_t c = 0; c < s.width; ++c) s.names.push_back(std::to_string(c));
+            }
+            for (std::size_t c = 0; c < s.names.size(); ++c) s.index.emplace(s.names[c], c);
+        }
+        return {s.names, s.index};
+    }
+
+    const ResultsReader& reader_;
+    mutable std::vector<Series> series_;  // mutable: the labels are read on first use
+};
 
 std::string error_unit_of(const std::string& unit, const Quantity& q) {
     if (!q.offset) return unit;
@@ -203,27 +262,21 @@ Comparison compare(const std::string& results, const MeasuredData& measured, con
     }
     out.run_start = time.front();
     out.run_end = time.back();
-    const auto cands = candidates(results, reader);
+    const Catalogue cands(results, reader);
 
     for (const auto& ms : measured.series) {
         const std::string want = ms.path.front() == '/' ? ms.path.substr(1) : ms.path;
-        auto it = std::find_if(cands.begin(), cands.end(), [&](const Candidate& c) {
-            return c.name == want || (c.two_d && want == c.dataset.substr(1) + ":" + c.label);
-        });
-        if (it == cands.end()) {
-            std::vector<std::pair<std::size_t, const Candidate*>> near;
-            for (const auto& c : cands) near.emplace_back(edit_distance(want, c.name), &c);
-            std::sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        const auto found = cands.find(want);
+        if (!found) {
             std::string hint;
-            for (std::size_t k = 0; k < std::min<std::size_t>(3, near.size()); ++k)
-                hint += fmt::format("{}'{}'", k ? ", " : "", near[k].second->name);
+            for (const auto& n : cands.nearest(want, 3)) hint += fmt::format("{}'{}'", hint.empty() ? "" : ", ", n);
             throw InputError(SourceLoc{measured.file, ms.line, ms.col}, "",
                              fmt::format("'{}' is not a series of {}; did you mean {}? (`dctwin export {} --csv -` "
                                          "lists the series)",
                                          want, results, hint.empty() ? "nothing" : hint, results),
                              std::string_view{});
         }
-        const Candidate& cand = *it;
+        const Candidate& cand = *found;
         UnitMap sim;
         try {
             sim = unit_map(cand.unit);
