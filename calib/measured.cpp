@@ -374,33 +374,26 @@ MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& labe
     if (!in.next()) in.fail_at(1, 1, std::string("empty file: expected nvidia-smi's CSV header, e.g. ") + kSmiExample);
     const auto header = in.split();
     const int header_line = in.number();
-    enum Kind { none, time, index, power, temperature, clock, clock_max };
-    std::vector<Kind> kind(header.size(), none);
-    std::vector<std::string> unit(header.size());
     int c_time = -1, c_index = -1, c_power = -1, c_temp = -1, c_clock = -1, c_max = -1;
     for (std::size_t i = 0; i < header.size(); ++i) {
         std::string name = header[i].text, u;
         int unit_col = 0;
         if (!heading_parts(header[i].text, name, u, unit_col)) name = header[i].text;
-        auto want = [&](const char* expected, int& column, Kind k) {
+        auto want = [&](const char* expected, int& column) {
             if (!u.empty() && u != expected)
                 in.fail(header[i].col + unit_col, fmt::format("unknown unit {} for {}: expected [{}]",
-                                                              shown(u.empty() ? "(none)" : u), shown(name), expected));
-            if (column < 0) {
-                column = int(i);
-                kind[i] = k;
-                unit[i] = u;
-            }
+                                                              shown(u), shown(name), expected));
+            if (column < 0) column = int(i);
         };
-        if (name == "timestamp") c_time = int(i), kind[i] = time;
-        else if (name == "index") c_index = int(i), kind[i] = index;
-        else if (name == "power.draw" || name == "power.draw.instant" || name == "power.draw.average") want("W", c_power, power);
+        if (name == "timestamp") c_time = int(i);
+        else if (name == "index") c_index = int(i);
+        else if (name == "power.draw" || name == "power.draw.instant" || name == "power.draw.average") want("W", c_power);
         else if (name == "temperature.gpu") {
             if (!u.empty() && u != "C" && u != "degC")
                 in.fail(header[i].col + unit_col, fmt::format("unknown unit {} for temperature.gpu: expected none (degC)", shown(u)));
-            c_temp = int(i), kind[i] = temperature;
-        } else if (name == "clocks.sm" || name == "clocks.current.sm") want("MHz", c_clock, clock);
-        else if (name == "clocks.max.sm" || name == "clocks.max.sm_clock") want("MHz", c_max, clock_max);
+            c_temp = int(i);
+        } else if (name == "clocks.sm" || name == "clocks.current.sm") want("MHz", c_clock);
+        else if (name == "clocks.max.sm" || name == "clocks.max.sm_clock") want("MHz", c_max);
     }
     if (c_time < 0 || c_index < 0 || (c_power < 0 && c_temp < 0))
         in.fail(1, fmt::format("the header lacks {}: expected nvidia-smi's CSV header, e.g. {}",
