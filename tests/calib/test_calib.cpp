@@ -206,6 +206,60 @@ TEST_CASE("compare: hourly metrics over complete hours, gaps and outliers report
     CHECK_FALSE(g.monthly.why.empty());
 }
 
+TEST_CASE("compare: monthly metrics over calendar months of the timestamps; --start moves them on the run") {
+    TempDir dir;
+    const std::string h5 = dir.file("r.h5"), csv = dir.file("m.csv");
+    // 65 days every hour from t = 0; measured from 2026-01-01 00:00 UTC: January (744 h) and
+    // February (672 h) are whole, March's 6 days are not a month.
+    std::vector<double> t, p, r;
+    for (int i = 0; i <= 65 * 24; ++i) {
+        t.push_back(3600.0 * i);
+        p.push_back(1e5 * (1 + 0.3 * std::sin(i / 50.0)));
+        r.push_back(30);
+    }
+    write_results(h5, t, p, r);
+    const double epoch = *dctwin::calib::parse_iso8601("2026-01-01T00:00:00Z");
+    std::string text = "timestamp,site/grid_power [kW]\n";
+    std::vector<double> jan_m, jan_s, feb_m, feb_s;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const double mv = p[i] / 1e3 * 1.04;  // 4 % above the model
+        const long long s = (long long)(epoch + t[i]);
+        const long long day = s / 86400, sec = s % 86400;
+        // Civil date of `day` (days since 1970) for 2026: January 1 is day 20454.
+        const long long d = day - 20454;
+        const int month = d < 31 ? 1 : d < 59 ? 2 : 3, dom = int(d - (month == 1 ? 0 : month == 2 ? 31 : 59)) + 1;
+        text += fmt::format("2026-{:02}-{:02}T{:02}:00:00Z,{}\n", month, dom, sec / 3600, mv);
+        if (month == 1) jan_m.push_back(mv), jan_s.push_back(p[i] / 1e3);
+        if (month == 2) feb_m.push_back(mv), feb_s.push_back(p[i] / 1e3);
+    }
+    write_text(csv, text);
+    const auto data = dctwin::calib::read_measured_csv(csv);
+    REQUIRE(data.epoch);
+    CHECK(*data.epoch == epoch);
+    const auto c = dctwin::calib::compare(h5, data, {});
+    REQUIRE(c.series.size() == 1);
+    const auto& g = c.series[0];
+    CHECK(g.compared == t.size());
+    auto mean = [](const std::vector<double>& v) {
+        double a = 0;
+        for (const double x : v) a += x / double(v.size());
+        return a;
+    };
+    const std::vector<double> mm{mean(jan_m), mean(feb_m)}, ms{mean(jan_s), mean(feb_s)};
+    CHECK(g.monthly.n == 2);
+    CHECK(*g.monthly.nmbe == doctest::Approx(*dctwin::calib::nmbe(mm, ms, 1)));
+    CHECK(*g.monthly.cv_rmse == doctest::Approx(*dctwin::calib::cv_rmse(mm, ms, 1)));
+    CHECK(*g.monthly.cv_limit == 0.15);
+    CHECK(*g.monthly.nmbe_limit == 0.05);
+    CHECK(g.hourly.n == t.size());  // one hourly sample covers its hour (count x interval)
+    CHECK(g.gaps.empty());
+    // --start: the first timestamp is 1 day into the run; the last day's samples fall outside.
+    dctwin::calib::CompareOptions o;
+    o.start = 86400;
+    const auto shifted = dctwin::calib::compare(h5, data, o);
+    CHECK(shifted.series[0].outside == 24);
+}
+
 TEST_CASE("compare: a short run of the example pod against measurements made from it") {
     TempDir dir;
     const std::string h5 = dir.file("pod.h5");
