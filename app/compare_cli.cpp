@@ -17,10 +17,11 @@
 namespace dctwin::app {
 
 CompareCommand::CompareCommand(CLI::App& app) {
-    command = app.add_subcommand("compare", "compare measured data (CSV) with a results file: CV(RMSE), NMBE, "
-                                            "max error, gaps, outliers (docs/calibration.md)");
+    command = app.add_subcommand("compare", "compare measurements (CSV, nvidia-smi, dcgmi dmon, Prometheus) with a "
+                                            "results file: CV(RMSE), NMBE, max error, gaps, outliers (docs/calibration.md)");
     command->add_option("RESULTS", results, "results file (HDF5)")->required();
-    command->add_option("MEASURED", measured, "measured data: CSV with 'time [s]' or 'timestamp' and 'path [unit]' columns")
+    command->add_option("MEASURED", measured, "measured data: CSV with 'time [s]' or 'timestamp' and 'path [unit]' "
+                                                            "columns, or GPU telemetry (--format)")
         ->required();
     command->add_flag("--json", json, "print the comparison as JSON on stdout");
     command->add_option("--gap", gap, "a span without measurement longer than this is a gap, with its unit (10min); "
