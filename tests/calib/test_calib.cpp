@@ -206,7 +206,7 @@ TEST_CASE("compare: hourly metrics over complete hours, gaps and outliers report
     CHECK_FALSE(g.monthly.why.empty());
 }
 
-TEST_CASE("compare: monthly metrics over calendar months of the timestamps; --start moves them on the run") {
+TEST_CASE("compare: monthly metrics over calendar months of the timestamps, and the offset of --start") {
     TempDir dir;
     const std::string h5 = dir.file("r.h5"), csv = dir.file("m.csv");
     // 65 days every hour from t = 0; measured from 2026-01-01 00:00 UTC: January (744 h) and
