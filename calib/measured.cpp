@@ -783,7 +783,13 @@ MeasuredData read_measured(const std::string& path, MeasuredFormat format, const
         Lines in(text, path);
         format = MeasuredFormat::csv;
         if (in.next()) {
-            const auto h = in.split();
+            // The CSV splitter's own errors (an open quote) are not the file's: a Prometheus
+            // label value may hold a comma and a quote. The chosen reader reports its own.
+            std::vector<Field> h;
+            try {
+                h = in.split();
+            } catch (const InputError&) {
+            }
             bool metric = false;
             for (const auto& f : h)
                 metric = metric || f.text.rfind("power.draw", 0) == 0 || f.text.rfind("temperature.gpu", 0) == 0;

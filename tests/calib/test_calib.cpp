@@ -496,6 +496,14 @@ TEST_CASE("the Prometheus text reader: DCGM exporter metrics by gpu label, facil
     CHECK(loc("9m 1 1000\n") == std::pair{1, 1});                          // name
     CHECK(loc("DCGM_FI_DEV_GPU_TEMP{x=\"1\"} 50 1000\n") == std::pair{1, 1});  // no gpu label
     CHECK(loc("# TYPE m gauge\nm 1 1000\nm 2 61000\n") == std::pair{-1, -1});
+    // Told apart from a CSV even when a label value holds a comma and a quote.
+    TempDir dir;
+    write_text(dir.file("q.txt"), "m{a=\"x, \"} 1 1000\n");  // the CSV splitter sees an open quote
+    dctwin::calib::TelemetryOptions q;
+    q.maps.push_back(dctwin::calib::parse_metric_map("m=site/grid_power [W]"));
+    const auto qd = dctwin::calib::read_measured(dir.file("q.txt"), dctwin::calib::MeasuredFormat::automatic, q);
+    REQUIRE(qd.series.size() == 1);
+    CHECK(qd.series[0].values == std::vector<double>{1});
 }
 
 TEST_CASE("compare: Prometheus text of the example pod, DCGM metrics and a facility meter") {
