@@ -45,6 +45,16 @@ void render_plot(const PlotOptions& options);
 /// parameters. Throws ViewError for a file that is not a summary or unknown parameters.
 void render_map(const PlotOptions& options);
 
+/// One chart of `dctwin compare --plot`: a measured series (points) and the simulated one
+/// at the same times (a line), both in `unit`.
+struct ComparePanel {
+    std::string title, unit;
+    std::vector<double> t, measured, simulated;  ///< [s] of the run; values in unit
+};
+/// Draws the panels top to bottom to `png` (width x height pixels). Throws ViewError (no
+/// panel), std::runtime_error (no display, cannot write).
+void render_comparison(const std::vector<ComparePanel>& panels, const std::string& png, int width, int height);
+
 /// `dctwin report OUT.h5 --html PAGE.html`: the report as one self-contained page (the
 /// charts and the floor view embedded as PNG); exit status 0, or 2 with the message.
 int report_html_command(const ReportOptions& options);
