@@ -13,6 +13,7 @@
 
 #include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
+#include "input/text_lines.hpp"
 
 namespace dctwin::calib {
 
@@ -41,35 +42,14 @@ std::string shown(std::string_view s) {
     return s.empty() ? std::string("an empty field") : fmt::format("a field of {} bytes", s.size());
 }
 
-class Lines {
+// A measured file's lines, split as CSV.
+class Lines : public TextLines {
 public:
-    Lines(std::string_view text, std::string label) : text_(text), label_(std::move(label)) {
-        if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);  // a spreadsheet's BOM
-    }
-    /// The next line that is neither blank nor a '#' comment; false at the end.
-    bool next() {
-        while (pos_ <= text_.size()) {
-            std::size_t end = text_.find('\n', pos_);
-            if (end == std::string_view::npos) end = text_.size();
-            line_ = text_.substr(pos_, end - pos_);
-            if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
-            ++number_;
-            pos_ = end + 1;
-            const auto t = trim(line_);
-            if (!t.empty() && t.front() != '#') return true;
-        }
-        return false;
-    }
-    std::string_view line() const { return line_; }
-    int number() const { return number_; }
-    [[noreturn]] void fail(int col, const std::string& detail) const { fail_at(number_, col, detail); }
-    [[noreturn]] void fail_at(int line, int col, const std::string& detail) const {
-        throw InputError(SourceLoc{label_, line, col}, "", detail, std::string_view{});
-    }
+    Lines(std::string_view text, std::string label) : TextLines(text, std::move(label)) {}
     std::vector<Field> split() const {
         std::vector<Field> out;
         std::size_t i = 0;
-        const std::string_view l = line_;
+        const std::string_view l = line();
         while (true) {
             while (i < l.size() && (l[i] == ' ' || l[i] == '\t')) ++i;
             Field f;
@@ -102,22 +82,9 @@ public:
         }
         return out;
     }
-
-private:
-    std::string_view text_, line_;
-    std::string label_;
-    std::size_t pos_ = 0;
-    int number_ = 0;
 };
 
-std::optional<double> number(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    if (s.front() == '+') s.remove_prefix(1);
-    double v = 0.0;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-    return v;
-}
+std::optional<double> number(std::string_view s) { return plain_number(s); }
 
 bool missing(std::string_view s) { return s.empty() || s == "NaN" || s == "nan" || s == "NA" || s == "N/A"; }
 

@@ -18,6 +18,7 @@
 
 #include "input/file_reader.hpp"
 #include "input/site_loader.hpp"
+#include "input/text_lines.hpp"
 
 namespace dctwin {
 
@@ -49,14 +50,7 @@ std::vector<Field> split(std::string_view line) {
     return out;
 }
 
-std::optional<double> number(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    if (s.front() == '+') s.remove_prefix(1);
-    double v = 0.0;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-    return v;
-}
+std::optional<double> number(std::string_view s) { return plain_number(s); }
 
 bool missing(std::string_view s) {
     return s == "[N/A]" || s == "N/A" || s == "[Not Supported]" || s == "[Unknown Error]";
@@ -86,50 +80,22 @@ std::string shown_name(std::string_view s) {
 }
 
 /// Walks the lines of a trace and raises errors at a place.
-class Lines {
+// A trace's lines: at most kMaxTraceBytes.
+class Lines : public TextLines {
 public:
-    Lines(std::string_view text, const std::string& label, const std::string& key)
-        : text_(text), label_(label), key_(key) {
+    Lines(std::string_view text, const std::string& label, const std::string& key) : TextLines(text, label, key) {
         if (long(text.size()) > kMaxTraceBytes)
             throw InputError(SourceLoc{label, 0, 0}, key,
                              fmt::format("the trace is {} bytes, more than the {} MB limit", text.size(),
                                          kMaxTraceBytes >> 20),
                              std::string_view{});
-        if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
-    }
-    /// The next line that is neither blank nor a comment; false at the end.
-    bool next() {
-        while (pos_ <= text_.size()) {
-            std::size_t end = text_.find('\n', pos_);
-            if (end == std::string_view::npos) end = text_.size();
-            line_ = text_.substr(pos_, end - pos_);
-            if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
-            ++number_;
-            pos_ = end + 1;
-            const auto t = trim(line_);
-            if (!t.empty() && t.front() != '#') return true;
-        }
-        return false;
-    }
-    std::string_view line() const { return line_; }
-    int number() const { return number_; }
-    [[noreturn]] void fail(int col, const std::string& detail) const {
-        throw InputError(SourceLoc{label_, number_, col}, key_, detail, std::string_view{});
     }
     [[noreturn]] void fail_empty(const std::string& expected) const {
-        throw InputError(SourceLoc{label_, 1, 1}, key_, "empty trace: expected a header line " + expected,
-                         std::string_view{});
+        fail_at(1, 1, "empty trace: expected a header line " + expected);
     }
     [[noreturn]] void fail_no_rows(int header_line) const {
-        throw InputError(SourceLoc{label_, header_line, 1}, key_, "the trace has a header but no samples",
-                         std::string_view{});
+        fail_at(header_line, 1, "the trace has a header but no samples");
     }
-
-private:
-    std::string_view text_, line_;
-    std::string label_, key_;
-    std::size_t pos_ = 0;
-    int number_ = 0;
 };
 
 void check_count(const Lines& in, const std::vector<Field>& f, std::size_t n, const std::string& names) {
