@@ -491,8 +491,11 @@ void Integrator::start(double t0, std::span<const double> y0) {
     I.t_int = t0;
     I.tstop_set = HUGE_VAL;
     I.t_disc = net.next_discontinuity(t0);
+    // A threshold the start already lies beyond has been crossed there (a device hotter than
+    // its shutdown temperature drops out at t0): its handlers run before the first step.
+    const bool changed_at_start = net.on_start(t0, N_VGetArrayPointer(I.y.get()), I.events);
     I.restart_roots(t0);
-    I.reinit_needed = false;
+    I.reinit_needed = changed_at_start;
     I.retries = 0;
     I.in_retry = false;
     I.exact_refused = -HUGE_VAL;

@@ -657,6 +657,18 @@ bool Network::on_roots(double t, const double* y, const int* found, std::vector<
     return changed;
 }
 
+bool Network::on_start(double t, const double* y, std::vector<Event>& events) {
+    cache_valid_ = false;
+    EvalContext ctx;
+    prepare(t, y, ctx, flow_);
+    for (Block* b : active_) b->eval(ctx);
+    eval_tree(ctx);
+    bool changed = false;
+    for (auto& b : blocks_) changed |= b->on_start(ctx, events);
+    if (changed) cache_valid_ = false;
+    return changed;
+}
+
 double Network::next_discontinuity(double t) const {
     double d = std::numeric_limits<double>::infinity();
     for (const auto& s : inputs_) d = std::min(d, s->next_discontinuity(t));

@@ -153,6 +153,10 @@ public:
     /// there, so the integrator restarts).
     virtual bool on_root(int /*i*/, int /*dir*/, const EvalContext& /*ctx*/,
                          std::vector<Event>& /*events*/) { return false; }
+    /// At the start of a run: a threshold the state already lies beyond has been crossed
+    /// (rising) at ctx.t, as if found by root-finding. Returns true if the block changed its
+    /// discrete state.
+    virtual bool on_start(const EvalContext& /*ctx*/, std::vector<Event>& /*events*/) { return false; }
     /// True when roots() at ctx reads the electrical tree (loads, stage powers, a supply's
     /// last split): the network then evaluates the blocks and the tree first. on_root() always
     /// sees an evaluated tree.
@@ -338,6 +342,8 @@ public:
     void roots(double t, const double* y, double* g);
     /// Tells the blocks which roots were found; true if any changed its discrete state.
     bool on_roots(double t, const double* y, const int* found, std::vector<Event>& events);
+    /// Block::on_start of every block at (t, y); true if a discrete state changed.
+    bool on_start(double t, const double* y, std::vector<Event>& events);
     /// The first input discontinuity strictly after t, or +inf.
     double next_discontinuity(double t) const;
     /// Inputs are evaluated at min(t, horizon): the integrator sets it just before the next

@@ -257,6 +257,21 @@ void DeviceArray::roots(const EvalContext& ctx, double* g) const {
     });
 }
 
+bool DeviceArray::on_start(const EvalContext& ctx, std::vector<Event>& events) {
+    bool changed = false;
+    for (std::size_t k = 0; k < size(); ++k) {
+        if (dropped_[k] || !ctx.powered[std::size_t(load_[k])]) continue;
+        const auto& p = p_[k];
+        const double T = ctx.y[std::size_t(nodes_[k].junction)];
+        const int base = int(k) * kRootsPerDevice;
+        if (T > p.slowdown_T) on_root(base + 0, +1, ctx, events);
+        if (T >= p.shutdown_T) changed |= on_root(base + 1, +1, ctx, events);
+        if (nodes_[k].memory >= 0 && ctx.y[std::size_t(nodes_[k].memory)] > p.memory_max_T)
+            on_root(base + 2, +1, ctx, events);
+    }
+    return changed;
+}
+
 bool DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
     const auto k = std::size_t(i / kRootsPerDevice);
     const int which = i % kRootsPerDevice;

@@ -122,6 +122,9 @@ public:
     int num_roots() const override { return int(kRootsPerDevice * size()); }
     void roots(const EvalContext& ctx, double* g) const override;
     bool on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) override;
+    /// A powered device that starts at or beyond its shutdown temperature drops out at the
+    /// start; beyond its slowdown or memory limit, the onset is recorded there.
+    bool on_start(const EvalContext& ctx, std::vector<Event>& events) override;
     bool roots_watch_thermal() const override { return true; }
 
 private:

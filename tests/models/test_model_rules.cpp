@@ -111,3 +111,35 @@ TEST_CASE("rules: a cooling tower at its YorkCalc design point builds with the d
                                            "temperature rise"),
                          InputError);
 }
+
+TEST_CASE("rules: a device that starts beyond its shutdown temperature has crossed it at the start") {
+    // The example pod's H100s settle near 35 degC at their slowest clock: with the shutdown
+    // temperature at 30 degC every one of them starts beyond it, and drops out at t = 0, as
+    // root-finding would have had it cross the threshold on the way there.
+    SiteModel m(load_site(kSites + "example-pod.yaml", {"device_types.h100.shutdown_temperature=30 degC",
+                                                        "device_types.h100.slowdown_temperature=25 degC"}));
+    std::size_t gpus = 0;
+    for (std::size_t k = 0; k < m.devices().size(); ++k) gpus += m.devices().path(k).find("/gpu") != std::string::npos;
+    REQUIRE(gpus == 128);
+    RunOptions o;
+    o.duration = 120;
+    const RunSummary s = run_site(m, o);
+    std::size_t shutdowns = 0, onsets = 0;
+    for (const auto& e : s.events) {
+        if (e.kind == "shutdown") {
+            CHECK(e.time == 0.0);
+            ++shutdowns;
+        }
+        if (e.kind == "thermal_throttle_onset" && e.time == 0.0) ++onsets;
+    }
+    CHECK(shutdowns == gpus);
+    CHECK(onsets == gpus);  // beyond the slowdown temperature too
+    // Every GPU dropped out for the whole run: device-seconds of dropped out = 128 x 120 s.
+    CHECK(s.throttled_s[3] == doctest::Approx(double(gpus) * 120.0));
+    CHECK(s.energy_balance_error < 1e-9);
+    // Thresholds below the start change nothing at the start: the shipped pod starts clean.
+    SiteModel clean(load_site(kSites + "example-pod.yaml", {}));
+    const RunSummary c = run_site(clean, o);
+    for (const auto& e : c.events) CHECK(e.time > 0.0);
+    CHECK(c.throttled_s[3] == 0.0);
+}
