@@ -18,16 +18,26 @@ if ! command -v Xvfb >/dev/null; then
     echo "pvbatch.sh: no X display and no Xvfb: install it (sudo apt-get install xvfb)" >&2
     exit 3
 fi
-# -displayfd: Xvfb picks a free display itself and says which once it accepts clients, so
-# that parallel runs do not race for a number.
+# A display number of its own, high and random (one that another server, in this system or in
+# one sharing its abstract sockets, may hold is skipped; an Xvfb that finds its number taken
+# exits, and the next number is tried); -displayfd says when the server accepts clients.
 tmp=$(mktemp -d)
-Xvfb -displayfd 3 -screen 0 1920x1200x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null; wait $xvfb 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 200); do
+xvfb=
+trap '[ -n "$xvfb" ] && kill $xvfb 2>/dev/null; [ -n "$xvfb" ] && wait $xvfb 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 10); do
+    n=$((200 + RANDOM % 700))
+    [ -e "/tmp/.X$n-lock" ] && continue
+    grep -qa "X11-unix/X$n\b" /proc/net/unix 2>/dev/null && continue
+    : >"$tmp/display"
+    Xvfb ":$n" -displayfd 3 -screen 0 1920x1200x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+    xvfb=$!
+    for _ in $(seq 200); do
+        [ -s "$tmp/display" ] && break
+        kill -0 $xvfb 2>/dev/null || break
+        sleep 0.1
+    done
     [ -s "$tmp/display" ] && break
-    kill -0 $xvfb 2>/dev/null || break
-    sleep 0.1
+    kill $xvfb 2>/dev/null || true; wait $xvfb 2>/dev/null || true; xvfb=
 done
 if [ ! -s "$tmp/display" ]; then
     echo "pvbatch.sh: Xvfb did not start: $(cat "$tmp/xvfb.log")" >&2
