@@ -868,6 +868,7 @@ SitePoint SiteModel::point(double t, const double* y) {
     SitePoint p;
     p.grid_power = net_.last_grid_power();
     p.generator_power = net_.last_source_power() - p.grid_power;
+    p.storage_release = net_.last_storage_release();
     // The tree sums every powered load into its category's accumulator.
     p.it_power = net_.last_flow()[std::size_t(net_.accounting().it)];
     p.cooling_power = net_.last_flow()[std::size_t(net_.accounting().cooling)];

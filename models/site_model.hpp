@@ -45,6 +45,7 @@ struct RackRecord {
 /// Site-wide figures at one point in time.
 struct SitePoint {
     double grid_power = 0, generator_power = 0, it_power = 0, cooling_power = 0, loss_power = 0;  ///< [W]
+    double storage_release = 0;       ///< [W] net power the electrical stores give up (charging: negative)
     double heat_rejection = 0;        ///< [W] into all boundaries
     double max_junction_T = 0;        ///< [K]
     std::size_t hottest_device = 0;

@@ -38,10 +38,15 @@ void SiteModel::build_site_outputs() {
     site("losses_power", "W", "conversion losses of every power stage", [p](const Ctx&) { return p->loss_power; });
     site("heat_rejection_power", "W", "heat leaving the site through all boundaries",
          [p](const Ctx&) { return p->heat_rejection; });
+    // ISO/IEC 30134-2 counts on-site sources: what the stores give up counts, what they take in
+    // (already in the grid's power) does not, as in the summary's pue.
     site("pue", "1",
-         "(grid + generator) power / IT power at the row's instant (storage discharge not counted: the summary's pue "
-         "counts it); NaN where the IT power is 0",
-         [p](const Ctx&) { return p->it_power > 0 ? (p->grid_power + p->generator_power) / p->it_power : std::nan(""); });
+         "(grid + generator + net power given up by the UPS battery, site battery and rack stores) / IT power at the "
+         "row's instant; NaN where the IT power is 0",
+         [p](const Ctx&) {
+             return p->it_power > 0 ? (p->grid_power + p->generator_power + p->storage_release) / p->it_power
+                                    : std::nan("");
+         });
     site("max_junction_temperature", "degC", "hottest junction of the site",
          [p](const Ctx&) { return p->max_junction_T - kCelsius; });
     site("throughput_fraction", "1", "useful-work rate: every job's pace (slowest member for training) weighted by its size",

@@ -406,6 +406,12 @@ void Network::scale_flows(double* ydot) const {
     parallel_for(pool_, std::int64_t(states_.size()), 32768, [=](std::int64_t i) { ydot[i] = f[i] * ic[i]; });
 }
 
+double Network::last_storage_release() const {
+    double r = 0.0;
+    for (int i : storage_idx_) r -= flow_[std::size_t(i)] * inv_capacity_[std::size_t(i)];
+    return r;
+}
+
 EvalContext Network::view(double t, const double* y) {
     EvalContext ctx;
     view_flow_.resize(states_.size());

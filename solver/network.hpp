@@ -359,6 +359,9 @@ public:
     double last_source_power() const { return source_power_; }  ///< [W] grid or generator
     bool load_powered(std::size_t l) const { return load_powered_[l] != 0; }
     std::span<const double> last_flow() const { return flow_; }
+    /// [W] what the electrical stores gave up at the last evaluation, net: minus the sum of
+    /// d(energy)/dt over the storage states (discharging positive, charging negative).
+    double last_storage_release() const;
 
     /// A read-only view of (t, y) for inspecting blocks after an evaluation: inputs and
     /// boundary temperatures at t, and the loads and powered flags of the last rhs().
