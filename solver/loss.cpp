@@ -34,6 +34,10 @@ Pchip::Pchip(std::vector<double> x, std::vector<double> y) : x_(std::move(x)), y
 }
 
 double Pchip::operator()(double x, double* dydx) const {
+    if (std::isnan(x)) {  // a diverging state: NaN on, never a read past the table
+        if (dydx) *dydx = std::nan("");
+        return std::nan("");
+    }
     if (x <= x_.front()) {
         if (dydx) *dydx = 0.0;
         return y_.front();

@@ -143,3 +143,13 @@ TEST_CASE("rules: a device that starts beyond its shutdown temperature has cross
     for (const auto& e : c.events) CHECK(e.time > 0.0);
     CHECK(c.throttled_s[3] == 0.0);
 }
+
+TEST_CASE("rules: a loss curve at a NaN load gives NaN, never a read past its table") {
+    // A diverging state (the overloaded plant above) reaches the loss curves as NaN: the
+    // interpolant's search then ran off its table's end (found by AddressSanitizer).
+    const Pchip c({0.1, 0.5, 1.0}, {0.90, 0.95, 0.94});
+    double slope = 0.0;
+    CHECK(std::isnan(c(std::nan(""), &slope)));
+    CHECK(std::isnan(slope));
+    CHECK(c(0.5) == doctest::Approx(0.95));
+}
