@@ -36,8 +36,10 @@ void SiteModel::build_site_outputs() {
     site("it_power", "W", "power delivered to IT loads (devices and other rack loads)", [p](const Ctx&) { return p->it_power; });
     site("cooling_power", "W", "power drawn by pumps and heat-rejection fans", [p](const Ctx&) { return p->cooling_power; });
     site("losses_power", "W", "conversion losses of every power stage", [p](const Ctx&) { return p->loss_power; });
-    site("heat_rejection_power", "W", "heat leaving the site through all boundaries",
-         [p](const Ctx&) { return p->heat_rejection; });
+    // Power-only mode holds the temperatures: the heat that leaves is not followed (NaN, as
+    // the summary's null).
+    site("heat_rejection_power", "W", "heat leaving the site through all boundaries (NaN in power-only mode)",
+         [this, p](const Ctx&) { return net_.power_only() ? std::nan("") : p->heat_rejection; });
     // ISO/IEC 30134-2 counts on-site sources: what the stores give up counts, what they take in
     // (already in the grid's power) does not, as in the summary's pue.
     site("pue", "1",
@@ -59,8 +61,8 @@ void SiteModel::build_site_outputs() {
     site("energy_losses", "J", "conversion losses since the start", [a = acct.losses](const Ctx& c) { return c.y[a]; });
     site("energy_stored_change", "J", "change of the heat stored in every thermal mass since the start",
          [this](const Ctx& c) { return net_.stored_energy(c.y) - stored_at_start_; });
-    site("energy_rejected", "J", "heat rejected through all boundaries since the start",
-         [this](const Ctx& c) { return net_.rejected_energy(c.y); });
+    site("energy_rejected", "J", "heat rejected through all boundaries since the start (NaN in power-only mode)",
+         [this](const Ctx& c) { return net_.power_only() ? std::nan("") : net_.rejected_energy(c.y); });
 
     // Racks: one column per rack.
     std::vector<std::string> rack_paths, hall_paths, stage_paths;

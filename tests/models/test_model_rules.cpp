@@ -7,11 +7,15 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+#include <unistd.h>
+
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "solver/loss.hpp"
 #include "solver/steady.hpp"
+#include "viz/results.hpp"
 
 using namespace dctwin;
 
@@ -78,6 +82,32 @@ TEST_CASE("rules: power-only mode reports no heat rejected (not computed, null i
     CHECK(std::isnan(s.e_rejected));
     CHECK(s.to_json()["energy_J"]["rejected"].is_null());
     CHECK(s.e_grid > 0);
+}
+
+TEST_CASE("rules: power-only mode's rows hold no heat rejected either (NaN), the full run's do") {
+    for (const bool power_only : {true, false}) {
+        CAPTURE(power_only);
+        std::vector<std::string> sets;
+        if (power_only) sets.push_back("simulation.mode=power-only");
+        SiteModel m(load_site(kSites + "example-pod.yaml", sets));
+        RunOptions o;
+        o.duration = 60;
+        o.output = (std::filesystem::temp_directory_path() /
+                    ("dctwin-rules-rejected-" + std::to_string(::getpid()) + (power_only ? "-p.h5" : "-f.h5")))
+                       .string();
+        o.force = true;
+        (void)run_site(m, o);
+        {
+            const ResultsReader r(o.output);
+            for (const char* path : {"/site/heat_rejection_power", "/site/energy_rejected"}) {
+                const auto v = r.read(path);
+                REQUIRE(!v.empty());
+                for (double x : v) CHECK(std::isnan(x) == power_only);
+            }
+        }
+        std::filesystem::remove(o.output);
+        std::filesystem::remove(std::filesystem::path(o.output).replace_extension(".xmf"));
+    }
 }
 
 TEST_CASE("rules: an efficiency curve of one point is that efficiency above it, its loss below") {
