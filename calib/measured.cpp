@@ -46,6 +46,15 @@ std::string shown(std::string_view s) {
 class Lines : public TextLines {
 public:
     Lines(std::string_view text, std::string label) : TextLines(text, std::move(label)) {}
+    /// The fields of a data line, as many as the header on line header_line has.
+    std::vector<Field> split_as(std::size_t n, int header_line) const {
+        auto f = split();
+        if (f.size() != n)
+            fail(f.size() < n ? int(line().size()) + 1 : f[n].col,
+                 fmt::format("expected {} comma-separated fields as in the header on line {}, found {}", n,
+                             header_line, f.size()));
+        return f;
+    }
     std::vector<Field> split() const {
         std::vector<Field> out;
         std::size_t i = 0;
@@ -237,11 +246,7 @@ MeasuredData parse_measured_csv(std::string_view text, const std::string& label)
     }
 
     while (in.next()) {
-        const auto f = in.split();
-        if (f.size() != header.size())
-            in.fail(f.size() < header.size() ? int(in.line().size()) + 1 : f[header.size()].col,
-                    fmt::format("expected {} comma-separated fields as in the header on line {}, found {}",
-                                header.size(), header_line, f.size()));
+        const auto f = in.split_as(header.size(), header_line);
         double t = 0;
         if (seconds) {
             const auto v = number(f[0].text);
@@ -371,11 +376,7 @@ MeasuredData parse_nvidia_smi_csv(std::string_view text, const std::string& labe
     std::map<int, std::array<Sampled, 3>> gpus;  // per index: power, temperature, clock fraction
     std::map<int, double> last;                  // per index: the last time [s]
     while (in.next()) {
-        const auto f = in.split();
-        if (f.size() != header.size())
-            in.fail(f.size() < header.size() ? int(in.line().size()) + 1 : f[header.size()].col,
-                    fmt::format("expected {} comma-separated fields as in the header on line {}, found {}",
-                                header.size(), header_line, f.size()));
+        const auto f = in.split_as(header.size(), header_line);
         const auto t = smi_time(f[std::size_t(c_time)].text);
         if (!t)
             in.fail(f[std::size_t(c_time)].col, fmt::format("expected a timestamp YYYY/MM/DD HH:MM:SS.fff, found {}",
