@@ -63,7 +63,45 @@ SteadyResult solve_steady(Network& net, std::span<const double> y0, const Steady
     double res = residual(y), dt = opt.initial_step;
     double conv = res;  // the convergence measure (rates of 1/s until the first Jacobian)
     SteadyResult out;
-    for (int it = 0; it < opt.max_iterations && conv > opt.residual_tol; ++it) {
+    // Newton first: a site is nearly linear about its operating point (conduction, advection,
+    // mild leakage), so Newton steps usually converge in a few iterations where the pseudo
+    // time step takes twenty or more to grow past the slow time constants. Each step is
+    // shortened until the residual falls; where none falls (a controller driven across its
+    // clamps, whose slope jumps there) or Newton takes too long, the pseudo-transient
+    // continuation starts over from y0, as if Newton had not been tried.
+    bool newton = opt.newton_first;
+    constexpr int kNewtonIterations = 20;
+    constexpr int kHalvings = 6;             // shortest Newton step: 1/64
+    constexpr double kNewtonStep = 1e15;     // [s] a pseudo time step that makes it Newton's method
+    int newton_its = 0;  // iterations spent on Newton: the continuation has its own budget
+    auto give_up_newton = [&] {
+        newton = false;
+        y.assign(y0.begin(), y0.end());
+        res = conv = residual(y);
+        dt = opt.initial_step;
+    };
+    // Newton may only pass through states of a site: a step that takes a temperature beyond
+    // any a site can have (or a state beyond its declared bounds) is shortened like one that
+    // does not reduce the residual. A site whose equilibrium lies out there (a hall that sheds
+    // its heat through a milliwatt per kelvin) is left to the continuation, which reports the
+    // drifting states rather than an absurd steady state.
+    constexpr double kHottest = 1273.15;  // [K] 1000 degC: no state of a site gets near it
+    std::vector<double> lo(n), hi(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool kelvin = states[i].unit == "K";
+        lo[i] = kelvin ? std::max(states[i].lower, 0.0) : states[i].lower;
+        hi[i] = kelvin ? std::min(states[i].upper, kHottest) : states[i].upper;
+    }
+    auto inside = [&](const std::vector<double>& yy) {
+        for (std::size_t i = 0; i < n; ++i)
+            if (!(yy[i] >= lo[i] && yy[i] <= hi[i])) return false;
+        return true;
+    };
+    std::vector<double> trial(n);
+    for (int it = 0; it - newton_its < opt.max_iterations && conv > opt.residual_tol; ++it) {
+        if (newton && it == kNewtonIterations) give_up_newton();
+        if (newton) ++newton_its;
+        const double step = newton ? kNewtonStep : dt;
         // (I/dt - J) dy = f, with pinned rows reduced to the identity: (I - dt J') dy = dt f
         // with J' = J less its pinned rows, factored from J's values without forming it.
         net.jacobian(opt.t, y.data(), jv);
@@ -71,25 +109,45 @@ SteadyResult solve_steady(Network& net, std::span<const double> y0, const Steady
         conv = worst(true);  // f is y's
         if (!(conv > opt.residual_tol)) break;
         for (const auto k : pinned_entries) jv[k] = 0.0;
-        if (solver.factor(jv.data(), src.data(), dt) != 0) {
+        if (solver.factor(jv.data(), src.data(), step) != 0) {
+            if (newton) {
+                give_up_newton();
+                continue;
+            }
             dt *= 0.1;  // singular at this step: fall back towards a smaller pseudo time step
             if (dt < 1e-9) throw SteadyStateError("steady state: the linear system is singular");
             continue;
         }
-        for (std::size_t i = 0; i < n; ++i) x[i] = dt * f[i];
+        for (std::size_t i = 0; i < n; ++i) x[i] = step * f[i];
         solver.solve(x.data());
         const double* dx = x.data();
-        std::vector<double> trial(y);
-        for (std::size_t i = 0; i < n; ++i) trial[i] += dx[i];
-        const double res_new = residual(trial);
-        if (!(res_new < HUGE_VAL)) {
-            dt *= 0.1;
-            residual(y);
-            continue;
+        double res_new = HUGE_VAL;
+        if (newton) {
+            // Backtracking: the full step, then halves, until the residual falls enough.
+            bool accepted = false;
+            for (int h = 0, scale = 1; h <= kHalvings && !accepted; ++h, scale *= 2) {
+                const double alpha = 1.0 / scale;
+                for (std::size_t i = 0; i < n; ++i) trial[i] = y[i] + alpha * dx[i];
+                if (!inside(trial)) continue;
+                res_new = residual(trial);
+                accepted = res_new < (1.0 - 0.25 * alpha) * res;
+            }
+            if (!accepted) {
+                give_up_newton();
+                continue;
+            }
+        } else {
+            for (std::size_t i = 0; i < n; ++i) trial[i] = y[i] + dx[i];
+            res_new = residual(trial);
+            if (!(res_new < HUGE_VAL)) {
+                dt *= 0.1;
+                residual(y);
+                continue;
+            }
+            // Switched evolution relaxation: the step grows as the residual falls.
+            dt = std::min(dt * std::clamp(res / std::max(res_new, 1e-300), 0.1, 1e4), 1e15);
         }
         y.swap(trial);
-        // Switched evolution relaxation: the step grows as the residual falls.
-        dt = std::min(dt * std::clamp(res / std::max(res_new, 1e-300), 0.1, 1e4), 1e15);
         res = res_new;
         conv = worst(true);
         out.iterations = it + 1;

@@ -1,8 +1,9 @@
 #pragma once
-// Direct steady-state solve of a Network at frozen inputs: pseudo-transient continuation
-// (backward Euler with a step that grows as the residual falls, "switched evolution
-// relaxation"), which becomes Newton's method once the step is large. Uses the network's
-// analytic Jacobian and KLU. Energy accumulators and storage (batteries) are held at their
+// Direct steady-state solve of a Network at frozen inputs: damped Newton first, then, where
+// Newton gets nowhere, pseudo-transient continuation from the start (backward Euler with a
+// step that grows as the residual falls, "switched evolution relaxation"), which becomes
+// Newton's method once the step is large. Uses the network's analytic Jacobian and the block
+// elimination. Energy accumulators and storage (batteries) are held at their
 // initial values: a charging battery has no steady state.
 
 #include <span>
@@ -21,6 +22,8 @@ struct SteadyOptions {
     /// rate, a fast state's distance to equilibrium |f / J_ii| in units of abstol.
     double residual_tol = 1e-8;
     int max_iterations = 300;
+    /// Full Newton steps while each halves the residual, then pseudo-transient continuation.
+    bool newton_first = true;
 };
 
 struct SteadyResult {

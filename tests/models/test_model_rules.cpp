@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -53,6 +54,46 @@ TEST_CASE("rules: the steady start converges on fast states (a 0.8 J/K bare die,
         const SteadyResult b = solve_steady(base.network(), base.network().initial_state(), SteadyOptions{});
         CHECK(base.point(0, b.y.data()).max_junction_T == doctest::Approx(p.max_junction_T).epsilon(1e-9));
     }
+}
+
+TEST_CASE("rules: Newton's steady start is the continuation's, in fewer iterations") {
+    // The same equilibrium whichever way it is reached: every state within the convergence
+    // test's reach of the other (1e-6 of its absolute tolerance would be far inside it; 1e-3
+    // allows for the continuation's last iterate), and every watt drawn leaves as heat.
+    // training-campus starts its site battery's rate limiter deep in saturation, where Newton
+    // steps go nowhere: the continuation takes over from the start.
+    for (const std::string site : {"example-pod", "h100-pod", "tower-pod", "training-campus", "outage-pod",
+                                   "rack-power-pod", "hotspot-pod"}) {
+        CAPTURE(site);
+        SiteModel m(load_site(kSites + site + ".yaml"));
+        Network& net = m.network();
+        SteadyOptions newton, ptc;
+        ptc.newton_first = false;
+        const SteadyResult a = solve_steady(net, net.initial_state(), newton);
+        const SteadyResult b = solve_steady(net, net.initial_state(), ptc);
+        if (site == "training-campus")
+            CHECK(a.iterations == b.iterations + 1);  // the one Newton iteration tried
+        else
+            CHECK(a.iterations <= std::min(b.iterations, 10));
+        double worst = 0.0;
+        for (std::size_t i = 0; i < net.size(); ++i)
+            worst = std::max(worst, std::abs(a.y[i] - b.y[i]) / net.states()[i].abstol);
+        CHECK(worst < 1e-3);
+        const SitePoint p = m.point(0, a.y.data());
+        CHECK(p.grid_power == doctest::Approx(p.heat_rejection).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("rules: a hall that cannot shed its heat gets no steady state, not an absurd one") {
+    // With 1 mW/K to the outside the hall's equilibrium lies near 1.8e7 K, which Newton would
+    // find; no step may leave the temperatures a site can have, so the continuation reports
+    // the drifting air instead.
+    SiteModel m(load_site(kSites + "example-pod.yaml", {"halls.hall1.air.cooling_conductance=0.001 W/K"}));
+    Network& net = m.network();
+    SteadyOptions o;
+    o.max_iterations = 40;
+    CHECK_THROWS_WITH_AS(solve_steady(net, net.initial_state(), o), doctest::Contains("hall1/air/T"),
+                         SteadyStateError);
 }
 
 TEST_CASE("rules: an overloaded chiller's steady start says the plant lacks capacity") {
