@@ -6,7 +6,8 @@
 # every rack's coolant return, of the site's energies (relative), and of the times of the
 # throttle onsets and ends (events).
 # Needs a Release build (./scripts/setup.sh) and Debian's python3-h5py.
-#   bench/accuracy.sh            about two minutes on 2 cores
+#   bench/accuracy.sh            about two and a half minutes on 2 cores
+#   ROWS="15 s" bench/accuracy.sh   rows every 15 s instead of 5 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${DCTWIN_BIN:-build/bin/dctwin}
@@ -21,8 +22,10 @@ settings=(
   "atol 0.05 K|simulation.solver.atol_temperature=0.05 K"
   "rtol 1e-4, atol 1e-4 K|simulation.solver.rtol=1e-4|simulation.solver.atol_temperature=1e-4 K"
   "rtol 1e-6, atol 1e-4 K (before)|simulation.solver.atol_temperature=1e-4 K"
+  "method esdirk (atol 0.01 K)|simulation.solver.method=esdirk"
 )
-for site in "frontier|10min|5 s" "hotspot-pod|30min|5 s"; do
+rows_every=${ROWS:-5 s}
+for site in "frontier|10min|$rows_every" "hotspot-pod|30min|$rows_every"; do
   IFS='|' read -r name span rows <<<"$site"
   for i in "${!settings[@]}"; do
     IFS='|' read -r -a parts <<<"${settings[$i]}"
@@ -33,15 +36,15 @@ for site in "frontier|10min|5 s" "hotspot-pod|30min|5 s"; do
   done
 done
 
-/usr/bin/python3 - "$out" "${#settings[@]}" "${settings[@]}" <<'PY'
+/usr/bin/python3 - "$out" "$rows_every" "${#settings[@]}" "${settings[@]}" <<'PY'
 import json, sys
 import h5py, numpy as np
-out, n = sys.argv[1], int(sys.argv[2])
-labels = [s.split("|")[0] for s in sys.argv[3:3 + n]]
+out, rows, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+labels = [s.split("|")[0] for s in sys.argv[4:4 + n]]
 for name, span in (("frontier", "10 min"), ("hotspot-pod", "30 min")):
     ref = h5py.File(f"{out}/{name}.0.h5", "r")
     rj = json.load(open(f"{out}/{name}.0.json"))
-    print(f"\n{name}, {span}, 5 s rows: largest difference from rtol 1e-8, atol_temperature 1e-6 K "
+    print(f"\n{name}, {span}, {rows} rows: largest difference from rtol 1e-8, atol_temperature 1e-6 K "
           f"({rj['solver']['steps']} steps)\n")
     print("| setting | steps | solver s | every junction [mK] | every plate [mK] | rack coolant return [mK] "
           "| energies [relative] | throttle events: count, largest time error [s] |")

@@ -859,7 +859,7 @@ Loc value_loc(const Node& n, std::string_view key) {
 
 const Table<SolverSpec>& solver_table() {
     static const Table<SolverSpec> t{
-        "simulation.solver", "Settings of the integrator (CVODE, BDF with Newton iterations). All optional.",
+        "simulation.solver", "Settings of the integrator (CVODE's BDF or ARKODE's ESDIRK, with Newton iterations). All optional.",
         {
             quantity<SolverSpec>("rtol", dims::dimensionless, &SolverSpec::rtol, in(1e-12, 1e-2), 1e-6,
                                  "Relative tolerance of every state."),
@@ -877,6 +877,10 @@ const Table<SolverSpec>& solver_table() {
                                "`block`: each device's states eliminated onto the shared nodes, KLU on the reduced "
                                "system (fastest, scales with the site); `klu`: sparse LU of the whole Newton matrix; "
                                "`dense`: only for tiny sites and debugging."),
+            choice<SolverSpec>("method", &SolverSpec::method, {"bdf", "esdirk"}, "bdf",
+                               "`bdf`: CVODE's variable-order BDF (the fastest on every site measured); `esdirk`: "
+                               "ARKODE's ESDIRK324L2SA (order 3, L-stable, one-step), an independent method to "
+                               "check a result against, 1.5 to 4 times the work (bench/README.md)."),
         }};
     return t;
 }

@@ -482,6 +482,7 @@ struct SolverSpec {
     double max_step = 0.0;               ///< [s], 0: no limit
     std::string jacobian = "analytic";   ///< "analytic" or "finite-difference"
     std::string linear_solver = "block"; ///< "block", "klu" or "dense"
+    std::string method = "bdf";          ///< "bdf" (CVODE) or "esdirk" (ARKODE)
 };
 
 struct SimulationSpec {

@@ -122,6 +122,7 @@ SolverOptions solver_options(const SiteSpec& spec) {
     o.analytic_jacobian = s.jacobian == "analytic";
     o.dense = s.linear_solver == "dense";
     o.block_elimination = s.linear_solver == "block";
+    o.method = s.method == "esdirk" ? SolverOptions::Method::esdirk : SolverOptions::Method::bdf;
     o.threads = spec.simulation.threads > 0 ? spec.simulation.threads
                                             : int(std::max(1u, std::thread::hardware_concurrency()));
     o.max_step = s.max_step;
@@ -196,6 +197,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         w.set_attribute("/metadata", "rtol", so.rtol);
         w.set_attribute("/metadata", "atol_temperature", spec.simulation.solver.atol_temperature);
         w.set_attribute("/metadata", "linear_solver", spec.simulation.solver.linear_solver);
+        w.set_attribute("/metadata", "integration_method", spec.simulation.solver.method);
         // Enumerations are stored as numbers: their codes, as JSON text, beside them.
         if (spec.simulation.write_states && model.device_count() > 0)
             w.set_attribute("/devices/throttle_reason", "codes",

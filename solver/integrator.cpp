@@ -9,6 +9,7 @@
 #include <numeric>
 #include <utility>
 
+#include <arkode/arkode_arkstep.h>
 #include <cvode/cvode.h>
 #include <fmt/format.h>
 #include <sunlinsol/sunlinsol_dense.h>
@@ -30,8 +31,13 @@ struct VectorThreads {
     ~VectorThreads() { sun::set_pool(saved); }
 };
 
-struct CvodeDeleter {
-    void operator()(void* m) const { CVodeFree(&m); }
+/// Frees CVODE's or ARKODE's memory: which one, the deleter knows.
+struct SolverMemDeleter {
+    bool ark = false;
+    void operator()(void* m) const {
+        if (ark) ARKStepFree(&m);
+        else CVodeFree(&m);
+    }
 };
 
 /// Adds the wall time of its scope to *acc [s].
@@ -49,7 +55,8 @@ struct Integrator::Impl {
     sun::Vector y, abstol;
     sun::Matrix A;
     sun::LinSol LS;
-    std::unique_ptr<void, CvodeDeleter> mem;
+    std::unique_ptr<void, SolverMemDeleter> mem;
+    bool ark = false;           // ARKODE's ESDIRK method instead of CVODE's BDF
     std::string last_error;     // SUNDIALS' message, or an exception from a callback
     std::function<void(double, double)> observer;
     std::vector<Event> events;
@@ -64,8 +71,40 @@ struct Integrator::Impl {
     std::unique_ptr<WorkerPool> pool;  // null: one thread
 
     Impl(Network& n, SolverOptions o)
-        : net(n), opt(o), ctx(sun::make_context()), pool(o.threads > 1 ? std::make_unique<WorkerPool>(o.threads) : nullptr) {}
+        : net(n), opt(o), ctx(sun::make_context()), pool(o.threads > 1 ? std::make_unique<WorkerPool>(o.threads) : nullptr) {
+        ark = o.method == SolverOptions::Method::esdirk;
+        mem.get_deleter().ark = ark;
+    }
     ~Impl() { net.set_pool(nullptr); }
+
+    // --- the integrator's calls, CVODE's or ARKODE's (the same flags' values: 0 success, 1
+    // at a stop time, -1 too much work, -3 error test, -4 convergence, -10 repeated rhs) --
+    const char* evolve_name() const { return ark ? "ARKStepEvolve" : "CVode"; }
+    int evolve(double tout, double* tret) {
+        return ark ? ARKStepEvolve(mem.get(), tout, y.get(), tret, ARK_ONE_STEP)
+                   : CVode(mem.get(), tout, y.get(), tret, CV_ONE_STEP);
+    }
+    // A restart at t from y (an input discontinuity, a discrete change, a retry). ARKODE's
+    // one-step method keeps its step size and its counters; CVODE starts its history at first
+    // order and zeroes its counters, so they are banked first.
+    int restart(double t) {
+        if (ark) return ARKStepReset(mem.get(), t, y.get());
+        accumulate_stats();
+        return CVodeReInit(mem.get(), t, y.get());
+    }
+    int set_stop_time(double t) { return ark ? ARKStepSetStopTime(mem.get(), t) : CVodeSetStopTime(mem.get(), t); }
+    int set_max_step(double h) { return ark ? ARKStepSetMaxStep(mem.get(), h) : CVodeSetMaxStep(mem.get(), h); }
+    int set_init_step(double h) { return ark ? ARKStepSetInitStep(mem.get(), h) : CVodeSetInitStep(mem.get(), h); }
+    int set_max_num_steps(long k) {
+        return ark ? ARKStepSetMaxNumSteps(mem.get(), k) : CVodeSetMaxNumSteps(mem.get(), k);
+    }
+    int get_dky(double t, N_Vector v) const {
+        return ark ? ARKStepGetDky(mem.get(), t, 0, v) : CVodeGetDky(mem.get(), t, 0, v);
+    }
+    int last_step(double* h) const { return ark ? ARKStepGetLastStep(mem.get(), h) : CVodeGetLastStep(mem.get(), h); }
+    int current_step(double* h) const {
+        return ark ? ARKStepGetCurrentStep(mem.get(), h) : CVodeGetCurrentStep(mem.get(), h);
+    }
 
     static int rhs(realtype t, N_Vector y, N_Vector ydot, void* ud) {
         auto* self = static_cast<Impl*>(ud);
@@ -150,6 +189,10 @@ struct Integrator::Impl {
     bool form_matrix = true;                // false: the linear solver reads J and gamma itself
     double gamma = 0.0;                     // of the last linsys call
 
+    static int ark_linsys(realtype t, N_Vector y, N_Vector fy, SUNMatrix A, SUNMatrix, booleantype jok,
+                          booleantype* jcur, realtype gamma, void* ud, N_Vector t1, N_Vector t2, N_Vector t3) {
+        return linsys(t, y, fy, A, jok, jcur, gamma, ud, t1, t2, t3);  // A = I - gamma J, as CVODE's M
+    }
     static int linsys(realtype t, N_Vector y, N_Vector, SUNMatrix M, booleantype jok, booleantype* jcur,
                       realtype gamma, void* ud, N_Vector, N_Vector, N_Vector) {
         auto* self = static_cast<Impl*>(ud);
@@ -210,7 +253,7 @@ struct Integrator::Impl {
         y_scratch.resize(net.size());
         sun::Vector v(N_VMake_Serial(sunindextype(y_scratch.size()), y_scratch.data(), ctx.get()));
         sun::use_fast_ops(v.get());
-        check(CVodeGetDky(mem.get(), t, 0, v.get()), "CVodeGetDky", t);
+        check(get_dky(t, v.get()), "GetDky", t);
         eval_roots(t, y_scratch.data(), g);
     }
     static bool sign_changed(double a, double b) { return (a < 0) != (b < 0); }  // zero counts as positive
@@ -239,7 +282,7 @@ struct Integrator::Impl {
         std::vector<double>& ga = g_lo;
         std::vector<double> gb = g_hi;
         double h = 0.0;
-        CVodeGetLastStep(mem.get(), &h);
+        last_step(&h);
         const double ttol = 100 * DBL_EPSILON * (std::abs(tb) + std::abs(h));
         int side = 0;  // Illinois: which end was kept last (-1 left, +1 right)
         double wa = 1.0, wb = 1.0;
@@ -304,9 +347,8 @@ struct Integrator::Impl {
     }
 
     void retry(int flag, double t) {
-        void* m = mem.get();
         double h = 0.0;
-        if (CVodeGetLastStep(m, &h) < 0 || !(std::abs(h) > 0.0)) CVodeGetCurrentStep(m, &h);
+        if (last_step(&h) < 0 || !(std::abs(h) > 0.0)) current_step(&h);
         h = std::abs(h);
         if (retries == 0) {
             retry_from = t;
@@ -322,32 +364,30 @@ struct Integrator::Impl {
         ++retries;
         ++done.retries;
         events.push_back({t, "solver", "solver_retry",
-                          fmt::format("CVode returned {} at t = {:.6g} s; retry {} of {} from there with a "
+                          fmt::format("{} returned {} at t = {:.6g} s; retry {} of {} from there with a "
                                       "maximum step of {:.3g} s",
-                                      flag_name(flag), t, retries, kMaxRetries, retry_max_step)});
-        accumulate_stats();  // CVodeReInit zeroes CVODE's counters
-        check(CVodeReInit(m, t, y.get()), "CVodeReInit", t);
+                                      evolve_name(), flag_name(flag), t, retries, kMaxRetries, retry_max_step)});
+        check(restart(t), "ReInit", t);
         ++done.reinits;
         t_int = t;
         tstop_set = HUGE_VAL;
         restart_roots(t);
-        check(CVodeSetMaxStep(m, retry_max_step), "CVodeSetMaxStep", t);
-        check(CVodeSetInitStep(m, retry_max_step), "CVodeSetInitStep", t);
-        check(CVodeSetMaxNumSteps(m, kRetrySteps), "CVodeSetMaxNumSteps", t);
+        check(set_max_step(retry_max_step), "SetMaxStep", t);
+        check(set_init_step(retry_max_step), "SetInitStep", t);
+        check(set_max_num_steps(kRetrySteps), "SetMaxNumSteps", t);
         in_retry = true;
     }
 
     // Back to the user's settings after a window of reduced steps.
     void end_retry_window(double t) {
-        void* m = mem.get();
-        check(CVodeSetMaxStep(m, opt.max_step > 0 ? opt.max_step : 0.0), "CVodeSetMaxStep", t);  // 0: no limit
-        check(CVodeSetInitStep(m, 0.0), "CVodeSetInitStep", t);  // 0: CVODE's own estimate
-        check(CVodeSetMaxNumSteps(m, opt.max_steps_per_call), "CVodeSetMaxNumSteps", t);
+        check(set_max_step(opt.max_step > 0 ? opt.max_step : 0.0), "SetMaxStep", t);  // 0: no limit
+        check(set_init_step(0.0), "SetInitStep", t);  // 0: the integrator's own estimate
+        check(set_max_num_steps(opt.max_steps_per_call), "SetMaxNumSteps", t);
         in_retry = false;
     }
 
-    static std::string flag_name(int flag) {
-        char* name = CVodeGetReturnFlagName(flag);  // malloc'ed by SUNDIALS
+    std::string flag_name(int flag) const {
+        char* name = ark ? ARKStepGetReturnFlagName(flag) : CVodeGetReturnFlagName(flag);  // malloc'ed by SUNDIALS
         std::string s = name != nullptr ? name : fmt::format("flag {}", flag);
         std::free(name);
         return s;
@@ -370,9 +410,10 @@ struct Integrator::Impl {
         const std::size_t n = net.size();
         auto w = sun::make_vector(long(n), ctx.get());
         auto e = sun::make_vector(long(n), ctx.get());
-        if (!mem || CVodeGetErrWeights(mem.get(), w.get()) < 0 ||
-            CVodeGetEstLocalErrors(mem.get(), e.get()) < 0)
-            return {};
+        if (!mem) return {};
+        const int fw = ark ? ARKStepGetErrWeights(mem.get(), w.get()) : CVodeGetErrWeights(mem.get(), w.get());
+        const int fe = ark ? ARKStepGetEstLocalErrors(mem.get(), e.get()) : CVodeGetEstLocalErrors(mem.get(), e.get());
+        if (fw < 0 || fe < 0) return {};
         const double* wv = N_VGetArrayPointer(w.get());
         const double* ev = N_VGetArrayPointer(e.get());
         const double* yv = N_VGetArrayPointer(y.get());
@@ -398,6 +439,17 @@ struct Integrator::Impl {
         if (!mem) return;
         long v = 0;
         void* m = mem.get();
+        if (ark) {
+            long fe = 0;
+            ARKStepGetNumSteps(m, &v), done.steps += v;
+            ARKStepGetNumRhsEvals(m, &fe, &v), done.rhs_evals += v + fe;
+            ARKStepGetNumJacEvals(m, &v), done.jac_evals += v;
+            ARKStepGetNumLinSolvSetups(m, &v), done.lin_setups += v;
+            ARKStepGetNumNonlinSolvIters(m, &v), done.nonlin_iters += v;
+            ARKStepGetNumNonlinSolvConvFails(m, &v), done.nonlin_conv_fails += v;
+            ARKStepGetNumErrTestFails(m, &v), done.err_test_fails += v;
+            return;
+        }
         CVodeGetNumSteps(m, &v), done.steps += v;
         CVodeGetNumRhsEvals(m, &v), done.rhs_evals += v;
         CVodeGetNumJacEvals(m, &v), done.jac_evals += v;
@@ -431,15 +483,37 @@ void Integrator::start(double t0, std::span<const double> y0) {
     double* at = N_VGetArrayPointer(I.abstol.get());
     for (long i = 0; i < n; ++i) at[i] = net.states()[std::size_t(i)].abstol * I.opt.abstol_scale;
 
-    I.mem.reset(CVodeCreate(CV_BDF, I.ctx.get()));
-    if (!I.mem) throw std::runtime_error("CVODE: cannot create the integrator");
-    void* m = I.mem.get();
-    CVodeSetErrHandlerFn(m, &Impl::on_error, &I);
-    I.check(CVodeInit(m, &Impl::rhs, t0, I.y.get()), "CVodeInit", t0);
-    I.check(CVodeSetUserData(m, &I), "CVodeSetUserData", t0);
-    I.check(CVodeSVtolerances(m, I.opt.rtol, I.abstol.get()), "CVodeSVtolerances", t0);
-    I.check(CVodeSetMaxNumSteps(m, I.opt.max_steps_per_call), "CVodeSetMaxNumSteps", t0);
-    if (I.opt.max_step > 0) I.check(CVodeSetMaxStep(m, I.opt.max_step), "CVodeSetMaxStep", t0);
+    void* m = nullptr;
+    if (I.ark) {
+        // ESDIRK324L2SA: L-stable, stiffly accurate, order 3 with an embedded order 2; a
+        // one-step method needs no restart at first order after each input step.
+        I.mem.reset(ARKStepCreate(nullptr, &Impl::rhs, t0, I.y.get(), I.ctx.get()));
+        if (!I.mem) throw std::runtime_error("ARKODE: cannot create the integrator");
+        m = I.mem.get();
+        ARKStepSetErrHandlerFn(m, &Impl::on_error, &I);
+        I.check(ARKStepSetUserData(m, &I), "ARKStepSetUserData", t0);
+        I.check(ARKStepSVtolerances(m, I.opt.rtol, I.abstol.get()), "ARKStepSVtolerances", t0);
+        I.check(ARKStepSetTableNum(m, ARKODE_ESDIRK324L2SA_4_2_3, ARKODE_ERK_NONE), "ARKStepSetTableNum", t0);
+        // A stage's right-hand side follows from its solve: one evaluation fewer a stage.
+        I.check(ARKStepSetDeduceImplicitRhs(m, SUNTRUE), "ARKStepSetDeduceImplicitRhs", t0);
+        // Cubic Hermite output from the step's ends: higher degrees cost evaluations inside
+        // every step that a row or a root search looks into.
+        I.check(ARKStepSetInterpolantDegree(m, 3), "ARKStepSetInterpolantDegree", t0);
+        // Full Newton iterations at every stage. Linearly implicit stages (ARKStepSetLinear)
+        // do half the work on Frontier but are not safe: across a thermal governor's
+        // switch the hot-spot pod chattered (18 572 throttle events against 32), and with the
+        // Jacobian refreshed at every stage its plates still erred by 0.3 K (bench/README.md).
+    } else {
+        I.mem.reset(CVodeCreate(CV_BDF, I.ctx.get()));
+        if (!I.mem) throw std::runtime_error("CVODE: cannot create the integrator");
+        m = I.mem.get();
+        CVodeSetErrHandlerFn(m, &Impl::on_error, &I);
+        I.check(CVodeInit(m, &Impl::rhs, t0, I.y.get()), "CVodeInit", t0);
+        I.check(CVodeSetUserData(m, &I), "CVodeSetUserData", t0);
+        I.check(CVodeSVtolerances(m, I.opt.rtol, I.abstol.get()), "CVodeSVtolerances", t0);
+    }
+    I.check(I.set_max_num_steps(I.opt.max_steps_per_call), "SetMaxNumSteps", t0);
+    if (I.opt.max_step > 0) I.check(I.set_max_step(I.opt.max_step), "SetMaxStep", t0);
     if (I.opt.dense) {
         I.A.reset(SUNDenseMatrix(n, n, I.ctx.get()));
         I.LS.reset(SUNLinSol_Dense(I.y.get(), I.A.get(), I.ctx.get()));
@@ -468,7 +542,8 @@ void Integrator::start(double t0, std::span<const double> y0) {
     if (SUNLinSolGetID(I.LS.get()) != SUNLINEARSOLVER_CUSTOM)
         I.LS = sun::fixed_pattern(std::move(I.LS), &I.done.lsetup_s, &I.done.lsolve_s);
     if (!I.A || !I.LS) throw std::runtime_error("SUNDIALS: cannot create the linear solver");
-    I.check(CVodeSetLinearSolver(m, I.LS.get(), I.A.get()), "CVodeSetLinearSolver", t0);
+    I.check(I.ark ? ARKStepSetLinearSolver(m, I.LS.get(), I.A.get()) : CVodeSetLinearSolver(m, I.LS.get(), I.A.get()),
+            "SetLinearSolver", t0);
     if (I.opt.analytic_jacobian && !I.opt.dense) {
         // The pattern is fixed: written once here, only values change (Impl::linsys).
         const auto& cp = net.newton_col_ptr();
@@ -480,9 +555,10 @@ void Integrator::start(double t0, std::span<const double> y0) {
             for (auto k = cp[c]; k < cp[c + 1]; ++k)
                 if (ri[std::size_t(k)] == std::int64_t(c)) I.diag_slots.push_back(k);
         I.jac_values.clear();  // a new start evaluates the Jacobian first
-        I.check(CVodeSetLinSysFn(m, &Impl::linsys), "CVodeSetLinSysFn", t0);
+        I.check(I.ark ? ARKStepSetLinSysFn(m, &Impl::ark_linsys) : CVodeSetLinSysFn(m, &Impl::linsys),
+                "SetLinSysFn", t0);
     } else if (I.opt.analytic_jacobian) {
-        I.check(CVodeSetJacFn(m, &Impl::jac), "CVodeSetJacFn", t0);
+        I.check(I.ark ? ARKStepSetJacFn(m, &Impl::jac) : CVodeSetJacFn(m, &Impl::jac), "SetJacFn", t0);
     }
     const auto nr = std::size_t(net.num_roots());
     I.root_found.assign(nr, 0);
@@ -528,7 +604,7 @@ bool Integrator::advance(double tout) {
     // steps nor root evaluations. t_ is the time of y; I.t_int the end of CVODE's last step
     // (t_ <= t_int); crossings are searched in (I.t_search, I.t_int] before t_ passes them.
     auto interpolate_to = [&](double t) {
-        I.check(CVodeGetDky(m, t, 0, I.y.get()), "CVodeGetDky", t);
+        I.check(I.get_dky(t, I.y.get()), "GetDky", t);
         t_ = t;
     };
     if (t_ >= tout) return true;
@@ -549,8 +625,7 @@ bool Integrator::advance(double tout) {
             I.reinit_needed = false;
             I.try_exact(t_);
             if (!I.exact) {
-                I.accumulate_stats();  // CVodeReInit zeroes CVODE's counters
-                I.check(CVodeReInit(m, t_, I.y.get()), "CVodeReInit", t_);
+                I.check(I.restart(t_), "ReInit", t_);
                 ++I.done.reinits;
                 I.tstop_set = HUGE_VAL;
             }
@@ -641,19 +716,19 @@ bool Integrator::advance(double tout) {
         if (I.in_retry) tstop = std::min(tstop, I.retry_until);
         if (!std::isfinite(tstop)) tstop = 1e300;
         if (tstop != I.tstop_set) {
-            I.check(CVodeSetStopTime(m, tstop), "CVodeSetStopTime", t_);
+            I.check(I.set_stop_time(tstop), "SetStopTime", t_);
             I.tstop_set = tstop;
         }
         I.last_error.clear();
         double tret = t_;
         // A discontinuity at t_disc: the inputs of the stretch before it, up to it.
         if (std::isfinite(I.t_disc)) I.net.set_input_horizon(std::nextafter(I.t_disc, -HUGE_VAL));
-        const int flag = CVode(m, tout, I.y.get(), &tret, CV_ONE_STEP);
+        const int flag = I.evolve(tout, &tret);
         I.net.set_input_horizon(HUGE_VAL);
         if (flag < 0) {
             // On failure CVODE leaves y at the last step it completed (time tret).
             t_ = I.t_int = tret;
-            if (!I.retryable(flag) || I.retries >= Impl::kMaxRetries) I.fail(flag, "CVode", tret);
+            if (!I.retryable(flag) || I.retries >= Impl::kMaxRetries) I.fail(flag, I.evolve_name(), tret);
             I.retry(flag, t_);
             continue;
         }
@@ -663,11 +738,11 @@ bool Integrator::advance(double tout) {
             // below a microsecond mean the solution is lost (and in a retry window, so many
             // steps that the difficulty stays): stop with an error rather than grind on.
             double h = 0.0;
-            CVodeGetCurrentStep(m, &h);
+            I.current_step(&h);
             if (I.in_retry || std::abs(h) < kSaneStep) {
                 t_ = I.t_int = tret;
                 I.last_error = fmt::format("{} steps in a row, the last of {:.3g} s", steps, std::abs(h));
-                I.fail(CV_TOO_MUCH_WORK, "CVode", tret);
+                I.fail(CV_TOO_MUCH_WORK, I.evolve_name(), tret);
             }
             steps = 0;
         }
@@ -697,7 +772,7 @@ void Integrator::interpolate(double t, std::vector<double>& y) const {
     }
     sun::Vector v(N_VMake_Serial(sunindextype(y.size()), y.data(), I.ctx.get()));
     sun::use_fast_ops(v.get());
-    I.check(CVodeGetDky(I.mem.get(), t, 0, v.get()), "CVodeGetDky", t);
+    I.check(I.get_dky(t, v.get()), "GetDky", t);
 }
 
 std::vector<Event> Integrator::take_events() { return std::exchange(impl_->events, {}); }

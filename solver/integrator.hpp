@@ -1,5 +1,6 @@
 #pragma once
-// Transient integration of a Network with CVODE (BDF, Newton), behind a small RAII class.
+// Transient integration of a Network with CVODE (BDF, Newton) or ARKODE (ESDIRK), behind a
+// small RAII class.
 // Stops at every input discontinuity (and re-initialises there), finds threshold crossings
 // with CVODE's root-finding, and names the worst states by path when it fails.
 
@@ -15,6 +16,11 @@
 namespace dctwin {
 
 struct SolverOptions {
+    /// CVODE's BDF (orders 1-5), or ARKODE's ESDIRK324L2SA (order 3, L-stable, one-step: no
+    /// restart at first order after an input step). BDF does less work on every site measured
+    /// (bench/README.md); ESDIRK is an independent method to check a result against.
+    enum class Method { bdf, esdirk };
+    Method method = Method::bdf;
     double rtol = 1e-6;                  ///< [1] relative tolerance
     double abstol_scale = 1.0;           ///< multiplies every state's absolute tolerance
     bool analytic_jacobian = true;       ///< false: CVODE's difference quotients (dense only)

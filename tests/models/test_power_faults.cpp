@@ -87,7 +87,7 @@ double stage_at(const std::string& file, const std::string& series, const std::s
 }
 }  // namespace
 
-TEST_CASE("psu_failure: an N+1 shelf losing one PSU keeps its load; its loss rises as the curve says") {
+TEST_CASE("psu_failure: an N+1 shelf losing one PSU keeps its load, and its loss rises as the curve says") {
     const auto r = run("n-plus-1", 16.5e3, "[{at: 100 s, kind: psu_failure, target: " + kRack + "}]");
     const std::string shelf = kRack + "/power_shelf";
     // Hand calculation: 16.5 kW on six PSUs at 50 % (96 %), then on five at 60 % (95.5 %).

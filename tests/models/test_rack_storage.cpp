@@ -58,7 +58,7 @@ double loss_group(const RunSummary& s, const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("in-rack storage keeps each rack's draw under its ramp limit through a training job; the balance closes") {
+TEST_CASE("in-rack storage keeps each rack's draw under its ramp limit through a training job, and the balance closes") {
     // 160 devices in 4 racks swing about 14 kW per rack at every phase switch of 2 s iterations.
     // Output rows every 1/16 s: no row falls within rounding of a phase switch.
     const std::vector<std::string> base = {"simulation.write_states=false", "simulation.output_interval=0.0625 s",

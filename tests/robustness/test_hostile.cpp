@@ -278,7 +278,7 @@ TEST_CASE("hostile: sweep.json empty, null or of another shape: exit 2 with a me
     CHECK(resumed.out.find("2 cases, 0 failed") != std::string::npos);
 }
 
-TEST_CASE("hostile: a sweep folder's members planted as links are refused; --restart deletes only its own files") {
+TEST_CASE("hostile: a sweep folder's members planted as links are refused, and --restart deletes only its own files") {
     const auto dir = scratch_dir("sweep-links");
     spit(dir / "s.yaml", sweep_text(site(), "keep: results\n"));
     const std::string sweep = (dir / "s.yaml").string(), out = (dir / "out").string();
@@ -325,7 +325,7 @@ TEST_CASE("hostile: a second run --force to a file being written fails before to
     CHECK(std::get<std::int64_t>(reader.attribute("/", "rows")) > 0);
 }
 
-TEST_CASE("hostile: a symbolic link at the output path is never written through; --force replaces the link") {
+TEST_CASE("hostile: a symbolic link at the output path is never written through, and --force replaces the link") {
     const auto dir = scratch_dir("out-link");
     spit(dir / "target", "precious");
     const fs::path link = dir / "r.h5";
@@ -469,7 +469,7 @@ TEST_CASE("hostile: command-line paths that are empty, devices or too large: a c
             {2, {"unknown-key.yaml:4:1: error: "}});
 }
 
-TEST_CASE("hostile: render, plot and xdmf never write over their results file or a FIFO; an empty -o is refused") {
+TEST_CASE("hostile: render, plot and xdmf never write over their results file or a FIFO, and an empty -o is refused") {
     const auto dir = scratch_dir("views");
     const std::string h5 = (dir / "r.h5").string();
     REQUIRE(ran({"run", site(), "-o", h5, "--duration", "2min"}, dir).exit_code == 0);

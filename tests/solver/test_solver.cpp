@@ -20,12 +20,17 @@ using namespace dctwin;
 
 namespace {
 
-SolverOptions tight() {
+SolverOptions tight(SolverOptions::Method m = SolverOptions::Method::bdf) {
     SolverOptions o;
+    o.method = m;
     o.rtol = 1e-10;
     o.abstol_scale = 1e-6;  // state abstol 1e-4 K -> 1e-10 K
     return o;
 }
+
+// Both integrators are held to the same closed forms.
+constexpr SolverOptions::Method kMethods[] = {SolverOptions::Method::bdf, SolverOptions::Method::esdirk};
+const char* method_name(SolverOptions::Method m) { return m == SolverOptions::Method::bdf ? "bdf" : "esdirk"; }
 
 // Checks the analytic Jacobian against central differences, entry by entry, including
 // entries outside the declared pattern.
@@ -61,15 +66,18 @@ TEST_CASE("RC node step response matches the exponential to 1e-6") {
     net.add_block(std::move(src));
     net.finalize();
 
-    Integrator integ(net, tight());
-    integ.start(0.0, net.initial_state());
-    const double tau = C / G, rise = P / G;
-    for (double t : {1.0, 10.0, 50.0, 100.0, 300.0}) {
-        REQUIRE(integ.advance(t));
-        const double exact = rise * (1 - std::exp(-t / tau));
-        const double got = integ.y()[std::size_t(T)] - Tb;
-        INFO("t = " << t << " got " << got << " exact " << exact);
-        CHECK(std::abs(got - exact) <= 1e-6 * std::abs(exact));
+    for (const auto method : kMethods) {
+        CAPTURE(method_name(method));
+        Integrator integ(net, tight(method));
+        integ.start(0.0, net.initial_state());
+        const double tau = C / G, rise = P / G;
+        for (double t : {1.0, 10.0, 50.0, 100.0, 300.0}) {
+            REQUIRE(integ.advance(t));
+            const double exact = rise * (1 - std::exp(-t / tau));
+            const double got = integ.y()[std::size_t(T)] - Tb;
+            INFO("t = " << t << " got " << got << " exact " << exact);
+            CHECK(std::abs(got - exact) <= 1e-6 * std::abs(exact));
+        }
     }
 }
 
@@ -95,13 +103,16 @@ TEST_CASE("two-node network follows its closed form") {
     const Eigen::Vector2d x0(50, 20);
     const Eigen::Vector2d c = V.inverse() * x0;
 
-    Integrator integ(net, tight());
-    integ.start(0.0, net.initial_state());
-    for (double t : {5.0, 60.0, 600.0, 3000.0}) {
-        REQUIRE(integ.advance(t));
-        Eigen::Vector2d ex = V * Eigen::Vector2d(c(0) * std::exp(lam(0) * t), c(1) * std::exp(lam(1) * t));
-        CHECK(integ.y()[std::size_t(n1)] - Tb == doctest::Approx(ex(0)).epsilon(1e-6));
-        CHECK(integ.y()[std::size_t(n2)] - Tb == doctest::Approx(ex(1)).epsilon(1e-6));
+    for (const auto method : kMethods) {
+        CAPTURE(method_name(method));
+        Integrator integ(net, tight(method));
+        integ.start(0.0, net.initial_state());
+        for (double t : {5.0, 60.0, 600.0, 3000.0}) {
+            REQUIRE(integ.advance(t));
+            Eigen::Vector2d ex = V * Eigen::Vector2d(c(0) * std::exp(lam(0) * t), c(1) * std::exp(lam(1) * t));
+            CHECK(integ.y()[std::size_t(n1)] - Tb == doctest::Approx(ex(0)).epsilon(1e-6));
+            CHECK(integ.y()[std::size_t(n2)] - Tb == doctest::Approx(ex(1)).epsilon(1e-6));
+        }
     }
 }
 
@@ -247,13 +258,18 @@ void step_heated_mass(Network& net, double t_step) {
 TEST_CASE("the integrator stops at input steps and resolves them exactly") {
     Network net;
     step_heated_mass(net, 3.7);
-    Integrator integ(net, tight());
-    integ.start(0.0, net.initial_state());
-    REQUIRE(integ.advance(3.7));
-    CHECK(integ.y()[0] == doctest::Approx(300.0).epsilon(1e-12));
-    REQUIRE(integ.advance(10.0));
-    CHECK(integ.y()[0] == doctest::Approx(300.0 + 10.0 * 6.3).epsilon(1e-9));
-    CHECK(integ.stats().reinits == 1);
+    for (const auto method : kMethods) {
+        CAPTURE(method_name(method));
+        Integrator integ(net, tight(method));
+        integ.start(0.0, net.initial_state());
+        REQUIRE(integ.advance(3.7));
+        CHECK(integ.y()[0] == doctest::Approx(300.0).epsilon(1e-12));
+        const long steps_before = integ.stats().steps;
+        REQUIRE(integ.advance(10.0));
+        CHECK(integ.y()[0] == doctest::Approx(300.0 + 10.0 * 6.3).epsilon(1e-9));
+        CHECK(integ.stats().reinits == 1);
+        CHECK(integ.stats().steps > steps_before);  // counters run on across the restart
+    }
 }
 
 TEST_CASE("an output time within rounding of a discontinuity is served, not refused") {
@@ -284,15 +300,18 @@ TEST_CASE("root-finding reports the slowdown crossing at its exact time") {
     net.add_block(std::move(g));
     net.add_block(std::move(d));
     net.finalize();
-    Integrator integ(net, tight());
-    integ.start(0.0, net.initial_state());
-    while (!integ.advance(60.0)) {}
-    const auto ev = integ.take_events();
-    REQUIRE(ev.size() == 1);
-    CHECK(ev[0].kind == "thermal_throttle_onset");
-    CHECK(ev[0].path == "gpu");
-    const double exact = -C / G * std::log(1 - (Tslow - Tb) * G / P);
-    CHECK(ev[0].time == doctest::Approx(exact).epsilon(1e-7));
+    for (const auto method : kMethods) {
+        CAPTURE(method_name(method));
+        Integrator integ(net, tight(method));
+        integ.start(0.0, net.initial_state());
+        while (!integ.advance(60.0)) {}
+        const auto ev = integ.take_events();
+        REQUIRE(ev.size() == 1);
+        CHECK(ev[0].kind == "thermal_throttle_onset");
+        CHECK(ev[0].path == "gpu");
+        const double exact = -C / G * std::log(1 - (Tslow - Tb) * G / P);
+        CHECK(ev[0].time == doctest::Approx(exact).epsilon(1e-7));
+    }
 }
 
 TEST_CASE("steady state equals the analytic design point") {
