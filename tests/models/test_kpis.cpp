@@ -14,6 +14,7 @@
 #include "input/units.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "sweep/summary.hpp"
 #include "tests/models/model_test_util.hpp"
 #include "viz/results.hpp"
 
@@ -124,6 +125,12 @@ TEST_CASE("kpis: PUE, CUE, REF, ERF and grid cost of a small site against hand c
     CHECK(ci[half - 1] == doctest::Approx(0.5));
     CHECK(ci[half] == doctest::Approx(0.2));
     CHECK(price.back() == doctest::Approx(0.20));
+    // A sweep's summary row carries them too.
+    const auto row = sweep::result_values(s.to_json());
+    CHECK(row["cue_kg_per_kWh"].get<double>() == k["cue"]["value"].get<double>());
+    CHECK(row["grid_cost"].get<double>() == c["value"].get<double>());
+    CHECK(row["grid_currency"] == "USD");
+    CHECK(row["wue_L_per_kWh"].is_null());
     // The text summary names them.
     const std::string text = s.to_text();
     CHECK(text.find("CUE ") != std::string::npos);
