@@ -102,8 +102,8 @@ nlohmann::json kpis_json(const KpiInputs& k) {
     {
         double v = std::nan("");
         std::string why;
-        if (!k.has_renewable) why = k.grid_present ? "no grid renewable share given (power.grid.renewable_share)"
-                                                   : "no grid renewable share given (no power.grid section)";
+        if (!k.has_renewable) why = k.grid_present ? "no grid renewable share given: power.grid.renewable_share"
+                                                   : "no grid renewable share given: the site has no power.grid";
         else if (!(k.e_facility > 0)) why = "no facility energy";
         else v = k.renewable_J / k.e_facility;
         j["ref"] = item(v, "1", "ISO/IEC 30134-3",
@@ -115,8 +115,8 @@ nlohmann::json kpis_json(const KpiInputs& k) {
     {
         double v = std::nan("");
         std::string why;
-        if (!k.has_carbon) why = k.grid_present ? "no grid carbon intensity given (power.grid.carbon_intensity)"
-                                                : "no grid carbon intensity given (no power.grid section)";
+        if (!k.has_carbon) why = k.grid_present ? "no grid carbon intensity given: power.grid.carbon_intensity"
+                                                : "no grid carbon intensity given: the site has no power.grid";
         else if (!it) why = no_it;
         else v = k.carbon_kg / it_kwh;
         J c = item(v, "kg/kWh", "ISO/IEC 30134-8",
@@ -132,8 +132,8 @@ nlohmann::json kpis_json(const KpiInputs& k) {
         double v = std::nan("");
         std::string why;
         if (k.steady) why = "steady solve: no period to bill";
-        else if (!k.has_price) why = k.grid_present ? "no grid energy price given (power.grid.energy_price)"
-                                                    : "no grid energy price given (no power.grid section)";
+        else if (!k.has_price) why = k.grid_present ? "no grid energy price given: power.grid.energy_price"
+                                                    : "no grid energy price given: the site has no power.grid";
         else v = k.energy_cost + k.demand_cost;
         J c = item(v, k.currency.c_str(), "",
                    "grid energy x the energy price (each interval's mean) + demand charge x each billing period's peak "

@@ -150,7 +150,7 @@ TEST_CASE("kpis: every key on a site without series, null with a reason; WUE of 
         CHECK(j["kpis"][key].contains("definition"));
     }
     CHECK(j["kpis"]["cue"]["value"].is_null());
-    CHECK(j["kpis"]["cue"]["reason"] == "no grid carbon intensity given (power.grid.carbon_intensity)");
+    CHECK(j["kpis"]["cue"]["reason"] == "no grid carbon intensity given: power.grid.carbon_intensity");
     CHECK(j["kpis"]["grid_cost"]["value"].is_null());
     CHECK(j["kpis"]["ref"]["value"].is_null());
 
