@@ -137,7 +137,7 @@ TEST_CASE("kpis: PUE, CUE, REF, ERF and grid cost of a small site against hand c
     CHECK(text.find("grid cost ") != std::string::npos);
 }
 
-TEST_CASE("kpis: every key on a site without series, null with a reason; WUE of towers and of dry coolers") {
+TEST_CASE("kpis: every key on a site without series is there, null with a reason, and WUE of towers and of dry coolers") {
     SiteModel m(load_site(kSites + "example-pod.yaml"));
     RunOptions o;
     o.duration = 600;
