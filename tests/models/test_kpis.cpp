@@ -254,3 +254,40 @@ TEST_CASE("kpis: series values and files: units, currency and located errors") {
           std::string::npos);
     CHECK(error_of(h + "# a comment\n\n0, 0.4\n1, 0.3\n") == "no error");
 }
+
+TEST_CASE("kpis: billed demand: fixed intervals from the start, each billing period's peak, a partial end alone") {
+    GridSpec g;
+    g.demand_interval = 900;
+    g.billing_period = 1800;
+    g.demand_charge = 0.01;  // [USD/W]
+    TimeSeriesSpec price;
+    price.time = {0};
+    price.value = {0.1 / kJPerKWh};
+    GridSeries s;
+    s.energy_price = SeriesTable(price);
+    KpiAccumulator acc(g, s, 0.0);
+    // Rows every 300 s to 4000 s, the grid power constant over each row: 100 kW, with 400 kW
+    // over [600, 1200) (straddling the first interval boundary) and 250 kW over [3900, 4000].
+    auto power = [](double a) { return a >= 600 && a < 1200 ? 400e3 : a >= 3900 ? 250e3 : 100e3; };
+    std::vector<double> rows;
+    for (double t = 0; t <= 3900; t += 300) rows.push_back(t);
+    rows.push_back(4000);
+    double e = 0;
+    acc.add(0, 0);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        e += power(rows[i - 1]) * (rows[i] - rows[i - 1]);
+        acc.add(rows[i], e);
+    }
+    acc.finish();
+    // [0, 900): 600 s at 100 kW and 300 s at 400 kW; [900, 1800): 300 s at 400 kW, 600 s at 100 kW.
+    const double first = (600 * 100e3 + 300 * 400e3) / 900;
+    REQUIRE(acc.period_peak_W.size() == 3);
+    CHECK(acc.period_peak_W[0] == doctest::Approx(first));
+    CHECK(acc.period_peak_W[1] == doctest::Approx(100e3));  // [1800, 2700) and [2700, 3600)
+    // [3600, 4000) is partial and the third period has no whole interval: it counts.
+    CHECK(acc.period_peak_W[2] == doctest::Approx((300 * 100e3 + 100 * 250e3) / 400));
+    CHECK(acc.peak_demand() == doctest::Approx(first));
+    CHECK(acc.demand_cost() == doctest::Approx(0.01 * (first + 100e3 + (300 * 100e3 + 100 * 250e3) / 400)));
+    CHECK(acc.energy_cost == doctest::Approx(0.1 * e / kJPerKWh));
+    CHECK(std::isnan(acc.carbon_kg));  // no carbon series: nothing to sum
+}
