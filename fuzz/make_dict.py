@@ -7,12 +7,15 @@ import re
 
 root = pathlib.Path(__file__).resolve().parent.parent
 readme = (root / "sites" / "README.md").read_text(encoding="utf-8")
-keys = sorted(set(re.findall(r"^\| `([A-Za-z0-9_\-]+)` \|", readme, re.M)))
+keys = sorted(set(re.findall(r"^\| `([A-Za-z0-9_\-]+)` \|", readme, re.M)) |
+              # The keys of a series map (power.grid), which has no table of its own.
+              {"points", "interpolation", "period"})
 choices = set()
 for m in re.finditer(r"one of ((?:`[^`]+`(?:, )?)+)", readme):
     choices.update(re.findall(r"`([^`]+)`", m.group(1)))
 units = ("W kW MW GW mW J kJ MJ Wh kWh MWh VA Pa kPa MPa bar mbar L m m3 m^3 g kg s ms min h d K "
-         "degC degF °C °F A V % 1/K K/W kW/K MJ/K L/min L/min/kW W/W MW/s kg*m^2/s^3 m3/s").split()
+         "degC degF °C °F A V % 1/K K/W kW/K MJ/K L/min L/min/kW W/W MW/s kg*m^2/s^3 m3/s "
+         "kg/kWh g/kWh USD/kWh USD/MWh USD/kW").split()
 syntax = ["\n", "\n  ", "\n    ", "- ", "{ ", " }", "[", "]", ", ", ": ", '"', "'", "&a ", "*a",
           "!!str ", "!!float ", "!!map ", "<<: ", "---\n", "...\n", "# ", ".nan", ".inf", "-.inf", "~",
           "null", "true", "false", "1e400", "-0", "0x10", "0o17", "9999999999", "|\n", ">\n", "\t", "\r\n",

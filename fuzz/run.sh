@@ -19,12 +19,13 @@
 #   fuzz_sweep_journal   cases.jsonl          fuzz/seeds/sweep_journal/
 #   fuzz_sweep_json      sweep.json           fuzz/seeds/sweep_json/
 #   fuzz_measured        measured data        tests/calib/data/* (compare: CSV, nvidia-smi, Prometheus, dcgmi)
+#   fuzz_grid_series     power.grid series    fuzz/seeds/grid_series/ (carbon intensity, price, share CSV)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 case "$seconds" in ''|*[!0-9]*) echo "usage: fuzz/run.sh SECONDS [libFuzzer flags...]" >&2; exit 2 ;; esac
-all="fuzz_site_loader fuzz_set_values fuzz_epw fuzz_trace fuzz_sweep_file fuzz_sweep_journal fuzz_sweep_json fuzz_measured"
+all="fuzz_site_loader fuzz_set_values fuzz_epw fuzz_trace fuzz_sweep_file fuzz_sweep_journal fuzz_sweep_json fuzz_measured fuzz_grid_series"
 targets=${DCTWIN_FUZZ_TARGETS:-$all}
 
 build=${DCTWIN_FUZZ_BUILD_DIR:-build-fuzz}
@@ -54,6 +55,7 @@ for t in $targets; do
         fuzz_sweep_journal) cp fuzz/seeds/sweep_journal/* "$seeds/" ;;
         fuzz_sweep_json) cp fuzz/seeds/sweep_json/* "$seeds/"; flags=(-max_len=4096) ;;
         fuzz_measured) cp tests/calib/data/* "$seeds/"; flags=(-max_len=8192) ;;
+        fuzz_grid_series) cp fuzz/seeds/grid_series/* "$seeds/"; flags=(-max_len=8192) ;;
         *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
     esac
     echo "fuzz: running $t for ${seconds} s"

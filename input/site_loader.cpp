@@ -21,6 +21,7 @@
 
 #include "input/catalogue.hpp"
 #include "input/file_reader.hpp"
+#include "input/series.hpp"
 #include "input/units.hpp"
 
 namespace dctwin {
@@ -329,7 +330,7 @@ void emit(YAML::Emitter& out, const Node& n) {
 // Parameter tables. One Field per key: what it is, whether it has a default, its valid
 // range and a description; the same entry validates input and writes the reference.
 
-enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, quantities, numbers };
+enum class Kind { quantity, integer, boolean, text, texts, choice, name_ref, section, named_map, list, quantities, numbers, series };
 
 struct Range {
     double lo = -HUGE_VAL, hi = HUGE_VAL;
@@ -424,6 +425,9 @@ std::string what_text(const Param& p) {
         case Kind::list: return fmt::format("a list of maps (see {})", p.ref);
         case Kind::quantities: return fmt::format("a list of {} {} (e.g. [{}])", p.count, plural(p.dim), list_example(p));
         case Kind::numbers: return fmt::format("a list of {} numbers", p.count);
+        case Kind::series:
+            return fmt::format("a value (e.g. \"{}\"), or a map with `points` ([[time, value], ...]) or `file` (a CSV "
+                               "file)", p.dim.example);
     }
     return "";
 }
@@ -1305,16 +1309,169 @@ const Table<PowerShelfSpec>& power_shelf_table() {
     return t;
 }
 
+// A time series of power.grid (input/series.hpp): a value ("0.4 kg/kWh", a constant), or a map
+// of `points` ([[time, value], ...]) or `file` (CSV), with `interpolation` and `period`.
+// Values are read with the grid's currency (read before: `currency` comes first in the table).
+Field<GridSpec> series(std::string key, TimeSeriesSpec GridSpec::*m, SeriesQuantity q, const Dimension& shown, std::string desc) {
+    Param p;
+    p.key = key;
+    p.kind = Kind::series;
+    p.dim = shown;  // for the reference's example only
+    p.required = false;
+    p.default_text = "(none)";
+    p.description = desc;
+    return {p, [m, q](GridSpec& g, const Param&, const Slot& s, Reader& r) {
+                if (!s.entry) return;
+                TimeSeriesSpec& out = g.*m;
+                out.present = true;
+                out.loc = r.where(s.entry->key_loc);
+                const Node& n = s.entry->value;
+                auto value = [&](const Node& v, const std::string& path) {
+                    Param one;
+                    one.kind = Kind::text;
+                    const Node& sc = r.scalar(v, one, path);
+                    try {
+                        return parse_series_value(sc.text, q, g.currency);
+                    } catch (const UnitError& e) {
+                        r.fail(sc.loc, path, e.what());
+                    }
+                };
+                if (n.kind == Node::Kind::scalar) {
+                    out.time = {0.0};
+                    out.value = {value(n, s.path)};
+                    return;
+                }
+                const std::vector<std::string> keys{"points", "file", "interpolation", "period"};
+                if (n.kind != Node::Kind::map)
+                    r.wrong_type(n, s.path, fmt::format("a value (e.g. \"{}\") or a map with the keys {}",
+                                                        series_example(q, g.currency), list_names(keys)));
+                for (const Entry& e : n.entries)
+                    if (std::find(keys.begin(), keys.end(), e.key) == keys.end())
+                        r.fail(e.key_loc, s.path, fmt::format("unknown key \"{}\"{}; expected one of: {}", e.key,
+                                                              did_you_mean(e.key, keys), list_names(keys)));
+                const Entry* points = n.find("points");
+                const Entry* file = n.find("file");
+                if (!points && !file)
+                    r.fail(s.entry->key_loc, s.path, "give the series as `points` ([[time, value], ...]) or as `file` (a CSV file)");
+                if (points && file)
+                    r.fail(file->key_loc, join(s.path, "file"), "give either `points` or `file`, not both");
+                if (const Entry* e = n.find("interpolation")) {
+                    Param c;
+                    c.kind = Kind::choice;
+                    c.choices = {"step", "linear"};
+                    out.linear = r.choice(e->value, c, join(s.path, "interpolation")) == "linear";
+                }
+                if (const Entry* e = n.find("period")) {
+                    Param t;
+                    t.dim = dims::time;
+                    t.range = above(0, 100 * kYear);
+                    out.period = r.quantity(e->value, t, join(s.path, "period"));
+                }
+                if (file) {
+                    Param f;
+                    f.kind = Kind::text;
+                    out.file = r.scalar(file->value, f, join(s.path, "file")).text;
+                    if (out.file.empty()) r.fail(file->value.loc, join(s.path, "file"), "expected the path of a CSV file");
+                    return;  // read when the model is built (input/series.hpp)
+                }
+                const std::string ppath = join(s.path, "points");
+                const Node& list = points->value;
+                if (list.kind != Node::Kind::seq || list.items.empty())
+                    r.wrong_type(list, ppath, fmt::format("a non-empty list of [time, value] pairs, e.g. [[0 h, \"{}\"]]",
+                                                          series_example(q, g.currency)));
+                Param t;
+                t.dim = dims::time;
+                t.range = in(0, 100 * kYear);
+                for (std::size_t i = 0; i < list.items.size(); ++i) {
+                    const Node& it = list.items[i];
+                    const std::string ipath = join(ppath, std::to_string(i));
+                    if (it.kind != Node::Kind::seq || it.items.size() != 2)
+                        r.wrong_type(it, ipath, fmt::format("a pair [time, value], e.g. [6 h, \"{}\"]", series_example(q, g.currency)));
+                    const double ti = r.quantity(it.items[0], t, join(ipath, "0"));
+                    if (i == 0 && ti != 0) r.fail(it.items[0].loc, join(ipath, "0"), "the first point must be at 0 s (the start of the run)");
+                    if (i > 0 && !(ti > out.time.back()))
+                        r.fail(it.items[0].loc, join(ipath, "0"), "the times of the points must increase");
+                    out.time.push_back(ti);
+                    out.value.push_back(value(it.items[1], join(ipath, "1")));
+                }
+                if (out.period > 0 && !(out.period > out.time.back()))
+                    r.fail(value_loc(n, "period"), join(s.path, "period"), "the period must be after the last point");
+            }};
+}
+
+// How the reference shows each series (their Dimension's example; price and share have no
+// unit the units library knows).
+constexpr Dimension kPriceShown{{-1, -2, 2, 0, 0}, false, "energy price", "0.12 USD/kWh"};
+constexpr Dimension kShareShown{{0, 0, 0, 0, 0}, false, "fraction", "0.35"};
+
 const Table<GridSpec>& grid_table() {
     using G = GridSpec;
     static const Table<G> t{
-        "power.grid", "The grid interconnect: what the utility sees of the site.",
+        "power.grid",
+        "The grid interconnect: what the utility sees of the site, and what its energy costs in money and carbon "
+        "(the `kpis` of the summary). A series (`carbon_intensity`, `energy_price`, `renewable_share`) is a constant "
+        "(`0.4 kg/kWh`), or a map of `points` (`[[0 h, 0.45 kg/kWh], [7 h, 0.30 kg/kWh]]`, the first at 0 s) or "
+        "`file` (a CSV file relative to the site file: a header `time [h], carbon_intensity [kg/kWh]` with the "
+        "columns' units, then `time, value` lines of plain numbers from 0), with `interpolation` (`step`, the "
+        "default: each value holds until the next point; or `linear`) and `period` (the series repeats with it, e.g. "
+        "`1 d`; without it the last value holds to the end of the run). Times are from the start of the run.",
         {
             quantity<G>("capacity", dims::power, &G::capacity, above(0, 100e9), kRequired,
                         "Contracted import; the grid power over it is reported as a constraint."),
             quantity<G>("ramp_limit", dims::power_ramp, &G::ramp_limit, in(0, 100e9), 0.0,
                         "Allowed rate of change of the import, e.g. `2 MW/s` (0: none). Utilities state ramp "
                         "rates [P] arXiv 2508.14318."),
+            text<G>("currency", &G::currency, std::string("USD"),
+                    "ISO 4217 code (three capital letters) of every price: `energy_price` and `demand_charge` are "
+                    "written in it, e.g. `0.12 EUR/kWh` with `currency: EUR`."),
+            series("carbon_intensity", &G::carbon_intensity, SeriesQuantity::carbon_intensity, dims::carbon_intensity,
+                   "CO2 emitted per energy drawn from the grid (0 to 5 kg/kWh), e.g. a national average or an "
+                   "hourly marginal series; gives the summary's CUE (ISO/IEC 30134-8)."),
+            series("energy_price", &G::energy_price, SeriesQuantity::energy_price, kPriceShown,
+                   "Price of energy drawn from the grid, in `currency` per energy (-10 to 100 per kWh: negative "
+                   "spot prices are allowed); gives the summary's energy cost."),
+            series("renewable_share", &G::renewable_share, SeriesQuantity::fraction, kShareShown,
+                   "Share of the grid's energy from renewable sources (0 to 1, or a percentage); gives the "
+                   "summary's REF (ISO/IEC 30134-3)."),
+            Field<G>{[] {
+                         Param p;
+                         p.key = "demand_charge";
+                         p.kind = Kind::text;
+                         p.required = false;
+                         p.default_text = "\"0 USD/kW\"";
+                         p.description = "Charge per power of each billing period's peak demand (the highest mean grid "
+                                         "power over a `demand_interval`), in `currency` per power, e.g. `15 USD/kW`.";
+                         return p;
+                     }(),
+                     [](G& g, const Param& p, const Slot& s, Reader& r) {
+                         if (!s.entry) return;
+                         const Node& n = r.scalar(s.entry->value, p, s.path);
+                         try {
+                             g.demand_charge = parse_demand_charge(n.text, g.currency);
+                         } catch (const UnitError& e) {
+                             r.fail(n.loc, s.path, e.what());
+                         }
+                         if (!(g.demand_charge >= 0 && g.demand_charge <= 1.0))
+                             r.fail(n.loc, s.path, fmt::format("out of range: expected 0 <= x <= 1000 {}/kW", g.currency));
+                     }},
+            quantity<G>("demand_interval", dims::time, &G::demand_interval, in(1, kDay), 900.0,
+                        "Averaging interval of the billed demand (15 min is the usual meter interval), in fixed "
+                        "intervals from the start of the run."),
+            quantity<G>("billing_period", dims::time, &G::billing_period, above(0, 100 * kYear), 30 * kDay,
+                        "Each period from the start of the run is charged `demand_charge` on its own peak demand; a "
+                        "run that ends inside a period pays that period's charge in full, as a bill would."),
+        },
+        [](const G& g, const Node& n, Reader& r, const std::string& path) {
+            const bool code = g.currency.size() == 3 && std::all_of(g.currency.begin(), g.currency.end(), [](char c) {
+                                  return c >= 'A' && c <= 'Z';
+                              });
+            if (!code)
+                r.fail(value_loc(n, "currency"), join(path, "currency"),
+                       fmt::format("expected an ISO 4217 currency code of three capital letters (e.g. USD, EUR), found "
+                                   "\"{}\"", g.currency));
+            if (g.demand_interval > g.billing_period)
+                r.fail(value_loc(n, "demand_interval"), join(path, "demand_interval"),
+                       "the demand interval must not be longer than the billing period");
         }};
     return t;
 }
@@ -2546,6 +2703,7 @@ std::string type_cell(const Param& p) {
         case Kind::list: return fmt::format("list of `{}`", p.ref);
         case Kind::quantities: return fmt::format("list of {} {}", p.count, plural(p.dim));
         case Kind::numbers: return fmt::format("list of {} numbers", p.count);
+        case Kind::series: return fmt::format("series: a value, e.g. `{}`, or a map with `points` or `file`", p.dim.example);
     }
     return "";
 }
@@ -2638,6 +2796,19 @@ nlohmann::json param_schema(const Param& p) {
         case Kind::numbers:
             s = {{"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", p.count}, {"maxItems", p.count}};
             break;
+        case Kind::series: {
+            // A constant, or inline points or a file with how to interpolate and repeat them.
+            const J point = {{"type", "array"}, {"items", quantity}, {"minItems", 2}, {"maxItems", 2}};
+            const J map = {{"type", "object"},
+                           {"properties",
+                            {{"points", {{"type", "array"}, {"items", point}, {"minItems", 1}}},
+                             {"file", {{"type", "string"}}},
+                             {"interpolation", {{"enum", {"step", "linear"}}}},
+                             {"period", quantity}}},
+                           {"additionalProperties", false}};
+            s = {{"anyOf", J::array({quantity, map})}};
+            break;
+        }
     }
     std::string d = p.description;
     if (p.kind == Kind::quantity) d += fmt::format(" [{}, e.g. {}; range {}]", p.dim.name, example_text(p), range_text(p));

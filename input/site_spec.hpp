@@ -115,11 +115,38 @@ struct PowerShelfSpec : ConversionSpec {
     StorageSpec storage;              ///< optional in-rack store at the shelf's input
 };
 
-/// Grid interconnect: the site as seen by the utility.
+/// What a series holds: its unit in the site format and its SI value.
+enum class SeriesQuantity : std::uint8_t {
+    carbon_intensity,  ///< [kg/J] of CO2 per energy drawn, written e.g. "0.4 kg/kWh"
+    energy_price,      ///< [currency/J], written "0.12 USD/kWh" in the grid's currency
+    fraction           ///< [1] in 0..1, e.g. a renewable share, "0.35" or "35 %"
+};
+
+/// A time series of the site file: a constant, inline [time, value] points, or a CSV file
+/// (read when the model is built). Times are from the start of the run (t = 0).
+struct TimeSeriesSpec {
+    bool present = false;
+    std::vector<double> time;   ///< [s] strictly increasing, the first 0
+    std::vector<double> value;  ///< SI (see SeriesQuantity), one per time
+    bool linear = false;        ///< false: each value holds until the next point; true: linear between points
+    double period = 0.0;        ///< [s] the series repeats with this period; 0: the last value holds
+    std::string file;           ///< CSV file, relative to the site file's folder ("" : inline or constant)
+    SourceLoc loc;              ///< where the site gives it
+};
+
+/// Grid interconnect: the site as seen by the utility, and what its energy costs in money
+/// and carbon (the KPIs of the summary).
 struct GridSpec {
     bool present = false;
     double capacity = 0.0;    ///< [W] contracted import
     double ramp_limit = 0.0;  ///< [W/s] allowed rate of change of the import (0: none)
+    std::string currency = "USD";  ///< ISO 4217 code of every price
+    TimeSeriesSpec carbon_intensity;   ///< [kg/J] CO2 per energy drawn from the grid
+    TimeSeriesSpec energy_price;       ///< [currency/J]
+    TimeSeriesSpec renewable_share;    ///< [1] of the grid's energy from renewable sources
+    double demand_charge = 0.0;    ///< [currency/W] per billing period, on the peak demand
+    double demand_interval = 900.0;  ///< [s] averaging interval of the demand (15 min)
+    double billing_period = 30 * 86400.0;  ///< [s] each period's peak demand is charged
     SourceLoc loc;
 };
 

@@ -157,7 +157,7 @@ const Dimension* const kNamed[] = {
     &dims::conductance,   &dims::pressure,      &dims::volume,
     &dims::volume_flow,   &dims::length,        &dims::time,
     &dims::inverse_temperature, &dims::power_ramp, &dims::specific_flow,
-    &dims::current,       &dims::voltage,
+    &dims::current,       &dims::voltage,       &dims::carbon_intensity,
 };
 
 std::string_view trim(std::string_view s) {

@@ -48,6 +48,8 @@ inline constexpr Dimension power_ramp{{1, 2, -4, 0, 0}, false, "power ramp rate"
 inline constexpr Dimension specific_flow{{-1, 1, 2, 0, 0}, false, "flow per power", "1.5 L/min/kW"};
 inline constexpr Dimension current{{0, 0, 0, 0, 1}, false, "current", "16 A"};
 inline constexpr Dimension voltage{{1, 2, -3, 0, -1}, false, "voltage", "415 V"};
+/// [kg/J] mass (of CO2) per energy, e.g. a grid's carbon intensity 0.4 kg/kWh.
+inline constexpr Dimension carbon_intensity{{0, -2, 2, 0, 0}, false, "carbon intensity", "0.4 kg/kWh"};
 }  // namespace dims
 
 /// A value text that is not a valid quantity of the expected dimension. what() is a

@@ -41,6 +41,55 @@ void write_solver_stats(ResultsWriter& w, const SolverStats& s) {
     w.set_attribute(g, "retries", std::int64_t(s.retries));
     w.set_attribute(g, "wall_s", s.wall_s);
 }
+// The KPIs as the group /kpi: one subgroup per KPI with its value (NaN: null) and what it is.
+void write_kpis(ResultsWriter& w, const nlohmann::json& k) {
+    for (const auto& [name, item] : k.items()) {
+        const std::string g = "/kpi/" + name;
+        for (const auto& [key, v] : item.items()) {
+            const std::string attr = key == "unit" ? "units" : key;
+            if (v.is_number()) w.set_attribute(g, attr, v.get<double>());
+            else if (v.is_string()) w.set_attribute(g, attr, v.get<std::string>());
+            else if (v.is_null())  // the summary's null: NaN for a number, empty for a text
+                w.set_attribute(g, attr, key == "reason" || key == "standard" ? AttributeValue(std::string())
+                                                                               : AttributeValue(std::nan("")));
+        }
+    }
+}
+
+// What the run's KPIs are made of (models/kpis.hpp).
+KpiInputs kpi_inputs(const SiteModel& m, const RunSummary& sum, const KpiAccumulator* acc) {
+    const SiteSpec& spec = m.spec();
+    const GridSpec& g = spec.power.grid;
+    const GridSeries& gs = m.grid_series();
+    KpiInputs k;
+    k.pue = sum.pue;
+    k.e_it = sum.e_it;
+    k.e_grid = sum.e_grid;
+    k.e_generator = sum.e_generator;
+    k.e_facility = std::isfinite(sum.pue) ? sum.pue * sum.e_it : sum.e_grid + sum.e_generator;
+    k.has_plant = sum.has_plant;
+    const auto& plant = spec.facility.plant;
+    k.water_using_plant = plant.present && (plant.economiser.kind == EconomiserKind::cooling_tower ||
+                                            (plant.chiller.present && plant.chiller.condenser == CondenserKind::tower));
+    k.water_m3 = sum.water_m3;
+    k.grid_present = g.present;
+    k.has_carbon = !gs.carbon_intensity.empty();
+    k.has_price = !gs.energy_price.empty();
+    k.has_renewable = !gs.renewable_share.empty();
+    k.currency = g.present ? g.currency : std::string("USD");
+    k.demand_charge = g.present ? g.demand_charge : 0.0;
+    k.demand_interval = g.present ? g.demand_interval : GridSpec{}.demand_interval;
+    k.billing_period = g.present ? g.billing_period : GridSpec{}.billing_period;
+    if (acc) {
+        k.carbon_kg = acc->carbon_kg;
+        k.energy_cost = acc->energy_cost;
+        k.renewable_J = acc->renewable_J;
+        k.peak_demand_W = acc->peak_demand();
+        k.demand_cost = acc->demand_cost();
+        k.billing_periods = int(acc->period_peak_W.size());
+    }
+    return k;
+}
 }  // namespace
 
 // What the grid sees (models/workload/grid_analysis.hpp) from the sampled grid power.
@@ -215,6 +264,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
     // Grid power samples: at the output rows, or every grid_sample_interval inside the steps.
     const double gdt = opt.steady ? 0.0 : spec.simulation.grid_sample_interval;
     std::vector<double> grid_t, grid_p;
+    KpiAccumulator kpi(spec.power.grid, model.grid_series(), t0);
     using Clock = std::chrono::steady_clock;
     auto seconds_since = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
     auto record = [&](double t, const double* y) {
@@ -231,6 +281,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         tracker.add(t, model.constraint_utilisation().data(), model.constraint_values().data(),
                     model.constraint_limits().data());
         if (gdt == 0 || sum.rows == 0) grid_t.push_back(t), grid_p.push_back(p.grid_power);
+        kpi.add(t, y[acct.grid]);
         ++sum.rows;
         sum.output_s += seconds_since(wall0);
         return p;
@@ -297,10 +348,20 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         sum.throughput_fraction = p.throughput;
         sum.throttled_devices_at_end = p.throttled_devices;
         sum.energy_balance_error = p.grid_power > 0 ? std::abs(p.grid_power - p.heat_rejection) / p.grid_power : 0.0;
+        // At the design point the KPIs are ratios of powers (a second's energies).
+        KpiInputs k = kpi_inputs(model, sum, nullptr);
+        k.steady = true;
+        k.e_it = p.it_power, k.e_grid = p.grid_power, k.e_generator = p.generator_power;
+        k.e_facility = p.grid_power + p.generator_power + p.storage_release;
+        const GridSeries& gs = model.grid_series();
+        if (k.has_carbon) k.carbon_kg = gs.carbon_intensity.at(t0) * p.grid_power;
+        if (k.has_renewable) k.renewable_J = gs.renewable_share.at(t0) * p.grid_power;
+        sum.kpis = kpis_json(k);
         sum.status = "complete";
         sum.t_reached_s = t0;
         sum.limits.take(tracker);
         if (to_file) {
+            write_kpis(w, sum.kpis);
             w.set_attribute("/", "summary_json", sum.to_json().dump());
             w.finish(sum.status, t0);
         }
@@ -379,11 +440,14 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         }
     }
     close_energies(integ.y().data());
+    kpi.finish();
+    sum.kpis = kpis_json(kpi_inputs(model, sum, &kpi));
     sum.limits.take(tracker);
     sum.grid = grid_json(grid_t, grid_p, gdt > 0 ? gdt : spec.simulation.output_interval, spec);
     sum.jobs = jobs_json(model, sum.t_reached_s);
     if (to_file) {
         write_solver_stats(w, sum.solver);
+        write_kpis(w, sum.kpis);
         w.set_attribute("/", "energy_balance_error", sum.energy_balance_error);
         w.set_attribute("/", "summary_json", sum.to_json().dump());
         w.finish(sum.status, sum.t_reached_s);
@@ -442,6 +506,7 @@ nlohmann::json RunSummary::to_json() const {
     j["wall_s"] = {{"setup", setup_s}, {"initial_state", initial_state_s}, {"solver", solver.wall_s}, {"output", output_s}};
     j["grid"] = grid;
     j["jobs"] = jobs;
+    j["kpis"] = kpis.is_null() ? nlohmann::json::object() : kpis;
     j["binding"] = limits.binding_json();
     j["constraints"] = limits.constraints_json(10);
     j["constraint_count"] = limits.constraints.size();
@@ -491,6 +556,25 @@ std::string RunSummary::to_text() const {
                          throttled_s[0] / 3600, throttled_s[1] / 3600, throttled_s[2] / 3600, throttled_s[3] / 3600);
     if (has_plant && duration_s > 0 && e_it > 0)
         s += fmt::format("  water {:.3f} m3, WUE {:.3f} L/kWh\n", water_m3, water_m3 * 1e3 / (e_it / 3.6e6));
+    // The site KPIs, each with its reason where it has no value.
+    if (kpis.is_object() && !kpis.empty()) {
+        auto one = [&](const char* key, const char* label, const char* fmt_) {
+            const auto& k = kpis[key];
+            std::string v = k["value"].is_number() ? fmt::format(fmt::runtime(fmt_), k["value"].get<double>()) : "n/a";
+            if (k["reason"].is_string() && !k["value"].is_number()) v += " (" + k["reason"].get<std::string>() + ")";
+            return fmt::format("{} {}", label, v);
+        };
+        s += fmt::format("  KPIs: {}, {}, {}, {}\n", one("wue", "WUE", "{:.3f} L/kWh"), one("erf", "ERF", "{:.3f}"),
+                         one("ref", "REF", "{:.3f}"), one("cue", "CUE", "{:.4f} kg/kWh"));
+        const auto& c = kpis["grid_cost"];
+        const std::string cur = c["unit"].get<std::string>();
+        if (c["value"].is_number())
+            s += fmt::format("  grid cost {:.2f} {}: energy {:.2f}, demand {:.2f} on a peak of {} ({:g} min mean)\n",
+                             c["value"].get<double>(), cur, c["energy_cost"].get<double>(), c["demand_cost"].get<double>(),
+                             si(c["peak_demand_W"].get<double>(), "W"), c["demand_interval_s"].get<double>() / 60);
+        else
+            s += fmt::format("  grid cost n/a ({})\n", c["reason"].is_string() ? c["reason"].get<std::string>() : "");
+    }
     // What the grid sees, on every site: the largest ramp, the swing, the interconnect's limit.
     if (grid.is_object() && grid.contains("max_ramp_W_per_s") && grid["max_ramp_W_per_s"].is_number()) {
         s += fmt::format("  grid: largest ramp {}/s at t = {:.0f} s (over {:.0f} s)", si(grid["max_ramp_W_per_s"].get<double>(), "W"),

@@ -53,6 +53,7 @@ struct RunSummary {
     ConstraintReport limits;                  ///< constraints over the output rows, lost work by cause
     nlohmann::json grid;                      ///< grid analysis of the site power (null: too few samples)
     nlohmann::json jobs;                      ///< per job: profile, resolution, swing
+    nlohmann::json kpis;                      ///< site KPIs (models/kpis.hpp): each {value, unit, standard, definition, reason}
     SolverStats solver;
     double setup_s = 0;                       ///< [s] wall time of reading and building the site (set by the caller)
     double initial_state_s = 0;               ///< [s] wall time of the initial steady state

@@ -408,10 +408,22 @@ void check_size(const SiteSpec& spec) {
 
 }  // namespace
 
+void SiteModel::build_grid_series() {
+    GridSpec& g = spec_.power.grid;
+    auto load = [&](TimeSeriesSpec& s, const char* key, SeriesQuantity q) {
+        load_series_file(s, spec_.source_file, std::string("power.grid.") + key, q, g.currency);
+        return s.present ? SeriesTable(s) : SeriesTable();
+    };
+    grid_series_.carbon_intensity = load(g.carbon_intensity, "carbon_intensity", SeriesQuantity::carbon_intensity);
+    grid_series_.energy_price = load(g.energy_price, "energy_price", SeriesQuantity::energy_price);
+    grid_series_.renewable_share = load(g.renewable_share, "renewable_share", SeriesQuantity::fraction);
+}
+
 SiteModel::SiteModel(const SiteSpec& spec) : spec_(spec) {
     check_size(spec);
     Network& net = net_;
     build_weather(spec);
+    build_grid_series();
     const double ambient = outdoor(0.0).first;
     const double supply = spec.coolant.supply_temperature;
     const bool loop = spec.facility.plant.present;

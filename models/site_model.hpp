@@ -9,6 +9,7 @@
 #include "input/site_spec.hpp"
 #include "models/constraints.hpp"
 #include "models/cooling/cooling_system.hpp"
+#include "models/kpis.hpp"
 #include "models/outputs.hpp"
 #include "models/power/fixed_loads.hpp"
 #include "models/silicon/device_array.hpp"
@@ -88,6 +89,8 @@ public:
     /// The in-rack stores (null without any); rack r's unit is racks()[r].storage.
     const class RackStorage* rack_storage() const { return rack_storage_; }
     const CoolingSystem& cooling() const { return *cooling_; }
+    /// The grid's carbon intensity, price and renewable share (power.grid; files read).
+    const GridSeries& grid_series() const { return grid_series_; }
     /// Outdoor dry-bulb and wet-bulb [K] at t.
     std::pair<double, double> outdoor(double t) const;
     /// The power-smoothing filter of job j (DeviceArray job order), or null.
@@ -153,6 +156,8 @@ private:
     int facility_boundary_ = -1;         ///< held supply boundary, -1 with a plant            ///< [K] facility supply set point
     int dry_bulb_input_ = -1, wet_bulb_input_ = -1;  ///< [K] outdoor air
     std::shared_ptr<const class Weather> weather_;
+    GridSeries grid_series_;
+    void build_grid_series();  // reads the series files of power.grid into spec_
     /// Cooling faults and set-point steps as inputs; fills the CoolingSystem's event inputs.
     void build_cooling_events(const SiteSpec& spec, FacilityParams& f, std::vector<CduParams>& cdus);
     void build_weather(const SiteSpec& spec);  // models/site_weather.cpp

@@ -195,6 +195,19 @@ void SiteModel::build_cooling_outputs() {
         site("plant/water_used", "m3", "make-up water since the start",
              [w = cs.water_state()](const Ctx& c) { return c.y[w]; });
     }
+    // The grid's series where the site gives them (power.grid), in the units they are quoted in,
+    // under /site beside the grid power.
+    if (!grid_series_.carbon_intensity.empty())
+        o.series({"/site/grid_carbon_intensity", "kg/kWh", "CO2 per energy drawn from the grid (power.grid.carbon_intensity)",
+                  0, {}, [s = &grid_series_.carbon_intensity](const Ctx& c, Sink& out) { out(s->at(c.t) * 3.6e6); }});
+    if (!grid_series_.energy_price.empty())
+        o.series({"/site/grid_energy_price", spec_.power.grid.currency + "/kWh",
+                  "price of energy drawn from the grid (power.grid.energy_price)", 0, {},
+                  [s = &grid_series_.energy_price](const Ctx& c, Sink& out) { out(s->at(c.t) * 3.6e6); }});
+    if (!grid_series_.renewable_share.empty())
+        o.series({"/site/grid_renewable_share", "1",
+                  "share of the grid's energy from renewable sources (power.grid.renewable_share)", 0, {},
+                  [s = &grid_series_.renewable_share](const Ctx& c, Sink& out) { out(s->at(c.t)); }});
     for (const auto& [name, state] : cs.energy_states())
         o.series({fmt::format("/cooling/energy/{}", name), "J", "electrical energy drawn since the start", 0, {},
                   [s = state](const Ctx& c, Sink& out) { out(c.y[s]); }});

@@ -272,6 +272,24 @@ class Results:
         return xr.DataArray(self._values(d), dims=dims, coords=coords, name=d.name,
                             attrs={"units": self.unit(path), "description": self.description(path)})
 
+    def kpis(self):
+        """The site KPIs (/kpi, README "Site KPIs") as a DataFrame indexed by KPI (pue, wue, erf,
+        ref, cue, grid_cost): value (NaN where the summary has null), units, standard,
+        definition, reason; empty for a file written before them."""
+        rows = {}
+        if "kpi" in self.file:
+            for name, g in self.file["kpi"].items():
+                a = g.attrs
+                rows[name] = {
+                    "value": float(a["value"]),
+                    "units": _text(a["units"]),
+                    "standard": _text(a["standard"]),
+                    "definition": _text(a["definition"]),
+                    "reason": _text(a["reason"]),
+                }
+        return pd.DataFrame.from_dict(rows, orient="index",
+                                      columns=["value", "units", "standard", "definition", "reason"])
+
     def events(self):
         """/events as a DataFrame: time [s], path, kind, message (the shortest length of the four
         after a kill)."""

@@ -41,5 +41,5 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 echo "test: fuzzing the site loader for ${DCTWIN_FUZZ_SECONDS:-60} s, each other reader for ${DCTWIN_FUZZ_OTHER_SECONDS:-30} s (build-fuzz)"
 DCTWIN_JOBS=$jobs DCTWIN_FUZZ_TARGETS=fuzz_site_loader fuzz/run.sh "${DCTWIN_FUZZ_SECONDS:-60}"
 DCTWIN_JOBS=$jobs \
-DCTWIN_FUZZ_TARGETS="fuzz_set_values fuzz_epw fuzz_trace fuzz_sweep_file fuzz_sweep_journal fuzz_sweep_json fuzz_measured" \
+DCTWIN_FUZZ_TARGETS="fuzz_set_values fuzz_epw fuzz_trace fuzz_sweep_file fuzz_sweep_journal fuzz_sweep_json fuzz_measured fuzz_grid_series" \
     fuzz/run.sh "${DCTWIN_FUZZ_OTHER_SECONDS:-30}"

@@ -153,6 +153,14 @@ const std::vector<Column>& result_columns() {
         {"binding_constraint", "-", "path of the constraint closest to its limit", true, ""},
         {"binding_utilisation", "1", "its utilisation (1 at the limit)", false, ""},
         {"results_file", "-", "the case's results file (keep: results)", true, ""},
+        // The site KPIs (README "Site KPIs"), after the columns they do not move; empty where the
+        // case's summary has null.
+        {"wue_L_per_kWh", "L/kWh", "water usage effectiveness (ISO/IEC 30134-9)", false, ""},
+        {"erf", "1", "energy reuse factor (ISO/IEC 30134-6)", false, ""},
+        {"ref", "1", "renewable energy factor (ISO/IEC 30134-3)", false, ""},
+        {"cue_kg_per_kWh", "kg/kWh", "carbon usage effectiveness (ISO/IEC 30134-8)", false, ""},
+        {"grid_cost", "-", "grid energy and demand cost, in grid_currency", false, ""},
+        {"grid_currency", "-", "currency of grid_cost (power.grid.currency)", true, ""},
     };
     return columns;
 }
@@ -176,6 +184,12 @@ nlohmann::json result_values(const nlohmann::json& j) {
     r["binding_constraint"] = string_at(j, {"binding", "constraint"});
     num("binding_utilisation", number_at(j, {"binding", "utilisation"}));
     r["results_file"] = string_at(j, {"output"});
+    num("wue_L_per_kWh", number_at(j, {"kpis", "wue", "value"}));
+    num("erf", number_at(j, {"kpis", "erf", "value"}));
+    num("ref", number_at(j, {"kpis", "ref", "value"}));
+    num("cue_kg_per_kWh", number_at(j, {"kpis", "cue", "value"}));
+    num("grid_cost", number_at(j, {"kpis", "grid_cost", "value"}));
+    r["grid_currency"] = string_at(j, {"kpis", "grid_cost", "unit"});
     return r;
 }
 

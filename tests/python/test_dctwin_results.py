@@ -5,6 +5,7 @@
 Exit status 77 (CTest: skipped) with the reason when Debian's python3-h5py, python3-pandas,
 python3-xarray or python3-yaml is missing (scripts/test.sh installs them)."""
 
+import json
 import os
 import shutil
 import signal
@@ -171,6 +172,21 @@ class ResultsTest(unittest.TestCase):
             s = r.series("/site/pue", time="datetime")
         np.testing.assert_array_equal(table["/site/pue [1]"].to_numpy(), s.to_numpy())
         self.assertEqual(list(table["Date/Time"]), list(s.index.strftime(" %m/%d  %H:%M:%S")))
+
+    def test_kpis_with_units_and_reasons(self):
+        with dr.open(self.tower) as r:
+            k = r.kpis()
+        self.assertEqual(list(k.index), sorted(["pue", "wue", "erf", "ref", "cue", "grid_cost"]))
+        summary = json.loads(self.raw_tower_summary())
+        self.assertEqual(k.loc["cue", "value"], summary["kpis"]["cue"]["value"])
+        self.assertEqual(k.loc["cue", "units"], "kg/kWh")
+        self.assertEqual(k.loc["grid_cost", "units"], "USD")
+        self.assertTrue(np.isnan(k.loc["ref", "value"]))  # the tower pod gives no renewable share
+        self.assertIn("renewable share", k.loc["ref", "reason"])
+
+    def raw_tower_summary(self):
+        with h5py.File(self.tower, "r") as f:
+            return dr._text(f.attrs["summary_json"])
 
     def test_events_and_refusals(self):
         with dr.open(self.pod) as r:
