@@ -11,7 +11,7 @@
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
 #include "viz/render.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 namespace dctwin::app {

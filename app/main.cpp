@@ -29,7 +29,7 @@
 #include "models/site_model.hpp"
 #include "solver/steady.hpp"
 #include "viz/render.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/xdmf.hpp"
 #include "app/sweep_cli.hpp"
 

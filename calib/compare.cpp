@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "input/site_loader.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 namespace dctwin::calib {

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 namespace dctwin {
 

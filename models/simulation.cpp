@@ -15,7 +15,7 @@
 #include "models/workload/smoothed_signal.hpp"
 #include "models/workload/training.hpp"
 #include "solver/steady.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 namespace dctwin {
 

@@ -12,7 +12,7 @@
 #include "models/power/ups_battery.hpp"
 #include "models/site_model.hpp"
 #include "solver/parallel.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 namespace dctwin {
 

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "dctwin_version.hpp"
-#include "viz/hdf5_handle.hpp"
+#include "io/hdf5_handle.hpp"
 
 namespace dctwin::sweep {
 

@@ -5,7 +5,7 @@
 #include "input/units.hpp"
 #include "viz/render_common.hpp"
 #include "viz/render_display.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>

@@ -4,7 +4,7 @@
 
 #include "viz/render_common.hpp"
 #include "viz/render_display.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>

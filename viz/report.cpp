@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 namespace dctwin::viz {

@@ -3,8 +3,8 @@
 #include "viz/scene.hpp"
 
 #include "input/units.hpp"
-#include "viz/hdf5_handle.hpp"
-#include "viz/results.hpp"
+#include "io/hdf5_handle.hpp"
+#include "io/results.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>

@@ -2,7 +2,7 @@
 
 #include "viz/xdmf.hpp"
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>

@@ -18,7 +18,7 @@
 #include "calib/measured.hpp"
 #include "input/site_loader.hpp"
 #include "viz/render.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using viz_test::contains;
 using viz_test::TempDir;

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 namespace fs = std::filesystem;
 

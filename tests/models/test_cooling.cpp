@@ -12,7 +12,7 @@
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "solver/steady.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 using namespace dctwin::cooling;

@@ -16,7 +16,7 @@
 #include "models/site_model.hpp"
 #include "sweep/summary.hpp"
 #include "tests/models/model_test_util.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

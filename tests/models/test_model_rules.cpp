@@ -16,7 +16,7 @@
 #include "models/site_model.hpp"
 #include "solver/loss.hpp"
 #include "solver/steady.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

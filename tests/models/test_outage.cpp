@@ -13,7 +13,7 @@
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
 #include "tests/models/model_test_util.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

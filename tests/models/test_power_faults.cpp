@@ -17,7 +17,7 @@
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "tests/models/model_test_util.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

@@ -17,7 +17,7 @@
 #include "tests/models/model_test_util.hpp"
 #include "solver/integrator.hpp"
 #include "solver/steady.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

@@ -17,7 +17,7 @@
 #include "tests/models/model_test_util.hpp"
 #include "models/workload/grid_analysis.hpp"
 #include "models/workload/trace.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 

@@ -21,7 +21,7 @@
 
 #include "child.hpp"
 #include "input/file_reader.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace robust;
 

@@ -14,7 +14,7 @@
 #include <cmath>
 
 #include "child.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace robust;
 

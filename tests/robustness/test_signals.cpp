@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "child.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace robust;
 

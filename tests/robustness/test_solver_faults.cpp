@@ -13,7 +13,7 @@
 #include "solver/edges.hpp"
 #include "solver/integrator.hpp"
 #include "solver/network.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 namespace fs = std::filesystem;

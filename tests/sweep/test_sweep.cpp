@@ -22,7 +22,7 @@
 #include "sweep/journal.hpp"
 #include "sweep/summary.hpp"
 #include "sweep/sweep_file.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 namespace fs = std::filesystem;
 using namespace dctwin::sweep;

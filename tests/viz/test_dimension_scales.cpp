@@ -1,7 +1,7 @@
-// The results file's axes as HDF5 dimension scales (viz/results.cpp), as h5py and
+// The results file's axes as HDF5 dimension scales (io/results.cpp), as h5py and
 // netCDF-style readers find them.
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 #include <doctest/doctest.h>
 #include <hdf5.h>

@@ -1,7 +1,7 @@
 // `dctwin export OUT.h5 --csv FILE [--series ...]` (app/export_cli.cpp): the CSV holds the
 // results file's values, headed "path [unit]", with a Date/Time column for calendar runs.
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 #include <doctest/doctest.h>
 

@@ -17,7 +17,7 @@
 
 #include "input/site_loader.hpp"
 #include "models/site_model.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using namespace dctwin;
 namespace fs = std::filesystem;

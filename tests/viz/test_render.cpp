@@ -4,7 +4,7 @@
 
 #include "viz/render.hpp"
 #include "viz/render_common.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include <nlohmann/json.hpp>
 #include "viz_test_util.hpp"
 

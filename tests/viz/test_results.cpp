@@ -1,6 +1,6 @@
-// Tests of the results file writer and reader (viz/results.hpp).
+// Tests of the results file writer and reader (io/results.hpp).
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 #include <doctest/doctest.h>
 #include <hdf5.h>

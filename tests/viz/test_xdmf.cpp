@@ -4,7 +4,7 @@
 #include "viz/scene.hpp"
 #include "viz/xdmf.hpp"
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 #include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>

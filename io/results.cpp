@@ -1,8 +1,8 @@
 // The results file writer and reader: plain HDF5 C API (serial). Layout: viz/README.md.
 
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
-#include "viz/hdf5_handle.hpp"
+#include "io/hdf5_handle.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>
