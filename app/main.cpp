@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include "app/calibrate_cli.hpp"
 #include "app/compare_cli.hpp"
 #include "app/completion.hpp"
 #include "app/constraints_cli.hpp"
@@ -189,6 +190,7 @@ int dctwin_main(int argc, char** argv) {
     dctwin::app::SweepCommand sweep(app);
     dctwin::app::ExportCommand export_csv(app);
     dctwin::app::CompareCommand compare(app);
+    dctwin::app::CalibrateCommand calibrate(app);
     // Not listed in --help (empty group): `dctwin completion > .../completions/dctwin`.
     auto* completion = app.add_subcommand("completion", "print the bash completion script")->group("");
 
@@ -210,6 +212,7 @@ int dctwin_main(int argc, char** argv) {
     if (const int status = sweep.run(); status >= 0) return status;
     if (const int status = export_csv.run(); status >= 0) return status;
     if (const int status = compare.run(); status >= 0) return status;
+    if (const int status = calibrate.run(); status >= 0) return status;
     if (completion->parsed()) {
         std::cout << dctwin::app::bash_completion(app);
         return kOk;
