@@ -43,17 +43,20 @@ std::string scalar_at(const YAML::Node& root, const std::string& key) {
         const std::size_t dot = key.find('.', start);
         const std::string seg = key.substr(start, dot == std::string::npos ? dot : dot - start);
         YAML::Node next;
+        bool found = false;
+        // Iterated, not cur[seg]: a lookup of a missing key gives a node that throws on use.
         if (cur.IsMap()) {
-            next.reset(static_cast<const YAML::Node&>(cur)[seg]);
+            for (auto it = cur.begin(); it != cur.end() && !found; ++it)
+                if (it->first.IsScalar() && it->first.Scalar() == seg) next.reset(it->second), found = true;
         } else if (cur.IsSequence()) {
             char* end = nullptr;
             const unsigned long i = std::strtoul(seg.c_str(), &end, 10);
             if (seg.empty() || *end || i >= cur.size()) return {};
-            next.reset(static_cast<const YAML::Node&>(cur)[i]);
-        } else {
-            return {};
+            std::size_t k = 0;
+            for (auto it = cur.begin(); it != cur.end() && !found; ++it, ++k)
+                if (k == i) next.reset(*it), found = true;
         }
-        if (!next.IsDefined()) return {};
+        if (!found) return {};
         cur.reset(next);
         if (dot == std::string::npos) break;
         start = dot + 1;
@@ -426,13 +429,18 @@ Calibration calibrate(const std::string& site, const MeasuredData& data, const s
     c.site = site, c.measured = data.file, c.duration = pr.duration(), c.residuals = m;
     Functor f(pr, opt.step);
     Eigen::VectorXd u{Eigen::Index(n)};
+    // Shifted by 2 pi (sin is periodic): MINPACK scales its step bound and tests convergence
+    // by |u|, which is 0 at the middle of a range.
     for (std::size_t k = 0; k < n; ++k)
-        u[Eigen::Index(k)] = std::asin(std::clamp(2 * (params[k].start - params[k].lo) / (params[k].hi - params[k].lo) - 1, -1.0, 1.0));
+        u[Eigen::Index(k)] = 2 * M_PI + std::asin(std::clamp(2 * (params[k].start - params[k].lo) / (params[k].hi - params[k].lo) - 1, -1.0, 1.0));
     std::vector<double> p0 = f.to_p(u);
     const Simulated before = pr.simulate({p0})[0];
     c.cost_before = pr.residual(before).squaredNorm();
 
     Eigen::LevenbergMarquardt<Functor> lm(f);
+    // The first step at most 0.1 |u| (about 0.6, a quarter of a range), as u is periodic:
+    // MINPACK's default of 100 |u| wraps around the bounds.
+    lm.setFactor(0.1);
     lm.setXtol(opt.xtol);
     lm.setFtol(1e-12);
     lm.setMaxfev(Eigen::Index(opt.max_iterations) * 4);
