@@ -21,6 +21,7 @@
 #include "input/site_loader.hpp"
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
+#include "sweep/sweep_file.hpp"
 #include "viz/results.hpp"
 
 using viz_test::contains;
@@ -304,4 +305,29 @@ TEST_CASE("dctwin calibrate: end to end, bad input exits 2 with a message") {
     r = viz_test::run_cli(dir, "calibrate " + kSite + " " + csv + fit + " -o fit.txt", 60);
     CHECK(r.exit_code == 2);
     CHECK_MESSAGE(contains(r.err, ".yaml"), r.err);
+}
+
+TEST_CASE("--set-file in a sweep: before the sweep's own overrides, in its hash, faults placed in the file") {
+    TempDir dir;
+    const std::string file = dir.file("fit.yaml"), bad = dir.file("bad.yaml");
+    write_text(file, "rack_types.hgx-h100.coolant_flow: 45 L/min\ncoolant.supply_temperature: 32 degC\n");
+    write_text(bad, "\nrack_types.hgx-h100.coolant_flw: 45 L/min\n");
+    const std::string yaml = "dctwin_sweep: 1\nbase: " + kSite +
+                             "\nset:\n  - coolant.supply_temperature=31 degC\n"
+                             "parameters:\n  flow:\n    key: rack_types.hgx-h100.other_power\n    values: [3 kW, 5 kW]\n";
+    auto s = dctwin::sweep::load_sweep_text(yaml, "s.yaml");
+    const std::string hash = s.hash;
+    const auto before = s.overrides(1);
+    dctwin::sweep::apply_set_files(s, {file});
+    CHECK(s.hash != hash);
+    const auto after = s.overrides(1);
+    REQUIRE(after.size() == before.size() + 2);
+    CHECK(after[0] == "rack_types.hgx-h100.coolant_flow=45 L/min");
+    // The sweep file's fixed value comes later: it wins over the set file's.
+    const auto spec = dctwin::load_site(kSite, after);
+    CHECK(spec.coolant.supply_temperature == doctest::Approx(304.15));
+    CHECK(spec.rack_types.at("hgx-h100").coolant_flow == doctest::Approx(45.0 / 60000));
+    auto t = dctwin::sweep::load_sweep_text(yaml, "s.yaml");
+    const std::string e = input_error([&] { dctwin::sweep::apply_set_files(t, {bad}); });
+    CHECK_MESSAGE(contains(e, bad + ":2:21: error: "), e);
 }
