@@ -31,7 +31,7 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
     command->add_option("--duration", duration, "simulated time with its unit; default: up to the last measured sample");
     command->add_option("--start", start, "with a timestamp column: the timestamp at t = 0 of the run (ISO 8601); "
                                           "default: the first row's");
-    command->add_option("-j,--threads", threads, "runs at once (the finite-difference columns); default 1")
+    command->add_option("-j,--jobs", threads, "runs at once on threads (the finite-difference columns); default 1")
         ->check(CLI::Range(1, 1024));
     command->add_option("--max-iterations", max_iterations, "Levenberg-Marquardt iterations at most (default 50)")
         ->check(CLI::Range(1, 10000));

@@ -16,10 +16,13 @@ nlohmann::json number(const std::optional<double>& v) { return v ? number(*v) : 
 
 std::string percent(const std::optional<double>& v) { return v && std::isfinite(*v) ? fmt::format("{:.3f} %", *v * 100) : "n/a"; }
 
-// A value in the parameter's unit, with the unit.
+// A value in the parameter's unit, with the unit, to 6 significant digits (the set file and
+// the JSON keep 12).
 std::string in_unit(double si, const FitParameter& p) {
     if (!std::isfinite(si)) return "unbounded";
-    return value_text(si, p.unit);
+    if (p.unit.empty()) return fmt::format("{:.6g}", si);
+    const UnitMap u = unit_map(p.unit);
+    return fmt::format("{:.6g} {}", (si - u.offset) / u.scale, p.unit);
 }
 // A difference (standard error) in the unit: no offset.
 std::string diff_in_unit(double si, const FitParameter& p) {
