@@ -231,8 +231,8 @@ public:
                 tg.rows.push_back(i), tg.t.push_back(t), tg.meas.push_back(v);
                 sum += v, sum2 += v * v;
             }
-            if (tg.meas.empty()) continue;  // nothing inside the run: reported with 0 pairs
-            const double n = double(tg.meas.size()), mean = sum / n;
+            // A series without a sample inside the run adds no residual; it is listed with 0 pairs.
+            const double n = std::max(1.0, double(tg.meas.size())), mean = sum / n;
             const double sd = std::sqrt(std::max(0.0, sum2 / n - mean * mean));
             // Residuals are divided by the spread of their series so that kW and degC mix; a
             // flat series by its mean's size instead.
@@ -240,7 +240,7 @@ public:
             m_ += tg.meas.size();
             targets_.push_back(std::move(tg));
         }
-        if (targets_.empty())
+        if (m_ == 0)
             throw std::invalid_argument(fmt::format("{}: no measured sample lies inside the run (0 s to {} s)", data_.file,
                                                     duration_));
         if (m_ <= params_.size())

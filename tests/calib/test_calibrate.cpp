@@ -242,6 +242,27 @@ TEST_CASE("calibrate: a measured series the site does not have is placed at its 
     CHECK_MESSAGE(contains(e, "m.csv:1:30: error: site/grid_powr"), e);
 }
 
+TEST_CASE("calibrate: a series without a sample in the run is listed with 0 pairs; no sample at all is refused") {
+    TempDir dir;
+    const Truth x = simulate(dir, {"rack_types.hgx-h100.coolant_flow=50 L/min"});
+    std::string csv = fmt::format("time [s],{} [degC],{} [degC]\n", kGpu, kReturn);
+    for (std::size_t i = 0; i < x.t.size(); ++i) csv += fmt::format("{:.17g},{:.17g},\n", x.t[i], x.gpu[i]);
+    const auto c = dctwin::calib::calibrate(kSite, dctwin::calib::parse_measured_csv(csv, "m.csv"),
+                                            {dctwin::calib::parse_fit(std::string(kFlow) + "=30 L/min..90 L/min")}, options());
+    REQUIRE(c.series.size() == 2);
+    CHECK(c.series[1].pairs == 0);
+    CHECK_FALSE(c.series[1].cv_after);
+    CHECK(c.residuals == x.t.size());
+    CHECK(param(c, kFlow).value == doctest::Approx(50.0 / 60000).epsilon(1e-4));
+    // Every sample after the run's end (--duration 1 min): nothing to fit.
+    auto o = options();
+    o.duration = 60;
+    o.start = 600;
+    CHECK_THROWS_WITH_AS(dctwin::calib::calibrate(kSite, dctwin::calib::parse_measured_csv(csv, "m.csv"),
+                                                  {dctwin::calib::parse_fit(kFlow)}, o),
+                         doctest::Contains("no measured sample lies inside the run"), std::invalid_argument);
+}
+
 TEST_CASE("--set-file: the same site as --set, flat or nested keys; faults placed in the file") {
     TempDir dir;
     const std::string flat = dir.file("flat.yaml"), nested = dir.file("nested.yaml");
