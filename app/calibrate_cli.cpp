@@ -104,10 +104,14 @@ int CalibrateCommand::run() const {
     std::error_code ec;
     if (const auto parent = std::filesystem::path(output).parent_path(); !parent.empty())
         std::filesystem::create_directories(parent, ec);
-    std::ofstream f(output, std::ios::trunc);
+    // Written beside and renamed: an interrupted write never leaves half a set file.
+    const std::string tmp = output + ".tmp";
+    std::ofstream f(tmp, std::ios::trunc);
     f << c.to_yaml();
     f.close();
-    if (!f) {
+    std::filesystem::rename(tmp, output, ec);
+    if (!f || ec) {
+        std::filesystem::remove(tmp, ec);
         std::cerr << fmt::format("dctwin: error: -o {}: cannot write the set file\n", output);
         return 1;
     }

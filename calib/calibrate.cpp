@@ -204,7 +204,18 @@ public:
 
     // Loads the site at the start, finds every measured series in its outputs.
     void setup() {
-        const SiteSpec spec = load_site(site_, opt_.sets, opt_.set_files);
+        std::vector<double> start;
+        for (const auto& q : params_) start.push_back(q.start);
+        SiteSpec spec;
+        try {
+            spec = load_site(site_, overrides(start), opt_.set_files);
+        } catch (const InputError& e) {
+            // A fitted key the site refuses (a typo given with a range): named by its --fit.
+            const std::size_t k = std::size_t(std::max(0, e.loc.line - 1));
+            if (e.loc.file != "--set" || k < opt_.sets.size() || k >= opt_.sets.size() + params_.size()) throw;
+            throw std::invalid_argument(fmt::format("--fit '{}': {}{}", params_[k - opt_.sets.size()].text,
+                                                    e.key_path.empty() ? "" : e.key_path + ": ", e.detail));
+        }
         SiteModel model(spec);
         double last = 0;
         for (std::size_t i = 0; i < data_.time.size(); ++i) last = std::max(last, data_.time[i] + opt_.start);

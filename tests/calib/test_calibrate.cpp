@@ -320,6 +320,9 @@ TEST_CASE("dctwin calibrate: end to end, bad input exits 2 with a message") {
     r = viz_test::run_cli(dir, "calibrate " + kSite + " " + csv + " --fit " + kFlow + "=90L/min..30L/min", 60);
     CHECK(r.exit_code == 2);
     CHECK_MESSAGE(contains(r.err, "the range is empty"), r.err);
+    r = viz_test::run_cli(dir, "calibrate " + kSite + " " + csv + " --fit rack_types.hgx-h100.coolant_flw=30L/min..90L/min", 60);
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(contains(r.err, "--fit 'rack_types.hgx-h100.coolant_flw=30L/min..90L/min': rack_types.hgx-h100: unknown key"), r.err);
     r = viz_test::run_cli(dir, "calibrate " + kSite + " " + csv + " --fit nothing.here", 60);
     CHECK(r.exit_code == 2);
     CHECK_MESSAGE(contains(r.err, "nothing.here"), r.err);
