@@ -515,6 +515,11 @@ Calibration calibrate(const std::string& site, const MeasuredData& data, const s
         if (std::find(c.weak.begin(), c.weak.end(), k) != c.weak.end()) pf.std_error = std::numeric_limits<double>::infinity();
         pf.lo95 = pf.value - tq * pf.std_error, pf.hi95 = pf.value + tq * pf.std_error;
         pf.at_bound = std::min(p[k] - params[k].lo, params[k].hi - p[k]) < 1e-6 * range;
+        // The normalised J hides a parameter the data hardly depend on: one whose 95 % interval
+        // is wider than the range it was given, or whose whole range moves the residuals by a
+        // millionth of what another's does, is not identifiable from this data either.
+        const bool flat = norms[Eigen::Index(k)] < 1e-6 * norms.maxCoeff() || !(pf.hi95 - pf.lo95 <= range);
+        if (flat && std::find(c.weak.begin(), c.weak.end(), k) == c.weak.end()) c.weak.push_back(k);
         c.parameters.push_back(pf);
         for (std::size_t l = 0; l < n; ++l) {
             // From (J^T J)^+ itself: defined also for a perfect fit (s = 0).

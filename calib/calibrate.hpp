@@ -75,8 +75,9 @@ struct Calibration {
     std::string site, measured;
     std::vector<ParameterFit> parameters;
     std::vector<std::vector<double>> correlation;
-    /// Pairs |corr| > kNotIdentifiable, and parameters the data barely moves (a near-zero
-    /// singular value's direction): "not identifiable from this data".
+    /// Pairs |corr| > kNotIdentifiable, and parameters the data hardly depend on (a near-zero
+    /// singular value's direction, a 95 % interval wider than the range, a Jacobian column
+    /// below 1e-6 of the largest): "not identifiable from this data".
     std::vector<std::pair<std::size_t, std::size_t>> correlated;
     std::vector<std::size_t> weak;
     double condition = 0;  ///< of the scaled J^T J

@@ -127,7 +127,8 @@ std::string Calibration::to_text() const {
                          "combination of the two, not each\n",
                          parameters[a].p.key, parameters[b].p.key, correlation[a][b]);
     for (std::size_t w : weak)
-        s += fmt::format("  not identifiable from this data: {} (the data hardly depend on it)\n", parameters[w].p.key);
+        s += fmt::format("  not identifiable from this data: {} (the data hardly depend on it: its 95 % interval is "
+                         "wider than its range)\n", parameters[w].p.key);
     s += "\nseries: CV(RMSE) and NMBE at the samples (Guideline 14, p = 1), before -> after:\n";
     for (const auto& x : series)
         s += fmt::format("  {}: {} pairs, CV(RMSE) {} -> {}, NMBE {} -> {}\n", x.heading, x.pairs, percent(x.cv_before),

@@ -186,6 +186,22 @@ TEST_CASE("calibrate: two resistances in series seen only through the junction a
     CHECK(param(c, kRjp).value + param(c, kRpc).value == doctest::Approx(0.04).epsilon(2e-3));
 }
 
+TEST_CASE("calibrate: a parameter the measured series hardly depend on is not identifiable") {
+    TempDir dir;
+    const Truth x = simulate(dir, {"rack_types.hgx-h100.coolant_flow=50 L/min"});
+    const auto data = dctwin::calib::parse_measured_csv(measured_csv(x, false, false, 0, 0.05, 5), "gpu.csv");
+    // The electrical room's heat capacity does not reach the GPU junctions.
+    const auto c = dctwin::calib::calibrate(kSite, data,
+                                            {dctwin::calib::parse_fit(std::string(kFlow) + "=30 L/min..90 L/min"),
+                                             dctwin::calib::parse_fit("power.electrical_room.heat_capacity=1 MJ/K..4 MJ/K")},
+                                            options());
+    REQUIRE(c.weak == std::vector<std::size_t>{1});
+    CHECK(c.to_json()["parameters"][1]["identifiable"] == false);
+    CHECK(c.to_json()["parameters"][0]["identifiable"] == true);
+    CHECK(param(c, kFlow).lo95 < 50.0 / 60000);
+    CHECK(param(c, kFlow).hi95 > 50.0 / 60000);
+}
+
 TEST_CASE("calibrate: CV(RMSE) and NMBE before the fit are those of the start run, computed by hand") {
     TempDir dir;
     const Truth x = simulate(dir, {"rack_types.hgx-h100.coolant_flow=45 L/min"});
