@@ -25,6 +25,8 @@ ConstraintCommands::ConstraintCommands(CLI::App& app) {
     headroom->add_option("--at", at, "design time with its unit (e.g. 15h); default: the highest IT load of the run, hottest outdoors");
     headroom->add_option("--max-factor", max_factor, "largest load factor searched (default 8)");
     headroom->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
+    headroom->add_option("--set-file", set_files, "apply the key.path: value overrides of a YAML file, e.g. dctwin "
+                                                  "calibrate's -o (repeatable; before --set)");
     headroom->add_flag("--json", json, "print the result as JSON on stdout");
 }
 
@@ -50,7 +52,7 @@ int ConstraintCommands::run() const {
         return 2;
     }
     try {
-        const dctwin::SiteSpec spec = dctwin::load_site(site, sets);
+        const dctwin::SiteSpec spec = dctwin::load_site(site, sets, set_files);
         const dctwin::HeadroomResult h = dctwin::headroom(spec, o);
         if (json) std::cout << h.to_json().dump(2) << "\n";
         else std::cout << h.to_text();

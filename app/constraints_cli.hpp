@@ -18,6 +18,6 @@ struct ConstraintCommands {
     CLI::App *report = nullptr, *headroom = nullptr;
     dctwin::viz::ReportOptions r;
     std::string site, axis = "load", at, max_factor = "8";
-    std::vector<std::string> sets;
+    std::vector<std::string> sets, set_files;
     bool json = false;
 };

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include "app/calibrate_cli.hpp"
 #include "app/compare_cli.hpp"
 #include "app/completion.hpp"
 #include "app/constraints_cli.hpp"
@@ -45,10 +46,11 @@ struct Loaded {
 };
 
 // Loads and builds a site; input errors are printed and reported as nullopt.
-std::unique_ptr<Loaded> load(const std::string& path, const std::vector<std::string>& sets) {
+std::unique_ptr<Loaded> load(const std::string& path, const std::vector<std::string>& sets,
+                             const std::vector<std::string>& set_files) {
     auto l = std::make_unique<Loaded>();
     try {
-        l->spec = dctwin::load_site(path, sets);
+        l->spec = dctwin::load_site(path, sets, set_files);
         l->model = std::make_unique<dctwin::SiteModel>(l->spec);
     } catch (const dctwin::InputError& e) {
         std::cerr << e.what() << "\n";
@@ -156,18 +158,22 @@ int dctwin_main(int argc, char** argv) {
     app.require_subcommand(1);
 
     std::string site, output, duration, steady_at = "0 s";
-    std::vector<std::string> sets;
+    std::vector<std::string> sets, set_files;
     bool json = false, steady = false, force = false, cold = false;
 
     auto* check = app.add_subcommand("check", "validate a site file and build its network");
     check->add_option("SITE", site, "site file (YAML)")->required();
     check->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
+    check->add_option("--set-file", set_files, "apply the key.path: value overrides of a YAML file, e.g. dctwin "
+                                               "calibrate's -o (repeatable; before --set)");
 
     auto* run = app.add_subcommand("run", "simulate a site and write its results file");
     run->add_option("SITE", site, "site file (YAML)")->required();
     run->add_option("-o,--output", output, "results file (HDF5)")->required();
     run->add_option("--duration", duration, "simulated time with its unit: 90s, 10min, 2h, 1d");
     run->add_option("--set", sets, "override a value by key path: key.path=value (repeatable)");
+    run->add_option("--set-file", set_files, "apply the key.path: value overrides of a YAML file, e.g. dctwin "
+                                             "calibrate's -o (repeatable; before --set)");
     run->add_flag("--json", json, "print the summary as JSON on stdout");
     auto* steady_flag =
         run->add_flag("--steady", steady, "solve the steady state (design point) instead of a transient run");
@@ -184,6 +190,7 @@ int dctwin_main(int argc, char** argv) {
     dctwin::app::SweepCommand sweep(app);
     dctwin::app::ExportCommand export_csv(app);
     dctwin::app::CompareCommand compare(app);
+    dctwin::app::CalibrateCommand calibrate(app);
     // Not listed in --help (empty group): `dctwin completion > .../completions/dctwin`.
     auto* completion = app.add_subcommand("completion", "print the bash completion script")->group("");
 
@@ -205,6 +212,7 @@ int dctwin_main(int argc, char** argv) {
     if (const int status = sweep.run(); status >= 0) return status;
     if (const int status = export_csv.run(); status >= 0) return status;
     if (const int status = compare.run(); status >= 0) return status;
+    if (const int status = calibrate.run(); status >= 0) return status;
     if (completion->parsed()) {
         std::cout << dctwin::app::bash_completion(app);
         return kOk;
@@ -220,7 +228,7 @@ int dctwin_main(int argc, char** argv) {
         return kBadInput;
     }
     const auto load0 = std::chrono::steady_clock::now();
-    auto loaded = load(site, sets);
+    auto loaded = load(site, sets, set_files);
     if (!loaded) return kBadInput;
     const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
     // Set points the plant cannot reach: the run is possible, but the user should know.

@@ -25,6 +25,8 @@ SweepCommand::SweepCommand(CLI::App& app) {
         ->check(CLI::Range(1, 1024));
     command->add_flag("--restart", restart, "discard the folder's earlier results (another sweep's) and start over");
     command->add_flag("--retry-failed", retry_failed, "run the cases recorded as failed again");
+    command->add_option("--set-file", set_files, "apply the key.path: value overrides of a YAML file to every case, "
+                                                 "e.g. dctwin calibrate's -o (repeatable; before the sweep's own)");
 }
 
 int SweepCommand::run() const {
@@ -34,13 +36,15 @@ int SweepCommand::run() const {
     o.threads = threads;
     o.restart = restart;
     o.retry_failed = retry_failed;
+    o.set_files = set_files;
     o.progress = isatty(STDERR_FILENO) != 0;
     // Stop launching cases on Ctrl-C or SIGTERM; the cases in flight end, what is done is kept.
     std::signal(SIGINT, on_sweep_signal);
     std::signal(SIGTERM, on_sweep_signal);
     if (sweep::launched_by_mpi()) return sweep::run_sweep_mpi(file, o);
     try {
-        const sweep::Sweep s = sweep::load_sweep(file);
+        sweep::Sweep s = sweep::load_sweep(file);
+        sweep::apply_set_files(s, set_files);
         return sweep::run_sweep_threads(s, o);
     } catch (const InputError& e) {
         std::cerr << e.what() << "\n";

@@ -3,6 +3,7 @@
 // threads, or across MPI ranks when started by mpirun.
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,7 @@ struct SweepCommand {
 
     CLI::App* command = nullptr;
     std::string file, dir;
+    std::vector<std::string> set_files;
     int threads = 1;
     bool restart = false, retry_failed = false;
 };

@@ -2417,6 +2417,78 @@ struct DocumentStarts : YAML::EventHandler {
     void OnMapEnd() override {}
 };
 
+// One segment of an override's key path, and where it was written.
+struct Seg {
+    std::string key;
+    Loc loc;
+};
+
+// Puts `value` at the key path `segs` of the tree (an override, from --set or a set file).
+void graft(Node& root, const std::vector<Seg>& segs, Node value, const Context& ctx) {
+    Node* cur = &root;
+    std::string walked;
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const Seg& s = segs[i];
+        bool last = i + 1 == segs.size();
+        Node* next = nullptr;
+        if (cur->kind == Node::Kind::map) {
+            if (Entry* e = cur->find(s.key)) {
+                next = &e->value;
+            } else if (last) {
+                cur->entries.push_back({s.key, s.loc, std::move(value)});
+                return;  // a new key; validation decides whether it is allowed
+            } else {
+                // A section the file leaves out (simulation.solver.rtol on a site without a
+                // solver section): a new map, which validation checks like any new key.
+                Node section;
+                section.kind = Node::Kind::map;
+                section.loc = s.loc;
+                cur->entries.push_back({s.key, s.loc, std::move(section)});
+                next = &cur->entries.back().value;
+            }
+        } else if (cur->kind == Node::Kind::seq) {
+            size_t idx = 0;
+            auto [p, ec] = std::from_chars(s.key.data(), s.key.data() + s.key.size(), idx);
+            if (ec != std::errc{} || p != s.key.data() + s.key.size())
+                ctx.fail(s.loc, walked, fmt::format("this is a list of {} entries: expected an index, found \"{}\"",
+                                                    cur->items.size(), s.key));
+            if (idx == cur->items.size() && last) {
+                cur->items.push_back(std::move(value));  // append one entry
+                return;
+            }
+            if (idx >= cur->items.size())
+                ctx.fail(s.loc, walked, fmt::format("index {} is past the end of this list of {} entries{}", idx,
+                                                    cur->items.size(), last ? " (an index equal to the length appends)" : ""));
+            next = &cur->items[idx];
+        } else {
+            ctx.fail(s.loc, walked, fmt::format("this is a single value ({}); it has no key \"{}\"",
+                                                describe_node(*cur), s.key));
+        }
+        walked = join(walked, s.key);
+        if (last) *next = std::move(value);
+        cur = next;
+    }
+}
+
+// The segments of a dotted key path written at `at(0)`; `at(i)` places byte i of `path_text`.
+template <class At>
+std::vector<Seg> split_key_path(std::string_view path_text, At at, const Context& ctx) {
+    std::vector<Seg> segs;
+    size_t start = 0;
+    while (true) {
+        size_t dot = path_text.find('.', start);
+        std::string_view raw = path_text.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        size_t lead = raw.find_first_not_of(" \t");
+        size_t trail = raw.find_last_not_of(" \t");
+        if (lead == std::string_view::npos)
+            ctx.fail(at(start), std::string(path_text), "empty key in the key path (two dots, or a dot at an end)");
+        segs.push_back({std::string(raw.substr(lead, trail - lead + 1)), at(start + lead)});
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    return segs;
+}
+
 // Applies one "key.path=value" override to the tree. `index` is 1-based.
 void apply_override(Node& root, const std::string& text, int index, const Context& ctx) {
     auto at = [&](size_t col0) { return Loc{1, index, static_cast<int>(col0) + 1}; };
@@ -2427,25 +2499,7 @@ void apply_override(Node& root, const std::string& text, int index, const Contex
     std::string_view path_text = std::string_view(text).substr(0, eq);
     if (path_text.find_first_not_of(" \t") == std::string_view::npos)
         ctx.fail(at(0), "", "an override must look like key.path=value; the key path is empty");
-
-    // Segments with their columns.
-    struct Seg {
-        std::string key;
-        size_t col0;
-    };
-    std::vector<Seg> segs;
-    size_t start = 0;
-    while (true) {
-        size_t dot = path_text.find('.', start);
-        std::string_view raw = path_text.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        size_t lead = raw.find_first_not_of(" \t");
-        size_t trail = raw.find_last_not_of(" \t");
-        if (lead == std::string_view::npos)
-            ctx.fail(at(start), std::string(path_text), "empty key in the key path (two dots, or a dot at an end)");
-        segs.push_back({std::string(raw.substr(lead, trail - lead + 1)), start + lead});
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-    }
+    const std::vector<Seg> segs = split_key_path(path_text, at, ctx);
 
     // The value is YAML (a scalar, or a flow list/map), placed after the '='.
     const size_t value_col0 = eq + 1;
@@ -2462,50 +2516,99 @@ void apply_override(Node& root, const std::string& text, int index, const Contex
         ctx.fail(at(value_col0 + (e.mark.line == 0 ? std::max(e.mark.column, 0) : 0)), path,
                  "invalid value: " + yaml_message(e, ""));
     }
+    graft(root, segs, std::move(value), ctx);
+}
 
-    Node* cur = &root;
-    std::string walked;
-    for (size_t i = 0; i < segs.size(); ++i) {
-        const Seg& s = segs[i];
-        bool last = i + 1 == segs.size();
-        Node* next = nullptr;
-        if (cur->kind == Node::Kind::map) {
-            if (Entry* e = cur->find(s.key)) {
-                next = &e->value;
-            } else if (last) {
-                cur->entries.push_back({s.key, at(s.col0), std::move(value)});
-                return;  // a new key; validation decides whether it is allowed
-            } else {
-                // A section the file leaves out (simulation.solver.rtol on a site without a
-                // solver section): a new map, which validation checks like any new key.
-                Node section;
-                section.kind = Node::Kind::map;
-                section.loc = at(s.col0);
-                cur->entries.push_back({s.key, at(s.col0), std::move(section)});
-                next = &cur->entries.back().value;
-            }
-        } else if (cur->kind == Node::Kind::seq) {
-            size_t idx = 0;
-            auto [p, ec] = std::from_chars(s.key.data(), s.key.data() + s.key.size(), idx);
-            if (ec != std::errc{} || p != s.key.data() + s.key.size())
-                ctx.fail(at(s.col0), walked, fmt::format("this is a list of {} entries: expected an index, found \"{}\"",
-                                                         cur->items.size(), s.key));
-            if (idx == cur->items.size() && last) {
-                cur->items.push_back(std::move(value));  // append one entry
-                return;
-            }
-            if (idx >= cur->items.size())
-                ctx.fail(at(s.col0), walked, fmt::format("index {} is past the end of this list of {} entries{}", idx,
-                                                         cur->items.size(), last ? " (an index equal to the length appends)" : ""));
-            next = &cur->items[idx];
-        } else {
-            ctx.fail(at(s.col0), walked, fmt::format("this is a single value ({}); it has no key \"{}\"",
-                                                     describe_node(*cur), s.key));
+// The text of a YAML file as a tree placed in source `src` of the context: the checks of a
+// site file (size, NUL, UTF-8, one document, node count) with errors at file:line:col.
+Node parse_yaml_source(std::string_view input, int src, Context& ctx, const std::string& what) {
+    if (input.size() > std::size_t(kMaxSiteBytes))
+        ctx.fail({src, 0, 0}, "", fmt::format("the text is too large ({} MB) for {} (at most {} MB)",
+                                              input.size() >> 20, what, kMaxSiteBytes >> 20));
+    std::string_view text = input;
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+    auto placed = [src](Loc l) { return Loc{src, l.line, l.col}; };
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+        ctx.fail(placed(loc_of_offset(text, nul)), "",
+                 fmt::format("this is not a text file (it contains a NUL byte); {} is YAML text in UTF-8", what));
+    if (auto bad = invalid_utf8(text); bad != std::string_view::npos)
+        ctx.fail(placed(loc_of_offset(text, bad)), "",
+                 fmt::format("this is not UTF-8 text (byte 0x{:02X}); save the {} as UTF-8",
+                             static_cast<unsigned char>(text[bad]), what.substr(what.find(' ') + 1)));
+    ctx.sources[std::size_t(src)].lines = split_lines(text);
+    const auto& lines = ctx.sources[std::size_t(src)].lines;
+    YAML::Node doc;
+    try {
+        // Documents are counted with the parser first: yaml-cpp's LoadAll never ends (and eats
+        // memory) on a stray "," at the top level, where each document consumes no input.
+        const std::string owned(text);
+        std::istringstream stream(owned);
+        YAML::Parser parser(stream);
+        DocumentStarts starts;
+        while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
+            const auto& m = starts.marks;
+            if (m.size() >= 2 && m[m.size() - 1].pos == m[m.size() - 2].pos)
+                ctx.fail({src, m.back().line + 1, m.back().column + 1}, "",
+                         fmt::format("YAML syntax error: unexpected \"{}\"", owned.substr(m.back().pos, 1)));
         }
-        walked = join(walked, s.key);
-        if (last) *next = std::move(value);
-        cur = next;
+        if (starts.marks.size() > 1)
+            ctx.fail({src, starts.marks[1].line + 1, starts.marks[1].column + 1}, "",
+                     fmt::format("a second YAML document starts here; {} holds exactly one", what));
+        doc = YAML::Load(owned);
+    } catch (const YAML::Exception& e) {
+        Loc l{src, e.mark.line + 1, e.mark.column + 1};
+        if (e.mark.is_null()) l = {src, 0, 0};
+        std::string_view line = l.line >= 1 && l.line <= static_cast<int>(lines.size())
+                                    ? std::string_view(lines[std::size_t(l.line) - 1]) : std::string_view();
+        ctx.fail(l, "", yaml_message(e, line));
+    } catch (const InputError&) {
+        throw;
+    } catch (const std::exception& e) {
+        ctx.fail({src, 0, 0}, "", fmt::format("cannot parse the file: {}", e.what()));
     }
+    try {
+        Converter conv(ctx, [src](const YAML::Mark& m) { return Loc{src, m.line + 1, m.column + 1}; }, text.size() + 10000);
+        return conv.convert(doc, "", 0, {src, 1, 1});
+    } catch (const YAML::Exception& e) {  // not expected from a loaded tree; never crash
+        ctx.fail({src, 0, 0}, "", fmt::format("cannot read the YAML tree: {}", e.what()));
+    }
+}
+
+// The overrides of a set file (docs/calibration.md): a map whose keys are key paths (dotted,
+// or nested maps, joined) and whose values replace the site's. Calls `leaf` for each in file
+// order with the segments (placed in the file) and the value.
+template <class Leaf>
+void walk_set_file(const Node& n, std::vector<Seg>& prefix, const Context& ctx, Leaf&& leaf) {
+    for (const Entry& e : n.entries) {
+        // A plain key's segments are placed at their own columns; a quoted one at its start.
+        auto at = [&](size_t i) { return Loc{e.key_loc.src, e.key_loc.line, e.key_loc.col + static_cast<int>(i)}; };
+        std::vector<Seg> segs = split_key_path(e.key, at, ctx);
+        const std::size_t before = prefix.size();
+        prefix.insert(prefix.end(), segs.begin(), segs.end());
+        if (e.value.kind == Node::Kind::map && !e.value.entries.empty())
+            walk_set_file(e.value, prefix, ctx, leaf);
+        else
+            leaf(prefix, e.value);
+        prefix.resize(before);
+    }
+}
+
+// Reads a set file into source `src` of the context; its root must be a map.
+Node read_set_file_node(const std::string& file, Context& ctx) {
+    const int src = static_cast<int>(ctx.sources.size());
+    ctx.sources.push_back({file, {}});
+    std::string text;
+    try {
+        text = read_input_file(file, kMaxSiteBytes, "a set file");
+    } catch (const FileReadError& e) {
+        throw InputError({file, 0, 0}, "", e.what(), "");
+    }
+    Node root = parse_yaml_source(text, src, ctx, "a set file");
+    if (root.kind == Node::Kind::null) ctx.fail({src, 1, 1}, "", "the set file is empty: expected a map of key.path: value");
+    if (root.kind != Node::Kind::map)
+        ctx.fail(root.loc, "", fmt::format("a set file is a map of key.path: value (as --set takes), found {}",
+                                           describe_node(root)));
+    return root;
 }
 
 }  // namespace
@@ -2531,7 +2634,8 @@ void merge_catalogue(Node& root, Context& ctx) {
     }
 }
 
-SiteSpec load_site_text(std::string_view input, const std::string& file_label, const std::vector<std::string>& overrides) {
+SiteSpec load_site_text(std::string_view input, const std::string& file_label, const std::vector<std::string>& overrides,
+                        const std::vector<std::string>& set_files) {
     Context ctx;
     ctx.sources.push_back({file_label, {}});
     ctx.sources.push_back({"--set", overrides});
@@ -2539,59 +2643,9 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
 
     // YAML trees take about a hundred times their text in memory: a site file is kilobytes,
     // a thousand-rack site well under a megabyte.
-    if (input.size() > std::size_t(kMaxSiteBytes))
-        ctx.fail({0, 0, 0}, "", fmt::format("the text is too large ({} MB) for a site file (at most {} MB)",
-                                            input.size() >> 20, kMaxSiteBytes >> 20));
-    std::string_view text = input;
-    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
-    if (auto nul = text.find('\0'); nul != std::string_view::npos)
-        ctx.fail(loc_of_offset(text, nul), "",
-                 "this is not a text file (it contains a NUL byte); a site file is YAML text in UTF-8");
-    if (auto bad = invalid_utf8(text); bad != std::string_view::npos)
-        ctx.fail(loc_of_offset(text, bad), "",
-                 fmt::format("this is not UTF-8 text (byte 0x{:02X}); save the site file as UTF-8",
-                             static_cast<unsigned char>(text[bad])));
-    ctx.sources[0].lines = split_lines(text);
     const std::string kStart = "a site file starts with `dctwin: 1` (see sites/README.md)";
-
-    YAML::Node doc;
-    try {
-        // Documents are counted with the parser first: yaml-cpp's LoadAll never ends (and eats
-        // memory) on a stray "," at the top level, where each document consumes no input.
-        const std::string owned(text);
-        std::istringstream stream(owned);
-        YAML::Parser parser(stream);
-        DocumentStarts starts;
-        while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
-            const auto& m = starts.marks;
-            if (m.size() >= 2 && m[m.size() - 1].pos == m[m.size() - 2].pos)
-                ctx.fail({0, m.back().line + 1, m.back().column + 1}, "",
-                         fmt::format("YAML syntax error: unexpected \"{}\"", owned.substr(m.back().pos, 1)));
-        }
-        if (starts.marks.size() > 1)
-            ctx.fail({0, starts.marks[1].line + 1, starts.marks[1].column + 1}, "",
-                     "a second YAML document starts here; a site file holds exactly one");
-        doc = YAML::Load(owned);
-    } catch (const YAML::Exception& e) {
-        Loc l{0, e.mark.line + 1, e.mark.column + 1};
-        if (e.mark.is_null()) l = {0, 0, 0};
-        std::string_view line = l.line >= 1 && l.line <= static_cast<int>(ctx.sources[0].lines.size())
-                                    ? std::string_view(ctx.sources[0].lines[l.line - 1]) : std::string_view();
-        ctx.fail(l, "", yaml_message(e, line));
-    } catch (const InputError&) {
-        throw;
-    } catch (const std::exception& e) {
-        ctx.fail({}, "", fmt::format("cannot parse the file: {}", e.what()));
-    }
-    if (doc.IsNull()) ctx.fail({0, 1, 1}, "", "the file is empty (no YAML content); " + kStart);
-
-    Node root;
-    try {
-        Converter conv(ctx, [](const YAML::Mark& m) { return Loc{0, m.line + 1, m.column + 1}; }, text.size() + 10000);
-        root = conv.convert(doc, "", 0, {0, 1, 1});
-    } catch (const YAML::Exception& e) {  // not expected from a loaded tree; never crash
-        ctx.fail({}, "", fmt::format("cannot read the YAML tree: {}", e.what()));
-    }
+    Node root = parse_yaml_source(input, 0, ctx, "a site file");
+    if (root.kind == Node::Kind::null) ctx.fail({0, 1, 1}, "", "the file is empty (no YAML content); " + kStart);
     if (root.kind != Node::Kind::map)
         ctx.fail(root.loc, "", fmt::format("expected a map of sections at the top level, found {}; {}",
                                            describe_node(root), kStart));
@@ -2600,6 +2654,12 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
     if (!version)
         ctx.fail(root.loc, "", "missing required key \"dctwin\" (the format version); " + kStart);
 
+    // Set files first, in order, then --set: the command line has the last word.
+    for (const auto& f : set_files) {
+        const Node file_root = read_set_file_node(f, ctx);
+        std::vector<Seg> prefix;
+        walk_set_file(file_root, prefix, ctx, [&](const std::vector<Seg>& segs, const Node& v) { graft(root, segs, v, ctx); });
+    }
     for (size_t i = 0; i < overrides.size(); ++i) apply_override(root, overrides[i], static_cast<int>(i + 1), ctx);
     merge_catalogue(root, ctx);
 
@@ -2615,14 +2675,32 @@ SiteSpec load_site_text(std::string_view input, const std::string& file_label, c
     return site;
 }
 
-SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides) {
+SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& set_files) {
     std::string text;
     try {
         text = read_input_file(path, kMaxSiteBytes, "a site file");
     } catch (const FileReadError& e) {
         throw InputError({path, 0, 0}, "", e.what(), "");
     }
-    return load_site_text(text, path, overrides);
+    return load_site_text(text, path, overrides, set_files);
+}
+
+std::vector<std::string> read_set_file(const std::string& path) {
+    Context ctx;
+    ctx.sources.push_back({"--set", {}});  // unused: keeps the file at its own index
+    const Node root = read_set_file_node(path, ctx);
+    std::vector<std::string> out;
+    std::vector<Seg> prefix;
+    walk_set_file(root, prefix, ctx, [&](const std::vector<Seg>& segs, const Node& v) {
+        std::string key;
+        for (const auto& s : segs) key = join(key, s.key);
+        YAML::Emitter e;
+        e << YAML::Flow;
+        emit(e, v);
+        out.push_back(key + "=" + e.c_str());
+    });
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -41,12 +41,21 @@ public:
 };
 
 /// Reads, overrides and validates a site file. `overrides` are "key.path=value" strings as
-/// given to --set. Throws InputError for anything wrong with the file or the overrides.
-SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides = {});
+/// given to --set; `set_files` are YAML files of `key.path: value` (--set-file, e.g. what
+/// `dctwin calibrate -o` writes), applied in order before the overrides, their errors placed
+/// in the file. Throws InputError for anything wrong with the file or the overrides.
+SiteSpec load_site(const std::string& path, const std::vector<std::string>& overrides = {},
+                   const std::vector<std::string>& set_files = {});
 
 /// As load_site, from text already in memory; `file_label` names it in messages.
 SiteSpec load_site_text(std::string_view text, const std::string& file_label,
-                        const std::vector<std::string>& overrides = {});
+                        const std::vector<std::string>& overrides = {}, const std::vector<std::string>& set_files = {});
+
+/// A set file's overrides as --set texts ("key.path=value", the value as YAML flow), in file
+/// order: keys are key paths, dotted or as nested maps (joined). Read through
+/// input/file_reader (a regular file, at most kMaxSiteBytes). Throws InputError at
+/// file:line:col for a file that is not such a map.
+std::vector<std::string> read_set_file(const std::string& path);
 
 /// The format reference (Markdown) generated from the parameter tables; sites/README.md
 /// holds a copy between its GENERATED markers and a test keeps the two equal.

@@ -66,6 +66,12 @@ public:
     void fill(const OutputContext& c, std::vector<double>& row) const;
 
     const std::vector<OutputSeries>& all_series() const { return series_; }
+    /// The labels declared at `path` (the columns of 2-D series), or nullptr.
+    const std::vector<std::string>* labels_at(const std::string& path) const {
+        for (const auto& l : labels_)
+            if (l.path == path) return &l.labels;
+        return nullptr;
+    }
     std::size_t row_width() const { return width_; }
 
 private:

@@ -278,6 +278,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             sum.hottest_device = model.device_count() ? model.devices().path(p.hottest_device) : "";
         }
         if (to_file) w.append(t, row.data());
+        if (opt.on_row) opt.on_row(t, row);
         tracker.add(t, model.constraint_utilisation().data(), model.constraint_values().data(),
                     model.constraint_limits().data());
         if (gdt == 0 || sum.rows == 0) grid_t.push_back(t), grid_p.push_back(p.grid_power);

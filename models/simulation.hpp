@@ -25,6 +25,9 @@ struct RunOptions {
     bool force = false;           ///< overwrite an existing results file
     /// Called after every output row with (simulated time, end time) [s].
     std::function<void(double, double)> progress;
+    /// Called with every output row (time [s], values in the layout of model.outputs()): an
+    /// in-memory run, e.g. calibration, which reads a few series of many runs.
+    std::function<void(double, const std::vector<double>&)> on_row;
 };
 
 struct RunSummary {

@@ -68,6 +68,7 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
     std::string error;
     try {
         sweep = load_sweep(path);
+        apply_set_files(sweep, o.set_files);
     } catch (const InputError& e) {
         error = e.what();
     } catch (const std::exception& e) {  // out of memory: every rank still takes part below

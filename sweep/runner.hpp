@@ -64,6 +64,7 @@ struct SweepOptions {
     bool restart = false;       ///< discard the folder's earlier results
     bool retry_failed = false;  ///< run failed cases again
     bool progress = false;      ///< a progress bar on stderr
+    std::vector<std::string> set_files;  ///< --set-file: overrides of every case (apply_set_files)
 };
 
 /// Exit statuses of `dctwin sweep`.

@@ -630,4 +630,17 @@ Sweep load_sweep(const std::string& path) {
     return load_sweep_text(read_file(path, "a sweep file", kMaxSweepBytes), path);
 }
 
+void apply_set_files(Sweep& sweep, const std::vector<std::string>& files) {
+    if (files.empty()) return;
+    load_site_text(sweep.base_text, sweep.base_path, {}, files);  // faults placed in the set file
+    std::vector<std::string> fixed;
+    for (const auto& f : files)
+        for (auto& o : read_set_file(f)) fixed.push_back(std::move(o));
+    std::string key = sweep.hash;
+    for (const auto& o : fixed) key += "\n" + o;
+    fixed.insert(fixed.end(), sweep.fixed.begin(), sweep.fixed.end());
+    sweep.fixed = std::move(fixed);
+    sweep.hash = content_hash(key);
+}
+
 }  // namespace dctwin::sweep

@@ -65,6 +65,11 @@ Sweep load_sweep(const std::string& path);
 /// (the base site) resolve against its folder.
 Sweep load_sweep_text(std::string_view text, const std::string& label);
 
+/// Applies --set-file files to every case: their overrides go before the sweep's fixed ones
+/// (the sweep file has the last word) and into the hash. Each file is checked against the base
+/// site first, so that a fault is placed in it (file:line:col). Throws dctwin::InputError.
+void apply_set_files(Sweep& sweep, const std::vector<std::string>& files);
+
 /// The unit cube samples of a Latin hypercube: `samples` rows of `dims` values in [0, 1),
 /// row-major; in each dimension every one of the `samples` equal strata holds exactly one
 /// sample. Portable: the same seed gives the same numbers with every compiler and library
