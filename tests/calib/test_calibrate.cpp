@@ -22,7 +22,7 @@
 #include "models/simulation.hpp"
 #include "models/site_model.hpp"
 #include "sweep/sweep_file.hpp"
-#include "viz/results.hpp"
+#include "io/results.hpp"
 
 using viz_test::contains;
 using viz_test::TempDir;
@@ -140,7 +140,9 @@ TEST_CASE("calibrate: noise-free telemetry gives back the parameters that made i
     // The set file holds the values in the site's units; loading it gives the fitted site.
     const std::string yaml = dir.file("fit.yaml");
     write_text(yaml, c.to_yaml());
-    CHECK(contains(c.to_yaml(), std::string(kFlow) + ": \"50"));
+    // The value in the site's unit (49.9999... or 50.0000...: within the 1e-4 above).
+    CHECK(contains(c.to_yaml(), std::string(kFlow) + ": \"" + dctwin::calib::value_text(flow.value, "L/min")));
+    CHECK(contains(c.to_yaml(), " L/min\""));
     const auto spec = dctwin::load_site(kSite, {}, {yaml});
     CHECK(spec.rack_types.at("hgx-h100").coolant_flow == doctest::Approx(50.0 / 60000).epsilon(1e-4));
 }
