@@ -280,15 +280,26 @@ class Results:
     # --- values -----------------------------------------------------------------------------
     def _values(self, dataset):
         values = dataset[: self.rows]
-        if len(values) < self.rows and _being_written(self.path):
-            # A copy that caught a flush half done (the series' new length not yet written):
-            # read again, rather than pad rows that exist.
-            raise OSError("%s: %s has %d rows of %d: caught in the middle of an update"
-                          % (self.path, dataset.name, len(values), self.rows))
+        if self.rows > 0 and _being_written(self.path) and (
+                len(values) < self.rows or not self._chunk_written(dataset, self.rows - 1)):
+            # A copy that caught a flush half done: the series' new length, or the index of its
+            # newest chunks, not yet written (HDF5 would give the newest rows as NaN). Read again.
+            raise OSError("%s: %s: its last rows are not yet on disk in this copy: caught in the middle of "
+                          "an update" % (self.path, dataset.name))
         if len(values) < self.rows:  # a killed run's shorter series: NaN up to the valid rows
             pad = np.full((self.rows - len(values),) + values.shape[1:], np.nan)
             values = np.concatenate([values, pad])
         return values
+
+    @staticmethod
+    def _chunk_written(dataset, row):
+        try:
+            info = dataset.id.get_chunk_info_by_coord((row,) + (0,) * (dataset.ndim - 1))
+        except (AttributeError, TypeError):  # an h5py or HDF5 without it (before 3.0, 1.10.5)
+            return True
+        except (OSError, ValueError, KeyError):  # beyond the extent in this copy
+            return False
+        return info.byte_offset is not None
 
     @_retrying
     def series(self, path, time="s"):
