@@ -88,7 +88,8 @@ int CompareCommand::run() const {
                 throw std::invalid_argument(fmt::format("--start: {} has a 'time [s]' column, already the run's time", measured));
             opt.start = *data.epoch - *s;
         }
-        const calib::Comparison c = calib::compare(results, data, opt);
+        calib::Comparison c;
+        read_retrying(results, [&] { c = calib::compare(results, data, opt); });
         if (json)
             std::cout << c.to_json().dump(2) << "\n";
         else

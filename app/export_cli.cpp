@@ -80,11 +80,18 @@ int export_csv(const std::string& results, const std::string& csv, const std::ve
     std::vector<Column> cols;
     std::vector<double> time;
     std::optional<double> calendar;
+    std::shared_ptr<void> snapshot;
     try {
-        const ResultsReader reader(results);
-        time = viz::output_times(reader);
-        cols = columns(results, reader, asked);
-        calendar = viz::calendar_start(reader);
+        // The blocks below are read from the copy this read used, for a file being written.
+        read_retrying(
+            results,
+            [&] {
+                const ResultsReader reader(results);
+                time = viz::output_times(reader);
+                cols = columns(results, reader, asked);
+                calendar = viz::calendar_start(reader);
+            },
+            8.0, &snapshot);
     } catch (const std::exception& e) {  // ResultsError, ViewError: the input is wrong
         fmt::print(stderr, "dctwin: error: {}\n", e.what());
         return 2;

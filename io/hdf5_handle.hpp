@@ -97,4 +97,14 @@ inline std::string error_stack() {
     return text;
 }
 
+/// File-access properties for reading a results file a run is writing: without HDF5's own
+/// file lock (the writer takes none; its OFD lock, viz/results.cpp, keeps a second writer out).
+inline hid_t reader_fapl() {
+    const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 10, 7)
+    if (fapl >= 0) H5Pset_file_locking(fapl, false, true);
+#endif
+    return fapl;
+}
+
 }  // namespace dctwin::h5

@@ -19,8 +19,11 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace dctwin {
 
@@ -1044,6 +1047,131 @@ bool results_being_written(const std::string& path) {
     return held;
 }
 
+namespace {
+
+// Copies of files being written that reads open instead of the file (read_retrying), by path.
+struct Snapshots {
+    std::mutex m;
+    std::map<std::string, std::shared_ptr<const std::vector<char>>> by_path;
+};
+Snapshots& snapshots() {
+    static Snapshots s;
+    return s;
+}
+
+std::string snapshot_key(const std::string& path) {
+    std::error_code ec;
+    const auto canonical = std::filesystem::weakly_canonical(path, ec);
+    return ec ? path : canonical.string();
+}
+
+std::shared_ptr<const std::vector<char>> snapshot_of(const std::string& path) {
+    Snapshots& s = snapshots();
+    const std::lock_guard<std::mutex> lock(s.m);
+    const auto it = s.by_path.find(snapshot_key(path));
+    return it == s.by_path.end() ? nullptr : it->second;
+}
+
+// While alive, reads of `path` open a copy of its bytes taken now (a regular file up to
+// kSnapshotMaxBytes; otherwise nothing is registered and reads open the file).
+class SnapshotScope {
+public:
+    explicit SnapshotScope(const std::string& path) : key_(snapshot_key(path)) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) return;
+        auto bytes = std::make_shared<std::vector<char>>();
+        struct stat info {};
+        bool ok = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && std::uint64_t(info.st_size) <= kSnapshotMaxBytes;
+        if (ok) {
+            // To the end as it is now: the file may grow while it is copied.
+            bytes->resize(std::size_t(info.st_size) + (1 << 20));
+            std::size_t used = 0;
+            while (true) {
+                if (used == bytes->size()) {
+                    if (bytes->size() >= kSnapshotMaxBytes) {
+                        ok = false;
+                        break;
+                    }
+                    bytes->resize(bytes->size() * 2);
+                }
+                const ssize_t got = ::read(fd, bytes->data() + used, bytes->size() - used);
+                if (got < 0 && errno == EINTR) continue;
+                if (got <= 0) {
+                    ok = got == 0;
+                    break;
+                }
+                used += std::size_t(got);
+            }
+            bytes->resize(used);
+        }
+        ::close(fd);
+        if (!ok || bytes->empty()) return;
+        Snapshots& s = snapshots();
+        const std::lock_guard<std::mutex> lock(s.m);
+        registered_ = s.by_path.emplace(key_, std::move(bytes)).second;
+    }
+    ~SnapshotScope() {
+        if (!registered_) return;
+        Snapshots& s = snapshots();
+        const std::lock_guard<std::mutex> lock(s.m);
+        s.by_path.erase(key_);
+    }
+    SnapshotScope(const SnapshotScope&) = delete;
+    SnapshotScope& operator=(const SnapshotScope&) = delete;
+
+private:
+    std::string key_;
+    bool registered_ = false;
+};
+
+}  // namespace
+
+std::int64_t open_results_file(const std::string& path) {
+    if (const auto image = snapshot_of(path)) {
+        // Read-only, on the copy itself: HDF5 neither copies nor frees it (the copy outlives
+        // every read of the attempt that took it).
+        return H5LTopen_file_image(const_cast<char*>(image->data()), image->size(),
+                                   H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+    }
+    // A file a run is writing (too large to copy): without HDF5's file lock, in case another
+    // writer holds one. Otherwise HDF5's defaults, which a program opening the file itself
+    // while a reader has it open must match.
+    if (results_being_written(path)) {
+        const Handle fapl(h5::reader_fapl(), H5Pclose);
+        return H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    }
+    return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+}
+
+void read_retrying(const std::string& path, const std::function<void()>& read, double patience_s,
+                   std::shared_ptr<void>* keep) {
+    const auto start = std::chrono::steady_clock::now();
+    double pause = 0.05;
+    int attempts = 0;
+    while (true) {
+        ++attempts;
+        try {
+            auto copy = std::make_shared<std::optional<SnapshotScope>>();
+            if (results_being_written(path)) copy->emplace(path);
+            read();
+            if (keep != nullptr) *keep = std::move(copy);
+            return;
+        } catch (const ResultsError& e) {
+            if (!results_being_written(path)) throw;
+            const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (waited >= patience_s)
+                throw ResultsError(fmt::format(
+                    "results file '{}' is being written by a running dctwin run, and {} reads in {:.0f} s each met it "
+                    "in the middle of an update; try again (a read that takes longer than the run's simulation.flush_interval "
+                    "cannot succeed while it runs). Last error: {}",
+                    path, attempts, waited, e.what()));
+        }
+        // Past the writer's next flush, soon enough for a reader that met one.
+        std::this_thread::sleep_for(std::chrono::duration<double>(pause));
+        pause = std::min(pause * 2, 2.0);
+    }
+}
+
 ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
     impl_->path = path;
@@ -1056,20 +1184,13 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
         // left to HDF5: "not an HDF5 file").
         if (!S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode))
             throw ResultsError(fmt::format("results file '{}': not a regular file", path));
-        // HDF5 without SWMR gives no consistent view of a file while it is written: a reader
-        // may meet a half-flushed index (observed: HDF5 "addr overflow" on most reads).
-        if (S_ISREG(info.st_mode) && results_being_written(path))
-            throw ResultsError(fmt::format(
-                "results file '{}' is being written by a running dctwin run: read it when the run ends, or stop "
-                "the run (Ctrl-C keeps every row written); HDF5 cannot be read safely while it is written",
-                path));
         const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
         if (is_hdf5 <= 0) {
             h5::error_stack();
             throw ResultsError(fmt::format("results file '{}': not an HDF5 file", path));
         }
         const Checker c = impl_->check();
-        impl_->file = c.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "/", "cannot open the file");
+        impl_->file = c.handle(open_results_file(path), H5Fclose, "/", "cannot open the file");
         Handle root = c.handle(H5Oopen(impl_->file.get(), "/", H5P_DEFAULT), H5Oclose, "/", "cannot open the root group");
         const htri_t has_format = H5Aexists(root.get(), "format");
         c.ok(has_format, "/", "cannot check for the format attribute");

@@ -4,6 +4,7 @@
 // row of values (2-D, [time x columns]) per output time.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -93,9 +94,29 @@ private:
 };
 
 /// Read access for tests, reports and views.
-/// True while a dctwin run holds the file's write lock (it is being written). Readers refuse
-/// such a file: HDF5 without SWMR has no consistent view of it until the writer stops.
+/// True while a dctwin run holds the file's write lock (it is being written).
 bool results_being_written(const std::string& path);
+
+/// Runs `read`, which reads the results file at `path` (a ResultsReader and the views' reads).
+/// A file a run is writing is read from a copy in memory taken at the start (files up to
+/// kSnapshotMaxBytes; larger ones in place): HDF5 without SWMR shows a reader that meets a
+/// flush a mix of old and new metadata, and a copy takes milliseconds where a read may take
+/// seconds. A copy that caught a flush fails to read (a ResultsError, never wrong values: the
+/// rows up to `rows` do not move once flushed); while the file is being written such a failure
+/// is retried from a new copy, with growing pauses, for `patience_s`; then ResultsError
+/// "... is being written ...; try again". Other errors, and any error once the writer is gone,
+/// pass through unchanged. With `keep`, the copy the successful read used stays the one later
+/// reads open for as long as *keep holds it (a read in parts: `export`).
+void read_retrying(const std::string& path, const std::function<void()>& read, double patience_s = 8.0,
+                   std::shared_ptr<void>* keep = nullptr);
+
+/// The largest file being written that read_retrying copies to memory to read it.
+constexpr std::uint64_t kSnapshotMaxBytes = std::uint64_t{256} << 20;
+
+/// Opens a results file read-only for plain HDF5 calls: the copy read_retrying took of a file
+/// being written, else the file itself without HDF5's file lock. A file id to H5Fclose, or
+/// negative as H5Fopen (HDF5's error stack set).
+std::int64_t open_results_file(const std::string& path);
 
 class ResultsReader {
 public:

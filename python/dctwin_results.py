@@ -17,23 +17,33 @@ Every result carries its units: `DataFrame.attrs["units"]` (column -> unit),
 rows, the labels dataset (`/racks/paths`, ...) for the columns of a 2-D series, so that any
 series is labelled without knowing the layout.
 
-A file whose run was killed (status `running`) or stopped is read up to its `rows` attribute.
-A file whose run is still writing it is refused (`BeingWritten`): HDF5 without SWMR gives no
-consistent view of a file while it is written.
+A file whose run was killed (status `running`) or stopped is read up to its `rows` attribute,
+and so is a file a run is still writing: it is read from a copy in memory (files up to
+SNAPSHOT_MAX_BYTES; larger ones in place, without HDF5's file lock), as the run's last flush
+left it. A copy that caught a flush (HDF5 without SWMR then holds a mix of old and new
+metadata, and the read fails) is taken again for up to `patience` seconds (8), then
+`BeingWritten` says to try again.
 
 Needs Debian's python3-h5py and python3-pandas; `array` also python3-xarray, and the calendar
 python3-yaml.
 """
 
 import fcntl
+import functools
+import io
 import os
 import re
+import struct
+import time as _time
 
 import h5py
 import numpy as np
 import pandas as pd
 
-__all__ = ["open", "Results", "calendar_start", "NOMINAL_YEAR"]
+__all__ = ["open", "Results", "calendar_start", "NOMINAL_YEAR", "BeingWritten"]
+
+# The largest file a run is writing that is copied to memory to be read (as dctwin's readers).
+SNAPSHOT_MAX_BYTES = 256 << 20
 
 # Typical-year weather files mix years and the run's calendar has no February 29: calendar
 # dates are given in a non-leap year.
@@ -71,53 +81,103 @@ def calendar_start(site_yaml):
 
 
 class BeingWritten(OSError):
-    """The file's run still holds its write lock."""
+    """The file's run is writing it, and every read within the patience met one of its flushes."""
+
+
+# struct flock on Linux (x86-64 and arm64): l_type, l_whence, l_start, l_len, l_pid.
+_FLOCK = "@hhqqi4x"
 
 
 def _being_written(path):
-    # The writer holds a write lock on the whole file (fcntl, open-file-description); a
-    # shared POSIX lock conflicts with it, and is let go at once.
+    # The writer holds an open-file-description write lock on the whole file; F_OFD_GETLK
+    # sees it (from this process too, unlike lockf) without taking any lock.
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False  # h5py will say why
     try:
-        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        probe = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+        return struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe))[0] != fcntl.F_UNLCK
     except OSError:
-        return True
-    else:
-        fcntl.lockf(fd, fcntl.LOCK_UN)
         return False
     finally:
         os.close(fd)
 
 
-def open(path):  # noqa: A001 (the module's entry point, like h5py.File)
-    """The results file at `path`, for use in a `with` block."""
-    return Results(path)
+def _retrying(method):
+    """Runs a read again, from a fresh open, while a run writing the file disturbs it (see the
+    module's text). Only the outermost read of nested ones retries."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if self._depth:
+            return method(self, *args, **kwargs)
+        start, pause, attempts = _time.monotonic(), 0.05, 0
+        while True:
+            attempts += 1
+            self._depth += 1
+            try:
+                if self.file is None:
+                    self._open()
+                return method(self, *args, **kwargs)
+            except (OSError, KeyError, RuntimeError) as e:
+                if isinstance(e, BeingWritten) or not _being_written(self.path):
+                    raise
+                waited = _time.monotonic() - start
+                if waited >= self.patience:
+                    raise BeingWritten("%s is being written by a running dctwin run, and %d reads in %.0f s each "
+                                       "met it in the middle of an update; try again (a read that takes longer than the run's "
+                                       "simulation.flush_interval cannot succeed while it runs). Last error: %s"
+                                       % (self.path, attempts, waited, e)) from e
+                self.close()
+            finally:
+                self._depth -= 1
+            _time.sleep(pause)  # past the writer's next flush, soon enough for a reader that met one
+            pause = min(2 * pause, 2.0)
+
+    return wrapper
+
+
+def open(path, patience=8.0):  # noqa: A001 (the module's entry point, like h5py.File)
+    """The results file at `path`, for use in a `with` block. `patience` [s]: how long a read
+    of a file a run is writing is tried again (see the module's text)."""
+    return Results(path, patience)
 
 
 class Results:
     """A results file opened read-only."""
 
-    def __init__(self, path):
+    def __init__(self, path, patience=8.0):
         self.path = str(path)
-        if _being_written(self.path):
-            raise BeingWritten("%s is being written by a running dctwin run: read it when the run ends, or stop "
-                               "the run (Ctrl-C keeps every row written); HDF5 cannot be read safely while it is "
-                               "written" % self.path)
+        self.patience = float(patience)
+        self.file = None
+        self._depth = 0
+        self.rows = None
+        self._first_open()
+
+    def _open(self):
+        if _being_written(self.path) and os.path.getsize(self.path) <= SNAPSHOT_MAX_BYTES:
+            # A copy takes milliseconds, a read of the file may meet one of the run's flushes.
+            with io.open(self.path, "rb") as f:
+                self.file = h5py.File(io.BytesIO(f.read()), "r")
+            return
         try:
+            # Without HDF5's file lock: a file a run is writing opens (the writer takes none).
             self.file = h5py.File(self.path, "r", locking=False)
         except (TypeError, OSError):
-            # An h5py without the option, or the file already open in this process with
-            # locking (HDF5 refuses a second open with other flags).
+            # An h5py without the option (before 3.5), or the file already open in this
+            # process with HDF5's locking (HDF5 refuses a second open with other flags).
             self.file = h5py.File(self.path, "r")
+
+    @_retrying
+    def _first_open(self):
         if _text(self.file.attrs.get("format", "")) != "dctwin-results":
-            self.file.close()
+            self.close()
             raise ValueError("%s: not a dctwin results file" % self.path)
         self.attrs = {k: (_text(v) if isinstance(v, (bytes, str)) else v) for k, v in self.file.attrs.items()}
         self.status = self.attrs.get("status", "")
         # The valid rows: `rows` (a running or killed file has written more than it counted).
+        # Fixed here: a later open of a running file holds these rows unchanged, and more.
         self.rows = min(int(self.attrs.get("rows", len(self.file["time"]))), len(self.file["time"]))
 
     def __enter__(self):
@@ -127,9 +187,12 @@ class Results:
         self.close()
 
     def close(self):
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
     # --- what the file holds ----------------------------------------------------------------
+    @_retrying
     def series_paths(self):
         """Every series (numeric, one row per output time), in name order."""
         out = []
@@ -148,20 +211,25 @@ class Results:
             raise KeyError("%s: no dataset %s" % (self.path, path))
         return self.file[path]
 
+    @_retrying
     def unit(self, path):
         return _text(self._dataset(path).attrs.get("units", ""))
 
+    @_retrying
     def description(self, path):
         return _text(self._dataset(path).attrs.get("description", ""))
 
+    @_retrying
     def labels(self, path):
         """A labels dataset as a list of str."""
         return list(self._dataset(path).asstr()[()])
 
+    @_retrying
     def text(self, path):
         """A text dataset (e.g. /metadata/site_yaml) as str."""
         return _text(self._dataset(path)[()])
 
+    @_retrying
     def calendar_start(self):
         """See the module's calendar_start(); None without a calendar."""
         if "/metadata/site_yaml" not in self.file:
@@ -169,6 +237,7 @@ class Results:
         return calendar_start(self.text("/metadata/site_yaml"))
 
     # --- axes -----------------------------------------------------------------------------
+    @_retrying
     def time(self):
         """The output times [s] of the valid rows."""
         return self.file["time"][: self.rows]
@@ -211,11 +280,28 @@ class Results:
     # --- values -----------------------------------------------------------------------------
     def _values(self, dataset):
         values = dataset[: self.rows]
+        if self.rows > 0 and _being_written(self.path) and (
+                len(values) < self.rows or not self._chunk_written(dataset, self.rows - 1)):
+            # A copy that caught a flush half done: the series' new length, or the index of its
+            # newest chunks, not yet written (HDF5 would give the newest rows as NaN). Read again.
+            raise OSError("%s: %s: its last rows are not yet on disk in this copy: caught in the middle of "
+                          "an update" % (self.path, dataset.name))
         if len(values) < self.rows:  # a killed run's shorter series: NaN up to the valid rows
             pad = np.full((self.rows - len(values),) + values.shape[1:], np.nan)
             values = np.concatenate([values, pad])
         return values
 
+    @staticmethod
+    def _chunk_written(dataset, row):
+        try:
+            info = dataset.id.get_chunk_info_by_coord((row,) + (0,) * (dataset.ndim - 1))
+        except (AttributeError, TypeError):  # an h5py or HDF5 without it (before 3.0, 1.10.5)
+            return True
+        except (OSError, ValueError, KeyError):  # beyond the extent in this copy
+            return False
+        return info.byte_offset is not None
+
+    @_retrying
     def series(self, path, time="s"):
         """A 1-D series as a pandas Series indexed by time (see frame())."""
         d = self._dataset(path)
@@ -226,6 +312,7 @@ class Results:
         s.attrs["description"] = self.description(path)
         return s
 
+    @_retrying
     def frame(self, paths, time="s"):
         """A DataFrame indexed by time: one 2-D series (a column per component, named by its
         label) or one or several 1-D series (a column per path). `time`: "s" (seconds, the
@@ -247,6 +334,7 @@ class Results:
         df.attrs["units"] = {name: s.attrs["units"] for name, s in columns.items()}
         return df
 
+    @_retrying
     def array(self, path, time="s"):
         """A series as an xarray DataArray named by its path: dims ("time",) or ("time", NAME),
         NAME from its labels dataset (`/racks/paths` -> "racks"), with coordinates `time` [s]
@@ -272,6 +360,7 @@ class Results:
         return xr.DataArray(self._values(d), dims=dims, coords=coords, name=d.name,
                             attrs={"units": self.unit(path), "description": self.description(path)})
 
+    @_retrying
     def kpis(self):
         """The site KPIs (/kpi, README "Site KPIs") as a DataFrame indexed by KPI (pue, wue, erf,
         ref, cue, grid_cost): value (NaN where the summary has null), units, standard,
@@ -290,6 +379,7 @@ class Results:
         return pd.DataFrame.from_dict(rows, orient="index",
                                       columns=["value", "units", "standard", "definition", "reason"])
 
+    @_retrying
     def events(self):
         """/events as a DataFrame: time [s], path, kind, message (the shortest length of the four
         after a kill)."""

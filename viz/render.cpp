@@ -271,7 +271,7 @@ template <class Draw>
 int command(const std::string& input, const std::string& output, Draw draw) {
     try {
         check_output(input, output);
-        draw();
+        read_retrying(input, draw);
         fmt::print("wrote {}\n", output);
         return 0;
     } catch (const ResultsError& e) {

@@ -11,6 +11,7 @@
 
 #include "viz/render.hpp"
 #include "viz/report.hpp"
+#include "io/results.hpp"
 #include "viz/scene.hpp"
 
 namespace dctwin::viz {
@@ -62,17 +63,18 @@ int report_html_command(const ReportOptions& o) {
     namespace fs = std::filesystem;
     fs::path tmp;
     try {
-        const FileReport r = read_report(o.input);
+        FileReport r;
+        read_retrying(o.input, [&] { r = read_report(o.input); });
         tmp = fs::temp_directory_path() / fmt::format("dctwin-report-{}", ::getpid());
         fs::create_directories(tmp);
         PlotOptions plot;
         plot.input = o.input;
         plot.output = (tmp / "series.png").string();
-        render_plot(plot);
+        read_retrying(o.input, [&] { render_plot(plot); });
         RenderOptions floor;
         floor.input = o.input;
         floor.output = (tmp / "floor.png").string();
-        render_floor(floor);
+        read_retrying(o.input, [&] { render_floor(floor); });
 
         const ConstraintReport& L = r.limits;
         std::string rows;

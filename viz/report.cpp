@@ -104,7 +104,8 @@ std::string report_text(const FileReport& r, std::size_t top) {
 
 int report_command(const ReportOptions& o) {
     try {
-        const FileReport r = read_report(o.input);
+        FileReport r;
+        read_retrying(o.input, [&] { r = read_report(o.input); });
         if (o.json) std::cout << report_json(r).dump(2) << "\n";
         else std::cout << report_text(r, o.top);
         return 0;

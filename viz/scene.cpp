@@ -30,10 +30,7 @@ using h5::QuietErrors;
 }
 
 Handle open_file(const std::string& path) {
-    if (results_being_written(path))
-        fail(path, "/", "it is being written by a running dctwin run: read it when the run ends (or stop it: "
-                        "Ctrl-C keeps every row written)");
-    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t id = open_results_file(path);
     if (id < 0) fail(path, "/", "cannot open the file");
     return {id, H5Fclose};
 }

@@ -205,7 +205,8 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output, Xd
 
 int xdmf_command(const std::string& results, const std::string& output, XdmfFlavour flavour) {
     try {
-        const XdmfSummary sum = write_xdmf(results, output, flavour);
+        XdmfSummary sum;
+        read_retrying(results, [&] { sum = write_xdmf(results, output, flavour); });
         std::string grids;
         for (const auto& g : sum.grids)
             grids += fmt::format("; {}: {} boxes, {} fields", g.name, g.cells, g.fields);
