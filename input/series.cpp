@@ -19,22 +19,17 @@ namespace {
 
 constexpr double kJoulesPerKWh = 3.6e6;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // "<number> <currency>/<unit>" in currency per SI unit of `per` (energy or power).
 double parse_price(std::string_view text, const std::string& currency, const Dimension& per, const char* example) {
     const std::string expected = fmt::format("expected a price in {} per {} (e.g. \"{}\")", currency, per.name, example);
-    std::string_view s = trim(text);
+    std::string_view s = trim_blanks(text);
     std::string_view num = s;
     if (!num.empty() && num.front() == '+') num.remove_prefix(1);
     double v = 0;
     const auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
     if (ec != std::errc{} || !std::isfinite(v)) throw UnitError(fmt::format("{}, found \"{}\"", expected, s));
-    std::string_view unit = trim(std::string_view(p, std::size_t(num.data() + num.size() - p)));
+    std::string_view unit = trim_blanks(std::string_view(p, std::size_t(num.data() + num.size() - p)));
     if (unit.size() <= currency.size() || unit.substr(0, currency.size()) != currency || unit[currency.size()] != '/')
         throw UnitError(fmt::format("{}, found \"{}\" (the currency is power.grid.currency)", expected, s));
     const std::string rest(unit.substr(currency.size() + 1));
@@ -66,25 +61,7 @@ std::string shown_unit(std::string_view s) {
     return word ? fmt::format("'{}'", s) : fmt::format("a unit of {} bytes", s.size());
 }
 
-struct CsvField {
-    std::string_view text;
-    int col = 1;
-};
-
-std::vector<CsvField> split(std::string_view line) {
-    std::vector<CsvField> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = std::min(line.find(',', start), line.size());
-        const std::string_view raw = line.substr(start, end - start);
-        std::size_t lead = 0;
-        while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) ++lead;
-        out.push_back({trim(raw), int(start + std::min(lead, raw.size())) + 1});
-        if (end == line.size()) break;
-        start = end + 1;
-    }
-    return out;
-}
+using CsvField = TextField;  // a trimmed field with its column (input/text_lines.hpp)
 
 // The range check of a value in SI; "" when it is in range.
 std::string out_of_range(double v, SeriesQuantity q, const std::string& currency) {
@@ -114,7 +91,7 @@ double parse_series_value(std::string_view text, SeriesQuantity q, const std::st
             // A bare number would be kg/J: refused, since nobody writes that.
             if (parse_any_quantity(text).unitless)
                 throw UnitError(fmt::format("expected a carbon intensity with its unit (e.g. \"0.4 kg/kWh\"), found \"{}\"",
-                                            trim(text)));
+                                            trim_blanks(text)));
             v = parse_quantity(text, dims::carbon_intensity);
             break;
         }
@@ -147,7 +124,7 @@ void parse_series_csv(std::string_view text, const std::string& label, const std
                                               : std::string("time [h], renewable_share [1]");
     if (!in.next()) in.fail_at(1, 1, fmt::format("empty series file: expected a header line '{}'", header_example));
     const int header_line = in.number();
-    const auto header = split(in.line());
+    const auto header = split_fields(in.line());
     if (header.size() != 2)
         in.fail(header.size() > 2 ? header[2].col : int(in.line().size()) + 1,
                 fmt::format("expected a header of 2 comma-separated columns, e.g. '{}', found {}", header_example,
@@ -159,7 +136,7 @@ void parse_series_csv(std::string_view text, const std::string& label, const std
         const auto open = h.text.find('['), close = h.text.rfind(']');
         if (open == std::string_view::npos || close == std::string_view::npos || close < open || close + 1 != h.text.size())
             in.fail(h.col, fmt::format("expected a column name with its unit in brackets, e.g. '{}'", header_example));
-        const std::string unit(trim(h.text.substr(open + 1, close - open - 1)));
+        const std::string unit(trim_blanks(h.text.substr(open + 1, close - open - 1)));
         const int ucol = h.col + int(open) + 1;
         try {
             if (c == 0) {
@@ -184,7 +161,7 @@ void parse_series_csv(std::string_view text, const std::string& label, const std
     out.time.clear(), out.value.clear();
     int last_line = 0;
     while (in.next()) {
-        const auto f = split(in.line());
+        const auto f = split_fields(in.line());
         if (f.size() != 2)
             in.fail(f.size() > 2 ? f[2].col : int(in.line().size()) + 1,
                     fmt::format("expected 2 comma-separated fields (time, value), found {}", f.size()));

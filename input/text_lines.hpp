@@ -4,12 +4,14 @@
 // located at file:line:col with the key path that named the file. No excerpt is shown: the
 // file may be anything a user named (see input/file_reader.hpp).
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "input/site_loader.hpp"
 
@@ -53,6 +55,35 @@ private:
     std::size_t pos_ = 0;
     int number_ = 0;
 };
+
+/// s without its leading and trailing blanks and tabs.
+inline std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+/// One comma-separated field of a line (no quoting: traces and grid series have none).
+struct TextField {
+    std::string_view text;  ///< trimmed
+    int col = 1;            ///< 1-based column of its first character (of the field if blank)
+};
+
+/// The line's fields at every comma, each trimmed and with its column for errors.
+inline std::vector<TextField> split_fields(std::string_view line) {
+    std::vector<TextField> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t end = std::min(line.find(',', start), line.size());
+        const std::string_view raw = line.substr(start, end - start);
+        std::size_t lead = 0;
+        while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) ++lead;
+        out.push_back({trim_blanks(raw), int(start + std::min(lead, raw.size())) + 1});
+        if (end == line.size()) break;
+        start = end + 1;
+    }
+    return out;
+}
 
 /// A field's number: decimal or exponent form, an optional '+', finite; nothing else (no
 /// unit, no blank, no trailing characters).

@@ -24,31 +24,7 @@ namespace dctwin {
 
 namespace {
 
-struct Field {
-    std::string_view text;  // trimmed
-    int col = 1;            // 1-based column of its first character (of the field if blank)
-};
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-std::vector<Field> split(std::string_view line) {
-    std::vector<Field> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = std::min(line.find(',', start), line.size());
-        std::string_view raw = line.substr(start, end - start);
-        std::size_t lead = 0;
-        while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) ++lead;
-        out.push_back({trim(raw), int(start + std::min(lead, raw.size())) + 1});
-        if (end == line.size()) break;
-        start = end + 1;
-    }
-    return out;
-}
+using Field = TextField;  // a trimmed field with its column (input/text_lines.hpp)
 
 std::optional<double> number(std::string_view s) { return plain_number(s); }
 
@@ -205,7 +181,7 @@ std::optional<double> value_with_unit(const Lines& in, const Field& f, std::stri
     const auto sp = f.text.find_first_of(" \t");
     if (sp != std::string_view::npos) {
         num = f.text.substr(0, sp);
-        u = trim(f.text.substr(sp));
+        u = trim_blanks(f.text.substr(sp));
     } else if (!f.text.empty() && f.text.back() == '%' && unit == "%") {
         num = f.text.substr(0, f.text.size() - 1);
         u = "%";
@@ -250,7 +226,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
     if (!in.next()) in.fail_empty(kSmiHeader);
 
     // Header: names with an optional [unit].
-    const auto header = split(in.line());
+    const auto header = split_fields(in.line());
     const int header_line = in.number();
     int c_time = -1, c_index = -1, c_power = -1, c_util = -1;
     for (std::size_t i = 0; i < header.size(); ++i) {
@@ -258,7 +234,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
         const auto br = name.find('[');
         if (br != std::string_view::npos) {
             unit = name.substr(br);
-            name = trim(name.substr(0, br));
+            name = trim_blanks(name.substr(0, br));
         }
         auto want_unit = [&](std::string_view u) {
             if (unit != u)
@@ -288,7 +264,7 @@ GpuTrace parse_nvidia_smi_csv(std::string_view text, const std::string& label, c
     SeriesSet power, util;
     std::optional<Stamp> first;
     while (in.next()) {
-        const auto f = split(in.line());
+        const auto f = split_fields(in.line());
         check_count(in, f, header.size(), names);
         const Field& ft = f[std::size_t(c_time)];
         const auto st = parse_timestamp(ft.text);
@@ -342,7 +318,7 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
     Lines in(text, label, key);
     const char* expected = "'time, device, power_W' (or utilization, utilization_pct, power_kW, value)";
     if (!in.next()) in.fail_empty(expected);
-    const auto header = split(in.line());
+    const auto header = split_fields(in.line());
     const int header_line = in.number();
     check_count(in, header, 3, "time, device, value");
 
@@ -393,7 +369,7 @@ Trace parse_table_csv(std::string_view text, const std::string& label, const std
     SeriesSet series;
     int rows = 0;
     while (in.next()) {
-        const auto f = split(in.line());
+        const auto f = split_fields(in.line());
         check_count(in, f, 3, names);
         ++rows;
         const Field& ft = f[std::size_t(c_time)];
@@ -436,7 +412,7 @@ GpuTrace read_trace_csv(const std::string& path, const std::string& key) {
     Lines probe(text, path, key);
     bool smi = false;
     if (probe.next())
-        for (const auto& f : split(probe.line()))
+        for (const auto& f : split_fields(probe.line()))
             if (f.text == "timestamp") smi = true;
     if (smi) return parse_nvidia_smi_csv(text, path, key);
     Trace t = parse_table_csv(text, path, key);
