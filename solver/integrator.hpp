@@ -94,11 +94,4 @@ private:
     double t_ = 0.0;
 };
 
-/// Central finite-difference Jacobian of net.rhs, dense column-major n x n (for tests and
-/// checks: O(n) right-hand sides, O(n^2) memory).
-std::vector<double> finite_difference_jacobian(Network& net, double t, std::span<const double> y,
-                                               double rel_step = 1e-6);
-/// The analytic Jacobian of net, dense column-major n x n.
-std::vector<double> dense_jacobian(Network& net, double t, std::span<const double> y);
-
 }  // namespace dctwin

@@ -14,6 +14,7 @@
 
 #include "models/simulation.hpp"
 #include "solver/integrator.hpp"
+#include "solver/jacobian_check.hpp"
 #include "solver/network.hpp"
 
 namespace dctwin::test {

@@ -10,6 +10,7 @@
 #include "models/silicon/dvfs.hpp"
 #include "solver/edges.hpp"
 #include "solver/integrator.hpp"
+#include "solver/jacobian_check.hpp"
 #include "solver/network.hpp"
 #include "solver/steady.hpp"
 

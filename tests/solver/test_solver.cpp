@@ -13,6 +13,7 @@
 #include "models/silicon/device_array.hpp"
 #include "solver/edges.hpp"
 #include "solver/integrator.hpp"
+#include "solver/jacobian_check.hpp"
 #include "solver/network.hpp"
 #include "solver/steady.hpp"
 

@@ -12,6 +12,7 @@
 #include "models/power/site_battery.hpp"
 #include "solver/edges.hpp"
 #include "solver/integrator.hpp"
+#include "solver/jacobian_check.hpp"
 #include "solver/network.hpp"
 
 using namespace dctwin;
