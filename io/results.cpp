@@ -1118,6 +1118,7 @@ public:
     }
     SnapshotScope(const SnapshotScope&) = delete;
     SnapshotScope& operator=(const SnapshotScope&) = delete;
+    bool taken() const { return registered_; }
 
 private:
     std::string key_;
@@ -1125,6 +1126,48 @@ private:
 };
 
 }  // namespace
+
+std::string series_missing_last_chunk(std::int64_t file_id) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+    QuietErrors quiet;
+    const auto file = static_cast<hid_t>(file_id);
+    std::int64_t rows = 0;
+    if (H5Aexists(file, "rows") > 0) {
+        const Handle attribute(H5Aopen(file, "rows", H5P_DEFAULT), H5Aclose);
+        if (!attribute.valid() || H5Aread(attribute.get(), H5T_NATIVE_INT64, &rows) < 0) return "/";
+    }
+    if (rows <= 0) return "";
+    std::vector<std::string> names;
+    const auto collect = [](hid_t, const char* name, const H5L_info_t* info, void* data) -> herr_t {
+        if (info->type == H5L_TYPE_HARD) static_cast<std::vector<std::string>*>(data)->emplace_back("/").append(name);
+        return 0;
+    };
+    if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, collect, &names) < 0) return "/";
+    for (const std::string& name : names) {
+        // /events grows on its own rule (readers take its shortest dataset), not to `rows`.
+        if (is_under(name, "/events")) continue;
+        const Handle object(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!object.valid()) return name;
+        if (H5Iget_type(object.get()) != H5I_DATASET) continue;
+        const Handle space(H5Dget_space(object.get()), H5Sclose);
+        const Handle dcpl(H5Dget_create_plist(object.get()), H5Pclose);
+        if (!space.valid() || !dcpl.valid()) return name;
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        if (rank < 1 || rank > 2 || H5Pget_layout(dcpl.get()) != H5D_CHUNKED) continue;
+        hsize_t dims[2] = {0, 0}, max_dims[2] = {0, 0}, chunk[2] = {1, 1};
+        if (H5Sget_simple_extent_dims(space.get(), dims, max_dims) < 0 || H5Pget_chunk(dcpl.get(), rank, chunk) < 0)
+            return name;
+        if (max_dims[0] != H5S_UNLIMITED) continue;  // a series is extendible along time
+        const auto last = static_cast<hsize_t>(rows - 1);
+        if (dims[0] <= last || chunk[0] == 0) return name;  // its new length not yet in the copy
+        // The chunk of the last row (its first column's): HADDR_UNDEF when the index lacks it.
+        const hsize_t offset[2] = {last - last % chunk[0], 0};
+        haddr_t address = HADDR_UNDEF;
+        if (H5Dget_chunk_info_by_coord(object.get(), offset, nullptr, &address, nullptr) < 0 || address == HADDR_UNDEF)
+            return name;
+    }
+    return "";
+}
 
 std::int64_t open_results_file(const std::string& path) {
     if (const auto image = snapshot_of(path)) {
@@ -1143,6 +1186,22 @@ std::int64_t open_results_file(const std::string& path) {
     return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
 }
 
+namespace {
+
+// Throws a ResultsError when the copy of `path` lacks the last chunk of a series. A copy that
+// does not open is left to the read itself to report.
+void require_last_chunks(const std::string& path) {
+    const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+    QuietErrors quiet;
+    const Handle file(static_cast<hid_t>(open_results_file(path)), H5Fclose);
+    if (!file.valid()) return;
+    const std::string missing = series_missing_last_chunk(file.get());
+    if (!missing.empty())
+        fail_plain(path, missing, "its last rows are not in this copy's chunk index: caught in the middle of an update");
+}
+
+}  // namespace
+
 void read_retrying(const std::string& path, const std::function<void()>& read, double patience_s,
                    std::shared_ptr<void>* keep) {
     const auto start = std::chrono::steady_clock::now();
@@ -1152,7 +1211,13 @@ void read_retrying(const std::string& path, const std::function<void()>& read, d
         ++attempts;
         try {
             auto copy = std::make_shared<std::optional<SnapshotScope>>();
-            if (results_being_written(path)) copy->emplace(path);
+            if (results_being_written(path)) {
+                copy->emplace(path);
+                // A copy can also catch a flush without failing to read: an old chunk index with
+                // the new `rows`, whose newest rows HDF5 then gives as the fill value, NaN. Taken
+                // again like a failed read. Only copies pay for it (a finished file has no lock).
+                if ((*copy)->taken()) require_last_chunks(path);
+            }
             read();
             if (keep != nullptr) *keep = std::move(copy);
             return;

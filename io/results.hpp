@@ -101,8 +101,9 @@ bool results_being_written(const std::string& path);
 /// A file a run is writing is read from a copy in memory taken at the start (files up to
 /// kSnapshotMaxBytes; larger ones in place): HDF5 without SWMR shows a reader that meets a
 /// flush a mix of old and new metadata, and a copy takes milliseconds where a read may take
-/// seconds. A copy that caught a flush fails to read (a ResultsError, never wrong values: the
-/// rows up to `rows` do not move once flushed); while the file is being written such a failure
+/// seconds. A copy that caught a flush fails to read (a ResultsError), or is refused when a
+/// series lacks the chunk of its last row (series_missing_last_chunk; the rows up to `rows` do
+/// not move once flushed); while the file is being written such a failure
 /// is retried from a new copy, with growing pauses, for `patience_s`; then ResultsError
 /// "... is being written ...; try again". Other errors, and any error once the writer is gone,
 /// pass through unchanged. With `keep`, the copy the successful read used stays the one later
@@ -117,6 +118,13 @@ constexpr std::uint64_t kSnapshotMaxBytes = std::uint64_t{256} << 20;
 /// being written, else the file itself without HDF5's file lock. A file id to H5Fclose, or
 /// negative as H5Fopen (HDF5's error stack set).
 std::int64_t open_results_file(const std::string& path);
+
+/// For a file open by open_results_file (read_retrying checks each copy it takes): the first
+/// series (extendible along time; /events aside) shorter than the root attribute `rows`, or
+/// whose chunk holding row `rows` - 1 is not in the chunk index ("/" if the file's structure
+/// cannot be read); "" when none is, or without `rows`. A copy taken during a flush can pair the new `rows` with the old index, and HDF5
+/// then reads the newest rows as the fill value (NaN) without an error.
+std::string series_missing_last_chunk(std::int64_t file);
 
 class ResultsReader {
 public:

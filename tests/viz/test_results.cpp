@@ -3,6 +3,7 @@
 #include "io/results.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -537,6 +538,92 @@ TEST_CASE("results: the wall-clock flush interval bounds what a kill loses") {
         CHECK(std::isnan(double_attribute(reader, "/", "t_reached")));
         CHECK(reader.time().empty());
     }
+}
+
+namespace {
+
+/// series_missing_last_chunk's answer for `file`, opened with plain HDF5.
+std::string missing_last_chunk(const std::string& file) {
+    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    std::string missing = dctwin::series_missing_last_chunk(f);
+    H5Fclose(f);
+    return missing;
+}
+
+void set_rows(const std::string& file, std::int64_t rows) {
+    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    const hid_t a = H5Aopen(f, "rows", H5P_DEFAULT);
+    REQUIRE(a >= 0);
+    CHECK(H5Awrite(a, H5T_NATIVE_INT64, &rows) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+}
+
+}  // namespace
+
+TEST_CASE("results: a copy whose chunk index lacks a series' last rows is taken again, not read as NaN") {
+    TempDir dir;
+    const std::string file = dir.file("run.h5");
+    const std::size_t n = 10;  // chunks of 4 rows: rows 8-9 in a third, partly filled one
+    {
+        ResultsWriter writer(file, {.flush_interval_s = 1e9, .chunk_rows = 4});
+        declare_standard(writer);
+        writer.begin();
+        append_standard(writer, 0, n);
+    }  // status `running`, rows = n, every chunk written
+    CHECK(missing_last_chunk(file).empty());
+
+    // What a copy taken mid-flush can hold: the new flush's lengths and `rows` (two chunks
+    // more), the old chunk index, without their chunks.
+    {
+        const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        for (const char* series : {"/time", "/site/grid_power", "/devices/junction_temperature", "/site/pue"}) {
+            const hid_t d = H5Dopen2(f, series, H5P_DEFAULT);
+            REQUIRE(d >= 0);
+            const hsize_t dims[2] = {n + 8, 3};  // a 1-D series uses dims[0] only
+            CHECK(H5Dset_extent(d, dims) >= 0);
+            H5Dclose(d);
+        }
+        H5Fclose(f);
+    }
+    set_rows(file, n + 8);
+    CHECK(missing_last_chunk(file) == "/devices/junction_temperature");  // the first by name
+    {
+        // Read in place (no writer: no copy, no check), HDF5 gives the missing rows as NaN.
+        const std::vector<double> power = ResultsReader(file).read("/site/grid_power");
+        REQUIRE(power.size() == n + 8);
+        CHECK(power[n - 1] == doctest::Approx(standard_row(n - 1)[0]));
+        CHECK(std::isnan(power.back()));
+    }
+
+    // A run writing it, as ResultsWriter locks it: each copy is refused, then the usual message.
+    const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    struct flock whole_file {};
+    whole_file.l_type = F_WRLCK;
+    whole_file.l_whence = SEEK_SET;
+    REQUIRE(::fcntl(fd, F_OFD_SETLK, &whole_file) == 0);
+    REQUIRE(dctwin::results_being_written(file));
+    int reads = 0;
+    const auto read = [&] {
+        ++reads;
+        const std::vector<double> power = ResultsReader(file).read("/site/grid_power");
+        for (double v : power) CHECK_FALSE(std::isnan(v));
+    };
+    const std::string refused = error_of([&] { dctwin::read_retrying(file, read, 0.2); });
+    CHECK(contains(refused, "is being written by a running dctwin run"));
+    CHECK(contains(refused, "not in this copy's chunk index"));
+    CHECK(reads == 0);  // refused before the read
+
+    // A whole copy of the running file passes and reads its rows.
+    set_rows(file, n);
+    CHECK(missing_last_chunk(file).empty());
+    CHECK(error_of([&] { dctwin::read_retrying(file, read, 0.2); }) == "(no ResultsError)");
+    CHECK(reads == 1);
+    ::close(fd);
 }
 
 TEST_CASE("results: reader errors name the file and the object") {
