@@ -147,6 +147,9 @@ struct GridSpec {
     double demand_charge = 0.0;    ///< [currency/W] per billing period, on the peak demand
     double demand_interval = 900.0;  ///< [s] averaging interval of the demand (15 min)
     double billing_period = 30 * 86400.0;  ///< [s] each period's peak demand is charged
+    /// "prorated": a period the run covers only in part pays the covered share of its demand
+    /// charge; "whole": it pays the charge in full, as a bill would.
+    std::string partial_billing_period = "prorated";
     SourceLoc loc;
 };
 

@@ -306,8 +306,12 @@ const Table<GridSpec>& grid_table() {
                         "Averaging interval of the billed demand (15 min is the usual meter interval), in fixed "
                         "intervals from the start of the run."),
             quantity<G>("billing_period", dims::time, &G::billing_period, above(0, 100 * kYear), 30 * kDay,
-                        "Each period from the start of the run is charged `demand_charge` on its own peak demand; a "
-                        "run that ends inside a period pays that period's charge in full, as a bill would."),
+                        "Each period from the start of the run is charged `demand_charge` on its own peak demand."),
+            choice<G>("partial_billing_period", &G::partial_billing_period, {"prorated", "whole"}, "prorated",
+                      "A billing period the run covers only in part (a run shorter than a period, or its last "
+                      "period): `prorated` charges the covered share of its demand charge, so the cost stays "
+                      "comparable with the run's energy cost; `whole` charges it in full, as that period's bill "
+                      "would."),
         },
         [](const G& g, const Node& n, Reader& r, const std::string& path) {
             const bool code = g.currency.size() == 3 && std::all_of(g.currency.begin(), g.currency.end(), [](char c) {

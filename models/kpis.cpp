@@ -57,9 +57,16 @@ double KpiAccumulator::peak_demand() const {
     return period_peak_W.empty() ? 0.0 : *std::max_element(period_peak_W.begin(), period_peak_W.end());
 }
 
+double KpiAccumulator::billed_fraction(std::size_t p) const {
+    if (g_.partial_billing_period == "whole" || !started_) return 1.0;
+    const double P = g_.billing_period;
+    const double covered = std::min(t_prev_ - t0_ - double(p) * P, P);
+    return std::clamp(covered / P, 0.0, 1.0);
+}
+
 double KpiAccumulator::demand_cost() const {
     double c = 0;
-    for (double p : period_peak_W) c += g_.demand_charge * p;
+    for (std::size_t p = 0; p < period_peak_W.size(); ++p) c += g_.demand_charge * period_peak_W[p] * billed_fraction(p);
     return c;
 }
 
@@ -137,7 +144,8 @@ nlohmann::json kpis_json(const KpiInputs& k) {
         else v = k.energy_cost + k.demand_cost;
         J c = item(v, k.currency.c_str(), "",
                    "grid energy x the energy price (each interval's mean) + demand charge x each billing period's peak "
-                   "demand (highest mean grid power over a demand interval)",
+                   "demand (highest mean grid power over a demand interval), a period the run covers in part "
+                   "charged its covered share unless power.grid.partial_billing_period is whole",
                    why);
         c["unit"] = k.currency;
         c["standard"] = nullptr;
@@ -146,6 +154,9 @@ nlohmann::json kpis_json(const KpiInputs& k) {
         c["peak_demand_W"] = k.steady ? J() : J(k.peak_demand_W);
         c["demand_interval_s"] = k.demand_interval;
         c["billing_periods"] = k.billing_periods;
+        c["billing_period_s"] = k.billing_period;
+        // The share of the billing periods' demand charges the run pays (1: every period whole).
+        c["billed_periods"] = k.steady ? J() : J(k.billed_periods);
         j["grid_cost"] = c;
     }
     return j;

@@ -40,7 +40,11 @@ public:
     std::vector<double> period_peak_W;  ///< [W] billed peak demand of each billing period
 
     double peak_demand() const;     ///< [W] highest of period_peak_W (0 without a whole interval)
-    double demand_cost() const;     ///< [currency] demand_charge x each period's peak
+    /// [currency] demand_charge x each period's peak x its billed_fraction
+    double demand_cost() const;
+    /// [1] share of billing period p's demand charge the run pays: the share of the period the
+    /// rows so far cover, or 1 when partial periods are charged whole.
+    double billed_fraction(std::size_t p) const;
 
 private:
     void window(double start, double len, double energy);
@@ -74,6 +78,7 @@ struct KpiInputs {
     double demand_interval = 0.0;   ///< [s]
     double billing_period = 0.0;    ///< [s]
     int billing_periods = 0;
+    double billed_periods = 0.0;    ///< [1] sum of the periods' billed fractions
     double renewable_J = 0.0;       ///< [J]
     std::string currency = "USD";
 };

@@ -16,6 +16,7 @@
 #include "models/workload/training.hpp"
 #include "solver/steady.hpp"
 #include "io/results.hpp"
+#include "io/terminal.hpp"
 
 namespace dctwin {
 
@@ -87,6 +88,7 @@ KpiInputs kpi_inputs(const SiteModel& m, const RunSummary& sum, const KpiAccumul
         k.peak_demand_W = acc->peak_demand();
         k.demand_cost = acc->demand_cost();
         k.billing_periods = int(acc->period_peak_W.size());
+        for (std::size_t p = 0; p < acc->period_peak_W.size(); ++p) k.billed_periods += acc->billed_fraction(p);
     }
     return k;
 }
@@ -556,7 +558,7 @@ std::string RunSummary::to_text() const {
         s += fmt::format("  throttled device-hours: power cap {:.3f}, thermal {:.3f}, external {:.3f}, dropped out {:.3f}\n",
                          throttled_s[0] / 3600, throttled_s[1] / 3600, throttled_s[2] / 3600, throttled_s[3] / 3600);
     if (has_plant && duration_s > 0 && e_it > 0)
-        s += fmt::format("  water {:.3f} m3, WUE {:.3f} L/kWh\n", water_m3, water_m3 * 1e3 / (e_it / 3.6e6));
+        s += fmt::format("  water {:.3f} m3\n", water_m3);
     // The site KPIs, each with its reason where it has no value.
     if (kpis.is_object() && !kpis.empty()) {
         auto one = [&](const char* key, const char* label, const char* fmt_) {
@@ -569,10 +571,19 @@ std::string RunSummary::to_text() const {
                          one("ref", "REF", "{:.3f}"), one("cue", "CUE", "{:.4f} kg/kWh"));
         const auto& c = kpis["grid_cost"];
         const std::string cur = c["unit"].get<std::string>();
-        if (c["value"].is_number())
-            s += fmt::format("  grid cost {:.2f} {}: energy {:.2f}, demand {:.2f} on a peak of {} ({:g} min mean)\n",
+        if (c["value"].is_number()) {
+            const double billed = c["billed_periods"].get<double>();
+            const int periods = c["billing_periods"].get<int>();
+            // Say when the demand charge is a share of the periods' charges, not their bills.
+            std::string share;
+            if (billed < periods - 1e-9)
+                share = fmt::format("; pro-rated: {} of {} billing period{} of {}",
+                                    io::human_duration(billed * c["billing_period_s"].get<double>()), periods,
+                                    periods == 1 ? "" : "s", io::human_duration(c["billing_period_s"].get<double>()));
+            s += fmt::format("  grid cost {:.2f} {}: energy {:.2f}, demand {:.2f} on a peak of {} ({:g} min mean{})\n",
                              c["value"].get<double>(), cur, c["energy_cost"].get<double>(), c["demand_cost"].get<double>(),
-                             si(c["peak_demand_W"].get<double>(), "W"), c["demand_interval_s"].get<double>() / 60);
+                             si(c["peak_demand_W"].get<double>(), "W"), c["demand_interval_s"].get<double>() / 60, share);
+        }
         else
             s += fmt::format("  grid cost n/a ({})\n", c["reason"].is_string() ? c["reason"].get<std::string>() : "");
     }

@@ -100,8 +100,11 @@ TEST_CASE("kpis: PUE, CUE, REF, ERF and grid cost of a small site against hand c
     const auto& c = k["grid_cost"];
     CHECK(c["energy_cost"].get<double>() == doctest::Approx(energy_cost).epsilon(1e-9));
     CHECK(c["peak_demand_W"].get<double>() == doctest::Approx(peak).epsilon(1e-9));
-    CHECK(c["demand_cost"].get<double>() == doctest::Approx(15e-3 * peak).epsilon(1e-9));
-    CHECK(c["value"].get<double>() == doctest::Approx(energy_cost + 15e-3 * peak).epsilon(1e-9));
+    // One hour of the default 30-day billing period, charged its share (partial_billing_period: prorated).
+    const double share = 3600.0 / (30 * 86400.0);
+    CHECK(c["billed_periods"].get<double>() == doctest::Approx(share).epsilon(1e-12));
+    CHECK(c["demand_cost"].get<double>() == doctest::Approx(15e-3 * peak * share).epsilon(1e-9));
+    CHECK(c["value"].get<double>() == doctest::Approx(energy_cost + 15e-3 * peak * share).epsilon(1e-9));
     CHECK(c["unit"] == "USD");
     CHECK(c["billing_periods"] == 1);
     // The training job idles for 10 minutes: the peak is over a later interval, above the mean.
@@ -265,7 +268,6 @@ TEST_CASE("kpis: billed demand: fixed intervals from the start, each billing per
     price.value = {0.1 / kJPerKWh};
     GridSeries s;
     s.energy_price = SeriesTable(price);
-    KpiAccumulator acc(g, s, 0.0);
     // Rows every 300 s to 4000 s, the grid power constant over each row: 100 kW, with 400 kW
     // over [600, 1200) (straddling the first interval boundary) and 250 kW over [3900, 4000].
     auto power = [](double a) { return a >= 600 && a < 1200 ? 400e3 : a >= 3900 ? 250e3 : 100e3; };
@@ -273,12 +275,17 @@ TEST_CASE("kpis: billed demand: fixed intervals from the start, each billing per
     for (double t = 0; t <= 3900; t += 300) rows.push_back(t);
     rows.push_back(4000);
     double e = 0;
-    acc.add(0, 0);
-    for (std::size_t i = 1; i < rows.size(); ++i) {
-        e += power(rows[i - 1]) * (rows[i] - rows[i - 1]);
-        acc.add(rows[i], e);
-    }
-    acc.finish();
+    auto feed = [&](KpiAccumulator& a) {
+        e = 0;
+        a.add(0, 0);
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+            e += power(rows[i - 1]) * (rows[i] - rows[i - 1]);
+            a.add(rows[i], e);
+        }
+        a.finish();
+    };
+    KpiAccumulator acc(g, s, 0.0);
+    feed(acc);
     // [0, 900): 600 s at 100 kW and 300 s at 400 kW; [900, 1800): 300 s at 400 kW, 600 s at 100 kW.
     const double first = (600 * 100e3 + 300 * 400e3) / 900;
     REQUIRE(acc.period_peak_W.size() == 3);
@@ -287,7 +294,17 @@ TEST_CASE("kpis: billed demand: fixed intervals from the start, each billing per
     // [3600, 4000) is partial and the third period has no whole interval: it counts.
     CHECK(acc.period_peak_W[2] == doctest::Approx((300 * 100e3 + 100 * 250e3) / 400));
     CHECK(acc.peak_demand() == doctest::Approx(first));
-    CHECK(acc.demand_cost() == doctest::Approx(0.01 * (first + 100e3 + (300 * 100e3 + 100 * 250e3) / 400)));
+    // The third period [3600, 5400) is covered for 400 s of its 1800 s: its share by default...
+    const double third = (300 * 100e3 + 100 * 250e3) / 400;
+    CHECK(acc.billed_fraction(0) == 1.0);
+    CHECK(acc.billed_fraction(2) == doctest::Approx(400.0 / 1800));
+    CHECK(acc.demand_cost() == doctest::Approx(0.01 * (first + 100e3 + third * 400 / 1800)));
+    // ...and its whole charge when partial periods are billed whole.
+    g.partial_billing_period = "whole";
+    KpiAccumulator whole(g, s, 0.0);
+    feed(whole);
+    CHECK(whole.billed_fraction(2) == 1.0);
+    CHECK(whole.demand_cost() == doctest::Approx(0.01 * (first + 100e3 + third)));
     CHECK(acc.energy_cost == doctest::Approx(0.1 * e / kJPerKWh));
     CHECK(std::isnan(acc.carbon_kg));  // no carbon series: nothing to sum
 }
