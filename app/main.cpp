@@ -227,6 +227,27 @@ int dctwin_main(int argc, char** argv) {
         std::cerr << "dctwin: error: --output: the results file's path is empty\n";
         return kBadInput;
     }
+    if (run->parsed()) {
+        // A results file is HDF5: a name that promises another format would be a silent surprise.
+        if (const auto ext = std::filesystem::path(output).extension(); ext != ".h5" && ext != ".hdf5") {
+            std::cerr << fmt::format("dctwin: error: -o {}: a results file is HDF5, name it with .h5 (or .hdf5){}\n", output,
+                                     ext == ".csv" ? "; CSV comes from the results file (see viz/README.md)" : "");
+            return kBadInput;
+        }
+        // An existing results file is refused before the site is built (seconds on a large site);
+        // the writer refuses it again, atomically, when it opens the file. The ParaView sidecar is
+        // written after the run: an existing one obeys --force as the results file does.
+        struct stat info {};
+        if (!force && ::lstat(output.c_str(), &info) == 0) {
+            std::cerr << fmt::format("dctwin: error: results file '{}' exists; use --force to overwrite\n", output);
+            return kRunFailed;
+        }
+        if (!force && ::lstat(dctwin::viz::sidecar_path(output).c_str(), &info) == 0) {
+            std::cerr << fmt::format("dctwin: error: '{}' (the ParaView sidecar of {}) exists; use --force to overwrite\n",
+                                     dctwin::viz::sidecar_path(output), output);
+            return kRunFailed;
+        }
+    }
     const auto load0 = std::chrono::steady_clock::now();
     auto loaded = load(site, sets, set_files);
     if (!loaded) return kBadInput;
@@ -248,21 +269,6 @@ int dctwin_main(int argc, char** argv) {
         fmt::print("{}: ok: site {}, {} racks, {} devices, {} states\n", site, loaded->spec.name,
                    loaded->model->racks().size(), loaded->model->device_count(), loaded->model->network().size());
         return kOk;
-    }
-
-    // A results file is HDF5: a name that promises another format would be a silent surprise.
-    if (const auto ext = std::filesystem::path(output).extension(); ext != ".h5" && ext != ".hdf5") {
-        std::cerr << fmt::format("dctwin: error: -o {}: a results file is HDF5, name it with .h5 (or .hdf5){}\n", output,
-                                 ext == ".csv" ? "; CSV comes from the results file (see viz/README.md)" : "");
-        return kBadInput;
-    }
-    // The ParaView sidecar is written after the run: an existing one obeys --force as the
-    // results file does, and is refused before the run starts.
-    struct stat info {};
-    if (!force && ::lstat(output.c_str(), &info) != 0 && ::lstat(dctwin::viz::sidecar_path(output).c_str(), &info) == 0) {
-        std::cerr << fmt::format("dctwin: error: '{}' (the ParaView sidecar of {}) exists; use --force to overwrite\n",
-                                 dctwin::viz::sidecar_path(output), output);
-        return kRunFailed;
     }
 
     dctwin::RunOptions opt;

@@ -121,6 +121,13 @@ TEST_CASE("dctwin run refuses to overwrite results without --force") {
     CHECK(r.status == 1);
     CHECK(r.err.find("--force") != std::string::npos);
     CHECK(slurp(out) == "precious");
+    // Refused before the site is read: a site that does not exist is not even opened (on a
+    // large site, building the model first cost seconds before the refusal).
+    const auto early = run_cli("run /nonexistent/site.yaml -o " + out.string());
+    CHECK(early.status == 1);
+    CHECK(early.err.find("exists; use --force") != std::string::npos);
+    CHECK(early.err.find("/nonexistent/site.yaml") == std::string::npos);
+    CHECK(slurp(out) == "precious");
 }
 
 TEST_CASE("--set overrides a value with the same validation") {
