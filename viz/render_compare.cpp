@@ -71,7 +71,22 @@ void render_comparison(const std::vector<ComparePanel>& panels, const std::strin
         m->SetName("measured");
         s->SetName("simulated");
         double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        // The simulated values are read at the samples' times: across a gap of the measurements
+        // the line is broken (a NaN row) rather than drawn straight as if simulated so.
+        std::vector<double> dt;
+        for (std::size_t k = 1; k < p.t.size(); ++k) dt.push_back(p.t[k] - p.t[k - 1]);
+        double gap = std::numeric_limits<double>::infinity();
+        if (!dt.empty()) {
+            std::nth_element(dt.begin(), dt.begin() + std::ptrdiff_t(dt.size() / 2), dt.end());
+            gap = 3 * dt[dt.size() / 2];
+        }
+        const double nan = std::numeric_limits<double>::quiet_NaN();
         for (std::size_t k = 0; k < p.t.size(); ++k) {
+            if (k > 0 && p.t[k] - p.t[k - 1] > gap) {
+                t->InsertNextValue(0.5 * (p.t[k] + p.t[k - 1]) * tscale);
+                m->InsertNextValue(nan);
+                s->InsertNextValue(nan);
+            }
             t->InsertNextValue(p.t[k] * tscale);
             m->InsertNextValue(p.measured[k]);
             s->InsertNextValue(p.simulated[k]);
