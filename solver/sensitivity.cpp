@@ -307,6 +307,15 @@ ForwardStats integrate_forward(Network& net, const std::vector<ParameterNets>& p
     const std::size_t nr = std::size_t(net.num_roots());
     std::vector<double> g_lo(nr), g_hi(nr);
     double t = t0, t_disc = net.next_discontinuity(t0);
+    // A parameter that moves an input's step in time (a schedule's time) makes f jump in p:
+    // no derivative there.
+    auto same_steps = [&](double tt, double td) {
+        for (std::size_t k = 0; k < p.size(); ++k)
+            if (p[k].plus->next_discontinuity(tt) != td || p[k].minus->next_discontinuity(tt) != td)
+                throw ForwardRefused(fmt::format("parameter {} moves an input's step (the next after {:.6g} s): the "
+                                                 "right-hand side jumps in it", k + 1, tt));
+    };
+    same_steps(t0, t_disc);
     auto left_of = [](double td) { return std::isfinite(td) ? std::nextafter(td, -HUGE_VAL) : HUGE_VAL; };
     auto roots = [&](double tt, const double* yy, std::vector<double>& g) {
         if (nr == 0) return;
@@ -347,6 +356,7 @@ ForwardStats integrate_forward(Network& net, const std::vector<ParameterNets>& p
             F.check(CVodeSensReInit(m, CV_STAGGERED, yS.v), "CVodeSensReInit", t);
             ++F.stats.reinits;
             t_disc = net.next_discontinuity(t);
+            same_steps(t, t_disc);
             F.check(CVodeSetStopTime(m, std::isfinite(t_disc) ? t_disc : 1e300), "CVodeSetStopTime", t);
             roots(t, N_VGetArrayPointer(y.get()), g_lo);
         }

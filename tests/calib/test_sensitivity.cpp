@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "../viz/viz_test_util.hpp"
 
 #include "calib/calibrate.hpp"
 #include "calib/forward.hpp"
@@ -183,4 +187,25 @@ TEST_CASE("calibrate: --sensitivities forward refuses a structural key; auto tak
     const std::string why = dctwin::calib::forward_refusal(fp, {fp.params[0].start, 32.0}, 1);
     MESSAGE(why);
     CHECK(!why.empty());
+}
+
+TEST_CASE("dctwin calibrate --sensitivities: the method of each parameter in the report; forward refuses a count, exit 2") {
+    viz_test::TempDir dir;
+    const std::string csv = dir.file("m.csv");
+    std::ofstream(csv) << "time [s],site/grid_power [W]\n0,50000\n600,60000\n1200,120000\n1800,120000\n";
+    const std::string base = "calibrate " + kSite + " " + csv + " --set simulation.duration=30min --set simulation.output_interval=60s";
+    auto r = viz_test::run_cli(dir, base + " --fit rack_types.hgx-h100.other_power=2kW..8kW --max-iterations 2 --json", 120);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["sensitivities"] == "auto");
+    CHECK(j["parameters"][0]["sensitivity"] == "forward");
+    CHECK(j["forward_runs"].get<int>() > 0);
+    r = viz_test::run_cli(dir, base + " --fit rack_types.hgx-h100.other_power=2kW..8kW --max-iterations 2 --sensitivities fd", 120);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(viz_test::contains(r.out, "[sensitivity: finite differences: --sensitivities fd]"), r.out);
+    r = viz_test::run_cli(dir, base + " --fit rack_types.hgx-h100.devices.gpu.count=16..40 --sensitivities forward", 60);
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(viz_test::contains(r.err, "a count (a whole number without unit)"), r.err);
+    r = viz_test::run_cli(dir, base + " --fit rack_types.hgx-h100.other_power --sensitivities exact", 60);
+    CHECK(r.exit_code != 0);
 }
