@@ -296,7 +296,8 @@ public:
 
     // d(residual)/dx at p: a finite-difference column (r(pert[k]) - r(p)) / div[k] for a key
     // without forward sensitivities, dr/dp_k * chain[k] (chain = dp_k/dx_k) for one with.
-    // Also r at p (from the ordinary run, as the finite differences' base).
+    // Also r at p: from the ordinary run (the finite differences' base), or with every column
+    // forward from the forward run's rows (within the solver's tolerance of it).
     Eigen::MatrixXd jacobian(const std::vector<double>& p, const std::vector<std::vector<double>>& pert,
                              const std::vector<double>& div, const std::vector<double>& chain, Eigen::VectorXd& r) {
         const std::size_t n = params_.size();
