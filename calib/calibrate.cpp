@@ -317,7 +317,12 @@ public:
             } catch (const ForwardRefused& e) {
                 if (opt_.sensitivities == Sensitivities::forward)
                     throw std::runtime_error(fmt::format("--sensitivities forward: {}", e.what()));
-                fallbacks_.push_back(e.what());  // this Jacobian by finite differences
+                // Finite differences from here on: the next run near p would meet it again.
+                fallbacks_.push_back(e.what());
+                for (std::size_t k : which) {
+                    forward_[k] = false, methods_[k] = "finite differences";
+                    notes_[k] = "a forward run was refused";
+                }
             }
         }
         std::vector<std::vector<double>> ps{p};

@@ -111,7 +111,8 @@ std::string Calibration::to_text() const {
                      duration, residuals, series.size(), iterations, wall_s);
     s += fmt::format("  {}\n", stop);
     if (forward_runs > 0) s += fmt::format("  and {} runs with forward sensitivities (CVODES)\n", forward_runs);
-    for (const auto& f : fallbacks) s += fmt::format("  a forward run was refused (finite differences there): {}\n", f);
+    for (const auto& f : fallbacks)
+        s += fmt::format("  a forward run was refused (finite differences from there on): {}\n", f);
     s += fmt::format("  sum of squared scaled residuals: {:.6g} -> {:.6g} [1]\n", cost_before, cost_after);
     s += "\nparameters (95 % interval, Student t, linearised at the fit):\n";
     for (std::size_t k = 0; k < parameters.size(); ++k) {

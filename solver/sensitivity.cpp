@@ -336,9 +336,9 @@ ForwardStats integrate_forward(Network& net, const std::vector<ParameterNets>& p
         roots(tret, N_VGetArrayPointer(y.get()), g_hi);
         for (std::size_t i = 0; i < nr; ++i)
             if ((g_lo[i] < 0) != (g_hi[i] < 0))
-                throw ForwardRefused(fmt::format("a discrete event (root function {} of the model) between {:.6g} s and "
-                                                 "{:.6g} s: the sensitivities jump there, which the forward method does "
-                                                 "not model", i, t, tret));
+                throw ForwardRefused(fmt::format("a discrete event (root function {} of the model: a threshold such as "
+                                                 "a throttle or a trip) between {:.9g} s and {:.9g} s: the sensitivities "
+                                                 "jump there, which the forward method does not model", i, t, tret));
         std::swap(g_lo, g_hi);
         while (next < times.size() && times[next] <= tret) {
             const double to = times[next++];

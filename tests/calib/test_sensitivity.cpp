@@ -209,3 +209,25 @@ TEST_CASE("dctwin calibrate --sensitivities: the method of each parameter in the
     r = viz_test::run_cli(dir, base + " --fit rack_types.hgx-h100.other_power --sensitivities exact", 60);
     CHECK(r.exit_code != 0);
 }
+
+TEST_CASE("calibrate: a run with a discrete event refuses forward sensitivities; auto goes on by finite differences") {
+    // GPUs that slow down at 50 degC throttle once the job starts: a root function crosses.
+    const std::vector<std::string> sets = {"simulation.duration=30min", "simulation.output_interval=60s",
+                                           "device_types.h100.slowdown_temperature=50 degC"};
+    const auto data = dctwin::calib::parse_measured_csv("time [s],site/grid_power [W]\n0,50000\n600,60000\n1200,120000\n"
+                                                        "1800,120000\n", "m.csv");
+    dctwin::calib::CalibrateOptions opt;
+    opt.sets = sets;
+    opt.max_iterations = 2;
+    const std::vector<dctwin::calib::FitRequest> fits = {dctwin::calib::parse_fit("rack_types.hgx-h100.other_power=2 kW..8 kW")};
+    const auto c = dctwin::calib::calibrate(kSite, data, fits, opt);
+    REQUIRE(c.fallbacks.size() == 1);
+    CHECK(doctest::String(c.fallbacks[0].c_str()) == doctest::Contains("a discrete event"));
+    CHECK(c.parameters[0].method == "finite differences");
+    CHECK(c.parameters[0].method_note == "a forward run was refused");
+    CHECK(c.forward_runs == 0);
+    CHECK(doctest::String(c.to_text().c_str()) == doctest::Contains("a forward run was refused (finite differences from there on)"));
+    opt.sensitivities = dctwin::calib::Sensitivities::forward;
+    CHECK_THROWS_WITH_AS(dctwin::calib::calibrate(kSite, data, fits, opt), doctest::Contains("--sensitivities forward: a discrete event"),
+                         std::runtime_error);
+}
