@@ -33,6 +33,10 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
                                           "default: the first row's");
     command->add_option("-j,--jobs", threads, "runs at once on threads (the finite-difference columns); default 1")
         ->check(CLI::Range(1, 1024));
+    command->add_option("--sensitivities", sensitivities,
+                        "the Jacobian: auto (forward sensitivities with CVODES where the model takes the key in place, "
+                        "finite differences of whole runs otherwise), forward (refuse a key that cannot), fd")
+        ->check(CLI::IsMember({"auto", "forward", "fd"}));
     command->add_option("--max-iterations", max_iterations, "Levenberg-Marquardt iterations at most (default 50)")
         ->check(CLI::Range(1, 10000));
     command->add_flag("--json", json, "print the result as JSON on stdout");
@@ -63,6 +67,9 @@ int CalibrateCommand::run() const {
         opt.set_files = set_files;
         opt.threads = threads;
         opt.max_iterations = max_iterations;
+        opt.sensitivities = sensitivities == "forward" ? calib::Sensitivities::forward
+                            : sensitivities == "fd"    ? calib::Sensitivities::fd
+                                                       : calib::Sensitivities::automatic;
         if (!duration.empty()) opt.duration = parse_duration(duration);
         calib::TelemetryOptions telemetry;
         telemetry.gpu_prefix = gpus;

@@ -23,6 +23,7 @@ struct CalibrateCommand {
     std::string site, measured, output, duration, start, format = "auto", gpus, interval;
     std::vector<std::string> fits, sets, set_files, metrics;
     int threads = 1, max_iterations = 50;
+    std::string sensitivities = "auto";
     bool json = false, force = false;
 };
 

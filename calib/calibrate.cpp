@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "calib/compare.hpp"
+#include "calib/forward.hpp"
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
 #include "models/simulation.hpp"
@@ -257,6 +258,109 @@ public:
         if (m_ <= params_.size())
             throw std::invalid_argument(fmt::format("{}: {} measured samples for {} parameters: a fit needs more samples "
                                                     "than parameters", data_.file, m_, params_.size()));
+        classify(start);
+    }
+
+    // Which parameters take forward sensitivities (--sensitivities), and why the others not.
+    void classify(const std::vector<double>& start) {
+        fp_.site = site_, fp_.set_files = opt_.set_files, fp_.params = params_;
+        fp_.overrides = [this](const std::vector<double>& p) { return overrides(p); };
+        fp_.duration = duration_, fp_.threads = std::max(1, opt_.threads);
+        forward_.assign(params_.size(), false);
+        methods_.assign(params_.size(), "finite differences");
+        notes_.assign(params_.size(), "");
+        for (std::size_t k = 0; k < params_.size(); ++k) {
+            if (opt_.sensitivities == Sensitivities::fd) {
+                notes_[k] = "--sensitivities fd";
+                continue;
+            }
+            const std::string why = forward_refusal(fp_, start, k);
+            if (why.empty()) {
+                forward_[k] = true, methods_[k] = "forward";
+            } else if (opt_.sensitivities == Sensitivities::forward) {
+                throw std::invalid_argument(fmt::format("--sensitivities forward: --fit '{}': the model cannot take this "
+                                                        "key in place: {}; use --sensitivities auto (finite differences "
+                                                        "for this key) or fd", params_[k].text, why));
+            } else {
+                notes_[k] = why;
+            }
+        }
+    }
+    const std::vector<std::string>& methods() const { return methods_; }
+    const std::vector<std::string>& notes() const { return notes_; }
+    const std::vector<std::string>& fallbacks() const { return fallbacks_; }
+    std::size_t forward_runs() const { return forward_runs_; }
+    const ForwardStats& forward_stats() const { return fstats_; }
+    double forward_wall_s() const { return forward_wall_s_; }
+    double forward_output_s() const { return forward_output_s_; }
+
+    // d(residual)/dx at p: a finite-difference column (r(pert[k]) - r(p)) / div[k] for a key
+    // without forward sensitivities, dr/dp_k * chain[k] (chain = dp_k/dx_k) for one with.
+    // Also r at p: from the ordinary run (the finite differences' base), or with every column
+    // forward from the forward run's rows (within the solver's tolerance of it).
+    Eigen::MatrixXd jacobian(const std::vector<double>& p, const std::vector<std::vector<double>>& pert,
+                             const std::vector<double>& div, const std::vector<double>& chain, Eigen::VectorXd& r) {
+        const std::size_t n = params_.size();
+        std::vector<std::size_t> which;
+        for (std::size_t k = 0; k < n; ++k)
+            if (forward_[k]) which.push_back(k);
+        std::optional<ForwardRun> fw;
+        if (!which.empty()) {
+            std::vector<std::size_t> cols;
+            for (const auto& tg : targets_) cols.push_back(tg.col);
+            try {
+                fw = run_forward(fp_, p, which, cols);
+                ++forward_runs_;
+                fstats_.steps += fw->stats.steps, fstats_.sens_rhs += fw->stats.sens_rhs;
+                fstats_.reinits += fw->stats.reinits;
+                forward_wall_s_ += fw->wall_s, forward_output_s_ += fw->output_s;
+            } catch (const ForwardRefused& e) {
+                if (opt_.sensitivities == Sensitivities::forward)
+                    throw std::runtime_error(fmt::format("--sensitivities forward: {}", e.what()));
+                // Finite differences from here on: the next run near p would meet it again.
+                fallbacks_.push_back(e.what());
+                for (std::size_t k : which) {
+                    forward_[k] = false, methods_[k] = "finite differences";
+                    notes_[k] = "a forward run was refused";
+                }
+            }
+        }
+        std::vector<std::vector<double>> ps{p};
+        std::vector<std::size_t> fd;
+        for (std::size_t k = 0; k < n; ++k)
+            if (!forward_[k] || !fw) fd.push_back(k), ps.push_back(pert[k]);
+        std::vector<Simulated> sims;
+        if (fd.empty()) {
+            // All columns forward: r from the forward run's own rows (no run more).
+            Simulated s(targets_.size());
+            for (std::size_t j = 0; j < targets_.size(); ++j) {
+                const Target& tg = targets_[j];
+                s[j] = sample(fw->t, fw->v[j], tg.t);
+                for (double& v : s[j]) v = (tg.r_scale * v + tg.r_offset - tg.m->offset) / tg.m->scale;
+            }
+            r = residual(s);
+        } else {
+            sims = simulate(ps);
+            r = residual(sims[0]);
+        }
+        Eigen::MatrixXd J{r.size(), Eigen::Index(n)};
+        for (std::size_t i = 0; i < fd.size(); ++i)
+            J.col(Eigen::Index(fd[i])) = (residual(sims[i + 1]) - r) / div[fd[i]];
+        if (fw)
+            for (std::size_t w = 0; w < which.size(); ++w) {
+                Eigen::Index row = 0;
+                const std::size_t k = which[w];
+                for (std::size_t j = 0; j < targets_.size(); ++j) {
+                    const Target& tg = targets_[j];
+                    const auto d = sample(fw->t, fw->d[w][j], tg.t);
+                    const auto v = sample(fw->t, fw->v[j], tg.t);
+                    for (std::size_t i = 0; i < d.size(); ++i, ++row) {
+                        const double g = tg.r_scale * d[i] / tg.m->scale / tg.scale * chain[k];
+                        J(row, Eigen::Index(k)) = std::isfinite(g) && std::isfinite(v[i]) ? g : 0.0;
+                    }
+                }
+            }
+        return J;
     }
 
     // Simulated values for each parameter vector [SI], runs in parallel. Throws the first
@@ -320,32 +424,45 @@ private:
         for (std::size_t j = 0; j < targets_.size(); ++j) {
             const Target& tg = targets_[j];
             const MeasuredSeries& ms = *tg.m;
-            out[j].resize(tg.t.size());
-            for (std::size_t i = 0; i < tg.t.size(); ++i) {
-                // Linear in time between the rows around t; rows sharing a time: the later.
-                const double t = tg.t[i];
-                const auto it = std::upper_bound(rt.begin(), rt.end(), t);
-                double v = kNaN;
-                if (it == rt.begin()) {
-                    v = rt.empty() ? kNaN : rv[j].front();
+            out[j] = sample(rt, rv[j], tg.t);
+            for (double& v : out[j]) v = (tg.r_scale * v + tg.r_offset - ms.offset) / ms.scale;
+        }
+        return out;
+    }
+
+    // Row values v at the times t [s]: linear in time between the rows around each; rows
+    // sharing a time: the later; before the first row, the first.
+    static std::vector<double> sample(const std::vector<double>& rt, const std::vector<double>& rv,
+                                      const std::vector<double>& ts) {
+        std::vector<double> out(ts.size());
+        for (std::size_t i = 0; i < ts.size(); ++i) {
+            const double t = ts[i];
+            const auto it = std::upper_bound(rt.begin(), rt.end(), t);
+            double v = kNaN;
+            if (it == rt.begin()) {
+                v = rt.empty() ? kNaN : rv.front();
+            } else {
+                const std::size_t b = std::size_t(it - rt.begin()) - 1;
+                if (it == rt.end() || rt[b] == t) {
+                    v = rv[b];
                 } else {
-                    const std::size_t b = std::size_t(it - rt.begin()) - 1;
-                    if (it == rt.end() || rt[b] == t) {
-                        v = rv[j][b];
-                    } else {
-                        const double w = (t - rt[b]) / (rt[b + 1] - rt[b]);
-                        v = rv[j][b] + w * (rv[j][b + 1] - rv[j][b]);
-                    }
+                    const double w = (t - rt[b]) / (rt[b + 1] - rt[b]);
+                    v = rv[b] + w * (rv[b + 1] - rv[b]);
                 }
-                const double si = tg.r_scale * v + tg.r_offset;
-                out[j][i] = (si - ms.offset) / ms.scale;
             }
+            out[i] = v;
         }
         return out;
     }
 
     std::string site_;
     const MeasuredData& data_;
+    ForwardProblem fp_;
+    std::vector<bool> forward_;
+    std::vector<std::string> methods_, notes_, fallbacks_;
+    std::size_t forward_runs_ = 0;
+    ForwardStats fstats_;
+    double forward_wall_s_ = 0, forward_output_s_ = 0;
     std::vector<FitParameter> params_;
     CalibrateOptions opt_;
     WorkerPool pool_;
@@ -377,21 +494,22 @@ struct Functor : Eigen::DenseFunctor<double> {
         return 0;
     }
     int df(const Eigen::VectorXd& u, Eigen::MatrixXd& J) {
-        std::vector<std::vector<double>> ps{to_p(u)};
-        std::vector<double> hs;
+        const std::vector<double> p = to_p(u);
+        std::vector<std::vector<double>> pert;
+        std::vector<double> hs, chain;
         for (Eigen::Index k = 0; k < u.size(); ++k) {
             Eigen::VectorXd v = u;
             // Toward the middle of the range, where sin is not flat.
             const double hk = std::sin(u[k]) > 0 ? -2 * h : 2 * h;
             v[k] += hk;
             hs.push_back(hk);
-            ps.push_back(to_p(v));
+            pert.push_back(to_p(v));
+            const auto& q = pr.params()[std::size_t(k)];
+            chain.push_back((q.hi - q.lo) * 0.5 * std::cos(u[k]));  // dp/du
         }
         try {
-            const auto sims = pr.simulate(ps);
-            const Eigen::VectorXd f0 = pr.residual(sims[0]);
-            J.resize(f0.size(), u.size());
-            for (Eigen::Index k = 0; k < u.size(); ++k) J.col(k) = (pr.residual(sims[std::size_t(k) + 1]) - f0) / hs[std::size_t(k)];
+            Eigen::VectorXd f0;
+            J = pr.jacobian(p, pert, hs, chain, f0);
         } catch (const std::exception& e) {
             error = e.what();
             return -1;
@@ -467,20 +585,22 @@ Calibration calibrate(const std::string& site, const MeasuredData& data, const s
 
     // At the optimum: the Jacobian in q = p / (hi - lo), forward differences inward.
     const std::vector<double> p = f.to_p(u);
-    std::vector<std::vector<double>> ps{p};
-    std::vector<double> hs;
+    std::vector<std::vector<double>> pert;
+    std::vector<double> hs, chain;
     for (std::size_t k = 0; k < n; ++k) {
         std::vector<double> v = p;
         const double range = params[k].hi - params[k].lo;
         const double dq = (p[k] - params[k].lo > params[k].hi - p[k] ? -1 : 1) * opt.step;
         v[k] += dq * range;
         hs.push_back(dq);
-        ps.push_back(v);
+        pert.push_back(v);
+        chain.push_back(range);  // dp/dq
     }
-    const auto sims = pr.simulate(ps);
-    const Eigen::VectorXd r = pr.residual(sims[0]);
-    Eigen::MatrixXd J{Eigen::Index(m), Eigen::Index(n)};
-    for (std::size_t k = 0; k < n; ++k) J.col(Eigen::Index(k)) = (pr.residual(sims[k + 1]) - r) / hs[k];
+    Eigen::VectorXd r;
+    const Eigen::MatrixXd J = pr.jacobian(p, pert, hs, chain, r);
+    // The residuals of the ordinary run (a forward run's differ by the solver's tolerance).
+    const Simulated at_fit = pr.simulate({p})[0];
+    r = pr.residual(at_fit);
     c.cost_after = r.squaredNorm();
     const double dof = double(m - n);
     const double s2 = c.cost_after / dof;
@@ -510,6 +630,8 @@ Calibration calibrate(const std::string& site, const MeasuredData& data, const s
         ParameterFit pf;
         pf.p = params[k];
         pf.value = p[k];
+        pf.method = pr.methods()[k];
+        pf.method_note = pr.notes()[k];
         const double range = params[k].hi - params[k].lo;
         pf.std_error = std::sqrt(std::max(0.0, C(Eigen::Index(k), Eigen::Index(k)))) * range;
         if (std::find(c.weak.begin(), c.weak.end(), k) != c.weak.end()) pf.std_error = std::numeric_limits<double>::infinity();
@@ -538,11 +660,17 @@ Calibration calibrate(const std::string& site, const MeasuredData& data, const s
         sf.scale = tg.scale;
         sf.cv_before = cv_rmse(tg.meas, before[j], kGuideline14P);
         sf.nmbe_before = nmbe(tg.meas, before[j], kGuideline14P);
-        sf.cv_after = cv_rmse(tg.meas, sims[0][j], kGuideline14P);
-        sf.nmbe_after = nmbe(tg.meas, sims[0][j], kGuideline14P);
+        sf.cv_after = cv_rmse(tg.meas, at_fit[j], kGuideline14P);
+        sf.nmbe_after = nmbe(tg.meas, at_fit[j], kGuideline14P);
         c.series.push_back(sf);
     }
     c.runs = pr.runs();
+    c.forward_runs = pr.forward_runs();
+    c.forward_steps = pr.forward_stats().steps, c.forward_sens_rhs = pr.forward_stats().sens_rhs;
+    c.forward_reinits = pr.forward_stats().reinits;
+    c.forward_wall_s = pr.forward_wall_s(), c.forward_output_s = pr.forward_output_s();
+    c.fallbacks = pr.fallbacks();
+    c.sensitivities = opt.sensitivities == Sensitivities::fd ? "fd" : opt.sensitivities == Sensitivities::forward ? "forward" : "auto";
     c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     return c;
 }

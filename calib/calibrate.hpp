@@ -1,7 +1,8 @@
 #pragma once
 // Fitting site parameters to measurements (`dctwin calibrate`, docs/calibration.md):
 // nonlinear least squares (Eigen's Levenberg-Marquardt) over in-memory runs of the site, the
-// Jacobian by finite differences with its columns run in parallel; confidence intervals and
+// Jacobian from forward sensitivities (CVODES) where the model allows, by finite differences
+// with its columns run in parallel otherwise; confidence intervals and
 // correlations from the linearised covariance s^2 (J^T J)^-1; CV(RMSE) and NMBE (Guideline 14)
 // of every measured series before and after.
 
@@ -44,6 +45,11 @@ FitParameter resolve_parameter(const FitRequest& request, const std::string& res
 /// The value `si` written in `unit` for --set ("62.5 L/min").
 std::string value_text(double si, const std::string& unit);
 
+/// How the Jacobian's columns are computed: forward sensitivities (CVODES, calib/forward.hpp)
+/// where the model takes the key in place, finite differences of whole runs otherwise (auto);
+/// forward only (a key that cannot is refused); finite differences only.
+enum class Sensitivities { automatic, forward, fd };
+
 struct CalibrateOptions {
     std::vector<std::string> sets;       ///< --set overrides applied to every run
     std::vector<std::string> set_files;  ///< --set-file files, before the --set overrides
@@ -53,6 +59,7 @@ struct CalibrateOptions {
     int max_iterations = 50;
     double step = 1e-4;    ///< finite-difference step, fraction of each parameter's range
     double xtol = 1e-10;   ///< stop when the step in the scaled parameters is below this
+    Sensitivities sensitivities = Sensitivities::automatic;
 };
 
 /// Series metrics in the measured column's unit (as `dctwin compare`), before and after.
@@ -69,6 +76,8 @@ struct ParameterFit {
     double std_error = 0; ///< [SI]
     double lo95 = 0, hi95 = 0;  ///< [SI] 95 % interval (Student t, m - p degrees of freedom)
     bool at_bound = false;
+    std::string method;       ///< "forward" or "finite differences": how its Jacobian column was computed
+    std::string method_note;  ///< why not forward ("" when forward)
 };
 
 struct Calibration {
@@ -83,6 +92,13 @@ struct Calibration {
     double condition = 0;  ///< of the scaled J^T J
     std::vector<SeriesFit> series;
     std::size_t residuals = 0, runs = 0;
+    std::size_t forward_runs = 0;        ///< runs with forward sensitivities (runs counts the others)
+    std::string sensitivities = "auto";  ///< --sensitivities
+    std::vector<std::string> fallbacks;  ///< forward runs refused during the fit (finite differences then), why
+    /// The forward runs' work: CVODES steps, sensitivity right-hand sides, restarts; wall time
+    /// [s] in all and in the output rows (the perturbed models' rows).
+    long forward_steps = 0, forward_sens_rhs = 0, forward_reinits = 0;
+    double forward_wall_s = 0, forward_output_s = 0;
     int iterations = 0;
     double cost_before = 0, cost_after = 0;  ///< sum of squared scaled residuals
     double duration = 0, wall_s = 0;

@@ -49,6 +49,11 @@ nlohmann::json Calibration::to_json() const {
     j["duration_s"] = duration;
     j["residuals"] = residuals;
     j["runs"] = runs;
+    j["forward_runs"] = forward_runs;
+    j["sensitivities"] = sensitivities;
+    j["forward_fallbacks"] = fallbacks;
+    j["forward_work"] = {{"steps", forward_steps}, {"sensitivity_rhs", forward_sens_rhs}, {"reinitialisations", forward_reinits},
+                         {"wall_s", forward_wall_s}, {"output_rows_s", forward_output_s}};
     j["iterations"] = iterations;
     j["wall_s"] = wall_s;
     j["stop"] = stop;
@@ -71,6 +76,8 @@ nlohmann::json Calibration::to_json() const {
                       {"ci95_si", {number(p.lo95), number(p.hi95)}},
                       {"start_from_site", p.p.start_from_site},
                       {"at_bound", p.at_bound},
+                      {"sensitivity", p.method},
+                      {"sensitivity_note", p.method_note},
                       {"identifiable", identifiable(*this, k)}});
     }
     j["parameters"] = ps;
@@ -103,12 +110,16 @@ std::string Calibration::to_text() const {
     s += fmt::format("  {} runs of {:.0f} s simulated, {} residuals over {} series, {} iterations, {:.1f} s wall\n", runs,
                      duration, residuals, series.size(), iterations, wall_s);
     s += fmt::format("  {}\n", stop);
+    if (forward_runs > 0) s += fmt::format("  and {} runs with forward sensitivities (CVODES)\n", forward_runs);
+    for (const auto& f : fallbacks)
+        s += fmt::format("  a forward run was refused (finite differences from there on): {}\n", f);
     s += fmt::format("  sum of squared scaled residuals: {:.6g} -> {:.6g} [1]\n", cost_before, cost_after);
     s += "\nparameters (95 % interval, Student t, linearised at the fit):\n";
     for (std::size_t k = 0; k < parameters.size(); ++k) {
         const auto& p = parameters[k];
-        s += fmt::format("  {}\n    {} -> {}  +/- {} (std error)  95 %: [{}, {}]{}{}{}\n", p.p.key,
-                         in_unit(p.p.start, p.p), in_unit(p.value, p.p), diff_in_unit(p.std_error, p.p),
+        s += fmt::format("  {}  [sensitivity: {}{}]\n    {} -> {}  +/- {} (std error)  95 %: [{}, {}]{}{}{}\n", p.p.key,
+                         p.method, p.method_note.empty() ? "" : ": " + p.method_note, in_unit(p.p.start, p.p),
+                         in_unit(p.value, p.p), diff_in_unit(p.std_error, p.p),
                          in_unit(p.lo95, p.p), in_unit(p.hi95, p.p), p.p.start_from_site ? "" : "  (started mid-range)",
                          p.at_bound ? "  AT A BOUND" : "", identifiable(*this, k) ? "" : "  NOT IDENTIFIABLE");
     }

@@ -221,25 +221,35 @@ double settling_time(const std::vector<double>& t, const std::vector<double>& x,
 // Top500, June 2022 (59th list), Frontier: Rmax 1102.00 PFlop/s, Rpeak 1685.65 PFlop/s;
 // Green500 of the same list: 52.23 GFlops/W, so 21.1 MW during the HPL run.
 constexpr double kFrontierRmax = 1102.00e15, kFrontierRpeak = 1685.65e15, kFrontierGflopsPerW = 52.23e9;
+// Top500, June 2023 (61st list), Frontier after a year of tuning: Rmax 1194.00 PFlop/s, Rpeak
+// 1679.82 PFlop/s (8 699 904 cores against 8 730 112 in 2022), power 22 703 kW (Green500 of the
+// same list: 52.59 GFlops/W). Another HPL run at a higher share of peak: a second point on the
+// same power-against-load line.
+constexpr double kFrontier23Rmax = 1194.00e15, kFrontier23Rpeak = 1679.82e15, kFrontier23Power = 22703e3;
 }  // namespace
 
 TEST_CASE("frontier against OLCF, Top500 and ExaDigiT figures") {
     // One build, three steady points: idle (t = 0), HPL-like (1 h) and full load (2 h).
     // HPL-like: every device at activity Rmax / Rpeak (the linear utilisation model of
     // ExaDigiT RAPS, with utilisation taken as the achieved share of peak FP64) [E].
-    const double u = kFrontierRmax / kFrontierRpeak;
+    const double u = kFrontierRmax / kFrontierRpeak, u23 = kFrontier23Rmax / kFrontier23Rpeak;
     SiteModel m(load_site(kSites + "frontier.yaml",
                           {fmt::format("workload={{activity: [{{at: 0 s, value: 0}}, {{at: 1 h, value: {:.4f}}}, "
-                                       "{{at: 2 h, value: 1}}]}}", u)}));
+                                       "{{at: 2 h, value: 1}}, {{at: 3 h, value: {:.4f}}}]}}", u, u23)}));
     const Steady idle = solve(m, 0.0);
     const Steady hpl = solve(m, 3600.0, &idle.y);
     const Steady full = solve(m, 7200.0, &hpl.y);
+    const Steady hpl23 = solve(m, 3 * 3600.0, &hpl.y);
     const std::string site = "frontier";
     std::vector<Case> c;
     c.push_back(relative(site, "Frontier HPL power, 1.102 EFlop/s at 52.23 GFlops/W",
                          "Top500 / Green500 June 2022 (59th list), Frontier entry",
                          fmt::format("steady, all 9472 nodes at activity Rmax/Rpeak = {:.3f} [E]; all cabinet inputs", u),
                          kFrontierRmax / kFrontierGflopsPerW, hpl.racks_in, 0.10, "MW", 1e6, 1));
+    c.push_back(relative(site, "Frontier HPL power, 1.194 EFlop/s at 52.59 GFlops/W (2023)",
+                         "Top500 / Green500 June 2023 (61st list), Frontier entry: 22 703 kW",
+                         fmt::format("steady, all 9472 nodes at activity Rmax/Rpeak = {:.3f} [E]; all cabinet inputs", u23),
+                         kFrontier23Power, hpl23.racks_in, 0.10, "MW", 1e6, 1));
     c.push_back(relative(site, "Frontier power draw, low end of 8-30 MW",
                          "Sun et al., Energy dataset of Frontier, Sci. Data 11, 1077 (2024)",
                          "steady, every device idle (activity 0); all cabinet inputs", 8e6, idle.racks_in, 0.15, "MW",
