@@ -399,7 +399,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
             found.push_back(scheduled[next_scheduled++]);
         std::stable_sort(found.begin(), found.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
         for (auto& e : found) {
-            if (to_file) w.append_event(e.time, e.path, e.kind, e.message);
+            if (to_file) w.append_event(e.time, e.path, std::string(event_name(e.kind)), e.message);
             sum.events.push_back(std::move(e));
         }
     };
@@ -435,7 +435,7 @@ RunSummary run_site(SiteModel& model, const RunOptions& opt) {
         if (t_fault <= sum.t_reached_s) {
             sum.ride_through_s = HUGE_VAL;
             for (const auto& e : sum.events)
-                if ((e.kind == "thermal_throttle_onset" || e.kind == "shutdown") && e.time >= t_fault) {
+                if ((e.kind == EventKind::thermal_throttle_onset || e.kind == EventKind::shutdown) && e.time >= t_fault) {
                     sum.ride_through_s = e.time - t_fault;
                     sum.ride_through_device = e.path;
                     break;
@@ -517,8 +517,8 @@ nlohmann::json RunSummary::to_json() const {
     j["lost_work_device_s"] = limits.lost_work_json();
     auto outages = nlohmann::json::array();
     for (const auto& e : events)
-        if (e.path.rfind("power/", 0) == 0 || e.kind == "load_shed" || e.kind == kind_name(ScenarioKind::psu_failure) ||
-            e.kind == "psu_repaired" || e.kind == kind_name(ScenarioKind::pdu_failure))
+        if (e.path.rfind("power/", 0) == 0 || e.kind == EventKind::load_shed || e.kind == EventKind::psu_failure ||
+            e.kind == EventKind::psu_repaired || e.kind == EventKind::pdu_failure)
             outages.push_back({{"time_s", e.time}, {"path", e.path}, {"kind", e.kind}, {"message", e.message}});
     j["outages"] = outages;
     auto ev = nlohmann::json::array();
@@ -616,7 +616,7 @@ std::string RunSummary::to_text() const {
              : fmt::format("  energy balance error {:.2e} (relative)\n", energy_balance_error);
     if (!events.empty()) {
         s += fmt::format("  {} events, first: t = {:.1f} s {} {}\n", events.size(), events.front().time,
-                         events.front().path, events.front().kind);
+                         events.front().path, event_name(events.front().kind));
     }
     if (duration_s > 0)
         s += fmt::format("  solver: {} steps, {} rhs, {} Jacobians, {:.3f} s wall\n", solver.steps, solver.rhs_evals,

@@ -57,7 +57,7 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         switch (e.kind) {
             case ScenarioKind::generator_failure:
                 gen_fails = std::min(gen_fails, e.at);
-                scheduled_.push_back({e.at, "power/generator", kind_name(e.kind), "the generator will not start"});
+                scheduled_.push_back({e.at, "power/generator", EventKind::generator_failure, "the generator will not start"});
                 break;
             case ScenarioKind::utility_outage:
                 if (!spec.power.ups.battery.present)
@@ -81,22 +81,22 @@ int SiteModel::build_scenario(const SiteSpec& spec, NodeRef room) {
         for (const auto& [t0, t1] : outages) {
             tu.push_back(t0), vu.push_back(0), tu.push_back(t1), vu.push_back(1);
             tm.push_back(t0), vm.push_back(0);
-            scheduled_.push_back({t0, "power/grid", kind_name(ScenarioKind::utility_outage), "the utility supply is lost"});
+            scheduled_.push_back({t0, "power/grid", EventKind::utility_outage, "the utility supply is lost"});
             bool first = true;
         for (std::size_t i = 0; g.present && i < g.load_steps.size(); ++i) {
             const double at = t0 + g.start_delay + double(i) * g.step_interval;
             if (at >= t1 || at >= gen_fails) break;
             tg.push_back(at), vg.push_back(g.load_steps[i] * g.rating);
-            scheduled_.push_back({at, "power/generator", "generator_load_step",
+            scheduled_.push_back({at, "power/generator", EventKind::generator_load_step,
                                   fmt::format("the generator accepts {:.0f} % of its rating", 100 * g.load_steps[i])});
             if (first) tm.push_back(at), vm.push_back(1), first = false;
         }
         if (g.present && t0 + g.start_delay >= gen_fails)
-            scheduled_.push_back({t0 + g.start_delay, "power/generator", "generator_start_failed",
+            scheduled_.push_back({t0 + g.start_delay, "power/generator", EventKind::generator_start_failed,
                                   "the generator did not start"});
         tg.push_back(t1), vg.push_back(0);
         if (first) tm.push_back(t1), vm.push_back(1);
-        scheduled_.push_back({t1, "power/grid", "utility_restored", "the utility supply is back"});
+        scheduled_.push_back({t1, "power/grid", EventKind::utility_restored, "the utility supply is back"});
     }
     std::stable_sort(scheduled_.begin(), scheduled_.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
     auto schedule_of = [](const std::vector<double>& t, const std::vector<double>& v) {
@@ -189,7 +189,7 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
         switch (e.kind) {
             case ScenarioKind::facility_supply_step:
                 setpoint.emplace_back(e.at, e.temperature);
-                fault({e.at, "cooling/facility", kind_name(e.kind),
+                fault({e.at, "cooling/facility", EventKind::facility_supply_step,
                        fmt::format("the facility supply set point becomes {:.1f} degC", e.temperature - kCelsius)});
                 break;
             case ScenarioKind::cdu_pump_trip: {
@@ -202,26 +202,26 @@ void SiteModel::build_cooling_events(const SiteSpec& spec, FacilityParams& f, st
                                                  names.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(names, ", "))));
                 }
                 pump_off[std::size_t(it - spec.cdus.begin())].emplace_back(e.at, end);
-                fault({e.at, "cooling/cdus/" + e.target, kind_name(e.kind), "the secondary pump stops"});
-                if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, "cdu_pump_restart", "the secondary pump runs again"});
+                fault({e.at, "cooling/cdus/" + e.target, EventKind::cdu_pump_trip, "the secondary pump stops"});
+                if (end < forever) scheduled_.push_back({end, "cooling/cdus/" + e.target, EventKind::cdu_pump_restart, "the secondary pump runs again"});
                 break;
             }
             case ScenarioKind::chiller_trip:
                 if (!spec.facility.plant.chiller.present)
                     throw InputError(e.loc, scenario_key(spec, e, "kind"), "a chiller_trip needs facility.plant.chiller");
                 chiller_off.emplace_back(e.at, end);
-                fault({e.at, "cooling/plant/chiller", kind_name(e.kind), "the chiller stops"});
-                if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", "chiller_restart", "the chiller runs again"});
+                fault({e.at, "cooling/plant/chiller", EventKind::chiller_trip, "the chiller stops"});
+                if (end < forever) scheduled_.push_back({end, "cooling/plant/chiller", EventKind::chiller_restart, "the chiller runs again"});
                 break;
             case ScenarioKind::economiser_fan_loss:
                 if (!spec.facility.plant.economiser.present)
                     throw InputError(e.loc, scenario_key(spec, e, "kind"), "an economiser_fan_loss needs facility.plant.economiser");
                 fans_lost.emplace_back(e.at, end);
                 fan_fraction.push_back(e.fraction);
-                fault({e.at, "cooling/plant/economiser", kind_name(e.kind),
+                fault({e.at, "cooling/plant/economiser", EventKind::economiser_fan_loss,
                        fmt::format("{:.0f} % of the economiser's fans fail", 100 * e.fraction)});
                 if (end < forever)
-                    scheduled_.push_back({end, "cooling/plant/economiser", "economiser_fans_restored", "the fans are back"});
+                    scheduled_.push_back({end, "cooling/plant/economiser", EventKind::economiser_fans_restored, "the fans are back"});
                 break;
             case ScenarioKind::utility_outage:
             case ScenarioKind::generator_failure: break;  // build_scenario

@@ -363,7 +363,7 @@ struct Integrator::Impl {
         retry_until = t + kRetryWindow * retry_max_step;
         ++retries;
         ++done.retries;
-        events.push_back({t, "solver", "solver_retry",
+        events.push_back({t, "solver", EventKind::solver_retry,
                           fmt::format("{} returned {} at t = {:.6g} s; retry {} of {} from there with a "
                                       "maximum step of {:.3g} s",
                                       evolve_name(), flag_name(flag), t, retries, kMaxRetries, retry_max_step)});

@@ -12,6 +12,7 @@
 //     sum(C_i T_i) + sum(E_boundary) - E_grid
 // is invariant: the energy balance of a run is read straight off the state vector.
 
+#include "solver/events.hpp"
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -95,7 +96,7 @@ inline double just_after(double t) { return t + 1e-9 * std::max(1.0, std::abs(t)
 struct Event {
     double time = 0.0;   ///< [s]
     std::string path;    ///< the component it happened to
-    std::string kind;    ///< short machine word, e.g. "slowdown_onset"
+    EventKind kind{};    ///< what happened (its name: event_name)
     std::string message; ///< one line for people
 };
 

@@ -29,10 +29,10 @@ bool PowerFaults::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
     it.done = true;  // its root function is now constant
     if (it.pdu) {
         const bool was = net_->stage_powered(it.target);
-        events.push_back({ctx.t, it.path, kind_name(ScenarioKind::pdu_failure), "the PDU fails; the racks it feeds have no other path"});
+        events.push_back({ctx.t, it.path, EventKind::pdu_failure, "the PDU fails; the racks it feeds have no other path"});
         if (was) {
             net_->shed(it.target);
-            events.push_back({ctx.t, it.path, "load_shed", "everything the failed PDU feeds is without power"});
+            events.push_back({ctx.t, it.path, EventKind::load_shed, "everything the failed PDU feeds is without power"});
         }
         return true;
     }
@@ -43,15 +43,15 @@ bool PowerFaults::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
     const bool on = net_->stage_powered(sh.stage);
     const double out = on ? net_->last_stage_output()[std::size_t(sh.stage)] : 0.0;  // evaluated at ctx.t
     if (it.delta > 0) {
-        events.push_back({ctx.t, sh.path, "psu_repaired",
+        events.push_back({ctx.t, sh.path, EventKind::psu_repaired,
                           fmt::format("{} PSU(s) back in the shelf: {} of {} working", sh.working - before, sh.working, total)});
     } else {
-        events.push_back({ctx.t, sh.path, kind_name(ScenarioKind::psu_failure),
+        events.push_back({ctx.t, sh.path, EventKind::psu_failure,
                           fmt::format("{} PSU(s) fail: {} of {} left, able to carry {:.1f} kW of the rack's {:.1f} kW",
                                       before - sh.working, sh.working, total, sh.working * unit / 1e3, out / 1e3)});
         if (on && (sh.working == 0 || out > sh.working * unit)) {
             net_->shed(sh.stage);
-            events.push_back({ctx.t, sh.path, "load_shed",
+            events.push_back({ctx.t, sh.path, EventKind::load_shed,
                               "the PSUs left cannot carry the rack's load: the shelf drops it, the rack is without power"});
             return true;
         }

@@ -94,7 +94,7 @@ void UpsBattery::roots(const EvalContext& ctx, double* g) const {
 void UpsBattery::drop_load(const EvalContext& ctx, std::vector<Event>& events, const std::string& why) {
     shed_ = true;
     net_->shed(stage_);
-    events.push_back({ctx.t, path_, "load_shed", why + ": the UPS dropped its load, everything it feeds is without power"});
+    events.push_back({ctx.t, path_, EventKind::load_shed, why + ": the UPS dropped its load, everything it feeds is without power"});
 }
 
 bool UpsBattery::on_root(int i, int dir, const EvalContext& ctx, std::vector<Event>& events) {
@@ -109,7 +109,7 @@ bool UpsBattery::on_root(int i, int dir, const EvalContext& ctx, std::vector<Eve
     // Charging stops when full and resumes below the resume level, load shed or not.
     if (i == 1 && dir > 0 && !full_) {
         full_ = true;
-        events.push_back({ctx.t, path_, "battery_full", "the UPS battery is recharged"});
+        events.push_back({ctx.t, path_, EventKind::battery_full, "the UPS battery is recharged"});
         return true;
     }
     if (i == 2 && dir < 0 && full_) {

@@ -279,26 +279,26 @@ bool DeviceArray::on_root(int i, int dir, const EvalContext& ctx, std::vector<Ev
     if (dropped_[k]) return false;
     switch (which) {
         case 0:
-            events.push_back({ctx.t, path_[k], dir > 0 ? "thermal_throttle_onset" : "thermal_throttle_end",
+            events.push_back({ctx.t, path_[k], dir > 0 ? EventKind::thermal_throttle_onset : EventKind::thermal_throttle_end,
                               fmt::format("junction temperature {} the slowdown temperature {:.1f} degC",
                                           dir > 0 ? "rose through" : "fell below", p.slowdown_T - kCelsius)});
             return false;
         case 1:
             if (dir < 0) return false;
             dropped_[k] = 1;
-            events.push_back({ctx.t, path_[k], "shutdown",
+            events.push_back({ctx.t, path_[k], EventKind::shutdown,
                               fmt::format("junction temperature reached the shutdown temperature {:.1f} degC: the "
                                           "device dropped out",
                                           p.shutdown_T - kCelsius)});
             if (job_[k] >= 0) {
                 const auto& j = jobs_[std::size_t(job_[k])];
                 if (j.synchronous)
-                    events.push_back({ctx.t, "jobs/" + j.name, "job_stalled",
+                    events.push_back({ctx.t, "jobs/" + j.name, EventKind::job_stalled,
                                       fmt::format("member {} dropped out: the synchronous job stalls", path_[k])});
             }
             return true;
         case 2:
-            events.push_back({ctx.t, path_[k], dir > 0 ? "memory_over_temperature" : "memory_temperature_normal",
+            events.push_back({ctx.t, path_[k], dir > 0 ? EventKind::memory_over_temperature : EventKind::memory_temperature_normal,
                               fmt::format("memory temperature {} its limit {:.1f} degC",
                                           dir > 0 ? "rose through" : "fell below", p.memory_max_T - kCelsius)});
             return false;

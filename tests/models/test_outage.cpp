@@ -75,7 +75,7 @@ TEST_CASE("outage: battery, generator load steps, recharge, utility back, in tha
     const auto r = run(outage_site(), "sequence");
     CHECK(r.sum.status == "complete");
     std::vector<std::string> kinds;
-    for (const auto& e : r.sum.events) kinds.push_back(e.kind);
+    for (const auto& e : r.sum.events) kinds.push_back(std::string(event_name(e.kind)));
     const std::vector<std::string> want{"utility_outage", "generator_load_step", "generator_load_step",
                                         "generator_load_step", "battery_full", "utility_restored"};
     CHECK(kinds == want);
