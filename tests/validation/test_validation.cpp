@@ -248,6 +248,10 @@ constexpr double kFrontier23Rmax = 1194.00e15, kFrontier23Rpeak = 1679.82e15, kF
 // 220 compute units, 944 "cores" [D]. 8 730 112 / 944 = 9248 nodes (2022), 8 699 904 / 944 = 9216
 // (2023), 120 832 / 944 = 128 (Frontier TDS, one cabinet); both Rpeaks give 182.27 TFlop/s per node.
 constexpr double kCoresPerNode = 944, kFrontierNodes = 9472;
+// TOP500 June 2024 (63rd list), Frontier: HPL 1.206 EFlop/s on 8 699 904 cores (9216 nodes
+// [D]) at 52.93 GFlops/W (top500.org/lists/top500/2024/06; DCD: 52.927). Its Rpeak is not
+// confirmed here: 9216 nodes at the 2022 Rpeak per node [D].
+constexpr double kFrontier24Rmax = 1206.00e15, kFrontier24GflopsPerW = 52.927e9, kFrontier24Cores = 8699904;
 constexpr double kFrontierNodes22 = 8730112 / kCoresPerNode, kFrontierNodes23 = 8699904 / kCoresPerNode;
 // Green500 June 2022 (top500.org/lists/green500/2022/06): No. 1, Frontier TDS, 120 832 cores,
 // HPL 19.2 PFlop/s at 62.8 GFlops/W, "basically just one rack identical to racks in the actual
@@ -277,12 +281,14 @@ TEST_CASE("frontier against OLCF, Top500 and ExaDigiT figures") {
     REQUIRE(lumi_nodes == 1176);
     const double u_lumi = kLumiRmax / (lumi_nodes * kFrontierRpeak / kFrontierNodes22);
     const double lumi23_nodes = kLumi23Cores / kCoresPerNode, u_lumi23 = kLumi23Rmax / kLumi23Rpeak;
+    const double nodes24 = kFrontier24Cores / kCoresPerNode;
+    const double u24 = kFrontier24Rmax / (nodes24 * kFrontierRpeak / kFrontierNodes22);
     REQUIRE(lumi23_nodes == 2352);
     SiteModel m(load_site(kSites + "frontier.yaml",
                           {fmt::format("workload={{activity: [{{at: 0 s, value: 0}}, {{at: 1 h, value: {:.4f}}}, "
                                        "{{at: 2 h, value: 1}}, {{at: 3 h, value: {:.4f}}}, {{at: 4 h, value: {:.4f}}}, "
-                                       "{{at: 5 h, value: {:.4f}}}, {{at: 6 h, value: {:.4f}}}]}}",
-                                       u, u23, u_tds, u_lumi, u_lumi23)}));
+                                       "{{at: 5 h, value: {:.4f}}}, {{at: 6 h, value: {:.4f}}}, {{at: 7 h, value: {:.4f}}}]}}",
+                                       u, u23, u_tds, u_lumi, u_lumi23, u24)}));
     const Steady idle = solve(m, 0.0);
     const Steady hpl = solve(m, 3600.0, &idle.y);
     const Steady full = solve(m, 7200.0, &hpl.y);
@@ -290,6 +296,7 @@ TEST_CASE("frontier against OLCF, Top500 and ExaDigiT figures") {
     const Steady tds = solve(m, 4 * 3600.0, &hpl23.y);
     const Steady lumi = solve(m, 5 * 3600.0, &hpl23.y);
     const Steady lumi23 = solve(m, 6 * 3600.0, &hpl23.y);
+    const Steady hpl24 = solve(m, 7 * 3600.0, &hpl23.y);
     const std::string site = "frontier";
     std::vector<Case> c;
     // The run's nodes only: their share of every cabinet's input (the lists' power is that of
@@ -307,6 +314,14 @@ TEST_CASE("frontier against OLCF, Top500 and ExaDigiT figures") {
                                      "{:.0f} / 9472, the run's nodes (8 699 904 cores / 944 per node [D])",
                                      u23, kFrontierNodes23),
                          kFrontier23Power, hpl23.racks_in * kFrontierNodes23 / kFrontierNodes, 0.10, "MW", 1e6, 1));
+    c.push_back(relative(site, "Frontier HPL power, 1.206 EFlop/s at 52.93 GFlops/W (2024)",
+                         "TOP500 / Green500 June 2024 (63rd list), Frontier entry",
+                         fmt::format("steady, every node at activity Rmax/Rpeak = {:.3f} (Rpeak: 9216 nodes at the "
+                                     "2022 Rpeak per node [D]) [E]; all cabinet inputs x 9216 / 9472 (8 699 904 "
+                                     "cores / 944 [D])",
+                                     u24),
+                         kFrontier24Rmax / kFrontier24GflopsPerW, hpl24.racks_in * nodes24 / kFrontierNodes, 0.10,
+                         "MW", 1e6, 1));
     // Frontier TDS: one cabinet of the site (128 nodes, its own switches and rectifiers) at
     // the TDS run's share of peak; the other cabinets at the same load only set the coolant.
     c.push_back(relative(site, "Frontier TDS HPL power, 19.2 PFlop/s at 62.8 GFlops/W",
