@@ -406,7 +406,8 @@ TEST_CASE("gb200-hall against NVIDIA, Meta and PUE figures") {
                          peak.site.grid_power / gpus, 0.15, "kW", 1e3, 2));
     // PUE as The Green Grid defines it: facility power over IT power at the racks' inputs.
     c.push_back(range(site, "PUE of a warm-water liquid-cooled site, 1.036-1.10",
-                      "NREL ESIF 1.036 annualised; Google fleet 1.10 (2023) [P]",
+                      "[P] NREL, HPC Data Center PUE (nrel.gov): ESIF 1.036 annualised; [S] CNBC 2022-04-13: Google fleet "
+                      "1.10 (Q2 2021)",
                       fmt::format("steady, activity 0.9, 06:00 of the design day ({:.1f} degC); grid / rack inputs",
                                   t_mild),
                       1.036, 1.10,
