@@ -560,8 +560,8 @@ TEST_CASE("transients: a load step on a GPU and on Frontier, a utility outage") 
                                             "its rack coolant ({:.1f} -> {:.1f} K); catalogue heat capacities are [E]",
                                             x[before], x.back()),
                                 1, 10, tau, "s", 1, 0),
-                          "no published source for an H100 on a cold plate: an engineering estimate (Grant et al.'s "
-                          "\"seconds\" is about Frontier's components, counted once on the MI250X row)"));
+                          "no published source for an H100 on a cold plate, and the catalogue's heat capacities "
+                          "(input/catalogue.cpp, [E]) were chosen for 1-10 s"));
     }
     {
         // Frontier, job mix 0.3 -> HPL-like 0.654 at 60 s (about +6 MW): the facility return
@@ -592,7 +592,7 @@ TEST_CASE("transients: a load step on a GPU and on Frontier, a utility outage") 
         // Grant et al. on Frontier's cooling: "the primary cooling loops ... have response times
         // measured in minutes while the underlying HPC component thermal stress is measured in
         // seconds". "Seconds" read as 1-10 s, "minutes" as 1-10 min.
-        c.push_back(range("frontier", "Die + cold plate time constant 1-10 s (MI250X)",
+        c.push_back(check(range("frontier", "Die + cold plate time constant 1-10 s (MI250X)",
                           "[P] Grant et al., Providing Thermal Stability for an Exascale Supercomputer: A Case Study "
                           "of Frontier's Cooling System, SCA/HPCAsia 2026 Workshops (ACM), abstract: component "
                           "thermal stress \"measured in seconds\"",
@@ -600,7 +600,10 @@ TEST_CASE("transients: a load step on a GPU and on Frontier, a utility outage") 
                                       "cabinet coolant ({:.1f} -> {:.1f} K); catalogue heat capacities are [E]; "
                                       "seconds read as 1-10 s",
                                       gpu, x[step], x.back()),
-                          1, 10, tau, "s", 1, 0));
+                          1, 10, tau, "s", 1, 0),
+                          "restates an input: the catalogue's liquid-GPU heat capacities and resistances "
+                          "(input/catalogue.cpp, [E]) were chosen for die and plate time constants of 1-10 s; "
+                          "Grant et al.'s \"seconds\" agrees but is not independent"));
         const double x0 = r.inlet[step], x1 = r.inlet.back();
         const double settle = settling_time(r.t, r.inlet, 60, x0, x1, 0.05);
         c.push_back(range("frontier", "Cooling loops respond in minutes",
