@@ -126,13 +126,20 @@ def _retrying(method):
         while True:
             attempts += 1
             self._depth += 1
+            live = _being_written(self.path)
             try:
                 if self.file is None:
                     self._open()
                 return method(self, *args, **kwargs)
             except (OSError, KeyError, RuntimeError) as e:
-                if isinstance(e, BeingWritten) or not _being_written(self.path):
+                if isinstance(e, BeingWritten):
                     raise
+                if not _being_written(self.path):
+                    if not live:
+                        raise
+                    # Its run ended meanwhile: the file is final, read it once more.
+                    self.close()
+                    continue
                 waited = _time.monotonic() - start
                 if waited >= self.patience:
                     raise BeingWritten("%s is being written by a running dctwin run, and %d reads in %.0f s each "
