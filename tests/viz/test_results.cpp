@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -714,6 +715,38 @@ TEST_CASE("results: a running file over the memory cap is read from a temporary 
     const std::string no_room = error_of([&] { dctwin::read_retrying(file, read, 0.2); });
     CHECK(contains(no_room, "no temporary file could be made"));
     CHECK(contains(no_room, "missing"));
+    CHECK(reads == 1);
+}
+
+TEST_CASE("results: a copy that fails as its run ends is read once more, from the finished file") {
+    TempDir dir;
+    const std::string file = dir.file("run.h5");
+    {
+        ResultsWriter writer(file, {.flush_interval_s = 1e9, .chunk_rows = 4});
+        declare_standard(writer);
+        writer.begin();
+        append_standard(writer, 0, 10);
+    }
+    auto lock = std::make_unique<WriterLock>(file);
+    int reads = 0;
+    // The first read (of a copy) fails and the run ends meanwhile; the second reads the file.
+    const auto read = [&] {
+        if (++reads == 1) {
+            lock.reset();
+            throw dctwin::ResultsError("addr overflow (as a copy that met the last flush)");
+        }
+        CHECK_FALSE(dctwin::results_being_written(file));
+        CHECK(ResultsReader(file).read("/site/grid_power").size() == 10);
+    };
+    CHECK(error_of([&] { dctwin::read_retrying(file, read, 5.0); }) == "(no ResultsError)");
+    CHECK(reads == 2);
+    // Without a run at the start, a failure passes through at once, as before.
+    reads = 0;
+    const auto broken = [&] {
+        ++reads;
+        throw dctwin::ResultsError("broken");
+    };
+    CHECK(error_of([&] { dctwin::read_retrying(file, broken, 5.0); }) == "broken");
     CHECK(reads == 1);
 }
 
