@@ -52,8 +52,9 @@ enum class XdmfFlavour {
 };
 
 /// Writes the sidecar of `results` to `output` (default: sidecar_path(results)) and, for the
-/// xdmf3 flavour, the ParaView state next to it (state_path), replacing existing ones atomically (written aside, then renamed). Throws ResultsError (not a
-/// results file), ViewError (nothing to show) or std::runtime_error (cannot write).
+/// xdmf3 flavour, the ParaView state next to it (state_path), replacing existing ones
+/// atomically (written aside, then renamed). Throws ResultsError (not a results file),
+/// ViewError (nothing to show) or std::runtime_error (cannot write).
 /// The sidecar is no larger than the results file: when every output time would make it
 /// larger, it shows every stride-th and the last (XdmfSummary::stride; `<Information
 /// Name="stride">`); `all_steps` shows every one whatever the size.
