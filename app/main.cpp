@@ -31,6 +31,7 @@
 #include "solver/steady.hpp"
 #include "viz/render.hpp"
 #include "io/results.hpp"
+#include "viz/paraview_state.hpp"
 #include "viz/xdmf.hpp"
 #include "app/sweep_cli.hpp"
 
@@ -117,6 +118,7 @@ struct ViewCommands {
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
         xdmf->add_flag("--legacy", legacy, "for ParaView's legacy \"XDMF Reader\" (XDMF 2) instead of its Xdmf3 readers");
+        xdmf->add_flag("--all-steps", all_steps, "every output time, even when the sidecar gets larger than the results");
     }
     ViewCommands(const ViewCommands&) = delete;
     ViewCommands& operator=(const ViewCommands&) = delete;
@@ -135,7 +137,8 @@ struct ViewCommands {
         if (plot->parsed()) return dctwin::viz::plot_command(p);
         if (xdmf->parsed())
             return dctwin::viz::xdmf_command(results, sidecar,
-                                             legacy ? dctwin::viz::XdmfFlavour::legacy : dctwin::viz::XdmfFlavour::xdmf3);
+                                             legacy ? dctwin::viz::XdmfFlavour::legacy : dctwin::viz::XdmfFlavour::xdmf3,
+                                             all_steps);
         return -1;
     }
 
@@ -143,7 +146,7 @@ struct ViewCommands {
     dctwin::viz::RenderOptions r;
     dctwin::viz::PlotOptions p;
     std::string results, sidecar;
-    bool legacy = false;
+    bool legacy = false, all_steps = false;
 };
 
 int dctwin_main(int argc, char** argv) {
@@ -235,18 +238,20 @@ int dctwin_main(int argc, char** argv) {
             return kBadInput;
         }
         // An existing results file is refused before the site is built (seconds on a large site);
-        // the writer refuses it again, atomically, when it opens the file. The ParaView sidecar is
-        // written after the run: an existing one obeys --force as the results file does.
+        // the writer refuses it again, atomically, when it opens the file. The ParaView sidecar and
+        // state are written after the run: existing ones obey --force as the results file does.
         struct stat info {};
         if (!force && ::lstat(output.c_str(), &info) == 0) {
             std::cerr << fmt::format("dctwin: error: results file '{}' exists; use --force to overwrite\n", output);
             return kRunFailed;
         }
-        if (!force && ::lstat(dctwin::viz::sidecar_path(output).c_str(), &info) == 0) {
-            std::cerr << fmt::format("dctwin: error: '{}' (the ParaView sidecar of {}) exists; use --force to overwrite\n",
-                                     dctwin::viz::sidecar_path(output), output);
-            return kRunFailed;
-        }
+        for (const auto& [path, what] : {std::pair{dctwin::viz::sidecar_path(output), "sidecar"},
+                                         {dctwin::viz::state_path(dctwin::viz::sidecar_path(output)), "state"}})
+            if (!force && ::lstat(path.c_str(), &info) == 0) {
+                std::cerr << fmt::format("dctwin: error: '{}' (the ParaView {} of {}) exists; use --force to overwrite\n",
+                                         path, what, output);
+                return kRunFailed;
+            }
     }
     const auto load0 = std::chrono::steady_clock::now();
     auto loaded = load(site, sets, set_files);

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -1049,10 +1050,24 @@ bool results_being_written(const std::string& path) {
 
 namespace {
 
-// Copies of files being written that reads open instead of the file (read_retrying), by path.
+// A copy of a file being written that reads open instead of the file (read_retrying): its
+// bytes in memory (up to snapshot_max_bytes()), or a temporary file for larger ones, removed
+// with the copy (an HDF5 file still open on it keeps reading it).
+struct Snapshot {
+    std::vector<char> bytes;
+    std::string file;
+    Snapshot() = default;
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    ~Snapshot() {
+        if (!file.empty()) ::unlink(file.c_str());
+    }
+};
+
+// Copies by path.
 struct Snapshots {
     std::mutex m;
-    std::map<std::string, std::shared_ptr<const std::vector<char>>> by_path;
+    std::map<std::string, std::shared_ptr<const Snapshot>> by_path;
 };
 Snapshots& snapshots() {
     static Snapshots s;
@@ -1065,50 +1080,101 @@ std::string snapshot_key(const std::string& path) {
     return ec ? path : canonical.string();
 }
 
-std::shared_ptr<const std::vector<char>> snapshot_of(const std::string& path) {
+std::shared_ptr<const Snapshot> snapshot_of(const std::string& path) {
     Snapshots& s = snapshots();
     const std::lock_guard<std::mutex> lock(s.m);
     const auto it = s.by_path.find(snapshot_key(path));
     return it == s.by_path.end() ? nullptr : it->second;
 }
 
-// While alive, reads of `path` open a copy of its bytes taken now (a regular file up to
-// kSnapshotMaxBytes; otherwise nothing is registered and reads open the file).
+// Reads fd to its end into `out` (which grows: the file may grow while it is copied).
+bool read_all(int fd, std::vector<char>& out, std::size_t expected) {
+    out.resize(expected + (1 << 20));
+    std::size_t used = 0;
+    while (true) {
+        if (used == out.size()) out.resize(out.size() * 2);
+        const ssize_t got = ::read(fd, out.data() + used, out.size() - used);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            out.resize(used);
+            return got == 0;
+        }
+        used += std::size_t(got);
+    }
+}
+
+// A copy that cannot be taken: not a flush met, so not retried.
+class CopyError : public ResultsError {
+public:
+    using ResultsError::ResultsError;
+};
+
+// Copies fd to its end into a new temporary file (TMPDIR, else /tmp); its path, or throws
+// ResultsError saying why (no space, most likely).
+std::string copy_to_temporary(int fd, const std::string& path) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string name = fmt::format("{}/dctwin-copy-XXXXXX", dir != nullptr && *dir != '\0' ? dir : "/tmp");
+    const int out = ::mkostemp(name.data(), O_CLOEXEC);
+    if (out < 0)
+        throw CopyError(fmt::format("results file '{}' is being written and is larger than {} MB: it is read from a "
+                                       "copy, and no temporary file could be made for it in {} ({})",
+                                       path, snapshot_max_bytes() >> 20, name.substr(0, name.rfind('/')),
+                                       std::strerror(errno)));
+    std::vector<char> block(std::size_t{4} << 20);
+    int error = 0;
+    while (error == 0) {
+        const ssize_t got = ::read(fd, block.data(), block.size());
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) error = errno;
+        if (got <= 0) break;
+        for (ssize_t done = 0; done < got && error == 0;) {
+            const ssize_t put = ::write(out, block.data() + done, std::size_t(got - done));
+            if (put < 0 && errno != EINTR) error = errno;
+            if (put > 0) done += put;
+        }
+    }
+    ::close(out);
+    if (error != 0) {
+        ::unlink(name.c_str());
+        throw CopyError(fmt::format("results file '{}' is being written and is larger than {} MB: it is read from a "
+                                       "copy, which could not be written to {} ({}); free space there (or set TMPDIR), or "
+                                       "read the file after the run ends",
+                                       path, snapshot_max_bytes() >> 20, name, std::strerror(error)));
+    }
+    return name;
+}
+
+// While alive, reads of `path` open a copy of its bytes taken now: in memory up to
+// snapshot_max_bytes(), else in a temporary file. A file that does not open is left to the
+// read to report (nothing registered).
 class SnapshotScope {
 public:
     explicit SnapshotScope(const std::string& path) : key_(snapshot_key(path)) {
         const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) return;
-        auto bytes = std::make_shared<std::vector<char>>();
         struct stat info {};
-        bool ok = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && std::uint64_t(info.st_size) <= kSnapshotMaxBytes;
-        if (ok) {
-            // To the end as it is now: the file may grow while it is copied.
-            bytes->resize(std::size_t(info.st_size) + (1 << 20));
-            std::size_t used = 0;
-            while (true) {
-                if (used == bytes->size()) {
-                    if (bytes->size() >= kSnapshotMaxBytes) {
-                        ok = false;
-                        break;
-                    }
-                    bytes->resize(bytes->size() * 2);
-                }
-                const ssize_t got = ::read(fd, bytes->data() + used, bytes->size() - used);
-                if (got < 0 && errno == EINTR) continue;
-                if (got <= 0) {
-                    ok = got == 0;
-                    break;
-                }
-                used += std::size_t(got);
+        if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+            ::close(fd);
+            return;
+        }
+        auto copy = std::make_shared<Snapshot>();
+        bool ok = false;
+        try {
+            if (std::uint64_t(info.st_size) <= snapshot_max_bytes()) {
+                ok = read_all(fd, copy->bytes, std::size_t(info.st_size)) && !copy->bytes.empty();
+            } else {
+                copy->file = copy_to_temporary(fd, path);
+                ok = true;
             }
-            bytes->resize(used);
+        } catch (...) {
+            ::close(fd);
+            throw;
         }
         ::close(fd);
-        if (!ok || bytes->empty()) return;
+        if (!ok) return;
         Snapshots& s = snapshots();
         const std::lock_guard<std::mutex> lock(s.m);
-        registered_ = s.by_path.emplace(key_, std::move(bytes)).second;
+        registered_ = s.by_path.emplace(key_, std::move(copy)).second;
     }
     ~SnapshotScope() {
         if (!registered_) return;
@@ -1126,6 +1192,17 @@ private:
 };
 
 }  // namespace
+
+std::uint64_t snapshot_max_bytes() {
+    // Tests lower it to exercise the copies to a temporary file with small files.
+    if (const char* text = std::getenv("DCTWIN_SNAPSHOT_MAX_BYTES"); text != nullptr && *text != '\0') {
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(text, &end, 10);
+        if (errno == 0 && end != text && *end == '\0') return v;
+    }
+    return kSnapshotMaxBytes;
+}
 
 std::string series_missing_last_chunk(std::int64_t file_id) {
     const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
@@ -1170,15 +1247,16 @@ std::string series_missing_last_chunk(std::int64_t file_id) {
 }
 
 std::int64_t open_results_file(const std::string& path) {
-    if (const auto image = snapshot_of(path)) {
+    if (const auto copy = snapshot_of(path)) {
+        if (!copy->file.empty()) return H5Fopen(copy->file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
         // Read-only; HDF5 copies the image and frees its copy. Opening the copy itself
         // (H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE) leaks 72 bytes of HDF5's
         // own on every open in Debian 12's HDF5 1.10.8 (LeakSanitizer), one more memcpy does not.
-        return H5LTopen_file_image(const_cast<char*>(image->data()), image->size(), 0);
+        return H5LTopen_file_image(const_cast<char*>(copy->bytes.data()), copy->bytes.size(), 0);
     }
-    // A file a run is writing (too large to copy): without HDF5's file lock, in case another
-    // writer holds one. Otherwise HDF5's defaults, which a program opening the file itself
-    // while a reader has it open must match.
+    // A file a run is writing that could not be copied (it did not open): without HDF5's file
+    // lock, in case another writer holds one. Otherwise HDF5's defaults, which a program
+    // opening the file itself while a reader has it open must match.
     if (results_being_written(path)) {
         const Handle fapl(h5::reader_fapl(), H5Pclose);
         return H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
@@ -1207,11 +1285,13 @@ void read_retrying(const std::string& path, const std::function<void()>& read, d
     const auto start = std::chrono::steady_clock::now();
     double pause = 0.05;
     int attempts = 0;
+    bool live = false;  // this attempt read a copy of a file being written
     while (true) {
         ++attempts;
         try {
             auto copy = std::make_shared<std::optional<SnapshotScope>>();
-            if (results_being_written(path)) {
+            live = results_being_written(path);
+            if (live) {
                 copy->emplace(path);
                 // A copy can also catch a flush without failing to read: an old chunk index with
                 // the new `rows`, whose newest rows HDF5 then gives as the fill value, NaN. Taken
@@ -1221,8 +1301,15 @@ void read_retrying(const std::string& path, const std::function<void()>& read, d
             read();
             if (keep != nullptr) *keep = std::move(copy);
             return;
+        } catch (const CopyError&) {
+            throw;
         } catch (const ResultsError& e) {
-            if (!results_being_written(path)) throw;
+            // A copy that failed as its run ended: the file is final now, read it once more
+            // (measured: bench/live_reads.sh met it).
+            if (!results_being_written(path)) {
+                if (!live) throw;
+                continue;
+            }
             const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             if (waited >= patience_s)
                 throw ResultsError(fmt::format(

@@ -98,8 +98,9 @@ private:
 bool results_being_written(const std::string& path);
 
 /// Runs `read`, which reads the results file at `path` (a ResultsReader and the views' reads).
-/// A file a run is writing is read from a copy in memory taken at the start (files up to
-/// kSnapshotMaxBytes; larger ones in place): HDF5 without SWMR shows a reader that meets a
+/// A file a run is writing is read from a copy taken at the start (in memory up to
+/// snapshot_max_bytes(); larger ones in a temporary file in TMPDIR or /tmp, a ResultsError
+/// saying so when it cannot be written): HDF5 without SWMR shows a reader that meets a
 /// flush a mix of old and new metadata, and a copy takes milliseconds where a read may take
 /// seconds. A copy that caught a flush fails to read (a ResultsError), or is refused when a
 /// series lacks the chunk of its last row (series_missing_last_chunk; the rows up to `rows` do
@@ -111,11 +112,14 @@ bool results_being_written(const std::string& path);
 void read_retrying(const std::string& path, const std::function<void()>& read, double patience_s = 8.0,
                    std::shared_ptr<void>* keep = nullptr);
 
-/// The largest file being written that read_retrying copies to memory to read it.
+/// The largest file being written that read_retrying copies to memory to read it; larger ones
+/// are copied to a temporary file.
 constexpr std::uint64_t kSnapshotMaxBytes = std::uint64_t{256} << 20;
+/// kSnapshotMaxBytes, or the environment's DCTWIN_SNAPSHOT_MAX_BYTES (bytes; tests lower it).
+std::uint64_t snapshot_max_bytes();
 
 /// Opens a results file read-only for plain HDF5 calls: the copy read_retrying took of a file
-/// being written, else the file itself without HDF5's file lock. A file id to H5Fclose, or
+/// being written, else the file itself (without HDF5's file lock while a run writes it). A file id to H5Fclose, or
 /// negative as H5Fopen (HDF5's error stack set).
 std::int64_t open_results_file(const std::string& path);
 

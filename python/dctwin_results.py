@@ -18,9 +18,9 @@ rows, the labels dataset (`/racks/paths`, ...) for the columns of a 2-D series, 
 series is labelled without knowing the layout.
 
 A file whose run was killed (status `running`) or stopped is read up to its `rows` attribute,
-and so is a file a run is still writing: it is read from a copy in memory (files up to
-SNAPSHOT_MAX_BYTES; larger ones in place, without HDF5's file lock), as the run's last flush
-left it. A copy that caught a flush (HDF5 without SWMR then holds a mix of old and new
+and so is a file a run is still writing: it is read from a copy (in memory up to
+snapshot_max_bytes(); larger ones in an unnamed temporary file in TMPDIR), as the run's last
+flush left it. A copy that caught a flush (HDF5 without SWMR then holds a mix of old and new
 metadata, and the read fails) is taken again for up to `patience` seconds (8), then
 `BeingWritten` says to try again.
 
@@ -33,7 +33,9 @@ import functools
 import io
 import os
 import re
+import shutil
 import struct
+import tempfile
 import time as _time
 
 import h5py
@@ -42,8 +44,16 @@ import pandas as pd
 
 __all__ = ["open", "Results", "calendar_start", "NOMINAL_YEAR", "BeingWritten"]
 
-# The largest file a run is writing that is copied to memory to be read (as dctwin's readers).
+# The largest file a run is writing that is copied to memory to be read (as dctwin's readers);
+# larger ones are copied to a temporary file.
 SNAPSHOT_MAX_BYTES = 256 << 20
+
+
+def snapshot_max_bytes():
+    """SNAPSHOT_MAX_BYTES, or the environment's DCTWIN_SNAPSHOT_MAX_BYTES (as dctwin's readers;
+    tests lower it)."""
+    text = os.environ.get("DCTWIN_SNAPSHOT_MAX_BYTES", "")
+    return int(text) if text.isdigit() else SNAPSHOT_MAX_BYTES
 
 # Typical-year weather files mix years and the run's calendar has no February 29: calendar
 # dates are given in a non-leap year.
@@ -116,13 +126,20 @@ def _retrying(method):
         while True:
             attempts += 1
             self._depth += 1
+            live = _being_written(self.path)
             try:
                 if self.file is None:
                     self._open()
                 return method(self, *args, **kwargs)
             except (OSError, KeyError, RuntimeError) as e:
-                if isinstance(e, BeingWritten) or not _being_written(self.path):
+                if isinstance(e, BeingWritten):
                     raise
+                if not _being_written(self.path):
+                    if not live:
+                        raise
+                    # Its run ended meanwhile: the file is final, read it once more.
+                    self.close()
+                    continue
                 waited = _time.monotonic() - start
                 if waited >= self.patience:
                     raise BeingWritten("%s is being written by a running dctwin run, and %d reads in %.0f s each "
@@ -156,11 +173,22 @@ class Results:
         self._first_open()
 
     def _open(self):
-        if _being_written(self.path) and os.path.getsize(self.path) <= SNAPSHOT_MAX_BYTES:
+        if _being_written(self.path):
             # A copy takes milliseconds, a read of the file may meet one of the run's flushes.
             with io.open(self.path, "rb") as f:
-                self.file = h5py.File(io.BytesIO(f.read()), "r")
-            return
+                if os.fstat(f.fileno()).st_size <= snapshot_max_bytes():
+                    self.file = h5py.File(io.BytesIO(f.read()), "r")
+                    return
+                copy = tempfile.TemporaryFile()  # unnamed: gone when closed
+                try:
+                    shutil.copyfileobj(f, copy, 4 << 20)
+                    copy.seek(0)
+                    self.file = h5py.File(copy, "r")
+                except BaseException:
+                    copy.close()
+                    raise
+                self._copy = copy
+                return
         try:
             # Without HDF5's file lock: a file a run is writing opens (the writer takes none).
             self.file = h5py.File(self.path, "r", locking=False)
@@ -190,6 +218,9 @@ class Results:
         if self.file is not None:
             self.file.close()
             self.file = None
+        if getattr(self, "_copy", None) is not None:
+            self._copy.close()
+            self._copy = None
 
     # --- what the file holds ----------------------------------------------------------------
     @_retrying

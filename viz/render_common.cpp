@@ -118,14 +118,4 @@ void fixed_axis(vtkAxis* axis, const std::string& title, double lo, double hi, i
     axis->GetLabelProperties()->SetFontSize(font);
 }
 
-void least_span(const std::string& unit, double& lo, double& hi) {
-    const bool temperature = unit == "°C" || unit == "degC" || unit == "K";
-    const double least =
-        temperature ? 1.0 : std::max(0.01 * std::max(std::abs(lo), std::abs(hi)), 0.05);
-    if (hi - lo < least) {
-        const double mid = 0.5 * (lo + hi);
-        lo = mid - 0.5 * least, hi = mid + 0.5 * least;
-    }
-}
-
 }  // namespace dctwin::viz

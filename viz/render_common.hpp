@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the VTK pictures (viz/render.cpp, viz/render_plot.cpp, viz/render_map.cpp).
 
+#include "viz/scene.hpp"
+
 #include <string>
 
 class vtkAxis;
@@ -19,9 +21,6 @@ void save_png(vtkRenderWindow* window, const std::string& png, int width, int he
 void offscreen_view(vtkContextView* view, int width, int height);
 /// A chart axis with its title, a fixed range [lo, hi] and the picture's font size [points].
 void fixed_axis(vtkAxis* axis, const std::string& title, double lo, double hi, int font);
-/// Widens [lo, hi] about its middle to a least span, so that a wiggle of a few millikelvin is
-/// not drawn as a spike or a full colour scale: 1 K for temperatures (unit degC, °C or K), 1 %
-/// of the magnitude otherwise (or 0.05 when the values are near zero).
-void least_span(const std::string& unit, double& lo, double& hi);
+// least_span (widening a colour or axis range) is in viz/scene.hpp.
 
 }  // namespace dctwin::viz

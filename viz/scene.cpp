@@ -398,6 +398,16 @@ std::string markup_escape(const std::string& text) {
     return out;
 }
 
+void least_span(const std::string& unit, double& lo, double& hi) {
+    const bool temperature = unit == "°C" || unit == "degC" || unit == "K";
+    const double least =
+        temperature ? 1.0 : std::max(0.01 * std::max(std::abs(lo), std::abs(hi)), 0.05);
+    if (hi - lo < least) {
+        const double mid = 0.5 * (lo + hi);
+        lo = mid - 0.5 * least, hi = mid + 0.5 * least;
+    }
+}
+
 std::string display_unit(const std::string& unit) {
     if (unit == "degC") return "\u00b0C";
     if (unit == "1" || unit == "-") return {};

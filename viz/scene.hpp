@@ -136,6 +136,10 @@ std::vector<double> read_column(const std::string& results, const std::string& d
 /// Text for XML and HTML: & < > " as entities (the sidecar's names, the report page's cells).
 std::string markup_escape(const std::string& text);
 std::string display_unit(const std::string& unit);
+/// Widens [lo, hi] about its middle to a least span, so that a wiggle of a few millikelvin is
+/// not drawn as a spike or a full colour scale: 1 K for temperatures (unit degC, °C or K), 1 %
+/// of the magnitude otherwise (or 0.05 when the values are near zero).
+void least_span(const std::string& unit, double& lo, double& hi);
 /// "max_junction_temperature" -> "max junction temperature".
 std::string display_name(const std::string& name);
 /// A time [s] as a clock reads: "45 s", "10 min 05 s", "2:00:00 h", "1 d 02:00:00 h".

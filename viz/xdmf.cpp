@@ -3,6 +3,7 @@
 #include "viz/xdmf.hpp"
 
 #include "io/results.hpp"
+#include "viz/paraview_state.hpp"
 #include "viz/scene.hpp"
 
 #include <fmt/format.h>
@@ -29,16 +30,23 @@ namespace {
 // a rack drawn this way is one cell, coloured by its field, with its devices visible inside.
 constexpr int kBoxOutline[16] = {0, 1, 2, 3, 0, 4, 5, 6, 7, 4, 5, 1, 2, 6, 7, 3};
 
+std::string ordinal(std::size_t n) {
+    const char* suffix = n % 100 / 10 == 1 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+    return fmt::format("{}{}", n, suffix);
+}
+
 std::string array_name(const CellField& f) { return fmt::format("{} [{}]", f.name, f.unit.empty() ? "-" : f.unit); }
 
-std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavour flavour) {
+// The sidecar of `s` showing the time steps `shown` (indices into s.times, increasing).
+std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavour flavour,
+                     const std::vector<std::size_t>& shown, std::size_t stride) {
     const bool legacy = flavour == XdmfFlavour::legacy;
     const std::string h5 = markup_escape(h5_reference);
     // Racks become outlines when the devices inside them are drawn.
     const bool outline_racks =
         std::any_of(s.groups.begin(), s.groups.end(), [](const BoxGroup& g) { return g.name == "devices"; });
     std::string x;
-    x.reserve(s.times.size() * 160 * (1 + s.field_names().size()));
+    x.reserve(shown.size() * 160 * (1 + s.field_names().size()));
     x += "<?xml version=\"1.0\" ?>\n";
     x += fmt::format(
         "<!-- dctwin results sidecar for {}: the site's boxes over time, for ParaView (File > Open, any XDMF reader{}).\n"
@@ -51,6 +59,9 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
     x += fmt::format("<Information Name=\"site\" Value=\"{}\"/>\n", markup_escape(s.site));
     x += fmt::format("<Information Name=\"status\" Value=\"{}\"/>\n", markup_escape(s.status));
     x += "<Information Name=\"units:time\" Value=\"s\"/>\n";
+    // Every `stride`-th output time and the last (1: every one): the sidecar no larger than
+    // its results file (write_xdmf).
+    x += fmt::format("<Information Name=\"stride\" Value=\"{}\"/>\n", stride);
     // For views that show dates: t = 0 is this long after January 1, 00:00 (EPW runs).
     if (s.calendar) x += fmt::format("<Information Name=\"calendar_start\" Value=\"{}\"/>\n", *s.calendar);
     for (const auto& g : s.groups)
@@ -127,15 +138,14 @@ std::string document(const Scene& s, const std::string& h5_reference, XdmfFlavou
         for (std::size_t gi = 0; gi < s.groups.size(); ++gi) {
             x += fmt::format("<Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">\n",
                              markup_escape(s.groups[gi].name));
-            for (std::size_t k = 0; k < s.times.size(); ++k)
-                group_grid(gi, k, fmt::format("<Time Value=\"{}\"/>", s.times[k]));
+            for (const std::size_t k : shown) group_grid(gi, k, fmt::format("<Time Value=\"{}\"/>", s.times[k]));
             x += "</Grid>\n";
         }
     } else {
         // One temporal collection, each step a spatial collection of the groups: Xdmf3ReaderT
         // makes a block per group, Xdmf3ReaderS a piece per group in this order.
         x += "<Grid Name=\"site\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-        for (std::size_t k = 0; k < s.times.size(); ++k) {
+        for (const std::size_t k : shown) {
             x += fmt::format("<Grid GridType=\"Collection\" CollectionType=\"Spatial\"><Time Value=\"{}\"/>\n",
                              s.times[k]);
             for (std::size_t gi = 0; gi < s.groups.size(); ++gi) group_grid(gi, k, "");
@@ -179,7 +189,7 @@ std::string sidecar_path(const std::string& results) {
     return results + ".xmf";
 }
 
-XdmfSummary write_xdmf(const std::string& results, const std::string& output, XdmfFlavour flavour) {
+XdmfSummary write_xdmf(const std::string& results, const std::string& output, XdmfFlavour flavour, bool all_steps) {
     const Scene s = load_scene(results);
     XdmfSummary sum;
     sum.path = output.empty() ? sidecar_path(results) : output;
@@ -195,22 +205,53 @@ XdmfSummary write_xdmf(const std::string& results, const std::string& output, Xd
     const fs::path folder = fs::absolute(sum.path, ec).parent_path();
     fs::path reference = fs::relative(fs::absolute(results, ec), folder, ec);
     if (ec || reference.empty()) reference = fs::absolute(results, ec);
-    write_file(sum.path, document(s, reference.string(), flavour));
-    sum.steps = s.times.size();
+    // At most as many steps as keep the sidecar no larger than its results file (one XML item
+    // per field and step, ~200 bytes, against ~65 bytes per row of a field in the compressed
+    // results): every `stride`-th output time and the last; all of them with `all_steps`.
+    const std::size_t n = s.times.size();
+    std::size_t stride = 1;
+    if (!all_steps && n > 2) {
+        const std::string ref = reference.string();
+        // Measured on the last steps, whose row numbers and times are the longest.
+        const std::size_t one = document(s, ref, flavour, {n - 1}, n).size();
+        const std::size_t per_step = document(s, ref, flavour, {n - 2, n - 1}, n).size() - one;
+        const std::uintmax_t budget = fs::file_size(results, ec);
+        const std::size_t fit = ec || budget <= one ? 2 : std::max<std::size_t>(2, 1 + (budget - one) / per_step);
+        if (n > fit) stride = (n - 1 + (fit - 1) - 1) / (fit - 1);
+    }
+    std::vector<std::size_t> shown;
+    for (std::size_t k = 0; k < n; k += stride) shown.push_back(k);
+    if (shown.back() != n - 1) shown.push_back(n - 1);
+    write_file(sum.path, document(s, reference.string(), flavour, shown, stride));
+    // The default view as a ParaView state next to it (not for the legacy reader's flavour).
+    if (flavour == XdmfFlavour::xdmf3) {
+        sum.state = state_path(sum.path);
+        if (std::error_code same; fs::equivalent(results, sum.state, same))
+            throw ViewError(fmt::format("{}: that is the results file itself; the ParaView state would replace it", sum.state));
+        write_file(sum.state, paraview_state(s, sum.path));
+    }
+    sum.steps = shown.size();
+    sum.output_times = n;
+    sum.stride = stride;
     sum.t_first = s.times.front();
     sum.t_last = s.times.back();
     for (const auto& g : s.groups) sum.grids.push_back({g.name, g.boxes.size(), g.fields.size()});
     return sum;
 }
 
-int xdmf_command(const std::string& results, const std::string& output, XdmfFlavour flavour) {
+int xdmf_command(const std::string& results, const std::string& output, XdmfFlavour flavour, bool all_steps) {
     try {
         XdmfSummary sum;
-        read_retrying(results, [&] { sum = write_xdmf(results, output, flavour); });
+        read_retrying(results, [&] { sum = write_xdmf(results, output, flavour, all_steps); });
         std::string grids;
         for (const auto& g : sum.grids)
             grids += fmt::format("; {}: {} boxes, {} fields", g.name, g.cells, g.fields);
         fmt::print("{}: {} time steps, {} s to {} s{}\n", sum.path, sum.steps, sum.t_first, sum.t_last, grids);
+        if (sum.stride > 1)
+            fmt::print("  every {} of the {} output times and the last: the sidecar no larger than its results "
+                       "(--all-steps for every one)\n",
+                       ordinal(sum.stride), sum.output_times);
+        if (!sum.state.empty()) fmt::print("{}: the default view (paraview {})\n", sum.state, sum.state);
         return 0;
     } catch (const ResultsError& e) {
         fmt::print(stderr, "dctwin: error: {}\n", e.what());
@@ -227,7 +268,9 @@ int xdmf_command(const std::string& results, const std::string& output, XdmfFlav
 void write_sidecar_after_run(const std::string& results, bool announce) {
     try {
         const XdmfSummary sum = write_xdmf(results);
-        if (announce) fmt::print("  ParaView: {} (File > Open)\n", sum.path);
+        if (announce)
+            fmt::print("  ParaView: paraview {} (or File > Load State; File > Open {}: the data alone)\n", sum.state,
+                       sum.path);
     } catch (const std::exception& e) {
         std::fflush(stdout);
         fmt::print(stderr, "dctwin: warning: no ParaView sidecar: {}\n", e.what());

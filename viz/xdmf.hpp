@@ -11,7 +11,9 @@
 // file itself, nothing is copied, and is named "field [unit]". Rows sharing a time make one
 // step (the later row); a `running` file (killed) gets the steps of its valid rows. Units,
 // the site's name and the run's status are also <Information> at the domain level
-// (viz/paraview/open_results.py uses them).
+// (viz/paraview/open_results.py uses them). The sidecar is no larger than its results file:
+// a run with more output times than that allows shows every stride-th and the last
+// (write_xdmf). Next to it, OUT.pvsm holds the default view (viz/paraview_state.hpp).
 //
 // The row selection differs between ParaView's readers: the Xdmf3 readers take it in the
 // HDF reference (FILE:/DATASET|start:stride:count:dims), which the legacy "XDMF Reader"
@@ -31,7 +33,10 @@ std::string sidecar_path(const std::string& results);
 
 struct XdmfSummary {
     std::string path;         ///< the sidecar written
-    std::size_t steps = 0;    ///< time steps
+    std::string state;        ///< the ParaView state written next to it (viz/paraview_state.hpp; "" for legacy)
+    std::size_t steps = 0;    ///< time steps in the sidecar
+    std::size_t output_times = 0;  ///< time steps of the file (rows sharing a time count once)
+    std::size_t stride = 1;   ///< the sidecar shows every stride-th of them and the last
     double t_first = 0, t_last = 0;  ///< [s]
     struct Grid {
         std::string name;
@@ -46,16 +51,20 @@ enum class XdmfFlavour {
     legacy,  ///< "XDMF Reader" (XDMF 2)
 };
 
-/// Writes the sidecar of `results` to `output` (default: sidecar_path(results)), replacing
-/// an existing one atomically (written aside, then renamed). Throws ResultsError (not a
-/// results file), ViewError (nothing to show) or std::runtime_error (cannot write).
+/// Writes the sidecar of `results` to `output` (default: sidecar_path(results)) and, for the
+/// xdmf3 flavour, the ParaView state next to it (state_path), replacing existing ones
+/// atomically (written aside, then renamed). Throws ResultsError (not a results file),
+/// ViewError (nothing to show) or std::runtime_error (cannot write).
+/// The sidecar is no larger than the results file: when every output time would make it
+/// larger, it shows every stride-th and the last (XdmfSummary::stride; `<Information
+/// Name="stride">`); `all_steps` shows every one whatever the size.
 XdmfSummary write_xdmf(const std::string& results, const std::string& output = {},
-                       XdmfFlavour flavour = XdmfFlavour::xdmf3);
+                       XdmfFlavour flavour = XdmfFlavour::xdmf3, bool all_steps = false);
 
-/// `dctwin xdmf RESULTS [-o OUT.xmf] [--legacy]`: writes the sidecar and says what it holds.
+/// `dctwin xdmf RESULTS [-o OUT.xmf] [--legacy] [--all-steps]`: writes the sidecar and says what it holds.
 /// Returns the exit status: 0, 1 (cannot write), 2 (bad input: missing file, not a results file).
 int xdmf_command(const std::string& results, const std::string& output,
-                 XdmfFlavour flavour = XdmfFlavour::xdmf3);
+                 XdmfFlavour flavour = XdmfFlavour::xdmf3, bool all_steps = false);
 
 /// After `dctwin run` (also an interrupted or failed run): writes the sidecar; with
 /// `announce`, prints a line saying where on stdout. A failure is a warning on stderr, never

@@ -159,6 +159,51 @@ class ResultsTest(unittest.TestCase):
             writer.kill()
             writer.wait()
 
+    def test_a_file_being_written_over_the_memory_cap_is_read_from_a_temporary_copy(self):
+        live = os.path.join(self.dir, "big.h5")
+        shutil.copy(self.pod, live)
+        with h5py.File(live, "r+") as f:
+            # What a copy taken mid-flush can hold: new lengths and `rows`, two chunks more
+            # than the chunk index has.
+            f.attrs["status"] = "running"
+            rows = int(f.attrs["rows"])
+            more = rows + 2 * f["/racks/power"].chunks[0]
+            for name in ("/time", "/racks/power"):
+                f[name].resize(more, axis=0)
+            f.attrs["rows"] = np.int64(more)
+        tmp = os.path.join(self.dir, "tmp")
+        os.mkdir(tmp)
+        fd = os.open(live, os.O_RDWR)
+        saved = {k: os.environ.get(k) for k in ("DCTWIN_SNAPSHOT_MAX_BYTES", "TMPDIR")}
+        os.environ["DCTWIN_SNAPSHOT_MAX_BYTES"] = "1"  # every file is "large"
+        os.environ["TMPDIR"] = tmp
+        tempfile.tempdir = None  # tempfile caches its folder
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(dr._FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
+            self.assertEqual(dr.snapshot_max_bytes(), 1)
+            # The chunk check holds for the copy: refused, not read as NaN.
+            with dr.open(live, patience=0.3) as r:
+                with self.assertRaisesRegex(dr.BeingWritten, "not yet on disk in this copy"):
+                    r.frame("/racks/power")
+            with h5py.File(live, "r+", locking=False) as f:
+                for name in ("/time", "/racks/power"):
+                    f[name].resize(rows, axis=0)
+                f.attrs["rows"] = np.int64(rows)
+            with dr.open(live, patience=0.3) as r:
+                self.assertIsNotNone(r._copy)  # an unnamed temporary file, not the file itself
+                df = r.frame("/racks/power")
+                self.assertEqual(len(df), rows)
+                self.assertFalse(df.isna().any().any())
+            self.assertEqual(os.listdir(tmp), [])  # nothing left behind
+        finally:
+            os.close(fd)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            tempfile.tempdir = None
+
     def test_a_half_written_file_being_written_says_to_try_again(self):
         half = os.path.join(self.dir, "half.h5")
         with open(self.pod, "rb") as f:

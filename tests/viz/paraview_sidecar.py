@@ -1,12 +1,15 @@
 """Run by tests/viz/paraview_sidecar.sh under pvbatch: opens a sidecar with the reader ParaView
 picks for it (OpenDataFile, as File > Open does), and the legacy flavour with the legacy
-"XDMF Reader", and checks what they find against the expectations given. Exit status 1 on a
-mismatch."""
+"XDMF Reader", and checks what they find against the expectations given; then loads the
+ParaView state written next to them (LoadState, as `paraview pod.pvsm` does) and checks its
+view. Exit status 1 on a mismatch."""
 
 import argparse
+import math
 import os
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 from paraview import servermanager as sm
 from paraview import simple as pv
@@ -42,6 +45,9 @@ p.add_argument("--last", required=True, help="/racks/power at the last row")
 p.add_argument("--devices-last", required=True, help="/devices/power at the last row")
 p.add_argument("--halls-last", required=True, help="/halls/air_temperature at the last row")
 p.add_argument("--screenshot", required=True)
+p.add_argument("--state", required=True, help="the ParaView state `dctwin run` wrote next to the sidecar")
+p.add_argument("--moved", required=True, help="the same state, moved with its sidecar and results to another folder")
+p.add_argument("--junction-last", required=True, help="/devices/junction_temperature at the last row")
 a = p.parse_args()
 groups = [(spec.split("=")[0], int(spec.split("=")[1])) for spec in a.cells]
 
@@ -53,11 +59,23 @@ for t in numbers(a.times):
 powers = {expected[0]: numbers(a.first), expected[-1]: numbers(a.last)}
 
 
-def check_times(reader, label):
+def shown_times(xmf):
+    """The output times a sidecar shows: every stride-th and the last (its `stride`, written so
+    that the sidecar is no larger than the results file)."""
+    stride = int(ET.parse(xmf).getroot().find("Domain/Information[@Name='stride']").get("Value"))
+    rows = list(range(0, len(expected), stride))
+    if rows[-1] != len(expected) - 1:
+        rows.append(len(expected) - 1)
+    return [expected[k] for k in rows], stride
+
+
+def check_times(reader, label, xmf):
+    want, stride = shown_times(xmf)
     found = list(reader.TimestepValues)
-    check(len(found) == len(expected), "%s: %d time steps (expected %d)" % (label, len(found), len(expected)))
-    check(all(close(x, y) for x, y in zip(found, expected)),
-          "%s: time values %s ... %s (expected %s ... %s)" % (label, found[:3], found[-1:], expected[:3], expected[-1:]))
+    check(len(found) == len(want), "%s: %d time steps (expected %d: every %d of %d output times and the last)"
+          % (label, len(found), len(want), stride, len(expected)))
+    check(all(close(x, y) for x, y in zip(found, want)),
+          "%s: time values %s ... %s (expected %s ... %s)" % (label, found[:3], found[-1:], want[:3], want[-1:]))
 
 
 def leaves(data):
@@ -86,7 +104,7 @@ reader = pv.OpenDataFile(a.xmf)
 label = reader.GetXMLName()
 check(label in ("Xdmf3ReaderS", "Xdmf3ReaderT"), "ParaView chose %s for the .xmf" % label)
 reader.UpdatePipelineInformation()
-check_times(reader, label)
+check_times(reader, label, a.xmf)
 for t in (expected[0], expected[-1]):
     reader.UpdatePipeline(t)
     found = leaves(sm.Fetch(reader))
@@ -116,7 +134,7 @@ for t in (expected[0], expected[-1]):
 # Xdmf3ReaderT: one block per group, by name (what open_results.py uses).
 t_reader = pv.Xdmf3ReaderT(FileName=a.xmf)
 t_reader.UpdatePipelineInformation()
-check_times(t_reader, "Xdmf3ReaderT")
+check_times(t_reader, "Xdmf3ReaderT", a.xmf)
 for name, count in groups:
     merged = pv.MergeBlocks(Input=pv.ExtractBlock(Input=t_reader, Selectors=["/Root/" + name]))
     merged.UpdatePipeline(expected[-1])
@@ -126,7 +144,7 @@ for name, count in groups:
 # --- The legacy "XDMF Reader" with the legacy flavour. ---------------------------------------
 legacy = pv.XDMFReader(FileNames=[a.legacy])
 legacy.UpdatePipelineInformation()
-check_times(legacy, "XdmfReader")
+check_times(legacy, "XdmfReader", a.legacy)
 for t in (expected[0], expected[-1]):
     for name, count in groups:
         merged = pv.MergeBlocks(Input=pv.ExtractBlock(Input=legacy, Selectors=["/Root/" + name]))
@@ -159,6 +177,80 @@ greys = [sum(scalars.GetTuple(i)[:3]) / 3.0 for i in range(0, n, 7)]
 mean = sum(greys) / len(greys)
 variance = sum((g - mean) ** 2 for g in greys) / len(greys)
 check(variance > 100, "screenshot grey-level variance %.0f (a blank picture has 0)" % variance)
+
+# --- The state next to the results: what `paraview pod.pvsm` (or File > Load State) shows. ---
+def load_state(path, **options):
+    pv.ResetSession()
+    before = set(pv.GetSources().values())
+    pv.LoadState(path, **options)
+    view = pv.GetRenderViews()[0]
+    pv.SetActiveView(view)
+    view.ViewSize = [800, 600]
+    reader = [s for s in pv.GetSources().values() if s not in before and s.GetXMLName() == "Xdmf3ReaderT"]
+    check(len(reader) == 1, "state %s: one Xdmf3ReaderT" % path)
+    return view, reader[0]
+
+
+def length(v):
+    return sum(x * x for x in v) ** 0.5
+
+
+view, reader = load_state(a.state)
+check(os.path.samefile(reader.FileName[0], a.xmf), "state: the reader opens %s (the sidecar %s)" % (reader.FileName[0], a.xmf))
+check(close(view.ViewTime, expected[-1]), "state: the view shows t = %g s (the last output time %g s)"
+      % (view.ViewTime, expected[-1]))
+# The camera: from above and aside (not ParaView's default straight down -z), aimed at the
+# middle of the data ParaView reads, as far as ParaView's own Reset Camera puts it.
+position, focus = list(view.CameraPosition), list(view.CameraFocalPoint)
+look = [f - p for f, p in zip(focus, position)]
+elevation = math.degrees(math.asin(-look[2] / length(look)))
+check(20 < elevation < 60, "state: the camera looks down at %.0f degrees (expected 20 to 60; a plain open: 90)" % elevation)
+check(abs(look[0]) > 0.1 * length(look) and abs(look[1]) > 0.1 * length(look),
+      "state: the camera looks across the rows and along them: %s" % look)
+# Moved away first (twice as far, aimed elsewhere), so that a Reset Camera that did nothing
+# could not pass.
+view.CameraFocalPoint = [f + 1.0 for f in focus]
+view.CameraPosition = [p - l + 1.0 for p, l in zip(position, look)]
+pv.Render(view)  # the bounds of what is shown, which Reset Camera fits
+view.ResetCamera(False)
+view.SMProxy.SynchronizeCameraProperties()  # the camera's properties from the reset camera
+check(all(abs(x - y) < 1e-6 * length(look) for x, y in zip(focus, view.CameraFocalPoint)),
+      "state: the camera is aimed at the middle of the data: %s (ParaView's Reset Camera: %s)"
+      % (focus, list(view.CameraFocalPoint)))
+reset = [f - p for f, p in zip(view.CameraFocalPoint, view.CameraPosition)]
+check(abs(length(reset) - length(look)) < 1e-6 * length(look),
+      "state: camera distance %.4f m (ParaView's Reset Camera: %.4f m)" % (length(look), length(reset)))
+# The colours: the devices by their junction temperature, a range holding the last row's
+# values and at least 1 K wide; the scale titled with the unit.
+devices = pv.FindSource("devices")
+shown = pv.GetDisplayProperties(devices, view)
+check(list(shown.ColorArrayName) == ["CELLS", "junction_temperature [degC]"],
+      "state: the devices coloured by %s" % list(shown.ColorArrayName))
+lut = shown.LookupTable
+lo, hi = lut.RGBPoints[0], lut.RGBPoints[-4]
+junction = numbers(a.junction_last)
+check(lo <= min(junction) and max(junction) <= hi and hi - lo >= 1.0 - 1e-9,
+      "state: colour range %.2f to %.2f degC holds the devices' %.2f to %.2f degC" % (lo, hi, min(junction), max(junction)))
+bar = pv.GetScalarBar(lut, view)
+check(bar.Title == "junction temperature [\u00b0C]" and bar.Visibility == 1, "state: scale titled '%s'" % bar.Title)
+clock = pv.FindSource("time")
+clock.UpdatePipeline(expected[-1])
+table = sm.Fetch(clock)
+text = table.GetColumn(0).GetValue(0) if table and table.GetNumberOfColumns() else ""
+want = "t = %.1f min" % (expected[-1] / 60)
+check(text == want, "state: the time shown '%s' (expected '%s')" % (text, want))
+pv.SaveScreenshot(a.screenshot.replace(".png", "-state.png"), view, ImageResolution=[800, 600])
+
+# Moved together to another folder: found there (File > Load State, "Search files under
+# specified directory", which is the state's own folder by default).
+folder = os.path.dirname(os.path.abspath(a.moved))
+view, reader = load_state(a.moved, data_directory=folder, restrict_to_data_directory=True)
+check(os.path.dirname(os.path.abspath(reader.FileName[0])) == folder, "moved state: the reader opens %s" % reader.FileName[0])
+merged = pv.MergeBlocks(Input=pv.FindSource("devices"))
+merged.UpdatePipeline(expected[-1])
+n = sm.Fetch(merged).GetNumberOfCells()
+want = dict(groups)["devices"]
+check(n == want, "moved state: %d devices (expected %d)" % (n, want))
 
 print("%d failures" % len(failures))
 if failures:

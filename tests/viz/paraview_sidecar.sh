@@ -2,6 +2,8 @@
 # Real ParaView (pvbatch) opens the XDMF sidecar of the example site with the reader it picks,
 # and the legacy flavour with the legacy reader: the right cells in each group, the right time
 # steps and values, fields from the right rows, units in the array names, and a screenshot.
+# Then it loads the ParaView state written next to them (what `paraview pod.pvsm` shows): the
+# camera, the colours, the scale's title and the time, also after the three files moved.
 # The expectations come from `dctwin check` and h5dump, not from the sidecar writer. Then
 # viz/paraview/pvpython.sh imports paraview.simple.
 #
@@ -45,12 +47,18 @@ dump /racks/power power_first.txt "0,0" "1,$racks"
 dump /racks/power power_last.txt "$((rows - 1)),0" "1,$racks"
 dump /devices/power devices_last.txt "$((rows - 1)),0" "1,$devices"
 dump /halls/air_temperature halls_last.txt "$((rows - 1)),0" "1,$halls"
+dump /devices/junction_temperature junction_last.txt "$((rows - 1)),0" "1,$devices"
+[ -f "$work/pod.pvsm" ] || { echo "FAILED: dctwin run wrote no ParaView state $work/pod.pvsm" >&2; exit 1; }
+# The pair moved together: loaded with "Search files under specified directory".
+mkdir -p "$work/moved"
+cp "$work/pod.h5" "$work/pod.xmf" "$work/pod.pvsm" "$work/moved/"
 
 check_in_paraview() {
   "$src/viz/paraview/pvbatch.sh" "$src/tests/viz/paraview_sidecar.py" "$work/pod.xmf" --legacy "$work/pod-legacy.xmf" \
       --cells "racks=$racks" "devices=$devices" "halls=$halls" --times "$work/time.txt" \
       --first "$work/power_first.txt" --last "$work/power_last.txt" \
       --devices-last "$work/devices_last.txt" --halls-last "$work/halls_last.txt" --screenshot "$work/paraview.png" \
+      --state "$work/pod.pvsm" --moved "$work/moved/pod.pvsm" --junction-last "$work/junction_last.txt" \
       2>&1 | tee "$work/pvbatch.log"
   return "${PIPESTATUS[0]}"
 }

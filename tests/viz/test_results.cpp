@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -624,6 +625,129 @@ TEST_CASE("results: a copy whose chunk index lacks a series' last rows is taken 
     CHECK(error_of([&] { dctwin::read_retrying(file, read, 0.2); }) == "(no ResultsError)");
     CHECK(reads == 1);
     ::close(fd);
+}
+
+namespace {
+
+/// Holds the whole-file lock a running ResultsWriter holds, while alive.
+struct WriterLock {
+    int fd;
+    explicit WriterLock(const std::string& file) : fd(::open(file.c_str(), O_RDWR | O_CLOEXEC)) {
+        REQUIRE(fd >= 0);
+        struct flock whole_file {};
+        whole_file.l_type = F_WRLCK;
+        whole_file.l_whence = SEEK_SET;
+        REQUIRE(::fcntl(fd, F_OFD_SETLK, &whole_file) == 0);
+    }
+    ~WriterLock() { ::close(fd); }
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+};
+
+/// Sets an environment variable while alive.
+struct ScopedEnv {
+    std::string name;
+    explicit ScopedEnv(const std::string& n, const std::string& value) : name(n) { ::setenv(n.c_str(), value.c_str(), 1); }
+    ~ScopedEnv() { ::unsetenv(name.c_str()); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+};
+
+std::size_t entries(const fs::path& folder) {
+    return std::size_t(std::distance(fs::directory_iterator(folder), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("results: a running file over the memory cap is read from a temporary copy, chunk check included") {
+    TempDir dir;
+    const std::string file = dir.file("run.h5");
+    const std::size_t n = 10;
+    {
+        ResultsWriter writer(file, {.flush_interval_s = 1e9, .chunk_rows = 4});
+        declare_standard(writer);
+        writer.begin();
+        append_standard(writer, 0, n);
+    }
+    const fs::path tmp = dir.path / "tmp";
+    fs::create_directory(tmp);
+    // Every file is "large": copies go to TMPDIR.
+    const ScopedEnv cap("DCTWIN_SNAPSHOT_MAX_BYTES", "1"), tmpdir("TMPDIR", tmp.string());
+    CHECK(dctwin::snapshot_max_bytes() == 1);
+    const WriterLock lock(file);
+    REQUIRE(dctwin::results_being_written(file));
+
+    int reads = 0;
+    std::size_t copies_seen = 0;
+    const auto read = [&] {
+        ++reads;
+        copies_seen = entries(tmp);  // the copy exists while it is read
+        const std::vector<double> power = ResultsReader(file).read("/site/grid_power");
+        REQUIRE(power.size() == n);
+        for (std::size_t i = 0; i < n; ++i) CHECK(power[i] == doctest::Approx(standard_row(i)[0]));
+    };
+    CHECK(error_of([&] { dctwin::read_retrying(file, read, 0.2); }) == "(no ResultsError)");
+    CHECK(reads == 1);
+    CHECK(copies_seen == 1);
+    CHECK(entries(tmp) == 0);  // removed with the copy
+
+    // A copy with `rows` ahead of its chunk index is refused as a memory copy is.
+    {
+        const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        const hid_t d = H5Dopen2(f, "/site/grid_power", H5P_DEFAULT);
+        REQUIRE(d >= 0);
+        const hsize_t dims[1] = {n + 8};
+        CHECK(H5Dset_extent(d, dims) >= 0);
+        H5Dclose(d);
+        H5Fclose(f);
+    }
+    set_rows(file, n + 8);
+    const std::string refused = error_of([&] { dctwin::read_retrying(file, read, 0.2); });
+    CHECK(contains(refused, "is being written by a running dctwin run"));
+    CHECK(contains(refused, "not in this copy's chunk index"));
+    CHECK(reads == 1);
+    CHECK(entries(tmp) == 0);
+    set_rows(file, n);
+
+    // No place for the copy: refused with the reason, not read in place.
+    const ScopedEnv nowhere("TMPDIR", (dir.path / "missing").string());
+    const std::string no_room = error_of([&] { dctwin::read_retrying(file, read, 0.2); });
+    CHECK(contains(no_room, "no temporary file could be made"));
+    CHECK(contains(no_room, "missing"));
+    CHECK(reads == 1);
+}
+
+TEST_CASE("results: a copy that fails as its run ends is read once more, from the finished file") {
+    TempDir dir;
+    const std::string file = dir.file("run.h5");
+    {
+        ResultsWriter writer(file, {.flush_interval_s = 1e9, .chunk_rows = 4});
+        declare_standard(writer);
+        writer.begin();
+        append_standard(writer, 0, 10);
+    }
+    auto lock = std::make_unique<WriterLock>(file);
+    int reads = 0;
+    // The first read (of a copy) fails and the run ends meanwhile; the second reads the file.
+    const auto read = [&] {
+        if (++reads == 1) {
+            lock.reset();
+            throw dctwin::ResultsError("addr overflow (as a copy that met the last flush)");
+        }
+        CHECK_FALSE(dctwin::results_being_written(file));
+        CHECK(ResultsReader(file).read("/site/grid_power").size() == 10);
+    };
+    CHECK(error_of([&] { dctwin::read_retrying(file, read, 5.0); }) == "(no ResultsError)");
+    CHECK(reads == 2);
+    // Without a run at the start, a failure passes through at once, as before.
+    reads = 0;
+    const auto broken = [&] {
+        ++reads;
+        throw dctwin::ResultsError("broken");
+    };
+    CHECK(error_of([&] { dctwin::read_retrying(file, broken, 5.0); }) == "broken");
+    CHECK(reads == 1);
 }
 
 TEST_CASE("results: reader errors name the file and the object") {

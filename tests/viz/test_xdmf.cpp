@@ -1,6 +1,7 @@
 // Tests of the view layout of a results file (viz/scene.hpp) and its XDMF sidecar
 // (viz/xdmf.hpp). ParaView itself reads a sidecar in tests/viz/paraview_sidecar.sh.
 
+#include "viz/paraview_state.hpp"
 #include "viz/scene.hpp"
 #include "viz/xdmf.hpp"
 
@@ -8,12 +9,14 @@
 #include "viz_test_util.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <hdf5.h>
 
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -317,6 +320,113 @@ TEST_CASE("xdmf: the sidecar points into the results file, units in array names,
     CHECK(contains(slurp(dir.file("views/run.xmf")), "../run.h5:/racks/power"));
 }
 
+namespace {
+
+// A long run: three racks, one field, `rows` rows a second apart.
+void make_long_results(const std::string& path, std::size_t rows) {
+    ResultsWriter w(path, {});
+    w.add_labels("/racks/paths", {"h/r/rack01", "h/r/rack02", "h/r/rack03"}, "rack paths");
+    w.add_static("/racks/geometry", {0, 0, 0, 0.6, 1.2, 2.3, 0.6, 0, 0, 0.6, 1.2, 2.3, 0, 3, 0, 0.6, 1.2, 2.3}, 3, 6,
+                 "m", "rack boxes");
+    w.add_series({"/racks/max_junction_temperature", "degC", "hottest junction", 3, "/racks/paths"});
+    w.begin();
+    for (std::size_t i = 0; i < rows; ++i) {
+        const double row[3] = {40.0 + 0.001 * double(i), 41.0, 40.5};
+        w.append(double(i), row);
+    }
+    w.finish("complete", double(rows - 1));
+}
+
+std::vector<double> sidecar_times(const std::string& xmf) {
+    const std::string x = slurp(xmf);
+    const std::regex time("<Time Value=\"([^\"]+)\"/>");
+    std::vector<double> out;
+    for (auto it = std::sregex_iterator(x.begin(), x.end(), time); it != std::sregex_iterator(); ++it)
+        out.push_back(std::stod((*it)[1].str()));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("xdmf: the sidecar is no larger than its results: every stride-th output time and the last") {
+    TempDir dir;
+    const auto file = dir.file("long.h5");
+    const std::size_t rows = 3001;
+    make_long_results(file, rows);
+    const auto results_size = fs::file_size(file);
+
+    // Every output time would make it larger than the results (checked with --all-steps).
+    const auto all = dctwin::viz::write_xdmf(file, dir.file("all.xmf"), dctwin::viz::XdmfFlavour::xdmf3, true);
+    CHECK(all.stride == 1);
+    CHECK(all.steps == rows);
+    CHECK(sidecar_times(all.path).size() == rows);
+    CHECK(fs::file_size(all.path) > results_size);
+
+    for (const auto flavour : {dctwin::viz::XdmfFlavour::xdmf3, dctwin::viz::XdmfFlavour::legacy}) {
+        const auto sum = dctwin::viz::write_xdmf(file, dir.file("thin.xmf"), flavour);
+        CAPTURE(int(flavour));
+        CHECK(fs::file_size(sum.path) <= results_size);
+        CHECK(sum.stride > 1);
+        CHECK(sum.output_times == rows);
+        // Every stride-th time from the first, then the last.
+        std::vector<double> want;
+        for (std::size_t k = 0; k < rows; k += sum.stride) want.push_back(double(k));
+        if (want.back() != double(rows - 1)) want.push_back(double(rows - 1));
+        CHECK(sum.steps == want.size());
+        CHECK(sidecar_times(sum.path) == want);
+        CHECK(contains(slurp(sum.path), fmt::format("<Information Name=\"stride\" Value=\"{}\"/>", sum.stride)));
+        // Not thinner than it needs: the smallest stride that fits uses at least about half
+        // of the room (a stride of k + 1 where k just failed).
+        CHECK(double(fs::file_size(sum.path)) > 0.4 * double(results_size));
+    }
+}
+
+TEST_CASE("xdmf: the ParaView state next to the sidecar: reader, colour range, camera") {
+    TempDir dir;
+    const auto file = dir.file("long.h5");
+    make_long_results(file, 11);
+    const auto sum = dctwin::viz::write_xdmf(file);
+    CHECK(sum.state == dir.file("long.pvsm"));
+    CHECK(dctwin::viz::state_path("a/b.xmf") == "a/b.pvsm");
+    const std::string x = slurp(sum.state);
+    // The sidecar by its absolute path.
+    CHECK(contains(x, fmt::format("<Proxy group=\"sources\" type=\"Xdmf3ReaderT\" id=\"100\" servers=\"1\">\n"
+                                  "<Property name=\"FileName\" id=\"100.FileName\" number_of_elements=\"1\">"
+                                  "<Element index=\"0\" value=\"{}\"/>",
+                                  fs::absolute(sum.path).lexically_normal().string())));
+    // No devices: the racks coloured by their hottest junction, over the last row (40.01,
+    // 41, 40.5 degC; a span of 0.99 K) widened about its middle to 1 K: 40.005 to 41.005.
+    CHECK(contains(x, "<Element index=\"4\" value=\"max_junction_temperature [degC]\"/>"));
+    const std::regex scale("name=\"RGBPoints\"[^>]*><Element index=\"0\" value=\"([^\"]+)\"/>.*"
+                           "<Element index=\"64\" value=\"([^\"]+)\"/>");
+    std::smatch m;
+    REQUIRE(std::regex_search(x, m, scale));
+    CHECK(std::stod(m[1].str()) == doctest::Approx(40.005));
+    CHECK(std::stod(m[2].str()) == doctest::Approx(41.005));
+    CHECK(contains(x, "value=\"max junction temperature [°C]\""));
+    CHECK(contains(x, "value=\"t = {time:.1f} min\""));  // 10 s run: minutes
+    // Camera: aimed at the middle of the boxes (x 0..1.2, y 0..4.2, z 0..2.3), at the
+    // distance of ParaView's Reset Camera: the bounding sphere in a 30 degree view.
+    const auto vec = [&](const std::string& name) {
+        const std::regex r("name=\"" + name + "\"[^>]*><Element index=\"0\" value=\"([^\"]+)\"/><Element index=\"1\" "
+                           "value=\"([^\"]+)\"/><Element index=\"2\" value=\"([^\"]+)\"/>");
+        std::smatch v;
+        REQUIRE(std::regex_search(x, v, r));
+        return std::vector<double>{std::stod(v[1].str()), std::stod(v[2].str()), std::stod(v[3].str())};
+    };
+    const auto focus = vec("CameraFocalPoint"), eye = vec("CameraPosition");
+    CHECK(focus[0] == doctest::Approx(0.6));
+    CHECK(focus[1] == doctest::Approx(2.1));
+    CHECK(focus[2] == doctest::Approx(1.15));
+    const double radius = 0.5 * std::sqrt(1.2 * 1.2 + 4.2 * 4.2 + 2.3 * 2.3);
+    const double distance = std::hypot(eye[0] - focus[0], eye[1] - focus[1], eye[2] - focus[2]);
+    CHECK(distance == doctest::Approx(radius / std::sin(15.0 * M_PI / 180.0)));
+    CHECK(eye[2] > focus[2]);  // from above
+    // The legacy flavour writes no state.
+    CHECK(dctwin::viz::write_xdmf(file, dir.file("legacy.xmf"), dctwin::viz::XdmfFlavour::legacy).state.empty());
+    CHECK_FALSE(fs::exists(dir.file("legacy.pvsm")));
+}
+
 TEST_CASE("xdmf: a run on an EPW file gives its calendar start, others none") {
     TempDir dir;
     const auto file = dir.file("plain.h5");
@@ -383,7 +493,18 @@ TEST_CASE("dctwin xdmf and dctwin run write the sidecar, bad input is exit statu
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(fs::exists(dir.file("pod.xmf")));
-    CHECK(contains(r.out, "ParaView: " + dir.file("pod.xmf")));
+    CHECK(fs::exists(dir.file("pod.pvsm")));
+    CHECK(contains(r.out, "ParaView: paraview " + dir.file("pod.pvsm") + " (or File > Load State; File > Open " +
+                              dir.file("pod.xmf") + ": the data alone)"));
+    // An existing state, like an existing sidecar, is refused before the run without --force.
+    fs::remove(dir.file("pod.xmf"));
+    fs::remove(dir.file("pod.h5"));
+    r = run_cli(dir, "run " + site + " -o " + dir.file("pod.h5") + " --duration 2min");
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.err, "(the ParaView state of " + dir.file("pod.h5") + ") exists; use --force"));
+    CHECK_FALSE(fs::exists(dir.file("pod.h5")));
+    r = run_cli(dir, "run " + site + " -o " + dir.file("pod.h5") + " --duration 2min --force");
+    REQUIRE(r.exit_code == 0);
 
     // --json: stdout stays one JSON document.
     r = run_cli(dir, "run " + site + " -o " + dir.file("pod2.h5") + " --duration 1min --json");
@@ -396,6 +517,7 @@ TEST_CASE("dctwin xdmf and dctwin run write the sidecar, bad input is exit statu
     r = run_cli(dir, "xdmf " + dir.file("pod.h5"));
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, dir.file("pod.xmf") + ": 13 time steps, 0 s to 120 s; racks: 4 boxes"));
+    CHECK(contains(r.out, dir.file("pod.pvsm") + ": the default view (paraview " + dir.file("pod.pvsm") + ")"));
     CHECK(fs::exists(dir.file("pod.xmf")));
     r = run_cli(dir, "xdmf " + dir.file("pod.h5") + " -o " + dir.file("other.xmf"));
     CHECK(r.exit_code == 0);
