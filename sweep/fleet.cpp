@@ -690,13 +690,20 @@ std::string write_ranking(const SummaryTable& t, const std::vector<RankedPlaceme
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << "workload,rank,site,fits,objective,value,unit,reason\n";
+        // The printed figures in engineering units (the CSV keeps the summary's).
+        auto shown = [&](double v) {
+            if (!std::isfinite(v)) return std::string("-");
+            if (unit == "J") return fmt::format("{:.4g} MWh", v / 3.6e9);
+            if (unit == "kg") return v >= 1e3 ? fmt::format("{:.4g} t", v / 1e3) : fmt::format("{:.4g} kg", v);
+            if (col == "throughput_fraction") return fmt::format("{:.4g} %", 100 * v);
+            return fmt::format("{:.4g} {}", v, unit);
+        };
         for (const auto& r : ranking) {
             out << field(r.workload) << "," << r.rank << "," << field(r.site) << "," << (r.fits ? 1 : 0) << ","
                 << objective << "," << (std::isfinite(r.value) ? fmt::format("{}", r.value) : "") << "," << field(unit)
                 << "," << field(r.reason) << "\n";
-            text += fmt::format("  {:<16} {:>2}. {:<16} {:<4} {:>14} {}{}\n", r.workload, r.rank, r.site,
-                                r.fits ? "fits" : "no", std::isfinite(r.value) ? fmt::format("{:.4g}", r.value) : "-",
-                                unit, r.reason.empty() ? "" : "  " + r.reason);
+            text += fmt::format("  {:<16} {:>2}. {:<16} {:<4} {:>16}{}\n", r.workload, r.rank, r.site,
+                                r.fits ? "fits" : "no", shown(r.value), r.reason.empty() ? "" : "  " + r.reason);
         }
         out.flush();
         if (!out) throw SweepDirError(fmt::format("cannot write '{}'", tmp.string()), false);

@@ -56,8 +56,12 @@ std::pair<double, std::string> engineering(const std::string& unit, double top, 
         if (mwh >= 1) return {1 / 3.6e9, "MWh"};
         return {1 / 3.6e6, "kWh"};
     }
-    if (unit == "W") return top >= 1e6 ? std::pair{1e-6, std::string("MW")} : std::pair{1e-3, std::string("kW")};
-    if (unit == "W/s") return top >= 1e6 ? std::pair{1e-6, std::string("MW/s")} : std::pair{1e-3, std::string("kW/s")};
+    if (unit == "W" || unit == "W/s") {
+        const std::string per = unit == "W/s" ? "/s" : "";
+        if (top >= 1e6) return {1e-6, "MW" + per};
+        if (top >= 1e3) return {1e-3, "kW" + per};
+        return {1.0, "W" + per};
+    }
     if (unit == "kg") return top >= 1e3 ? std::pair{1e-3, std::string("t")} : std::pair{1.0, std::string("kg")};
     if (unit == "-" && !currency.empty()) {  // the grid cost, in the grid's currency
         if (top >= 1e6) return {1e-6, "M" + currency};
@@ -71,12 +75,20 @@ std::pair<double, std::string> engineering(const std::string& unit, double top, 
 struct Family {
     std::string key, label;
     unsigned char rgb[3];
+    bool fits;   // the placements it marks fit (a circle: the family closest to its limit)
 };
-// What limits a placement: the constraint families of the model, the GPU count, failures.
+// What limits a placement: the constraint families of the model (over the limit: the
+// placement does not fit, a square; closest to it in a placement that fits, a circle), the
+// GPU count, failures.
 const Family kFamilies[] = {
-    {"gpus", "GPUs (too few free)", {120, 120, 120}}, {"power", "power", {255, 127, 14}},
-    {"cooling", "cooling", {31, 119, 180}},           {"silicon", "silicon", {214, 39, 40}},
-    {"none", "no constraint", {200, 200, 200}},       {"failed", "failed", {40, 40, 40}},
+    {"gpus", "GPUs: too few free", {120, 120, 120}, false},
+    {"power", "power: over its limit", {255, 127, 14}, false},
+    {"cooling", "cooling: over its limit", {31, 119, 180}, false},
+    {"power", "power: closest to its limit", {255, 187, 120}, true},
+    {"cooling", "cooling: closest to its limit", {158, 202, 225}, true},
+    {"silicon", "silicon: closest to its limit", {214, 39, 40}, true},
+    {"none", "no constraint", {200, 200, 200}, true},
+    {"failed", "failed", {40, 40, 40}, false},
 };
 
 constexpr unsigned char kPalette[][3] = {{31, 119, 180}, {44, 160, 44}, {148, 103, 189}, {140, 86, 75},
@@ -160,14 +172,17 @@ void render_fleet(const PlotOptions& o) {
         if (chart == nullptr) throw std::runtime_error("VTK made no XY chart");
         const int kc = t.find(kpi.column);
         double top = 0;
+        bool any = false;
         if (kc >= 0)
             for (const double v : t.numbers[std::size_t(kc)])
-                if (std::isfinite(v)) top = std::max(top, std::abs(v));
+                if (std::isfinite(v)) top = std::max(top, std::abs(v)), any = true;
         const std::string unit = kc >= 0 ? t.columns[std::size_t(kc)].unit : "";
         auto [scale, shown] = engineering(unit, top, currency);
         if (kpi.column == "throughput_fraction") scale = 100, shown = "%";
         std::string title = kpi.title;
         if (k == 0) title = name + ": " + title;
+        if (!any) title += ": no figures (the sites lack its inputs)";
+        else if (top == 0) title += ": 0 at every site";
         chart->SetTitle(title);
         chart->GetTitleProperties()->SetFontSize(font + 2);
         chart->GetTitleProperties()->BoldOn();
@@ -231,7 +246,8 @@ void render_fleet(const PlotOptions& o) {
             const bool failed = t.strings[status_k][i] != "complete";
             std::string key = failed ? "failed" : t.strings[fam_k][i];
             if (key.empty()) key = "none";
-            if (key != f.key) continue;
+            const bool fits = t.numbers[fits_k][i] == 1.0;
+            if (key != f.key || (key != "failed" && key != "gpus" && fits != f.fits)) continue;
             x->InsertNextValue(index_of(sites, t.strings[site_k][i]));
             y->InsertNextValue(index_of(workloads, t.strings[wl_k][i]));
             ++count;
@@ -245,7 +261,7 @@ void render_fleet(const PlotOptions& o) {
         if (points == nullptr) throw std::runtime_error("VTK made no point plot");
         points->SetInputData(table, 0, 1);
         points->SetColor(f.rgb[0], f.rgb[1], f.rgb[2], 255);
-        points->SetMarkerStyle(vtkPlotPoints::SQUARE);
+        points->SetMarkerStyle(f.fits ? vtkPlotPoints::CIRCLE : vtkPlotPoints::SQUARE);
         points->SetMarkerSize(marker);
     }
     map->SetShowLegend(true);

@@ -260,8 +260,9 @@ TEST_CASE("two sites, known by construction: the summer site lacks cooling, too 
 
 TEST_CASE("a fleet killed part-way and run again completes with every placement exactly once") {
     const fs::path d = scratch("kill");
-    // Ten placements of three days each: the kill comes while some are still to run.
-    spit(d / "many.yaml", two_sites("3 d", 8));
+    // Ten placements of 4 h each (a second or so each): the kill comes while some are
+    // still to run.
+    spit(d / "many.yaml", two_sites("4 h", 8));
     const fs::path out = d / "out";
     robust::Child child({"fleet", (d / "many.yaml").string(), "-o", out.string(), "-j", "2"}, d);
     const bool mid = child.wait_until([&] { return lines(out / "cases.jsonl") >= 2; }, 120);
