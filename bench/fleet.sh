@@ -3,7 +3,8 @@
 # three climates, one 16k-GPU, 30-day training run placed on each, lumped) on 2 threads.
 # Prints the machine, the wall and CPU time of the whole command, each placement's own wall
 # time and states, and the ranking. Target (issue 24): under 5 minutes on 2 cores. Needs a
-# Release build (./scripts/setup.sh). Usage: bench/fleet.sh [FLEET.yaml]   (DCTWIN_BIN: another binary)
+# Release build (./scripts/setup.sh). Usage: bench/fleet.sh [FLEET.yaml]   (DCTWIN_BIN: another
+# binary; FLEET_KEEP=DIR: keep the fleet's output folder there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${DCTWIN_BIN:-build/bin/dctwin}")
@@ -28,3 +29,4 @@ PY
 cat "$out/log" | sed -n '/^ranking by/,$p'
 awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN { printf "fleet: wall %.1f s, CPU %.1f s (%.2f cores busy); target: under 300 s on 2 cores\n", w, u + s, (u + s) / w }'
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${FLEET_KEEP:-}" ]; then rm -rf "$FLEET_KEEP" && cp -r "$out/run" "$FLEET_KEEP" && echo "output kept in $FLEET_KEEP"; fi

@@ -343,7 +343,7 @@ SummaryTable read_summary(const std::string& path) {
                                        "is DIR/summary.h5)",
                                        path, kFormat));
     SummaryTable t;
-    for (const char* a : {"sweep", "name", "base", "hash", "mode", "kind", "objective"})
+    for (const char* a : {"sweep", "name", "base", "hash", "mode", "kind"})
         if (H5Aexists(root.get(), a) > 0) t.attributes[a] = r.string_attribute(root.get(), a);
     auto read_strings = [&](hid_t d, std::size_t n) {
         Handle mem = r.handle(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
