@@ -132,7 +132,7 @@ bool same(const SummaryTable& a, const SummaryTable& b) {
 
 }  // namespace
 
-TEST_CASE("fleet file: cases are every workload on every site; errors are placed, unknown keys get a suggestion") {
+TEST_CASE("fleet file: cases are every workload on every site, errors are placed, unknown keys get a suggestion") {
     const Sweep f = load_fleet_text(two_sites(), "known.yaml");
     REQUIRE(f.cases.size() == 4);
     // Workloads outer, sites inner, in file order.
@@ -173,7 +173,7 @@ TEST_CASE("fleet file: cases are every workload on every site; errors are placed
           std::string::npos);
 }
 
-TEST_CASE("two sites, known by construction: the summer site lacks cooling, too many GPUs fit nowhere; ranked") {
+TEST_CASE("two sites known by construction: the summer site lacks cooling, too many GPUs fit nowhere, and the ranking says so") {
     const fs::path d = scratch("known");
     spit(d / "known.yaml", two_sites());
     const Ran r = cli("fleet " + (d / "known.yaml").string() + " -o " + (d / "j1").string(), d);
@@ -237,6 +237,19 @@ TEST_CASE("two sites, known by construction: the summer site lacks cooling, too 
     CHECK(fs::exists(d / "j1" / "ranking.csv"));
     CHECK(r.out.find("ranking by energy") != std::string::npos);
     CHECK_THROWS_AS(rank_fleet(t, "speed"), std::invalid_argument);
+
+    // The picture: a PNG of the size asked; a file that is not a fleet's summary is refused.
+    const Ran drawn = cli("plot " + (d / "j1").string() + " --fleet -o " + (d / "fleet.png").string() +
+                              " --width 900 --height 800",
+                          d);
+    INFO(drawn.err);
+    REQUIRE(drawn.status == 0);
+    const std::string png = slurp(d / "fleet.png");
+    REQUIRE(png.size() > 10000);
+    CHECK(png.substr(1, 3) == "PNG");
+    const Ran foreign = cli("plot " + (d / "known.yaml").string() + " --fleet -o " + (d / "x.png").string(), d);
+    CHECK(foreign.status == 2);
+    CHECK(!fs::exists(d / "x.png"));
 
     // Two threads and two MPI ranks: the same summary.
     const Ran two = cli("fleet " + (d / "known.yaml").string() + " -o " + (d / "j2").string() + " -j 2", d);
