@@ -424,6 +424,11 @@ Sweep load_fleet_text(std::string_view text, const std::string& label, std::stri
         const std::string here = "workloads." + name;
         const std::vector<std::string> allowed = {"gpus",  "gpu_type", "duration",  "kind",       "training",
                                                   "inference", "activity", "trace", "smoothing", "power_limit"};
+        // The name becomes a job's name in the site (and a key path): plain characters only.
+        if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                                std::string::npos)
+            src.fail(node, here, fmt::format("a workload's name is letters, digits, '-' and '_' (it names the job in the "
+                                             "site), found \"{}\"", name));
         const auto es = entries(src, node, here, allowed);
         Workload w;
         w.name = name;

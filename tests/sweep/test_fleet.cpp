@@ -169,6 +169,9 @@ TEST_CASE("fleet file: cases are every workload on every site, errors are placed
     std::string no_type = two_sites();
     no_type.replace(no_type.find("    gpu_type: h100-sxm\n"), 23, "");
     CHECK(error_of(no_type).find("missing required key \"gpu_type\"") != std::string::npos);
+    std::string dotted = two_sites();
+    dotted.replace(dotted.find("  big:"), 6, "  big.one:");
+    CHECK(error_of(dotted).find("workloads.big.one: a workload's name is letters, digits") != std::string::npos);
     CHECK(error_of("dctwin_fleet: 2\nsites: {}\nworkloads: {}\n").find("format 2, this dctwin reads format 1") !=
           std::string::npos);
 }
