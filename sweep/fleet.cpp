@@ -701,6 +701,8 @@ std::string write_ranking(const SummaryTable& t, const std::vector<RankedPlaceme
             if (unit == "J") return fmt::format("{:.4g} MWh", v / 3.6e9);
             if (unit == "kg") return v >= 1e3 ? fmt::format("{:.4g} t", v / 1e3) : fmt::format("{:.4g} kg", v);
             if (col == "throughput_fraction") return fmt::format("{:.4g} %", 100 * v);
+            if (col == "grid_cost" && std::abs(v) >= 1e6) return fmt::format("{:.4g} M{}", v / 1e6, unit);
+            if (col == "grid_cost" && std::abs(v) >= 1e3) return fmt::format("{:.4g} k{}", v / 1e3, unit);
             return fmt::format("{:.4g} {}", v, unit);
         };
         for (const auto& r : ranking) {
