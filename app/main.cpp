@@ -34,6 +34,7 @@
 #include "viz/paraview_state.hpp"
 #include "viz/xdmf.hpp"
 #include "app/sweep_cli.hpp"
+#include "app/fleet_cli.hpp"
 
 namespace {
 
@@ -114,6 +115,8 @@ struct ViewCommands {
         plot->add_option("--height", p.height, "[pixels]")->check(CLI::Range(64, 8192));
         plot->add_option("--map", p.map, "of a sweep summary (DIR/summary.h5): the binding family over two swept "
                                          "parameters X,Y")->delimiter(',')->expected(2);
+        plot->add_flag("--fleet", p.fleet, "of a fleet's output folder (dctwin fleet -o DIR): a bar chart per KPI "
+                                           "across the sites and the map of what limits each placement");
         xdmf = app.add_subcommand("xdmf", "write the ParaView sidecar (XDMF, OUT.xmf) of a results file");
         xdmf->add_option("RESULTS", results, "results file (HDF5)")->required();
         xdmf->add_option("-o,--output", sidecar, "sidecar; default: RESULTS with .xmf");
@@ -191,6 +194,7 @@ int dctwin_main(int argc, char** argv) {
     ViewCommands views(app);  // not const: parsing writes its members
     ConstraintCommands limits(app);
     dctwin::app::SweepCommand sweep(app);
+    dctwin::app::FleetCommand fleet(app);
     dctwin::app::ExportCommand export_csv(app);
     dctwin::app::CompareCommand compare(app);
     dctwin::app::CalibrateCommand calibrate(app);
@@ -213,6 +217,7 @@ int dctwin_main(int argc, char** argv) {
     if (const int status = views.run(); status >= 0) return status;
     if (const int status = limits.run(); status >= 0) return status;
     if (const int status = sweep.run(); status >= 0) return status;
+    if (const int status = fleet.run(); status >= 0) return status;
     if (const int status = export_csv.run(); status >= 0) return status;
     if (const int status = compare.run(); status >= 0) return status;
     if (const int status = calibrate.run(); status >= 0) return status;

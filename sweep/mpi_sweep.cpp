@@ -59,7 +59,7 @@ struct MpiSession {
     int rank = 0, size = 1;
 };
 
-int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
+int run(const MpiSession& mpi, const std::function<Sweep()>& load, const SweepOptions& o) {
     const bool root = mpi.rank == 0;
 
     // Every rank reads the sweep (the base site and weather files are needed where the
@@ -67,8 +67,7 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
     Sweep sweep;
     std::string error;
     try {
-        sweep = load_sweep(path);
-        apply_set_files(sweep, o.set_files);
+        sweep = load();
     } catch (const InputError& e) {
         error = e.what();
     } catch (const std::exception& e) {  // out of memory: every rank still takes part below
@@ -113,7 +112,7 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
     if (status != kSweepDone) return status;
     const std::size_t n = todo.size();  // rank 0 only
     if (root && n < sweep.cases.size() && n > 0)
-        std::cerr << fmt::format("sweep {}: {} of {} cases already done; running the other {} on {} ranks\n", sweep.name,
+        std::cerr << fmt::format("{} {}: {} of {} cases already done; running the other {} on {} ranks\n", sweep.kind, sweep.name,
                                  sweep.cases.size() - n, sweep.cases.size(), n, mpi.size);
 
     // Cases are handed out as the ranks ask for them (case costs differ: a steady solve
@@ -208,9 +207,9 @@ int run(const MpiSession& mpi, const std::string& path, const SweepOptions& o) {
         interrupted = interrupted || g_stop_requested.load();
         if (status == kSweepDone && interrupted) {
             const auto now = read_journal(o.dir, sweep.cases.size());
-            std::cerr << fmt::format("sweep {}: interrupted; {} of {} cases done (kept in {}/cases.jsonl); run the same "
+            std::cerr << fmt::format("{} {}: interrupted; {} of {} cases done (kept in {}/cases.jsonl); run the same "
                                      "command again to finish\n",
-                                     sweep.name, now.size(), sweep.cases.size(), o.dir);
+                                     sweep.kind, sweep.name, now.size(), sweep.cases.size(), o.dir);
             status = kSweepInterrupted;
         }
         journal.reset();
@@ -265,12 +264,22 @@ bool launched_by_mpi() {
 }
 
 int run_sweep_mpi(const std::string& sweep_file, const SweepOptions& options) {
+    return run_sweep_mpi(
+        [&] {
+            Sweep s = load_sweep(sweep_file);
+            apply_set_files(s, options.set_files);
+            return s;
+        },
+        options);
+}
+
+int run_sweep_mpi(const std::function<Sweep()>& load, const SweepOptions& options) {
     const MpiSession mpi;
     SweepOptions o = options;
     o.progress = o.progress && mpi.rank == 0;
     // An exception on one rank must not leave the others waiting for it: it ends the job.
     try {
-        return run(mpi, sweep_file, o);
+        return run(mpi, load, o);
     } catch (const std::exception& e) {
         std::cerr << fmt::format("dctwin: error: rank {}: {}\n", mpi.rank, e.what());
     } catch (...) {

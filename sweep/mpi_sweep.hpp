@@ -8,6 +8,7 @@
 //
 // Built into its own library (dctwin_sweep_mpi), linked by the command line only.
 
+#include <functional>
 #include <string>
 
 #include "sweep/runner.hpp"
@@ -21,5 +22,8 @@ bool launched_by_mpi();
 /// Initialises MPI, runs the sweep file's cases across the ranks, finalises MPI. Every rank
 /// returns the same exit status (kSweep*). Only rank 0 prints, but for errors of its own.
 int run_sweep_mpi(const std::string& sweep_file, const SweepOptions& options);
+/// As above, with the cases from `load` (a fleet: sweep/fleet.hpp), called on every rank;
+/// it throws InputError for bad input.
+int run_sweep_mpi(const std::function<Sweep()>& load, const SweepOptions& options);
 
 }  // namespace dctwin::sweep

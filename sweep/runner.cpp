@@ -39,9 +39,8 @@ CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& re
     for (std::size_t k = 0; k < sweep.parameters.size(); ++k) values[sweep.parameters[k].name] = sweep.cases[index].values[k];
     r["values"] = values;
     try {
-        SiteSpec spec = load_site_text(sweep.base_text, sweep.base_path, sweep.overrides(index));
+        SiteSpec spec = load_site_text(sweep.site_text(index), sweep.site_path(index), sweep.overrides(index));
         if (threads > 0) spec.simulation.threads = threads;
-        SiteModel model(spec);
         RunOptions opt;
         opt.output = results_file;
         opt.force = true;  // a file left by a killed attempt at this case
@@ -49,14 +48,24 @@ CaseRecord run_case(const Sweep& sweep, std::size_t index, const std::string& re
         opt.steady_at = sweep.at_s;
         opt.duration = sweep.duration_s;
         opt.cold_start = sweep.cold_start;
-        const RunSummary sum = run_site(model, opt);
-        r["status"] = sum.status;
-        r["results"] = result_values(sum.to_json());
+        nlohmann::json extra = nlohmann::json::object();
+        if (sweep.hooks && sweep.hooks->before && !sweep.hooks->before(index, spec, opt, extra)) {
+            r["status"] = "complete";
+            r["results"] = extra;
+        } else {
+            SiteModel model(spec);
+            const RunSummary sum = run_site(model, opt);
+            const nlohmann::json js = sum.to_json();
+            r["status"] = sum.status;
+            r["results"] = result_values(js);
+            if (sweep.hooks && sweep.hooks->after) sweep.hooks->after(index, js, extra);
+            for (auto& [k, v] : extra.items()) r["results"][k] = v;
+        }
     } catch (const InputError& e) {
         // The case's overrides are numbered after the fixed ones: name the parameter.
         std::string what = e.what();
         const std::size_t fixed = sweep.fixed.size();
-        if (e.loc.file == "--set" && std::size_t(e.loc.line) > fixed &&
+        if (e.loc.file == "--set" && sweep.case_sets.empty() && std::size_t(e.loc.line) > fixed &&
             std::size_t(e.loc.line) <= fixed + sweep.parameters.size()) {
             const Parameter& p = sweep.parameters[std::size_t(e.loc.line) - fixed - 1];
             what = fmt::format("parameter {} = {}: {}", p.name, sweep.cases[index].values[std::size_t(e.loc.line) - fixed - 1],
@@ -225,7 +234,7 @@ int finish_sweep(const Sweep& sweep, const std::string& dir, double wall_s, std:
         write_summary(t, dir);
         std::string rate;
         if (ran_now > 0 && wall_s > 0) rate = fmt::format(" ({} run in {:.1f} s: {:.2f} cases/s)", ran_now, wall_s, double(ran_now) / wall_s);
-        fmt::print("sweep {}: {} cases, {} failed{}; summary in {}/summary.csv and {}/summary.h5\n", sweep.name, t.rows,
+        fmt::print("{} {}: {} cases, {} failed{}; summary in {}/summary.csv and {}/summary.h5\n", sweep.kind, sweep.name, t.rows,
                    t.failed, rate, dir, dir);
         return kSweepDone;
     } catch (const SweepDirError& e) {
@@ -249,7 +258,7 @@ int run_sweep_threads(const Sweep& sweep, const SweepOptions& o) {
     std::size_t failed_before = 0;
     for (const auto& [i, r] : records) failed_before += r.value("status", std::string()) != "complete";
     if (!todo.empty() && todo.size() < sweep.cases.size())
-        fmt::print(stderr, "sweep {}: {} of {} cases already done; running the other {}\n", sweep.name,
+        fmt::print(stderr, "{} {}: {} of {} cases already done; running the other {}\n", sweep.kind, sweep.name,
                    sweep.cases.size() - todo.size(), sweep.cases.size(), todo.size());
     const double t0 = now_s();
     std::size_t ran = 0, reported = 0;
@@ -282,9 +291,9 @@ int run_sweep_threads(const Sweep& sweep, const SweepOptions& o) {
     }
     if (g_stop_requested.load()) {
         const auto now = read_journal(o.dir, sweep.cases.size());
-        fmt::print(stderr, "sweep {}: interrupted; {} of {} cases done (kept in {}/cases.jsonl); run the same command "
+        fmt::print(stderr, "{} {}: interrupted; {} of {} cases done (kept in {}/cases.jsonl); run the same command "
                            "again to finish\n",
-                   sweep.name, now.size(), sweep.cases.size(), o.dir);
+                   sweep.kind, sweep.name, now.size(), sweep.cases.size(), o.dir);
         return kSweepInterrupted;
     }
     return finish_sweep(sweep, o.dir, now_s() - t0, ran);

@@ -215,6 +215,7 @@ SummaryTable make_table(const Sweep& sweep, const std::map<std::size_t, CaseReco
         t.columns.push_back(c);
     }
     for (const auto& c : result_columns()) t.columns.push_back(c);
+    for (const auto& c : sweep.extra_columns) t.columns.push_back({c.name, c.unit, c.description, c.text, ""});
     t.numbers.resize(t.columns.size());
     t.strings.resize(t.columns.size());
     for (std::size_t k = 0; k < t.columns.size(); ++k) {
@@ -247,6 +248,7 @@ SummaryTable make_table(const Sweep& sweep, const std::map<std::size_t, CaseReco
     t.attributes["base"] = sweep.base_path;
     t.attributes["hash"] = sweep.hash;
     t.attributes["mode"] = sweep.steady ? "steady" : "transient";
+    if (sweep.kind != "sweep") t.attributes["kind"] = sweep.kind;
     return t;
 }
 
@@ -341,7 +343,7 @@ SummaryTable read_summary(const std::string& path) {
                                        "is DIR/summary.h5)",
                                        path, kFormat));
     SummaryTable t;
-    for (const char* a : {"sweep", "name", "base", "hash", "mode"})
+    for (const char* a : {"sweep", "name", "base", "hash", "mode", "kind"})
         if (H5Aexists(root.get(), a) > 0) t.attributes[a] = r.string_attribute(root.get(), a);
     auto read_strings = [&](hid_t d, std::size_t n) {
         Handle mem = r.handle(H5Tcopy(H5T_C_S1), H5Tclose, "string type");

@@ -463,6 +463,10 @@ std::vector<double> latin_hypercube(std::size_t samples, std::size_t dims, std::
 
 std::vector<std::string> Sweep::overrides(std::size_t i) const {
     std::vector<std::string> sets = fixed;
+    if (!case_sets.empty()) {
+        sets.insert(sets.end(), case_sets.at(i).begin(), case_sets.at(i).end());
+        return sets;
+    }
     for (std::size_t k = 0; k < parameters.size(); ++k) sets.push_back(parameters[k].key + "=" + cases.at(i).values[k]);
     return sets;
 }

@@ -5,9 +5,18 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dctwin {
+struct SiteSpec;
+struct RunOptions;
+}  // namespace dctwin
 
 namespace dctwin::sweep {
 
@@ -39,6 +48,31 @@ struct Case {
     std::vector<double> numbers;  ///< NaN for text values
 };
 
+/// A result column a kind of sweep adds to every case (a fleet's fit and placement figures),
+/// read from the `results` object of the case's record by name.
+struct ExtraColumn {
+    std::string name, unit, description;
+    bool text = false;
+};
+
+/// What a kind of sweep does around each case's run (a fleet places its workload on the
+/// site). Both are called on the worker thread running the case.
+struct CaseHooks {
+    /// After the site is loaded with the case's overrides, before the model is built: may
+    /// change the site and the run, and fills `results` (extra columns). Returns false to
+    /// skip the run (the case is complete with what `results` holds). Throws InputError or
+    /// std::exception for a failed case.
+    std::function<bool(std::size_t index, SiteSpec& site, RunOptions& run, nlohmann::json& results)> before;
+    /// After the run: adds figures from the run's JSON summary to `results`.
+    std::function<void(std::size_t index, const nlohmann::json& run_summary, nlohmann::json& results)> after;
+};
+
+/// A site a case runs on (fleets: one per site; sweeps: the base only).
+struct CaseSite {
+    std::string path;  ///< resolved
+    std::string text;  ///< read once
+};
+
 struct Sweep {
     std::string file;        ///< the sweep file as given
     std::string name;        ///< `name:`, default: the file's stem
@@ -54,8 +88,20 @@ struct Sweep {
     std::vector<Case> cases;          ///< in case-index order
     std::string hash;                 ///< 16 hex digits over everything that decides the results
 
-    /// The --set overrides of case `i`: the fixed ones, then one per parameter.
+    // Fleets (sweep/fleet.hpp) reuse the machinery: each case may run on a site of its own,
+    // with overrides of its own instead of the parameters' key paths, and hooks.
+    std::vector<CaseSite> sites;             ///< empty: every case runs on the base site
+    std::vector<std::size_t> case_site;      ///< per case: index into `sites`
+    std::vector<std::vector<std::string>> case_sets;  ///< per case: overrides after `fixed` (replace the parameters')
+    std::shared_ptr<const CaseHooks> hooks;  ///< null: a plain sweep
+    std::vector<ExtraColumn> extra_columns;  ///< summary columns after the result columns
+    std::string kind = "sweep";              ///< "sweep" or "fleet": the summary's `kind` attribute
+
+    /// The --set overrides of case `i`: the fixed ones, then one per parameter (or the case's own).
     std::vector<std::string> overrides(std::size_t i) const;
+    /// The site file case `i` runs on (path, text).
+    const std::string& site_path(std::size_t i) const { return sites.empty() ? base_path : sites[case_site.at(i)].path; }
+    const std::string& site_text(std::size_t i) const { return sites.empty() ? base_text : sites[case_site.at(i)].text; }
 };
 
 /// Reads and validates a sweep file and its base site's text, and generates the cases.

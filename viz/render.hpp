@@ -32,6 +32,9 @@ struct PlotOptions {
     /// Of a sweep summary (DIR/summary.h5) instead: two swept parameters X, Y (by name or
     /// column); each case is drawn at its (X, Y), coloured by its binding family.
     std::vector<std::string> map;
+    /// Of a fleet (`dctwin fleet -o DIR`: DIR or DIR/summary.h5) instead: a bar chart per
+    /// KPI across the sites, grouped by workload, and the map of what limits each placement.
+    bool fleet = false;
     int width = 1200, height = 1000;  ///< [pixels]
 };
 
@@ -44,6 +47,9 @@ void render_plot(const PlotOptions& options);
 /// The constraint map of a sweep: the binding family of every case over two swept
 /// parameters. Throws ViewError for a file that is not a summary or unknown parameters.
 void render_map(const PlotOptions& options);
+/// The comparison of a fleet's placements (PlotOptions::fleet). Throws ViewError for a file
+/// that is not a fleet's summary.
+void render_fleet(const PlotOptions& options);
 
 /// One chart of `dctwin compare --plot`: a measured series (points) and the simulated one
 /// at the same times (a line), both in `unit`.

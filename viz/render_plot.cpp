@@ -281,6 +281,7 @@ constexpr unsigned char kPalette[][3] = {{31, 119, 180}, {214, 39, 40},  {44, 16
 }  // namespace
 
 void render_plot(const PlotOptions& o) {
+    if (o.fleet) return render_fleet(o);
     if (!o.map.empty()) return render_map(o);
     const Series s(o.input);
     std::vector<Panel> panels;

@@ -7,6 +7,11 @@
                                             weather systems
     sites/weather/hot-week-synthetic.epw    7 days in July (2021-07-10 .. 07-16) of a hot,
                                             dry spell: afternoons at 35-40 degC
+    sites/weather/july-{phoenix,dublin,lulea}-synthetic.epw
+                                            July (31 days) of a hot-dry, a temperate and a
+                                            cold climate, for the example fleet
+                                            (sites/fleets/): each shaped on the city's July
+                                            normals and ASHRAE design conditions (JULY_CLIMATES)
     tests/robustness/data/weather/*.epw     one-day files with one deliberate fault each
 
 None of these are measurements. The data are generated from smooth seasonal and daily
@@ -216,6 +221,63 @@ def hot_week():
     return lines + hot_days(191, 7)
 
 
+# July climates of the example fleet. The synthetic month is shaped on, per city: the July
+# mean daily maximum and minimum dry bulb of the 1991-2020 climate normals (NOAA NCEI for
+# Phoenix Sky Harbor, Met Eireann for Dublin Airport, SMHI for Lulea-Kallax), and the ASHRAE
+# Handbook - Fundamentals (2021) climatic design conditions of the station: the 0.4 %
+# cooling dry bulb (the hottest hour of the month is scaled to reach it) and its mean
+# coincident wet bulb (which sets the dew point of the hottest afternoon). The figures are
+# rounded and were entered by hand: check them against the tables before relying on them.
+JULY_CLIMATES = [
+    # name, station, lat, lon, tz, elevation [m], mean max, mean min, 0.4 % DB, MCWB [degC], seed
+    ("phoenix", "Phoenix Sky Harbor AZ USA", 33.43, -112.02, -7.0, 337.0, 41.4, 29.4, 43.6, 21.1, 71),
+    ("dublin", "Dublin Airport IE", 53.43, -6.24, 0.0, 71.0, 19.5, 11.5, 22.8, 16.5, 72),
+    ("lulea", "Lulea-Kallax SE", 65.54, 22.12, 1.0, 17.0, 20.9, 11.3, 25.9, 17.7, 73),
+]
+
+
+def july(climate):
+    """31 days of July (2021-07-01 .. 07-31) shaped on a city's normals and design day."""
+    key, station, lat, lon, tz, elev, tmax, tmin, design_db, mcwb, seed = climate
+    site = {"name": "Synthetic July %s (dctwin)" % station.split()[0], "lat": lat, "lon": lon, "tz": tz,
+            "elevation": elev}
+    rng = random.Random(20210700 + seed)
+    synoptic = Noise(rng, 1.6, 72.0)    # K: passing weather systems
+    moisture = Noise(rng, 1.0, 36.0)    # K
+    pressure = Noise(rng, 400.0, 48.0)  # Pa
+    cloudy = Noise(rng, 1.0, 18.0)
+    gust = Noise(rng, 1.0, 8.0)
+    p_mean = 101325 * (1 - 2.25577e-5 * elev) ** 5.2559
+    days = dates(182, 31)
+    # Daily maxima: the mean maximum plus the weather systems (centred), then stretched
+    # so that the hottest day reaches the 0.4 % design dry bulb.
+    anomaly = [synoptic.step() for _ in days]
+    mean_anomaly = sum(anomaly) / len(anomaly)
+    anomaly = [a - mean_anomaly for a in anomaly]  # the month keeps its mean maximum
+    top = max(anomaly)
+    stretch = (design_db - tmax) / top if top > 0 else 1.0
+    maxima = [tmax + a * max(stretch, 0.0) for a in anomaly]
+    daily_range = tmax - tmin
+    # Dew point of the design afternoon from its coincident wet bulb (psychrometric
+    # equation, ASHRAE Fundamentals ch. 1 eq. 35, with the vapour pressure at saturation).
+    p_kpa = p_mean / 1000
+    pv = pws(mcwb) - 0.000662 * p_kpa * 1000 * (design_db - mcwb)
+    td_design = max(-30.0, min(mcwb, 243.04 * math.log(max(pv, 1.0) / 610.94) / (17.625 - math.log(max(pv, 1.0) / 610.94))))
+    lines = header(site, "July shaped on %s: mean daily max %.1f degC and min %.1f degC (1991-2020 normals); "
+                   "hottest hour at the ASHRAE 0.4 %% cooling dry bulb %.1f degC with mean coincident wet bulb "
+                   "%.1f degC; see JULY_CLIMATES in make_epw.py" % (station, tmax, tmin, design_db, mcwb),
+                   "Thursday", " 7/ 1", " 7/31")
+    for i, (month, day, doy) in enumerate(days):
+        c = min(10.0, max(0.0, 4 + 2.5 * cloudy.step()))
+        for hour in range(1, 25):
+            t = maxima[i] - daily_range * DAILY_FRACTION[hour - 1]
+            td = min(t - 0.5, td_design + moisture.step())
+            p = p_mean + pressure.step()
+            wind = max(0.0, 3.0 + 1.5 * (1 - DAILY_FRACTION[hour - 1]) + gust.step())
+            lines.append(row((month, day, doy), hour, t, td, p, round(c), wind, 220, site))
+    return key, lines
+
+
 def one_day():
     """A valid one-day file, the base of the broken ones (lines 9..32 hold hours 1..24)."""
     lines = header(HOT_SITE, "One day of the hot spell: the base of dctwin's deliberately broken test files",
@@ -315,6 +377,9 @@ def main():
     root = ap.parse_args().root
     write(os.path.join(root, "sites/weather/temperate-synthetic.epw"), temperate_year())
     write(os.path.join(root, "sites/weather/hot-week-synthetic.epw"), hot_week())
+    for climate in JULY_CLIMATES:
+        key, lines = july(climate)
+        write(os.path.join(root, "sites/weather/july-%s-synthetic.epw" % key), lines)
     for name, (lines, line, col, what) in sorted(broken_files().items()):
         write(os.path.join(root, "tests/robustness/data/weather", name + ".epw"), lines)
         print("tests/robustness/data/weather/%s.epw  %d:%d  %s" % (name, line, col, what))
