@@ -19,6 +19,7 @@
 #include "models/headroom.hpp"
 #include "models/simulation.hpp"
 #include "sweep/journal.hpp"
+#include "sweep/yaml_source.hpp"
 
 namespace dctwin::sweep {
 
@@ -26,102 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kind_of(const YAML::Node& n) {
-    switch (n.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return "a single value";
-        case YAML::NodeType::Null: return "nothing (null)";
-        default: return "nothing";
-    }
-}
-
-// The fleet file's lines, for errors with an excerpt.
-class Source {
-public:
-    Source(std::string label, std::string_view text) : label_(std::move(label)) {
-        std::size_t start = 0;
-        while (start <= text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string_view::npos) end = text.size();
-            std::string_view l = text.substr(start, end - start);
-            if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-            lines_.emplace_back(l);
-            start = end + 1;
-        }
-    }
-    [[noreturn]] void fail(int line, int col, const std::string& key, const std::string& detail) const {
-        const std::string excerpt = line >= 1 && line <= int(lines_.size()) ? lines_[std::size_t(line - 1)] : std::string();
-        throw InputError({label_, line, col}, key, detail, excerpt);
-    }
-    [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& detail) const {
-        const YAML::Mark m = at.Mark();
-        fail(m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, key, detail);
-    }
-
-private:
-    std::string label_;
-    std::vector<std::string> lines_;
-};
-
-std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
-
-// Levenshtein distance, for "did you mean".
-std::size_t distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> d(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t prev = d[0];
-        d[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t cur = d[j];
-            d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            prev = cur;
-        }
-    }
-    return d[b.size()];
-}
-
-std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
-    std::string best;
-    std::size_t bd = std::max<std::size_t>(2, key.size() / 3) + 1;
-    for (const auto& a : allowed)
-        if (const std::size_t d = distance(key, a); d < bd) bd = d, best = a;
-    return best.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", best);
-}
-
-using Entries = std::vector<std::pair<std::string, YAML::Node>>;
-
-// The entries of a map in file order, refusing duplicate and unknown keys.
-Entries entries(const Source& src, const YAML::Node& map, const std::string& path, const std::vector<std::string>& allowed) {
-    if (!map.IsMap()) src.fail(map, path, fmt::format("expected a map, found {}", kind_of(map)));
-    Entries out;
-    for (const auto& kv : map) {
-        if (!kv.first.IsScalar()) src.fail(kv.first, path, "expected a name as the key");
-        const std::string key = kv.first.Scalar();
-        for (const auto& e : out)
-            if (e.first == key) src.fail(kv.first, join(path, key), fmt::format("duplicate key \"{}\"", key));
-        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            std::string list;
-            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-            src.fail(kv.first, join(path, key),
-                     fmt::format("unknown key \"{}\"{}; expected one of: {}", key, did_you_mean(key, allowed), list));
-        }
-        out.emplace_back(key, kv.second);
-    }
-    return out;
-}
-
-const YAML::Node* find(const Entries& es, const std::string& key) {
-    for (const auto& e : es)
-        if (e.first == key) return &e.second;
-    return nullptr;
-}
-
-std::string scalar(const Source& src, const YAML::Node& n, const std::string& path, const char* expected) {
-    if (!n.IsScalar()) src.fail(n, path, fmt::format("expected {}, found {}", expected, kind_of(n)));
-    return n.Scalar();
-}
+using namespace yaml;
 
 // A collection as YAML flow text (what --set takes); a scalar as its text.
 std::string flow(const YAML::Node& n) {
@@ -131,14 +37,6 @@ std::string flow(const YAML::Node& n) {
     out.SetSeqFormat(YAML::Flow);
     out << n;
     return out.c_str();
-}
-
-std::string read_text(const std::string& path, const char* what, long limit) {
-    try {
-        return read_input_file(path, std::size_t(limit), what);
-    } catch (const FileReadError& e) {
-        throw InputError({path, 0, 0}, "", e.what(), "");
-    }
 }
 
 // A path written in the fleet file, as the site file takes it (relative to the site's folder).

@@ -22,6 +22,7 @@
 #include "input/site_loader.hpp"
 #include "input/units.hpp"
 #include "sweep/summary.hpp"
+#include "sweep/yaml_source.hpp"
 
 namespace dctwin::sweep {
 
@@ -29,79 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kind_of(const YAML::Node& n) {
-    switch (n.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return "a single value";
-        case YAML::NodeType::Null: return "nothing (null)";
-        default: return "nothing";
-    }
-}
-
-// Where the file is and its lines, for errors with an excerpt.
-class Source {
-public:
-    Source(std::string label, std::string_view text) : label_(std::move(label)) {
-        std::size_t start = 0;
-        while (start <= text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string_view::npos) end = text.size();
-            std::string_view l = text.substr(start, end - start);
-            if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-            lines_.emplace_back(l);
-            start = end + 1;
-        }
-    }
-    [[noreturn]] void fail(int line, int col, const std::string& key, const std::string& detail) const {
-        const std::string excerpt =
-            line >= 1 && line <= int(lines_.size()) ? lines_[std::size_t(line - 1)] : std::string();
-        throw InputError({label_, line, col}, key, detail, excerpt);
-    }
-    [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& detail) const {
-        const YAML::Mark m = at.Mark();
-        fail(m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, key, detail);
-    }
-    const std::string& label() const { return label_; }
-
-private:
-    std::string label_;
-    std::vector<std::string> lines_;
-};
-
-std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
-
-// The entries of a map in file order, refusing duplicate and unknown keys.
-std::vector<std::pair<std::string, YAML::Node>> entries(const Source& src, const YAML::Node& map,
-                                                         const std::string& path,
-                                                         const std::vector<std::string>& allowed) {
-    if (!map.IsMap()) src.fail(map, path, fmt::format("expected a map, found {}", kind_of(map)));
-    std::vector<std::pair<std::string, YAML::Node>> out;
-    for (const auto& kv : map) {
-        if (!kv.first.IsScalar()) src.fail(kv.first, path, "expected a name as the key");
-        const std::string key = kv.first.Scalar();
-        for (const auto& [k, v] : out)
-            if (k == key) src.fail(kv.first, join(path, key), fmt::format("duplicate key \"{}\"", key));
-        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            std::string list;
-            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-            src.fail(kv.first, join(path, key), fmt::format("unknown key \"{}\"; expected one of: {}", key, list));
-        }
-        out.emplace_back(key, kv.second);
-    }
-    return out;
-}
-
-const YAML::Node* find(const std::vector<std::pair<std::string, YAML::Node>>& es, const std::string& key) {
-    for (const auto& [k, v] : es)
-        if (k == key) return &v;
-    return nullptr;
-}
-
-std::string scalar(const Source& src, const YAML::Node& n, const std::string& path, const char* expected) {
-    if (!n.IsScalar()) src.fail(n, path, fmt::format("expected {}, found {}", expected, kind_of(n)));
-    return n.Scalar();
-}
+using namespace yaml;
 
 long long whole(const Source& src, const YAML::Node& n, const std::string& path, long long lo, long long hi) {
     const std::string t = scalar(src, n, path, "a whole number");
@@ -404,14 +333,6 @@ void check_against_base(const Source& src, const Sweep& s, const YAML::Node& set
     }
 }
 
-std::string read_file(const std::string& path, const char* what, long limit) {
-    try {
-        return read_input_file(path, std::size_t(limit), what);
-    } catch (const FileReadError& e) {
-        throw InputError({path, 0, 0}, "", e.what(), "");
-    }
-}
-
 }  // namespace
 
 bool split_number(std::string_view t, double& number, std::string& unit) {
@@ -506,7 +427,7 @@ Sweep load_sweep_text(std::string_view text, const std::string& label) {
     if (bp.is_relative()) bp = fs::path(label).parent_path() / bp;
     s.base_path = bp.lexically_normal().string();
     try {
-        s.base_text = read_file(s.base_path, "a site file", kMaxSiteBytes);
+        s.base_text = read_text(s.base_path, "a site file", kMaxSiteBytes);
     } catch (const InputError& e) {
         src.fail(base, "base", e.detail + fmt::format(" (\"{}\")", s.base_path));
     }
@@ -631,7 +552,7 @@ Sweep load_sweep_text(std::string_view text, const std::string& label) {
 }
 
 Sweep load_sweep(const std::string& path) {
-    return load_sweep_text(read_file(path, "a sweep file", kMaxSweepBytes), path);
+    return load_sweep_text(read_text(path, "a sweep file", kMaxSweepBytes), path);
 }
 
 void apply_set_files(Sweep& sweep, const std::vector<std::string>& files) {
