@@ -187,16 +187,7 @@ Sweep load_fleet(const std::string& path, std::string* objective) {
 Sweep load_fleet_text(std::string_view text, const std::string& label, std::string* objective) {
     const Source src(label, text);
     const std::string kStart = "a fleet file starts with `dctwin_fleet: 1` (see sites/fleets/README.md)";
-    if (text.find('\0') != std::string_view::npos)
-        src.fail(0, 0, "", "this is not a text file (it contains a NUL byte); a fleet file is YAML text");
-    YAML::Node doc;
-    try {
-        doc = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-        src.fail(e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1, "",
-                 "YAML syntax error: " + e.msg);
-    }
-    if (!doc.IsMap()) src.fail(doc, "", fmt::format("expected a map of fleet settings, found {}; {}", kind_of(doc), kStart));
+    const YAML::Node doc = load_map(src, text, "fleet", kStart);
     const auto top = entries(src, doc, "", {"dctwin_fleet", "name", "objective", "keep", "set", "sites", "workloads"});
     const YAML::Node* version = find(top, "dctwin_fleet");
     if (!version) src.fail(doc, "", "missing required key \"dctwin_fleet\" (the format version); " + kStart);

@@ -395,16 +395,7 @@ std::vector<std::string> Sweep::overrides(std::size_t i) const {
 Sweep load_sweep_text(std::string_view text, const std::string& label) {
     const Source src(label, text);
     const std::string kStart = "a sweep file starts with `dctwin_sweep: 1` (see sites/sweeps/README.md)";
-    if (text.find('\0') != std::string_view::npos)
-        src.fail(0, 0, "", "this is not a text file (it contains a NUL byte); a sweep file is YAML text");
-    YAML::Node doc;
-    try {
-        doc = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-        src.fail(e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1, "",
-                 "YAML syntax error: " + e.msg);
-    }
-    if (!doc.IsMap()) src.fail(doc, "", fmt::format("expected a map of sweep settings, found {}; {}", kind_of(doc), kStart));
+    const YAML::Node doc = load_map(src, text, "sweep", kStart);
     const auto top = entries(src, doc, "",
                              {"dctwin_sweep", "name", "base", "run", "keep", "set", "parameters", "design"});
     const YAML::Node* version = find(top, "dctwin_sweep");

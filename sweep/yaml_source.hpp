@@ -89,6 +89,23 @@ inline Entries entries(const Source& src, const YAML::Node& map, const std::stri
     return out;
 }
 
+/// The document of a `what` file ("fleet", "sweep") as a map: a NUL byte, a YAML syntax
+/// error or another kind of document is a located error, the last with `start` (how such a
+/// file starts).
+inline YAML::Node load_map(const Source& src, std::string_view text, const char* what, const std::string& start) {
+    if (text.find('\0') != std::string_view::npos)
+        src.fail(0, 0, "", fmt::format("this is not a text file (it contains a NUL byte); a {} file is YAML text", what));
+    YAML::Node doc;
+    try {
+        doc = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        src.fail(e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1, "",
+                 "YAML syntax error: " + e.msg);
+    }
+    if (!doc.IsMap()) src.fail(doc, "", fmt::format("expected a map of {} settings, found {}; {}", what, kind_of(doc), start));
+    return doc;
+}
+
 inline const YAML::Node* find(const Entries& es, const std::string& key) {
     for (const auto& e : es)
         if (e.first == key) return &e.second;
