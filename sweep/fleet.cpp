@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -261,7 +262,9 @@ Sweep load_fleet_text(std::string_view text, const std::string& label, std::stri
         for (const auto& f : fixed) fs_.sets.push_back(f);
         if (const YAML::Node* w = find(es, "weather")) {
             // A path, or {file, start}: ambient becomes that EPW file.
-            YAML::Node f = *w, start;
+            // (A default YAML::Node is a null node, not an absent one: the start is a pointer.)
+            YAML::Node f = *w;
+            std::optional<YAML::Node> start;
             if (w->IsMap()) {
                 const auto ws = entries(src, *w, here + ".weather", {"file", "start"});
                 if (!find(ws, "file")) src.fail(*w, here + ".weather", "missing required key \"file\" (an EPW file)");
@@ -270,7 +273,7 @@ Sweep load_fleet_text(std::string_view text, const std::string& label, std::stri
             }
             const std::string rel = for_site(label, scalar(src, f, here + ".weather.file", "the path of an EPW file"), cs.path);
             std::string t = fmt::format("ambient={{kind: epw, file: \"{}\"", rel);
-            if (start.IsDefined()) t += ", start: " + scalar(src, start, here + ".weather.start", "a time (e.g. 182 d)");
+            if (start) t += ", start: " + scalar(src, *start, here + ".weather.start", "a time (e.g. 182 d)");
             fs_.sets.push_back({t + "}", *w, here + ".weather"});
         }
         if (const YAML::Node* g = find(es, "grid")) {

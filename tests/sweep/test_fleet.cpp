@@ -174,6 +174,11 @@ TEST_CASE("fleet file: cases are every workload on every site, errors are placed
     CHECK(error_of(dotted).find("workloads.big.one: a workload's name is letters, digits") != std::string::npos);
     CHECK(error_of("dctwin_fleet: 2\nsites: {}\nworkloads: {}\n").find("format 2, this dctwin reads format 1") !=
           std::string::npos);
+    // A weather file without its start starts the site's run at the file's first hour (the
+    // start was once read from a null node and refused without a place).
+    std::string no_start = two_sites();
+    no_start.replace(no_start.find(", start: 193.5 d"), 16, "");
+    CHECK(load_fleet_text(no_start, "known.yaml").cases.size() == 4);
 }
 
 TEST_CASE("two sites known by construction: the summer site lacks cooling, too many GPUs fit nowhere, and the ranking says so") {
