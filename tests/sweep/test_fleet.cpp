@@ -21,53 +21,20 @@
 #include "sweep/fleet.hpp"
 #include "sweep/summary.hpp"
 #include "tests/robustness/child.hpp"
+#include "tests/sweep/sweep_test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace dctwin::sweep;
+using dctwin::test::cli;
+using dctwin::test::lines;
+using dctwin::test::Ran;
+using dctwin::test::shell;
+using dctwin::test::slurp;
+using dctwin::test::spit;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void spit(const fs::path& p, const std::string& text) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f << text;
-}
-
-fs::path scratch(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("dctwin-fleet-tests-" + std::to_string(getpid())) / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
-
-struct Ran {
-    int status = -1;
-    std::string out, err;
-};
-
-Ran shell(const std::string& cmd, const fs::path& dir) {
-    static int n = 0;
-    const fs::path o = dir / ("out" + std::to_string(++n) + ".txt"), e = dir / ("err" + std::to_string(n) + ".txt");
-    const int raw = std::system((cmd + " >" + o.string() + " 2>" + e.string()).c_str());
-    Ran r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(o);
-    r.err = slurp(e);
-    return r;
-}
-
-Ran cli(const std::string& args, const fs::path& dir) { return shell(std::string(DCTWIN_BINARY) + " " + args, dir); }
-
-std::size_t lines(const fs::path& p) {
-    const std::string t = slurp(p);
-    return std::size_t(std::count(t.begin(), t.end(), '\n'));
-}
+fs::path scratch(const std::string& name) { return dctwin::test::scratch_in("fleet", name); }
 
 const std::string kSites = std::string(DCTWIN_SOURCE_DIR) + "/sites/";
 
